@@ -1,0 +1,126 @@
+import { create, toJsonString } from "@bufbuild/protobuf";
+import { defineCommand } from "citty";
+import {
+  Consistency,
+  DeleteResponseSchema,
+  GetResponseSchema,
+  PutResponseSchema,
+  RangeResponseSchema,
+} from "../gen/raftkv/v1/kv_pb.ts";
+import { bytesArg, printableBytes } from "./bytes-arg.ts";
+import { clientArgs, clientFrom } from "./client-args.ts";
+import { positiveInteger } from "./flag-value.ts";
+
+const consistencyArg = {
+  type: "string",
+  description: "linearizable (default), lease or stale",
+} as const;
+
+function consistencyOf(text: string | undefined): Consistency {
+  switch (text ?? "linearizable") {
+    case "linearizable":
+      return Consistency.LINEARIZABLE;
+    case "lease":
+      return Consistency.LEASE;
+    case "stale":
+      return Consistency.STALE;
+    default:
+      throw new Error(`--consistency: must be linearizable, lease or stale, got ${JSON.stringify(text)}`);
+  }
+}
+
+export const putCommand = defineCommand({
+  meta: { name: "put", description: "Write a key; prints the index it committed at" },
+  args: {
+    key: { type: "positional", required: true, description: "Key" },
+    value: { type: "positional", required: true, description: "Value" },
+    ...clientArgs,
+  },
+  async run({ args }) {
+    const hex = args.hex === true;
+    const answer = await clientFrom(args).call((c) =>
+      c.put({ key: bytesArg("key", args.key, hex), value: bytesArg("value", args.value, hex) }),
+    );
+    console.log(args.json === true ? toJsonString(PutResponseSchema, answer) : String(answer.index));
+  },
+});
+
+export const getCommand = defineCommand({
+  meta: { name: "get", description: "Read a key; prints its value (exit code 1 when missing)" },
+  args: {
+    key: { type: "positional", required: true, description: "Key" },
+    consistency: consistencyArg,
+    ...clientArgs,
+  },
+  async run({ args }) {
+    const hex = args.hex === true;
+    const answer = await clientFrom(args).call((c) =>
+      c.get({ key: bytesArg("key", args.key, hex), consistency: consistencyOf(args.consistency) }),
+    );
+    if (args.json === true) {
+      console.log(toJsonString(GetResponseSchema, answer));
+    } else if (answer.found && answer.kv !== undefined) {
+      console.log(printableBytes(answer.kv.value, hex));
+    } else {
+      console.error(`key not found: ${args.key}`);
+    }
+    if (!answer.found) process.exitCode = 1;
+  },
+});
+
+export const delCommand = defineCommand({
+  meta: { name: "del", description: "Delete a key (or [key, --range-end)); prints how many were deleted" },
+  args: {
+    key: { type: "positional", required: true, description: "Key" },
+    "range-end": { type: "string", description: "Delete every key in [key, range-end)" },
+    ...clientArgs,
+  },
+  async run({ args }) {
+    const hex = args.hex === true;
+    const rangeEnd = args["range-end"] === undefined ? new Uint8Array(0) : bytesArg("range-end", args["range-end"], hex);
+    const answer = await clientFrom(args).call((c) => c.delete({ key: bytesArg("key", args.key, hex), rangeEnd }));
+    console.log(args.json === true ? toJsonString(DeleteResponseSchema, answer) : String(answer.deleted));
+  },
+});
+
+export const scanCommand = defineCommand({
+  meta: { name: "scan", description: "List keys under a prefix (all keys without one), one `key<TAB>value` per line, paging through everything" },
+  args: {
+    prefix: { type: "positional", required: false, description: "Key prefix" },
+    limit: { type: "string", description: "Stop after this many keys" },
+    "keys-only": { type: "boolean", description: "Print keys only" },
+    consistency: consistencyArg,
+    ...clientArgs,
+  },
+  async run({ args }) {
+    const hex = args.hex === true;
+    const client = clientFrom(args);
+    const prefix = bytesArg("prefix", args.prefix ?? "", hex);
+    const wanted = args.limit === undefined ? Number.POSITIVE_INFINITY : positiveInteger("limit", args.limit);
+    const keysOnly = args["keys-only"] === true;
+    let start: Uint8Array = new Uint8Array(0);
+    let printed = 0;
+    for (;;) {
+      const page = await client.call((c) =>
+        c.range({
+          prefix,
+          start,
+          limit: Math.min(1000, wanted - printed),
+          keysOnly,
+          consistency: consistencyOf(args.consistency),
+        }),
+      );
+      if (args.json === true) {
+        console.log(toJsonString(RangeResponseSchema, create(RangeResponseSchema, page)));
+      } else {
+        for (const kv of page.kvs) {
+          const key = printableBytes(kv.key, hex);
+          console.log(keysOnly ? key : `${key}\t${printableBytes(kv.value, hex)}`);
+        }
+      }
+      printed += page.kvs.length;
+      if (!page.more || printed >= wanted || page.nextKey.length === 0) break;
+      start = page.nextKey;
+    }
+  },
+});

@@ -1,0 +1,21 @@
+#!/usr/bin/env bun
+import { defineCommand, runMain } from "citty";
+import { delCommand, getCommand, putCommand, scanCommand } from "./kv-commands.ts";
+import { serveCommand } from "./serve-command.ts";
+
+const main = defineCommand({
+  meta: {
+    name: "raftkv",
+    version: "0.1.0",
+    description: "A strongly consistent, replicated key-value store (Raft + SQLite + gRPC/Connect)",
+  },
+  subCommands: {
+    serve: serveCommand,
+    put: putCommand,
+    get: getCommand,
+    del: delCommand,
+    scan: scanCommand,
+  },
+});
+
+void runMain(main);

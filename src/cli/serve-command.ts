@@ -1,0 +1,83 @@
+import { defineCommand } from "citty";
+import { Logger, parseLogFormat, parseLogLevel } from "../log/logger.ts";
+import { RaftkvNode } from "../node/raftkv-node.ts";
+import type { NodeConfig } from "../node/node-config.ts";
+import { defaultLimits } from "../service/limits.ts";
+import { envName, flagValue, positiveInteger } from "./flag-value.ts";
+
+const defaults = {
+  id: "node1",
+  "data-dir": "./raftkv-data",
+  listen: "127.0.0.1:40051",
+  "raft-listen": "127.0.0.1:50051",
+  "max-key-bytes": String(defaultLimits.maxKeyBytes),
+  "max-value-bytes": String(defaultLimits.maxValueBytes),
+  "max-request-bytes": String(defaultLimits.maxRequestBytes),
+  "shutdown-grace": "5000",
+  "log-level": "info",
+  "log-format": "text",
+} as const;
+
+type FlagName = keyof typeof defaults | "advertise-client" | "advertise-raft";
+
+function describe(flag: FlagName, text: string): string {
+  const fallback = flag in defaults ? ` (default ${defaults[flag as keyof typeof defaults]})` : "";
+  return `${text}${fallback}; env ${envName(flag)}`;
+}
+
+export const serveCommand = defineCommand({
+  meta: { name: "serve", description: "Run a raftkv node (no flags: a single-node cluster in ./raftkv-data on 127.0.0.1:40051)" },
+  args: {
+    id: { type: "string", description: describe("id", "This node's id, unique in the cluster") },
+    "data-dir": { type: "string", description: describe("data-dir", "Directory for the Raft log, the state machine and snapshots") },
+    listen: { type: "string", description: describe("listen", "Client address: gRPC, gRPC-Web, Connect and REST on one port") },
+    "raft-listen": { type: "string", description: describe("raft-listen", "Raft peer address (reserved for the cluster engine; a single node opens no Raft port)") },
+    "advertise-client": { type: "string", description: describe("advertise-client", "Client address other members and clients use (default: --listen)") },
+    "advertise-raft": { type: "string", description: describe("advertise-raft", "Raft address other members use (default: --raft-listen)") },
+    "max-key-bytes": { type: "string", description: describe("max-key-bytes", "Largest key accepted") },
+    "max-value-bytes": { type: "string", description: describe("max-value-bytes", "Largest value accepted") },
+    "max-request-bytes": { type: "string", description: describe("max-request-bytes", "Largest request message accepted") },
+    "shutdown-grace": { type: "string", description: describe("shutdown-grace", "Milliseconds shutdown waits for in-flight requests") },
+    "log-level": { type: "string", description: describe("log-level", "debug, info, warn or error") },
+    "log-format": { type: "string", description: describe("log-format", "text or json") },
+  },
+  async run({ args }) {
+    const value = (flag: keyof typeof defaults): string => flagValue(args[flag], flag, defaults[flag]);
+    const listen = value("listen");
+    const raftListen = value("raft-listen");
+    const config: NodeConfig = {
+      id: value("id"),
+      dataDir: value("data-dir"),
+      listen,
+      raftListen,
+      advertiseClient: flagValue(args["advertise-client"], "advertise-client", listen),
+      advertiseRaft: flagValue(args["advertise-raft"], "advertise-raft", raftListen),
+      limits: {
+        ...defaultLimits,
+        maxKeyBytes: positiveInteger("max-key-bytes", value("max-key-bytes")),
+        maxValueBytes: positiveInteger("max-value-bytes", value("max-value-bytes")),
+        maxRequestBytes: positiveInteger("max-request-bytes", value("max-request-bytes")),
+      },
+      shutdownGraceMs: positiveInteger("shutdown-grace", value("shutdown-grace")),
+      logLevel: parseLogLevel(value("log-level")),
+      logFormat: parseLogFormat(value("log-format")),
+    };
+    const logger = new Logger(config.logLevel, config.logFormat);
+    const node = await RaftkvNode.start(config, logger);
+    await new Promise<void>((resolve) => {
+      let stopping = false;
+      const stop = (signal: string): void => {
+        if (stopping) return;
+        stopping = true;
+        logger.info("shutting down", { signal });
+        node.close().then(resolve, (error: unknown) => {
+          logger.error("shutdown failed", { error });
+          process.exitCode = 1;
+          resolve();
+        });
+      };
+      process.once("SIGINT", () => stop("SIGINT"));
+      process.once("SIGTERM", () => stop("SIGTERM"));
+    });
+  },
+});

@@ -1,0 +1,17 @@
+/**
+ * Why a proposal or read could not be served. The service layer maps each
+ * reason to a Connect code; keeping the reason typed (not a message string)
+ * keeps that mapping exhaustive.
+ */
+export type EngineErrorReason = "shutdown" | "not_leader" | "timeout" | "aborted" | "storage";
+
+export class EngineError extends Error {
+  constructor(
+    readonly reason: EngineErrorReason,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = "EngineError";
+  }
+}

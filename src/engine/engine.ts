@@ -1,0 +1,41 @@
+import type { ApplyResult } from "../fsm/kv-types.ts";
+import type { KvStateMachine } from "../fsm/kv-state-machine.ts";
+
+/** How fresh a read must be; see DESIGN.md's correctness contract. */
+export type ReadConsistency = "linearizable" | "lease" | "stale";
+
+export type EngineRole = "leader" | "follower" | "candidate" | "precandidate" | "learner" | "shutdown";
+
+export interface EngineStatus {
+  readonly id: string;
+  readonly role: EngineRole;
+  readonly term: number;
+  /** "" when no leader is known. */
+  readonly leaderId: string;
+  readonly commitIndex: number;
+  readonly appliedIndex: number;
+  readonly lastLogIndex: number;
+}
+
+/** What a committed proposal produced once the state machine applied it. */
+export interface Applied {
+  readonly index: number;
+  readonly result: ApplyResult;
+}
+
+/**
+ * The contract between the service layer and whatever replicates the log:
+ * the single-node engine now, the Raft engine later. A proposal's promise
+ * settles only after the entry is durable in the log and applied to the
+ * state machine; a read barrier settles only when the local state machine
+ * reflects every write acknowledged before the call (per the consistency
+ * asked for).
+ */
+export interface Engine {
+  readonly stateMachine: KvStateMachine;
+  propose(command: Uint8Array, signal?: AbortSignal): Promise<Applied>;
+  /** Resolves with the applied index the caller may read at. */
+  readBarrier(consistency: ReadConsistency, signal?: AbortSignal): Promise<number>;
+  status(): EngineStatus;
+  close(): Promise<void>;
+}

@@ -1,0 +1,34 @@
+import type { LogFormat, LogLevel } from "../log/logger.ts";
+import type { Limits } from "../service/limits.ts";
+
+/** Everything a node needs to start; the CLI builds it from flags and RAFTKV_* variables. */
+export interface NodeConfig {
+  readonly id: string;
+  readonly dataDir: string;
+  /** Client address host:port (gRPC, gRPC-Web, Connect, REST). */
+  readonly listen: string;
+  /** Raft peer address host:port (used once the cluster engine lands). */
+  readonly raftListen: string;
+  readonly advertiseClient: string;
+  readonly advertiseRaft: string;
+  readonly limits: Limits;
+  /** How long shutdown waits for in-flight requests before closing connections. */
+  readonly shutdownGraceMs: number;
+  readonly logLevel: LogLevel;
+  readonly logFormat: LogFormat;
+}
+
+export interface HostPort {
+  readonly host: string;
+  readonly port: number;
+}
+
+export function parseHostPort(field: string, text: string): HostPort {
+  const at = text.lastIndexOf(":");
+  const host = at > 0 ? text.slice(0, at).replace(/^\[(.*)\]$/, "$1") : "";
+  const port = Number(at >= 0 ? text.slice(at + 1) : "NaN");
+  if (host === "" || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new Error(`${field}: expected host:port (e.g. 127.0.0.1:40051), got ${JSON.stringify(text)}`);
+  }
+  return { host, port };
+}

@@ -1,0 +1,76 @@
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { Diagnostics } from "../gen/raftkv/v1/diagnostics_pb.ts";
+import { KV } from "../gen/raftkv/v1/kv_pb.ts";
+import { KvStateMachine } from "../fsm/kv-state-machine.ts";
+import { RaftLogStore } from "../storage/raft-log-store.ts";
+import { SingleNodeEngine } from "../engine/single-node-engine.ts";
+import type { Engine } from "../engine/engine.ts";
+import { createKvService } from "../service/kv-service.ts";
+import { ClientServer } from "../server/client-server.ts";
+import { createDiagnosticsService } from "../server/diagnostics-service.ts";
+import { createRestKvHandler } from "../server/rest-kv-handler.ts";
+import type { Logger } from "../log/logger.ts";
+import { parseHostPort, type NodeConfig } from "./node-config.ts";
+
+/**
+ * One raftkv node: stores, engine, services and the client server, started
+ * and stopped in dependency order.
+ */
+export class RaftkvNode {
+  private constructor(
+    readonly config: NodeConfig,
+    readonly engine: Engine,
+    private readonly server: ClientServer,
+    private readonly logStore: RaftLogStore,
+    private readonly stateMachine: KvStateMachine,
+    private readonly logger: Logger,
+  ) {}
+
+  get clientPort(): number {
+    return this.server.port;
+  }
+
+  static async start(config: NodeConfig, logger: Logger): Promise<RaftkvNode> {
+    const listen = parseHostPort("listen", config.listen);
+    mkdirSync(config.dataDir, { recursive: true });
+    const logStore = RaftLogStore.open(join(config.dataDir, "raft.db"));
+    let stateMachine: KvStateMachine | undefined;
+    try {
+      stateMachine = KvStateMachine.open(join(config.dataDir, "kv.db"));
+      const engine = SingleNodeEngine.open({ id: config.id, logStore, stateMachine });
+      const kv = createKvService(engine, config.limits);
+      const server = await ClientServer.start({
+        host: listen.host,
+        port: listen.port,
+        maxRequestBytes: config.limits.maxRequestBytes,
+        services: [
+          { service: KV, impl: kv },
+          { service: Diagnostics, impl: createDiagnosticsService() },
+        ],
+        httpRoutes: createRestKvHandler({ kv, maxRequestBytes: config.limits.maxRequestBytes }),
+      });
+      const node = new RaftkvNode(config, engine, server, logStore, stateMachine, logger);
+      logger.info("serving", {
+        id: config.id,
+        listen: `${server.host}:${server.port}`,
+        dataDir: config.dataDir,
+        appliedIndex: stateMachine.appliedIndex(),
+      });
+      return node;
+    } catch (error) {
+      stateMachine?.close();
+      logStore.close();
+      throw error;
+    }
+  }
+
+  /** Graceful order: stop taking requests, finish in-flight ones, stop the engine, close SQLite. */
+  async close(): Promise<void> {
+    await this.server.close(this.config.shutdownGraceMs);
+    await this.engine.close();
+    this.stateMachine.close();
+    this.logStore.close();
+    this.logger.info("stopped", { id: this.config.id });
+  }
+}

@@ -1,0 +1,26 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+import { EngineError } from "../engine/engine-error.ts";
+
+/** Maps engine failures to the Connect code a client can act on. */
+export function toConnectError(error: unknown): ConnectError {
+  if (error instanceof ConnectError) return error;
+  if (error instanceof EngineError) {
+    switch (error.reason) {
+      case "shutdown":
+        return new ConnectError(error.message, Code.Unavailable, undefined, undefined, error);
+      case "not_leader":
+        return new ConnectError(error.message, Code.Unavailable, undefined, undefined, error);
+      case "timeout":
+        return new ConnectError(error.message, Code.DeadlineExceeded, undefined, undefined, error);
+      case "aborted":
+        return new ConnectError(error.message, Code.Canceled, undefined, undefined, error);
+      case "storage":
+        return new ConnectError(error.message, Code.Internal, undefined, undefined, error);
+      default: {
+        const unreachable: never = error.reason;
+        return new ConnectError(`unknown engine error ${String(unreachable)}`, Code.Internal);
+      }
+    }
+  }
+  return new ConnectError("internal error", Code.Internal, undefined, undefined, error);
+}

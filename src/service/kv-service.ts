@@ -1,0 +1,150 @@
+import { create, toBinary } from "@bufbuild/protobuf";
+import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
+import { Code, ConnectError } from "@connectrpc/connect";
+import type { StoredKv } from "../fsm/kv-types.ts";
+import { CommandSchema } from "../gen/raftkv/v1/command_pb.ts";
+import {
+  DeleteResponseSchema,
+  GetResponseSchema,
+  KeyValueSchema,
+  PutResponseSchema,
+  RangeResponseSchema,
+  ResponseHeaderSchema,
+  type KeyValue,
+  type KV,
+  type ResponseHeader,
+} from "../gen/raftkv/v1/kv_pb.ts";
+import type { Applied, Engine } from "../engine/engine.ts";
+import type { Limits } from "./limits.ts";
+import { readConsistencyOf } from "./consistency.ts";
+import { toConnectError } from "./engine-error-to-connect.ts";
+import { isEmptyInterval, rangeInterval } from "./key-interval.ts";
+import { validateKey, validateLimit, validateOptionalKey, validateValue } from "./validation.ts";
+
+export function headerOf(engine: Engine, index: number): ResponseHeader {
+  const status = engine.status();
+  return create(ResponseHeaderSchema, {
+    index: BigInt(index),
+    term: BigInt(status.term),
+    leaderId: status.leaderId,
+    memberId: status.id,
+  });
+}
+
+export function keyValueOf(kv: StoredKv, keysOnly = false): KeyValue {
+  return create(KeyValueSchema, {
+    key: kv.key,
+    value: keysOnly ? new Uint8Array(0) : kv.value,
+    createIndex: BigInt(kv.createIndex),
+    modIndex: BigInt(kv.modIndex),
+    version: BigInt(kv.version),
+    lease: BigInt(kv.lease),
+  });
+}
+
+async function propose(engine: Engine, command: Uint8Array, context: HandlerContext): Promise<Applied> {
+  let applied: Applied;
+  try {
+    applied = await engine.propose(command, context.signal);
+  } catch (error) {
+    throw toConnectError(error);
+  }
+  if (applied.result.kind === "error") {
+    // The state machine refused the command deterministically on every node.
+    throw new ConnectError(applied.result.message, Code.FailedPrecondition);
+  }
+  return applied;
+}
+
+async function readAt(engine: Engine, consistency: Parameters<typeof readConsistencyOf>[1], context: HandlerContext): Promise<void> {
+  try {
+    await engine.readBarrier(readConsistencyOf("consistency", consistency), context.signal);
+  } catch (error) {
+    throw toConnectError(error);
+  }
+}
+
+/**
+ * The KV service: one implementation behind every protocol (gRPC, gRPC-Web,
+ * Connect, the gRPC fast path and REST). Validation happens here, before
+ * anything is proposed, so bad input never reaches the log.
+ */
+export function createKvService(engine: Engine, limits: Limits): ServiceImpl<typeof KV> {
+  const fsm = engine.stateMachine;
+  return {
+    async put(request, context) {
+      validateKey("key", request.key, limits);
+      validateValue("value", request.value, limits);
+      if (request.lease !== 0n) throw new ConnectError("lease: leases are not supported yet; send 0", Code.Unimplemented);
+      const command = toBinary(
+        CommandSchema,
+        create(CommandSchema, {
+          op: { case: "put", value: { key: request.key, value: request.value, prevKv: request.prevKv, lease: 0n } },
+        }),
+      );
+      const applied = await propose(engine, command, context);
+      const result = applied.result;
+      const prev = result.kind === "put" ? result.prev : undefined;
+      return create(PutResponseSchema, {
+        header: headerOf(engine, applied.index),
+        index: BigInt(applied.index),
+        prevKv: prev === undefined ? undefined : keyValueOf(prev),
+      });
+    },
+
+    async get(request, context) {
+      validateKey("key", request.key, limits);
+      await readAt(engine, request.consistency, context);
+      const kv = fsm.get(request.key);
+      return create(GetResponseSchema, {
+        header: headerOf(engine, fsm.appliedIndex()),
+        found: kv !== undefined,
+        kv: kv === undefined ? undefined : keyValueOf(kv),
+      });
+    },
+
+    async delete(request, context) {
+      validateKey("key", request.key, limits);
+      validateOptionalKey("range_end", request.rangeEnd, limits);
+      const command = toBinary(
+        CommandSchema,
+        create(CommandSchema, {
+          op: { case: "delete", value: { key: request.key, rangeEnd: request.rangeEnd, prevKv: request.prevKv } },
+        }),
+      );
+      const applied = await propose(engine, command, context);
+      const result = applied.result;
+      return create(DeleteResponseSchema, {
+        header: headerOf(engine, applied.index),
+        index: BigInt(applied.index),
+        deleted: BigInt(result.kind === "delete" ? result.deleted : 0),
+        prevKvs: result.kind === "delete" ? result.prevs.map((kv) => keyValueOf(kv)) : [],
+      });
+    },
+
+    async range(request, context) {
+      validateOptionalKey("prefix", request.prefix, limits);
+      validateOptionalKey("start", request.start, limits);
+      validateOptionalKey("end", request.end, limits);
+      const limit = validateLimit("limit", request.limit, limits);
+      await readAt(engine, request.consistency, context);
+      const interval = rangeInterval(request.prefix, request.start, request.end);
+      const header = headerOf(engine, fsm.appliedIndex());
+      if (isEmptyInterval(interval)) return create(RangeResponseSchema, { header });
+      const page = fsm.range({
+        start: interval.start,
+        end: interval.end,
+        limit,
+        keysOnly: request.keysOnly,
+        countOnly: request.countOnly,
+      });
+      return create(RangeResponseSchema, {
+        header,
+        kvs: page.kvs.map((kv) => keyValueOf(kv, request.keysOnly)),
+        more: page.more,
+        nextKey: page.nextKey ?? new Uint8Array(0),
+        count: BigInt(page.count),
+      });
+    },
+  };
+}

@@ -1,0 +1,36 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Logger } from "../../src/log/logger.ts";
+import type { NodeConfig } from "../../src/node/node-config.ts";
+import { RaftkvNode } from "../../src/node/raftkv-node.ts";
+import { defaultLimits, type Limits } from "../../src/service/limits.ts";
+
+export function tempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), `raftkv-${prefix}-`));
+}
+
+export function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+export function testConfig(dataDir: string, limits: Partial<Limits> = {}): NodeConfig {
+  return {
+    id: "test1",
+    dataDir,
+    listen: "127.0.0.1:0",
+    raftListen: "127.0.0.1:0",
+    advertiseClient: "127.0.0.1:0",
+    advertiseRaft: "127.0.0.1:0",
+    limits: { ...defaultLimits, ...limits },
+    shutdownGraceMs: 2000,
+    logLevel: "error",
+    logFormat: "text",
+  };
+}
+
+/** A node in this process on an ephemeral port, with real SQLite files. */
+export async function startTestNode(dataDir: string, limits: Partial<Limits> = {}): Promise<{ node: RaftkvNode; endpoint: string }> {
+  const node = await RaftkvNode.start(testConfig(dataDir, limits), Logger.silent());
+  return { node, endpoint: `127.0.0.1:${node.clientPort}` };
+}
