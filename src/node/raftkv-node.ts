@@ -6,7 +6,13 @@ import { KvStateMachine } from "../fsm/kv-state-machine.ts";
 import { RaftLogStore } from "../storage/raft-log-store.ts";
 import { SingleNodeEngine } from "../engine/single-node-engine.ts";
 import type { Engine } from "../engine/engine.ts";
+import { Health } from "../gen/grpc/health/v1/health_pb.ts";
+import { ServerReflection as ReflectionV1 } from "../gen/grpc/reflection/v1/reflection_pb.ts";
+import { ServerReflection as ReflectionV1alpha } from "../gen/grpc/reflection/v1alpha/reflection_pb.ts";
+import { DescriptorIndex } from "../service/descriptor-index.ts";
+import { createHealthService, HealthState } from "../service/health-service.ts";
 import { createKvService } from "../service/kv-service.ts";
+import { createReflectionV1alphaService, createReflectionV1Service } from "../service/reflection-service.ts";
 import { ClientServer } from "../server/client-server.ts";
 import { createDiagnosticsService } from "../server/diagnostics-service.ts";
 import { createRestKvHandler } from "../server/rest-kv-handler.ts";
@@ -22,6 +28,7 @@ export class RaftkvNode {
     readonly config: NodeConfig,
     readonly engine: Engine,
     private readonly server: ClientServer,
+    private readonly health: HealthState,
     private readonly logStore: RaftLogStore,
     private readonly stateMachine: KvStateMachine,
     private readonly logger: Logger,
@@ -40,6 +47,9 @@ export class RaftkvNode {
       stateMachine = KvStateMachine.open(join(config.dataDir, "kv.db"));
       const engine = SingleNodeEngine.open({ id: config.id, logStore, stateMachine });
       const kv = createKvService(engine, config.limits);
+      const served = [KV, Diagnostics, Health, ReflectionV1, ReflectionV1alpha];
+      const descriptors = new DescriptorIndex(served);
+      const health = new HealthState(served.map((s) => s.typeName));
       const server = await ClientServer.start({
         host: listen.host,
         port: listen.port,
@@ -47,10 +57,13 @@ export class RaftkvNode {
         services: [
           { service: KV, impl: kv },
           { service: Diagnostics, impl: createDiagnosticsService() },
+          { service: Health, impl: createHealthService(health) },
+          { service: ReflectionV1, impl: createReflectionV1Service(descriptors) },
+          { service: ReflectionV1alpha, impl: createReflectionV1alphaService(descriptors) },
         ],
         httpRoutes: createRestKvHandler({ kv, maxRequestBytes: config.limits.maxRequestBytes }),
       });
-      const node = new RaftkvNode(config, engine, server, logStore, stateMachine, logger);
+      const node = new RaftkvNode(config, engine, server, health, logStore, stateMachine, logger);
       logger.info("serving", {
         id: config.id,
         listen: `${server.host}:${server.port}`,
@@ -67,6 +80,7 @@ export class RaftkvNode {
 
   /** Graceful order: stop taking requests, finish in-flight ones, stop the engine, close SQLite. */
   async close(): Promise<void> {
+    this.health.setServing(false);
     await this.server.close(this.config.shutdownGraceMs);
     await this.engine.close();
     this.stateMachine.close();
