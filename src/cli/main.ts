@@ -1,6 +1,7 @@
 #!/usr/bin/env bun
 import { defineCommand, runMain } from "citty";
 import { delCommand, getCommand, putCommand, scanCommand } from "./kv-commands.ts";
+import { withCliErrors } from "./cli-error.ts";
 import { serveCommand } from "./serve-command.ts";
 
 const main = defineCommand({
@@ -10,11 +11,11 @@ const main = defineCommand({
     description: "A strongly consistent, replicated key-value store (Raft + SQLite + gRPC/Connect)",
   },
   subCommands: {
-    serve: serveCommand,
-    put: putCommand,
-    get: getCommand,
-    del: delCommand,
-    scan: scanCommand,
+    serve: withCliErrors(serveCommand),
+    put: withCliErrors(putCommand),
+    get: withCliErrors(getCommand),
+    del: withCliErrors(delCommand),
+    scan: withCliErrors(scanCommand),
   },
 });
 
