@@ -1,0 +1,164 @@
+import http from "node:http";
+import net from "node:net";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { createConnectHandler } from "./connect-handler.ts";
+import { ConnectionTracker } from "./connection-tracker.ts";
+import { GrpcFastPath } from "./grpc-fast-path.ts";
+import { createHttp2Server } from "./http2-stream-handler.ts";
+import { createHttpRequestHandler, type HttpRoutes } from "./http-request-handler.ts";
+import { sniffProtocol } from "./protocol-sniffer.ts";
+import { silentLogger, type ServerLogger } from "./server-logger.ts";
+import { implSpecOf, type ServiceRegistration } from "./service-registration.ts";
+import { buildUnaryMethodTable } from "./unary-method-table.ts";
+
+export { registerService, type ServiceRegistration } from "./service-registration.ts";
+export type { HttpRequest, HttpResponse, HttpRoutes } from "./http-request-handler.ts";
+export type { ServerLogger } from "./server-logger.ts";
+export { servingPathKey, type ServingPath } from "./serving-path.ts";
+
+export const defaultClientHost = "127.0.0.1";
+export const defaultClientPort = 40051;
+export const defaultMaxRequestBytes = 2 * 1024 * 1024;
+const defaultGraceMs = 5_000;
+/** Longest grpc-timeout / connect-timeout-ms a client may ask for: one day. */
+const maxTimeoutMs = 24 * 60 * 60 * 1000;
+
+export interface ClientServerOptions {
+  readonly host: string;
+  /** 0 picks a free port; read it back from `ClientServer.port`. */
+  readonly port: number;
+  /** Served by Connect (every protocol) and by the unary gRPC fast path. */
+  readonly services: readonly ServiceRegistration[];
+  /** Largest request message (RPC) or body (plain HTTP) accepted; default 2 MiB. */
+  readonly maxRequestBytes?: number;
+  /**
+   * Plain HTTP routes (REST, health, metrics), asked before Connect for every
+   * request that is neither gRPC/gRPC-Web nor aimed at an RPC path, on
+   * HTTP/1.1 and HTTP/2. Returns true when it answered.
+   */
+  readonly httpRoutes?: HttpRoutes;
+  readonly logger?: ServerLogger;
+}
+
+/**
+ * The client-facing port: one TCP listener whose connections are sniffed and
+ * handed to an HTTP/2 (h2c) or HTTP/1.1 server. Both feed one Connect handler
+ * set (gRPC, gRPC-Web, Connect JSON/binary); on HTTP/2, uncompressed unary
+ * gRPC calls take a fast path that calls the same implementations directly.
+ */
+export class ClientServer {
+  private closing: Promise<void> | undefined;
+
+  private constructor(
+    private readonly listener: net.Server,
+    private readonly tracker: ConnectionTracker,
+    private readonly shutdown: AbortController,
+    readonly host: string,
+    readonly port: number,
+  ) {}
+
+  static async start(options: ClientServerOptions): Promise<ClientServer> {
+    const logger = options.logger ?? silentLogger;
+    const maxRequestBytes = options.maxRequestBytes ?? defaultMaxRequestBytes;
+    if (!Number.isSafeInteger(maxRequestBytes) || maxRequestBytes < 1) {
+      throw new Error(`maxRequestBytes must be a positive integer, got ${maxRequestBytes}`);
+    }
+    const shutdown = new AbortController();
+    const tracker = new ConnectionTracker();
+    const specs = options.services.map(implSpecOf);
+
+    const connect = createConnectHandler(specs, {
+      maxRequestBytes,
+      maxTimeoutMs,
+      shutdownSignal: shutdown.signal,
+      logger,
+    });
+    const rpcPaths = new Set(
+      options.services.flatMap(({ service }) => service.methods.map((m) => `/${service.typeName}/${m.name}`)),
+    );
+    const handleRequest = createHttpRequestHandler({
+      connect,
+      rpcPaths,
+      httpRoutes: options.httpRoutes,
+      maxRequestBytes,
+      tracker,
+      logger,
+    });
+    const fastPath = new GrpcFastPath(buildUnaryMethodTable(specs), { maxRequestBytes, maxTimeoutMs, logger });
+    shutdown.signal.addEventListener("abort", () => {
+      fastPath.abortAll(ConnectError.from(shutdown.signal.reason, Code.Unavailable));
+    });
+
+    const http1Server = http.createServer(handleRequest);
+    http1Server.on("clientError", (_error, socket) => {
+      // Bad HTTP/1.1 input: answer 400 if the socket still can, never throw.
+      if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
+      else socket.destroy();
+    });
+
+    const http2Server = createHttp2Server(fastPath, handleRequest, tracker, logger);
+
+    const listener = net.createServer((socket) => {
+      tracker.addSocket(socket);
+      socket.on("error", () => {
+        // Resets and broken pipes are the client's business; 'close' follows.
+      });
+      sniffProtocol(socket, (sniffed, protocol) => {
+        switch (protocol) {
+          case "h2":
+            tracker.markHttp2(sniffed);
+            http2Server.emit("connection", sniffed);
+            return;
+          case "http1":
+            http1Server.emit("connection", sniffed);
+            return;
+          default: {
+            const unreachable: never = protocol;
+            throw new Error(`unknown wire protocol ${String(unreachable)}`);
+          }
+        }
+      });
+    });
+    listener.on("error", (error) => logger.error("client listener error", { error: String(error) }));
+
+    await new Promise<void>((resolve, reject) => {
+      const onError = (error: Error): void => {
+        reject(new Error(`cannot listen on ${options.host}:${options.port}: ${error.message}`, { cause: error }));
+      };
+      listener.once("error", onError);
+      listener.listen(options.port, options.host, () => {
+        listener.removeListener("error", onError);
+        resolve();
+      });
+    });
+    const address = listener.address();
+    if (address === null || typeof address === "string") {
+      throw new Error(`client listener on ${options.host}:${options.port} has no TCP address`);
+    }
+    return new ClientServer(listener, tracker, shutdown, options.host, address.port);
+  }
+
+  /**
+   * Stops accepting connections, lets in-flight calls finish for up to
+   * `graceMs`, then aborts the handlers still running and destroys every
+   * remaining socket. Calling it again returns the same promise.
+   */
+  close(graceMs: number = defaultGraceMs): Promise<void> {
+    this.closing ??= this.drain(graceMs);
+    return this.closing;
+  }
+
+  private async drain(graceMs: number): Promise<void> {
+    const listenerClosed = new Promise<void>((resolve) => this.listener.close(() => resolve()));
+    this.tracker.startDraining();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const graceOver = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, graceMs);
+    });
+    await Promise.race([this.tracker.whenIdle(), graceOver]);
+    clearTimeout(timer);
+    this.shutdown.abort(new ConnectError("server is shutting down", Code.Unavailable));
+    this.tracker.destroyAll();
+    await listenerClosed;
+  }
+}

@@ -1,0 +1,77 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
+import type { Socket } from "node:net";
+import type { ConnectionTracker } from "./connection-tracker.ts";
+import { pathOf } from "./request-path.ts";
+import type { ServerLogger } from "./server-logger.ts";
+
+export type HttpRequest = IncomingMessage | Http2ServerRequest;
+export type HttpResponse = ServerResponse | Http2ServerResponse;
+/** Returns true when it answered the request. */
+export type HttpRoutes = (req: HttpRequest, res: HttpResponse) => boolean;
+export type NodeHandler = (req: HttpRequest, res: HttpResponse) => void;
+
+export interface HttpRequestHandlerParts {
+  /** Connect's node adapter: every RPC protocol for every registered method. */
+  readonly connect: NodeHandler;
+  /** Request paths Connect serves, e.g. "/raftkv.v1.KV/Put". */
+  readonly rpcPaths: ReadonlySet<string>;
+  readonly httpRoutes: HttpRoutes | undefined;
+  readonly maxRequestBytes: number;
+  readonly tracker: ConnectionTracker;
+  readonly logger: ServerLogger;
+}
+
+/** gRPC and gRPC-Web (any codec); these never go to the plain HTTP routes. */
+const grpcContentType = /^application\/grpc(?:-web)?(?:[+;]|$)/i;
+
+/**
+ * The handler for every request that the gRPC fast path did not take, on
+ * HTTP/1.1 and HTTP/2 alike: plain HTTP routes (REST, health) first, unless
+ * the request is gRPC or aims at an RPC path; then Connect, whose fallback
+ * answers unknown paths.
+ */
+export function createHttpRequestHandler(parts: HttpRequestHandlerParts): NodeHandler {
+  return (req, res) => {
+    // HTTP/2 streams are counted where they arrive, before the fast path.
+    const http1Socket = req.httpVersionMajor === 1 ? (req.socket as Socket) : undefined;
+    if (http1Socket !== undefined) {
+      parts.tracker.beginCall(res, http1Socket);
+      if (parts.tracker.isDraining) res.setHeader("connection", "close");
+    }
+    const path = pathOf(req);
+    if (parts.rpcPaths.has(path) || grpcContentType.test(req.headers["content-type"] ?? "")) {
+      parts.connect(req, res);
+      return;
+    }
+    const declaredBytes = Number(req.headers["content-length"] ?? 0);
+    if (declaredBytes > parts.maxRequestBytes) {
+      res.statusCode = 413;
+      res.setHeader("content-type", "text/plain; charset=utf-8");
+      if (http1Socket !== undefined) res.setHeader("connection", "close");
+      res.end(
+        `request body of ${declaredBytes} bytes exceeds the limit of ${parts.maxRequestBytes} bytes (maxRequestBytes)\n`,
+      );
+      return;
+    }
+    if (routeSafely(parts, req, res)) return;
+    parts.connect(req, res);
+  };
+}
+
+/** A throwing route must cost one request a 500, never the process. */
+function routeSafely(parts: HttpRequestHandlerParts, req: HttpRequest, res: HttpResponse): boolean {
+  try {
+    return parts.httpRoutes?.(req, res) === true;
+  } catch (error) {
+    parts.logger.error("http route failed", { path: pathOf(req), error: String(error) });
+    if (!res.headersSent) {
+      res.statusCode = 500;
+      res.setHeader("content-type", "text/plain; charset=utf-8");
+      res.end("internal error\n");
+    } else {
+      res.destroy();
+    }
+    return true;
+  }
+}

@@ -1,0 +1,40 @@
+import http2 from "node:http2";
+import type { ConnectionTracker } from "./connection-tracker.ts";
+import type { GrpcFastPath } from "./grpc-fast-path.ts";
+import type { NodeHandler } from "./http-request-handler.ts";
+import type { ServerLogger } from "./server-logger.ts";
+
+/**
+ * An h2c server whose every stream goes first to the gRPC fast path and,
+ * when it declines, to the shared request handler through node's
+ * compatibility request/response objects.
+ *
+ * No 'request' listener on purpose: adding one makes node:http2 install its
+ * own 'stream' listener, and every stream would be handled twice. Building
+ * the compat objects here, only for the streams the fast path leaves, keeps
+ * one owner per stream.
+ */
+export function createHttp2Server(
+  fastPath: GrpcFastPath,
+  handleRequest: NodeHandler,
+  tracker: ConnectionTracker,
+  logger: ServerLogger,
+): http2.Http2Server {
+  const server = http2.createServer();
+  server.on("stream", (stream: http2.ServerHttp2Stream, headers, _flags, rawHeaders) => {
+    tracker.beginCall(stream);
+    try {
+      if (fastPath.tryServe(stream, headers)) return;
+      const req = new http2.Http2ServerRequest(stream, headers, {}, rawHeaders);
+      const res = new http2.Http2ServerResponse(stream);
+      handleRequest(req, res);
+    } catch (error) {
+      // Nothing here should throw; if it does, lose the stream, not the process.
+      logger.error("http2 stream handler failed", { path: headers[":path"], error: String(error) });
+      if (!stream.destroyed) stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+    }
+  });
+  server.on("session", (session) => tracker.addSession(session));
+  server.on("sessionError", (error) => logger.warn("http2 session error", { error: String(error) }));
+  return server;
+}
