@@ -1,0 +1,238 @@
+/**
+ * How to drive this core. Create one RawNode per server with a RaftStorage
+ * holding what is durable (for a brand-new cluster, first write
+ * bootstrapEntries() and their hard state to it). Call tick() at a fixed
+ * interval (the tick is the unit of every timeout in RaftConfig), step()
+ * with every Message that arrives from a peer, and propose()/readIndex()/
+ * changeMembership()/transferLeadership() on behalf of clients; each
+ * returns at once and never blocks. Then loop: while hasReady(), take
+ * ready(), do exactly what the Ready type's doc says in that order (send
+ * `messages` at once; persist snapshot, entries and hard state; send
+ * `messagesAfterPersist`; apply `committedEntries`; release `readStates`),
+ * and call advance() with that same Ready before asking for the next one.
+ * Stepping and ticking between ready() and advance() is allowed. A
+ * proposal's (index, term) took effect iff the entry applied at that index
+ * has that term. Nothing here does I/O, reads a clock or draws randomness
+ * (RaftConfig.random is injected), so the simulator replays it exactly.
+ */
+import type { RaftConfig } from "./config.ts";
+import type { Entry } from "./entry.ts";
+import type { HardState } from "./hard-state.ts";
+import type { Member, Membership } from "./membership.ts";
+import type { MembershipChange } from "./membership-change.ts";
+import { encodeMembers } from "./membership-codec.ts";
+import { canSendBeforePersist, type Message } from "./message.ts";
+import type { AcceptResult, ProposalResult } from "./proposal-result.ts";
+import { Raft } from "./raft.ts";
+import type { RaftEvent } from "./raft-event.ts";
+import type { PeerStats, RaftStats } from "./raft-stats.ts";
+import type { Ready } from "./ready.ts";
+import type { Role } from "./role.ts";
+
+function sameHardState(a: HardState, b: HardState): boolean {
+  return a.term === b.term && a.vote === b.vote && a.commit === b.commit;
+}
+
+/** The first log entry and hard state of a new cluster, identical on every initial member. */
+export function bootstrapEntries(members: readonly Member[]): { entries: Entry[]; hardState: HardState } {
+  if (!members.some((m) => m.suffrage === "voter")) throw new Error("bootstrap: at least one voter is required");
+  return {
+    entries: [{ index: 1, term: 1, kind: "config", data: encodeMembers(members) }],
+    hardState: { term: 1, vote: "", commit: 1 },
+  };
+}
+
+export class RawNode {
+  /** The state machine itself; exposed for the simulator's invariant checks, not for engines. */
+  readonly raft: Raft;
+  private persistedHardState: HardState;
+  private lastRole: Role;
+  private lastLeader: string;
+  private awaitingAdvance = false;
+
+  constructor(config: RaftConfig) {
+    this.raft = new Raft(config);
+    this.persistedHardState = config.storage.initialState();
+    this.lastRole = this.raft.role();
+    this.lastLeader = this.raft.lead;
+  }
+
+  tick(): void {
+    this.raft.tick();
+  }
+
+  step(message: Message): void {
+    this.raft.step(message);
+  }
+
+  /** Starts an election now (if this node is a voter). */
+  campaign(): void {
+    this.raft.hup(false);
+  }
+
+  propose(data: Uint8Array): ProposalResult {
+    return this.raft.propose(data);
+  }
+
+  proposeBatch(datas: readonly Uint8Array[]): ProposalResult {
+    return this.raft.proposeBatch(datas);
+  }
+
+  /** A no-op entry: once applied, every entry before it is applied (hashicorp's Barrier). */
+  barrier(): ProposalResult {
+    return this.raft.barrier();
+  }
+
+  /** prevIndex: 0, or the configuration index the caller saw (hashicorp's prevIndex guard). */
+  changeMembership(change: MembershipChange, prevIndex = 0): ProposalResult {
+    return this.raft.changeMembership(change, prevIndex);
+  }
+
+  /** Target undefined: the most up-to-date voter. */
+  transferLeadership(target?: string): AcceptResult {
+    return this.raft.transferLeadership(target);
+  }
+
+  /** Linearizable read: a ReadState with requestId comes back in a later Ready. */
+  readIndex(requestId: string): AcceptResult {
+    return this.raft.readIndex(requestId);
+  }
+
+  /** Lease read if enabled and valid (see RaftConfig.leaseTicks), otherwise ReadIndex. */
+  leaseRead(requestId: string): AcceptResult {
+    return this.raft.leaseRead(requestId);
+  }
+
+  snapshotTaken(index: number): void {
+    this.raft.snapshotTaken(index);
+  }
+
+  reportUnreachable(peer: string): void {
+    this.raft.reportUnreachable(peer);
+  }
+
+  reportSnapshot(peer: string, succeeded: boolean): void {
+    this.raft.reportSnapshot(peer, succeeded);
+  }
+
+  membership(): Membership {
+    return this.raft.membership();
+  }
+
+  role(): Role {
+    return this.raft.role();
+  }
+
+  leader(): string {
+    return this.raft.lead;
+  }
+
+  private appliedBase(): number {
+    const snap = this.raft.raftLog.unstable.snapshot;
+    return Math.max(this.raft.raftLog.applied, snap?.index ?? 0);
+  }
+
+  hasReady(): boolean {
+    const r = this.raft;
+    return (
+      r.msgs.length > 0 ||
+      r.readStates.length > 0 ||
+      r.events.length > 0 ||
+      r.raftLog.unstable.entries.length > 0 ||
+      r.raftLog.unstable.snapshot !== undefined ||
+      r.raftLog.committed > this.appliedBase() ||
+      r.compactLogTo > 0 ||
+      r.role() !== this.lastRole ||
+      r.lead !== this.lastLeader ||
+      !sameHardState(r.hardState(), this.persistedHardState)
+    );
+  }
+
+  ready(): Ready {
+    if (this.awaitingAdvance) throw new Error(`raft ${this.raft.id}: ready() called before advance() of the previous Ready`);
+    const r = this.raft;
+    const log = r.raftLog;
+    const events: RaftEvent[] = [];
+    const role = r.role();
+    if (role !== this.lastRole) {
+      events.push({ kind: "roleChanged", role, term: r.term });
+      this.lastRole = role;
+    }
+    if (r.lead !== this.lastLeader) {
+      events.push({ kind: "leaderChanged", leader: r.lead, term: r.term });
+      this.lastLeader = r.lead;
+    }
+    for (const e of r.events) events.push(e);
+    const hs = r.hardState();
+    const from = this.appliedBase() + 1;
+    const committedEntries = log.committed >= from ? (log.slice(from, log.committed + 1, Number.POSITIVE_INFINITY) ?? []) : [];
+    if (committedEntries.length !== Math.max(0, log.committed + 1 - from)) {
+      throw new Error(`raft ${r.id}: committed entries [${from}, ${log.committed}] unavailable`);
+    }
+    const messages: Message[] = [];
+    const messagesAfterPersist: Message[] = [];
+    for (const m of r.msgs) (canSendBeforePersist(m.kind) ? messages : messagesAfterPersist).push(m);
+    const ready: Ready = {
+      hardState: sameHardState(hs, this.persistedHardState) ? undefined : hs,
+      entries: log.unstable.entries.slice(),
+      snapshot: log.unstable.snapshot,
+      committedEntries,
+      messages,
+      messagesAfterPersist,
+      readStates: r.readStates,
+      events,
+      compactLogTo: r.compactLogTo,
+    };
+    r.msgs = [];
+    r.readStates = [];
+    r.events = [];
+    r.compactLogTo = 0;
+    this.awaitingAdvance = true;
+    return ready;
+  }
+
+  advance(ready: Ready): void {
+    if (!this.awaitingAdvance) throw new Error(`raft ${this.raft.id}: advance() without a Ready`);
+    this.awaitingAdvance = false;
+    const r = this.raft;
+    if (ready.hardState !== undefined) this.persistedHardState = ready.hardState;
+    if (ready.snapshot !== undefined) {
+      r.onSnapshotPersisted(ready.snapshot.index);
+      r.onApplied(ready.snapshot.index);
+    }
+    const lastCommitted = ready.committedEntries[ready.committedEntries.length - 1];
+    if (lastCommitted !== undefined) r.onApplied(lastCommitted.index);
+    const lastEntry = ready.entries[ready.entries.length - 1];
+    if (lastEntry !== undefined) r.onPersisted(lastEntry.index, lastEntry.term);
+  }
+
+  stats(): RaftStats {
+    const r = this.raft;
+    const log = r.raftLog;
+    const snap = log.unstable.snapshot ?? log.storage.snapshot();
+    const peers: PeerStats[] = [];
+    if (r.state === "leader") {
+      for (const [id, pr] of r.progress) {
+        peers.push({ id, match: pr.match, next: pr.next, state: pr.state, ticksSinceContact: r.nowTick - pr.lastContactTick });
+      }
+    }
+    return {
+      id: r.id,
+      role: r.role(),
+      term: r.term,
+      vote: r.vote,
+      leader: r.lead,
+      lastLogIndex: log.lastIndex(),
+      lastLogTerm: log.lastTerm(),
+      commitIndex: log.committed,
+      appliedIndex: log.applied,
+      lastSnapshotIndex: snap.index,
+      lastSnapshotTerm: snap.term,
+      membership: r.membership(),
+      ticksSinceLeaderContact: r.state === "leader" ? 0 : r.electionElapsed,
+      peers,
+      leadTransferee: r.leadTransferee,
+      pendingPromotions: [...r.pendingPromotions],
+    };
+  }
+}
