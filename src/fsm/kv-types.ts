@@ -1,0 +1,68 @@
+import type { Entry } from "../raft/entry.ts";
+
+/** One key as the state machine stores it, with etcd-style metadata. */
+export interface StoredKv {
+  readonly key: Uint8Array;
+  /** Empty when read with keysOnly. */
+  readonly value: Uint8Array;
+  /** Log index of the put that created the key (since its last delete). */
+  readonly createIndex: number;
+  /** Log index of the last put. */
+  readonly modIndex: number;
+  /** 1 after creation, +1 per put; a delete ends the key's life (the next put starts at 1 again). */
+  readonly version: number;
+  /** Lease id attached by the last put; 0 for none. */
+  readonly lease: number;
+}
+
+/**
+ * The state machine's answer for one applied log entry. `prev`/`prevs` are
+ * only filled when the command asked for prev_kv, which keeps the common put a
+ * single upsert statement.
+ */
+export type ApplyResult =
+  | { readonly kind: "put"; readonly index: number; readonly prev?: StoredKv }
+  | { readonly kind: "delete"; readonly index: number; readonly deleted: number; readonly prevs: readonly StoredKv[] }
+  /** noop and config entries: nothing to do for the key space. */
+  | { readonly kind: "none"; readonly index: number }
+  /** A command that cannot be applied (undecodable, empty key). Deterministic: every replica gives the same answer; nothing was written. */
+  | { readonly kind: "error"; readonly index: number; readonly message: string };
+
+export interface RangeQuery {
+  readonly start: Uint8Array;
+  /**
+   * Exclusive end. undefined = no upper bound; also a single 0x00 byte (etcd's
+   * "\0" = everything from start on). An EMPTY array means the single key
+   * `start` (etcd's empty range_end), so proto fields can be passed as they are.
+   */
+  readonly end?: Uint8Array;
+  /** Maximum number of kvs returned; 0 = no limit (etcd). Callers should set one. */
+  readonly limit: number;
+  readonly keysOnly: boolean;
+  readonly countOnly: boolean;
+}
+
+export interface RangeResult {
+  readonly kvs: readonly StoredKv[];
+  /** More keys in the range beyond `limit`. */
+  readonly more: boolean;
+  /** Number of keys in the whole range (not just the returned page). */
+  readonly count: number;
+  /** When `more`: the first key not returned, to continue a paged scan from. */
+  readonly nextKey?: Uint8Array;
+}
+
+/** Where the state machine stands: the last applied log position. */
+export interface AppliedPosition {
+  readonly index: number;
+  readonly term: number;
+}
+
+/**
+ * The position a snapshot copy holds, with the last config entry applied at
+ * or below it, so the membership as of the snapshot's index travels with the
+ * data (decode it with decodeMembership from src/raft/membership-codec.ts).
+ */
+export interface SnapshotPosition extends AppliedPosition {
+  readonly config?: Entry;
+}

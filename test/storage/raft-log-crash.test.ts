@@ -1,0 +1,34 @@
+import { afterEach, beforeEach, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { RaftLogStore } from "../../src/storage/raft-log-store.ts";
+import { runUntilReadyThenKill } from "./crash-child.ts";
+
+let dir: string;
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "raftkv-log-crash-"));
+});
+
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test("a log store killed (SIGKILL) mid-persist reopens with entries and hard state from the same batch", async () => {
+  const path = join(dir, "raft.db");
+  await runUntilReadyThenKill(join(import.meta.dir, "fixtures", "persist-forever.ts"), [path]);
+  const store = RaftLogStore.open(path);
+  try {
+    const last = store.lastIndex();
+    expect(last).toBeGreaterThanOrEqual(800);
+    expect(last % 16).toBe(0);
+    const hs = store.hardState();
+    expect(hs.commit).toBe(last);
+    expect(hs.term).toBe(last / 16);
+    expect(store.lastTerm()).toBe(hs.term);
+    expect(store.entries(1, last + 1)).toHaveLength(last);
+  } finally {
+    store.close();
+  }
+});

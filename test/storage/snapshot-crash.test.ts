@@ -1,0 +1,25 @@
+import { afterEach, beforeEach, expect, test } from "bun:test";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { FileSnapshotStore } from "../../src/storage/snapshot-store.ts";
+import { runUntilReadyThenKill } from "./crash-child.ts";
+
+let dir: string;
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "raftkv-snap-crash-"));
+});
+
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test("a sink killed mid-write (SIGKILL) is never listed and is removed on reopen", async () => {
+  await runUntilReadyThenKill(join(import.meta.dir, "fixtures", "sink-forever.ts"), [dir]);
+  expect(readdirSync(dir).some((name) => name.endsWith(".partial"))).toBe(true);
+  const store = FileSnapshotStore.open(dir);
+  expect(store.list()).toEqual([]);
+  expect(await store.newestValid()).toBeUndefined();
+  expect(readdirSync(dir)).toEqual([]);
+});
