@@ -2,6 +2,7 @@ import { defineCommand } from "citty";
 import { Logger, parseLogFormat, parseLogLevel } from "../log/logger.ts";
 import { RaftkvNode } from "../node/raftkv-node.ts";
 import type { NodeConfig } from "../node/node-config.ts";
+import { parseInitialCluster } from "../engine/raft-bootstrap.ts";
 import { defaultLimits } from "../service/limits.ts";
 import { envName, flagValue, positiveInteger } from "./flag-value.ts";
 
@@ -18,7 +19,7 @@ const defaults = {
   "log-format": "text",
 } as const;
 
-type FlagName = keyof typeof defaults | "advertise-client" | "advertise-raft";
+type FlagName = keyof typeof defaults | "advertise-client" | "advertise-raft" | "initial-cluster";
 
 function describe(flag: FlagName, text: string): string {
   const fallback = flag in defaults ? ` (default ${defaults[flag as keyof typeof defaults]})` : "";
@@ -31,9 +32,16 @@ export const serveCommand = defineCommand({
     id: { type: "string", description: describe("id", "This node's id, unique in the cluster") },
     "data-dir": { type: "string", description: describe("data-dir", "Directory for the Raft log, the state machine and snapshots") },
     listen: { type: "string", description: describe("listen", "Client address: gRPC, gRPC-Web, Connect and REST on one port") },
-    "raft-listen": { type: "string", description: describe("raft-listen", "Raft peer address (reserved for the cluster engine; a single node opens no Raft port)") },
+    "raft-listen": { type: "string", description: describe("raft-listen", "Raft peer address (peers connect here)") },
     "advertise-client": { type: "string", description: describe("advertise-client", "Client address other members and clients use (default: --listen)") },
     "advertise-raft": { type: "string", description: describe("advertise-raft", "Raft address other members use (default: --raft-listen)") },
+    "initial-cluster": {
+      type: "string",
+      description: describe(
+        "initial-cluster",
+        "Static bootstrap of a new cluster: id=raftaddr,... listing every initial member (this node included); ignored once the data dir holds a log",
+      ),
+    },
     "max-key-bytes": { type: "string", description: describe("max-key-bytes", "Largest key accepted") },
     "max-value-bytes": { type: "string", description: describe("max-value-bytes", "Largest value accepted") },
     "max-request-bytes": { type: "string", description: describe("max-request-bytes", "Largest request message accepted") },
@@ -52,6 +60,7 @@ export const serveCommand = defineCommand({
       raftListen,
       advertiseClient: flagValue(args["advertise-client"], "advertise-client", listen),
       advertiseRaft: flagValue(args["advertise-raft"], "advertise-raft", raftListen),
+      initialCluster: parseInitialCluster(flagValue(args["initial-cluster"], "initial-cluster", "")),
       limits: {
         ...defaultLimits,
         maxKeyBytes: positiveInteger("max-key-bytes", value("max-key-bytes")),

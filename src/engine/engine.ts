@@ -37,5 +37,7 @@ export interface Engine {
   /** Resolves with the applied index the caller may read at. */
   readBarrier(consistency: ReadConsistency, signal?: AbortSignal): Promise<number>;
   status(): EngineStatus;
+  /** Client address (host:port) of the current leader; "" when unknown. Replicated engines only. */
+  leaderClientAddress?(): string;
   close(): Promise<void>;
 }

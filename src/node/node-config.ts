@@ -1,3 +1,5 @@
+import type { InitialMember } from "../engine/raft-bootstrap.ts";
+import type { RaftTiming } from "../engine/raft-timing.ts";
 import type { LogFormat, LogLevel } from "../log/logger.ts";
 import type { Limits } from "../service/limits.ts";
 
@@ -11,6 +13,13 @@ export interface NodeConfig {
   readonly raftListen: string;
   readonly advertiseClient: string;
   readonly advertiseRaft: string;
+  /**
+   * Static bootstrap (`--initial-cluster id=raftaddr,...`): used only when the
+   * data dir is empty. Absent or empty: a new node bootstraps itself alone.
+   */
+  readonly initialCluster?: readonly InitialMember[];
+  /** Raft timings in hashicorp's meanings; defaults in src/engine/raft-timing.ts. */
+  readonly raftTiming?: Partial<RaftTiming>;
   readonly limits: Limits;
   /** How long shutdown waits for in-flight requests before closing connections. */
   readonly shutdownGraceMs: number;

@@ -4,14 +4,15 @@ import { Diagnostics } from "../gen/raftkv/v1/diagnostics_pb.ts";
 import { KV } from "../gen/raftkv/v1/kv_pb.ts";
 import { KvStateMachine } from "../fsm/kv-state-machine.ts";
 import { RaftLogStore } from "../storage/raft-log-store.ts";
-import { SingleNodeEngine } from "../engine/single-node-engine.ts";
-import type { Engine } from "../engine/engine.ts";
+import { launchRaftEngine } from "../engine/raft-engine-launcher.ts";
+import type { RaftEngine } from "../engine/raft-engine.ts";
 import { Health } from "../gen/grpc/health/v1/health_pb.ts";
 import { ServerReflection as ReflectionV1 } from "../gen/grpc/reflection/v1/reflection_pb.ts";
 import { ServerReflection as ReflectionV1alpha } from "../gen/grpc/reflection/v1alpha/reflection_pb.ts";
 import { DescriptorIndex } from "../service/descriptor-index.ts";
 import { createHealthService, HealthState } from "../service/health-service.ts";
 import { createKvService } from "../service/kv-service.ts";
+import { LeaderForwarder } from "../service/leader-forwarder.ts";
 import { createReflectionV1alphaService, createReflectionV1Service } from "../service/reflection-service.ts";
 import { ClientServer } from "../server/client-server.ts";
 import { createDiagnosticsService } from "../server/diagnostics-service.ts";
@@ -26,7 +27,7 @@ import { parseHostPort, type NodeConfig } from "./node-config.ts";
 export class RaftkvNode {
   private constructor(
     readonly config: NodeConfig,
-    readonly engine: Engine,
+    readonly engine: RaftEngine,
     private readonly server: ClientServer,
     private readonly health: HealthState,
     private readonly logStore: RaftLogStore,
@@ -40,13 +41,26 @@ export class RaftkvNode {
 
   static async start(config: NodeConfig, logger: Logger): Promise<RaftkvNode> {
     const listen = parseHostPort("listen", config.listen);
+    const raftListen = parseHostPort("raft-listen", config.raftListen);
     mkdirSync(config.dataDir, { recursive: true });
     const logStore = RaftLogStore.open(join(config.dataDir, "raft.db"));
     let stateMachine: KvStateMachine | undefined;
+    let engine: RaftEngine | undefined;
     try {
       stateMachine = KvStateMachine.open(join(config.dataDir, "kv.db"));
-      const engine = SingleNodeEngine.open({ id: config.id, logStore, stateMachine });
-      const kv = createKvService(engine, config.limits);
+      engine = await launchRaftEngine({
+        id: config.id,
+        logStore,
+        stateMachine,
+        raftHost: raftListen.host,
+        raftPort: raftListen.port,
+        advertiseRaft: config.advertiseRaft,
+        clientAddress: config.advertiseClient,
+        initialCluster: config.initialCluster,
+        timing: config.raftTiming,
+        logger,
+      });
+      const kv = createKvService(engine, config.limits, new LeaderForwarder(config.id));
       const served = [KV, Diagnostics, Health, ReflectionV1, ReflectionV1alpha];
       const descriptors = new DescriptorIndex(served);
       const health = new HealthState(served.map((s) => s.typeName));
@@ -63,15 +77,23 @@ export class RaftkvNode {
         ],
         httpRoutes: createRestKvHandler({ kv, maxRequestBytes: config.limits.maxRequestBytes }),
       });
+      // An ephemeral client port is only known now: advertise the bound one.
+      if (config.advertiseClient.endsWith(":0")) engine.setClientAddress(`${config.advertiseClient.slice(0, -2)}:${server.port}`);
+      // A single node records its address before it reports serving, so nothing changes behind a first client's back.
+      if (engine.isSoleVoter() && !(await engine.clientAddressSettled(5000))) {
+        logger.warn("client address not yet recorded in the cluster configuration", { id: config.id });
+      }
       const node = new RaftkvNode(config, engine, server, health, logStore, stateMachine, logger);
       logger.info("serving", {
         id: config.id,
         listen: `${server.host}:${server.port}`,
+        raftListen: `${raftListen.host}:${engine.raftPort}`,
         dataDir: config.dataDir,
         appliedIndex: stateMachine.appliedIndex(),
       });
       return node;
     } catch (error) {
+      await engine?.close();
       stateMachine?.close();
       logStore.close();
       throw error;

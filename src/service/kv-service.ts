@@ -16,6 +16,8 @@ import {
 } from "../gen/raftkv/v1/kv_pb.ts";
 import type { Applied, Engine } from "../engine/engine.ts";
 import type { Limits } from "./limits.ts";
+import type { LeaderForwarder } from "./leader-forwarder.ts";
+import { RaftNotLeaderError } from "../engine/raft-not-leader-error.ts";
 import { readConsistencyOf } from "./consistency.ts";
 import { toConnectError } from "./engine-error-to-connect.ts";
 import { isEmptyInterval, rangeInterval } from "./key-interval.ts";
@@ -42,13 +44,13 @@ export function keyValueOf(kv: StoredKv, keysOnly = false): KeyValue {
   });
 }
 
+/** A write this node may hand to the leader: refused before it entered any log. */
+function forwardable(error: unknown): error is RaftNotLeaderError {
+  return error instanceof RaftNotLeaderError && !error.proposed;
+}
+
 async function propose(engine: Engine, command: Uint8Array, context: HandlerContext): Promise<Applied> {
-  let applied: Applied;
-  try {
-    applied = await engine.propose(command, context.signal);
-  } catch (error) {
-    throw toConnectError(error);
-  }
+  const applied = await engine.propose(command, context.signal);
   if (applied.result.kind === "error") {
     // The state machine refused the command deterministically on every node.
     throw new ConnectError(applied.result.message, Code.FailedPrecondition);
@@ -69,7 +71,7 @@ async function readAt(engine: Engine, consistency: Parameters<typeof readConsist
  * Connect, the gRPC fast path and REST). Validation happens here, before
  * anything is proposed, so bad input never reaches the log.
  */
-export function createKvService(engine: Engine, limits: Limits): ServiceImpl<typeof KV> {
+export function createKvService(engine: Engine, limits: Limits, forwarder?: LeaderForwarder): ServiceImpl<typeof KV> {
   const fsm = engine.stateMachine;
   return {
     async put(request, context) {
@@ -82,7 +84,13 @@ export function createKvService(engine: Engine, limits: Limits): ServiceImpl<typ
           op: { case: "put", value: { key: request.key, value: request.value, prevKv: request.prevKv, lease: 0n } },
         }),
       );
-      const applied = await propose(engine, command, context);
+      let applied: Applied;
+      try {
+        applied = await propose(engine, command, context);
+      } catch (error) {
+        if (forwarder !== undefined && forwardable(error)) return forwarder.put(request, error, context);
+        throw toConnectError(error);
+      }
       const result = applied.result;
       const prev = result.kind === "put" ? result.prev : undefined;
       return create(PutResponseSchema, {
@@ -112,7 +120,13 @@ export function createKvService(engine: Engine, limits: Limits): ServiceImpl<typ
           op: { case: "delete", value: { key: request.key, rangeEnd: request.rangeEnd, prevKv: request.prevKv } },
         }),
       );
-      const applied = await propose(engine, command, context);
+      let applied: Applied;
+      try {
+        applied = await propose(engine, command, context);
+      } catch (error) {
+        if (forwarder !== undefined && forwardable(error)) return forwarder.delete(request, error, context);
+        throw toConnectError(error);
+      }
       const result = applied.result;
       return create(DeleteResponseSchema, {
         header: headerOf(engine, applied.index),

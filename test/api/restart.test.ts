@@ -21,7 +21,7 @@ async function freePort(): Promise<number> {
 }
 
 async function startProcess(dataDir: string, port: number): Promise<Subprocess> {
-  const child = spawn([process.execPath, entry, "serve", "--data-dir", dataDir, "--listen", `127.0.0.1:${port}`, "--log-level", "error"], {
+  const child = spawn([process.execPath, entry, "serve", "--data-dir", dataDir, "--listen", `127.0.0.1:${port}`, "--raft-listen", "127.0.0.1:0", "--log-level", "error"], {
     stdout: "ignore",
     stderr: "inherit",
   });

@@ -1,0 +1,261 @@
+import { entryKindCode, entryKindFromCode, type Entry } from "../raft/entry.ts";
+import type { Member, Membership, Suffrage } from "../raft/membership.ts";
+import type { Message, MessageKind } from "../raft/message.ts";
+import type { SnapshotMeta } from "../raft/snapshot-meta.ts";
+import { PeerMessageDecodeError, RaftWireReader } from "./raft-wire-reader.ts";
+import { RaftWireWriter } from "./raft-wire-writer.ts";
+
+export { PeerMessageDecodeError } from "./raft-wire-reader.ts";
+
+/**
+ * What one transport payload carries: a Raft message for the core, or an
+ * engine-to-engine note. `clientAddress` is how a member tells the leader
+ * where it serves clients, so the leader can record it in the replicated
+ * membership (every node then knows where to forward writes).
+ */
+export type PeerPayload =
+  | { readonly kind: "raft"; readonly message: Message }
+  | { readonly kind: "clientAddress"; readonly from: string; readonly clientAddress: string };
+
+/**
+ * Wire format (all integers big-endian): byte 0 is the format version, byte 1
+ * the kind tag; then the fields of that kind in a fixed order. Indexes and
+ * terms take 8 bytes, strings and byte arrays a u32 length then the bytes.
+ * Tags are stable: never renumber.
+ */
+const FORMAT_VERSION = 1;
+
+const raftTags: Readonly<Record<MessageKind, number>> = {
+  append: 1,
+  appendResponse: 2,
+  heartbeat: 3,
+  heartbeatResponse: 4,
+  requestVote: 5,
+  voteResponse: 6,
+  installSnapshot: 7,
+  timeoutNow: 8,
+  readIndex: 9,
+  readIndexResponse: 10,
+};
+const CLIENT_ADDRESS_TAG = 64;
+
+// Smallest encodings, used to reject counts larger than the payload could hold.
+const MIN_ENTRY_BYTES = 8 + 8 + 1 + 4;
+const MIN_MEMBER_BYTES = 4 + 1 + 4 + 4;
+
+export function encodePeerPayload(payload: PeerPayload): Uint8Array {
+  const w = new RaftWireWriter(payload.kind === "raft" && payload.message.kind === "append" ? 512 : 96);
+  w.u8(FORMAT_VERSION);
+  switch (payload.kind) {
+    case "raft":
+      encodeMessage(w, payload.message);
+      break;
+    case "clientAddress":
+      w.u8(CLIENT_ADDRESS_TAG);
+      w.string(payload.from);
+      w.string(payload.clientAddress);
+      break;
+    default: {
+      const unreachable: never = payload;
+      throw new Error(`unknown peer payload ${JSON.stringify(unreachable)}`);
+    }
+  }
+  return w.finish();
+}
+
+export function encodeRaftMessage(message: Message): Uint8Array {
+  return encodePeerPayload({ kind: "raft", message });
+}
+
+function encodeMessage(w: RaftWireWriter, m: Message): void {
+  w.u8(raftTags[m.kind]);
+  w.string(m.from);
+  w.string(m.to);
+  w.uint(m.term);
+  switch (m.kind) {
+    case "append":
+      w.uint(m.prevIndex);
+      w.uint(m.prevTerm);
+      w.uint(m.commit);
+      w.u32(m.entries.length);
+      for (const e of m.entries) encodeEntry(w, e);
+      return;
+    case "appendResponse":
+      w.bool(m.reject);
+      w.uint(m.index);
+      w.uint(m.hintIndex);
+      w.uint(m.hintTerm);
+      return;
+    case "heartbeat":
+      w.uint(m.commit);
+      w.uint(m.round);
+      return;
+    case "heartbeatResponse":
+      w.uint(m.round);
+      return;
+    case "requestVote":
+      w.bool(m.preVote);
+      w.bool(m.transfer);
+      w.uint(m.lastIndex);
+      w.uint(m.lastTerm);
+      return;
+    case "voteResponse":
+      w.bool(m.preVote);
+      w.bool(m.granted);
+      return;
+    case "installSnapshot":
+      encodeSnapshotMeta(w, m.snapshot);
+      return;
+    case "timeoutNow":
+      return;
+    case "readIndex":
+      w.string(m.requestId);
+      return;
+    case "readIndexResponse":
+      w.string(m.requestId);
+      w.uint(m.index);
+      return;
+    default: {
+      const unreachable: never = m;
+      throw new Error(`unknown raft message ${JSON.stringify(unreachable)}`);
+    }
+  }
+}
+
+function encodeEntry(w: RaftWireWriter, e: Entry): void {
+  w.uint(e.index);
+  w.uint(e.term);
+  w.u8(entryKindCode[e.kind]);
+  w.bytes(e.data);
+}
+
+function encodeSnapshotMeta(w: RaftWireWriter, s: SnapshotMeta): void {
+  w.uint(s.index);
+  w.uint(s.term);
+  w.uint(s.membership.index);
+  w.u32(s.membership.members.length);
+  for (const m of s.membership.members) {
+    w.string(m.id);
+    w.u8(m.suffrage === "voter" ? 1 : 0);
+    w.string(m.raftAddress);
+    w.string(m.clientAddress);
+  }
+}
+
+/** Decodes a payload; throws PeerMessageDecodeError (never anything else) on malformed input. */
+export function decodePeerPayload(bytes: Uint8Array): PeerPayload {
+  try {
+    const r = new RaftWireReader(bytes);
+    const version = r.u8("version");
+    if (version !== FORMAT_VERSION) throw new PeerMessageDecodeError(`unsupported peer message format version ${version}`);
+    const tag = r.u8("kind");
+    const payload: PeerPayload =
+      tag === CLIENT_ADDRESS_TAG
+        ? { kind: "clientAddress", from: r.string("from"), clientAddress: r.string("clientAddress") }
+        : { kind: "raft", message: decodeMessage(r, tag) };
+    r.end();
+    return payload;
+  } catch (error) {
+    if (error instanceof PeerMessageDecodeError) throw error;
+    throw new PeerMessageDecodeError(`malformed peer message: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+function kindOfTag(tag: number): MessageKind {
+  for (const [kind, value] of Object.entries(raftTags)) if (value === tag) return kind as MessageKind;
+  throw new PeerMessageDecodeError(`unknown peer message kind tag ${tag}`);
+}
+
+function decodeMessage(r: RaftWireReader, tag: number): Message {
+  const kind = kindOfTag(tag);
+  const from = r.string("from");
+  const to = r.string("to");
+  const term = r.uint("term");
+  switch (kind) {
+    case "append": {
+      const prevIndex = r.uint("prevIndex");
+      const prevTerm = r.uint("prevTerm");
+      const commit = r.uint("commit");
+      const n = r.count("entries", MIN_ENTRY_BYTES);
+      const entries: Entry[] = [];
+      for (let i = 0; i < n; i++) entries.push(decodeEntry(r, i));
+      return { kind, from, to, term, prevIndex, prevTerm, commit, entries };
+    }
+    case "appendResponse":
+      return {
+        kind,
+        from,
+        to,
+        term,
+        reject: r.bool("reject"),
+        index: r.uint("index"),
+        hintIndex: r.uint("hintIndex"),
+        hintTerm: r.uint("hintTerm"),
+      };
+    case "heartbeat":
+      return { kind, from, to, term, commit: r.uint("commit"), round: r.uint("round") };
+    case "heartbeatResponse":
+      return { kind, from, to, term, round: r.uint("round") };
+    case "requestVote":
+      return {
+        kind,
+        from,
+        to,
+        term,
+        preVote: r.bool("preVote"),
+        transfer: r.bool("transfer"),
+        lastIndex: r.uint("lastIndex"),
+        lastTerm: r.uint("lastTerm"),
+      };
+    case "voteResponse":
+      return { kind, from, to, term, preVote: r.bool("preVote"), granted: r.bool("granted") };
+    case "installSnapshot":
+      return { kind, from, to, term, snapshot: decodeSnapshotMeta(r) };
+    case "timeoutNow":
+      return { kind, from, to, term };
+    case "readIndex":
+      return { kind, from, to, term, requestId: r.string("requestId") };
+    case "readIndexResponse":
+      return { kind, from, to, term, requestId: r.string("requestId"), index: r.uint("index") };
+    default: {
+      const unreachable: never = kind;
+      throw new PeerMessageDecodeError(`unknown peer message kind ${String(unreachable)}`);
+    }
+  }
+}
+
+function decodeEntry(r: RaftWireReader, position: number): Entry {
+  const index = r.uint(`entries[${position}].index`);
+  const term = r.uint(`entries[${position}].term`);
+  const code = r.u8(`entries[${position}].kind`);
+  let kind;
+  try {
+    kind = entryKindFromCode(code);
+  } catch {
+    throw new PeerMessageDecodeError(`peer message field entries[${position}].kind: unknown entry kind ${code}`);
+  }
+  return { index, term, kind, data: r.bytes(`entries[${position}].data`) };
+}
+
+function decodeSuffrage(code: number): Suffrage {
+  if (code === 1) return "voter";
+  if (code === 0) return "nonvoter";
+  throw new PeerMessageDecodeError(`peer message field suffrage: unknown code ${code}`);
+}
+
+function decodeSnapshotMeta(r: RaftWireReader): SnapshotMeta {
+  const index = r.uint("snapshot.index");
+  const term = r.uint("snapshot.term");
+  const membershipIndex = r.uint("snapshot.membership.index");
+  const n = r.count("snapshot.membership.members", MIN_MEMBER_BYTES);
+  const members: Member[] = [];
+  for (let i = 0; i < n; i++) {
+    const id = r.string(`members[${i}].id`);
+    const suffrage = decodeSuffrage(r.u8(`members[${i}].suffrage`));
+    const raftAddress = r.string(`members[${i}].raftAddress`);
+    const clientAddress = r.string(`members[${i}].clientAddress`);
+    members.push({ id, suffrage, raftAddress, clientAddress });
+  }
+  const membership: Membership = { members, index: membershipIndex };
+  return { index, term, membership };
+}

@@ -1,0 +1,71 @@
+import type { KvStateMachine } from "../fsm/kv-state-machine.ts";
+import type { Logger } from "../log/logger.ts";
+import type { RaftLogStore } from "../storage/raft-log-store.ts";
+import { PeerTransport } from "../transport/peer-transport.ts";
+import { bootstrapLog, resolveClusterId, type InitialMember } from "./raft-bootstrap.ts";
+import { RaftEngine } from "./raft-engine.ts";
+import { RaftPeerInbox } from "./raft-peer-inbox.ts";
+import type { RaftTiming } from "./raft-timing.ts";
+
+export interface RaftEngineLaunch {
+  readonly id: string;
+  readonly logStore: RaftLogStore;
+  readonly stateMachine: KvStateMachine;
+  /** Raft port to listen on (port 0: ephemeral). */
+  readonly raftHost: string;
+  readonly raftPort: number;
+  /** host:port other members dial; a port of 0 means "the port actually bound". */
+  readonly advertiseRaft: string;
+  /** This node's client address as clients and members should dial it. */
+  readonly clientAddress: string;
+  readonly initialCluster?: readonly InitialMember[];
+  readonly timing?: Partial<RaftTiming>;
+  readonly requestTimeoutMs?: number;
+  readonly logger?: Logger;
+}
+
+function withBoundPort(address: string, port: number): string {
+  return address.endsWith(":0") ? `${address.slice(0, -2)}:${port}` : address;
+}
+
+/**
+ * Starts a node's Raft side in the order its parts depend on: the cluster id
+ * (from the log, the initial cluster, or fresh), the Raft port (so an
+ * ephemeral port is known), the first log entry if the node is new, then the
+ * engine.
+ */
+export async function launchRaftEngine(launch: RaftEngineLaunch): Promise<RaftEngine> {
+  const clusterId = resolveClusterId(launch.logStore, launch.initialCluster);
+  const inbox = new RaftPeerInbox();
+  const transport = await PeerTransport.listen({
+    clusterId,
+    selfId: launch.id,
+    host: launch.raftHost,
+    port: launch.raftPort,
+    onMessage: inbox.deliver,
+    logger: launch.logger,
+  });
+  try {
+    const raftAddress = withBoundPort(launch.advertiseRaft, transport.port);
+    const bootstrapped = bootstrapLog(
+      launch.logStore,
+      { selfId: launch.id, initialCluster: launch.initialCluster, raftAddress, clientAddress: launch.clientAddress },
+      clusterId,
+    );
+    launch.logger?.debug("raft log ready", { clusterId, bootstrapped, raftAddress });
+    return RaftEngine.start({
+      id: launch.id,
+      logStore: launch.logStore,
+      stateMachine: launch.stateMachine,
+      transport,
+      inbox,
+      clientAddress: launch.clientAddress,
+      timing: launch.timing,
+      requestTimeoutMs: launch.requestTimeoutMs,
+      logger: launch.logger,
+    });
+  } catch (error) {
+    await transport.close();
+    throw error;
+  }
+}

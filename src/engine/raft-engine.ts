@@ -1,0 +1,575 @@
+import type { KvStateMachine } from "../fsm/kv-state-machine.ts";
+import type { ApplyResult } from "../fsm/kv-types.ts";
+import type { Logger } from "../log/logger.ts";
+import type { Entry } from "../raft/entry.ts";
+import type { HardState } from "../raft/hard-state.ts";
+import type { Member, Membership } from "../raft/membership.ts";
+import type { Message } from "../raft/message.ts";
+import type { Refusal } from "../raft/proposal-result.ts";
+import type { RaftStats } from "../raft/raft-stats.ts";
+import { RawNode } from "../raft/raw-node.ts";
+import type { Ready } from "../raft/ready.ts";
+import type { Role } from "../raft/role.ts";
+import type { RaftLogStore } from "../storage/raft-log-store.ts";
+import type { PeerTransport } from "../transport/peer-transport.ts";
+import { RateLimitedLog } from "../transport/rate-limited-log.ts";
+import type { Applied, Engine, EngineRole, EngineStatus, ReadConsistency } from "./engine.ts";
+import { EngineError } from "./engine-error.ts";
+import { decodePeerPayload, encodePeerPayload, encodeRaftMessage } from "./peer-message-codec.ts";
+import { RaftIoMeter, type RaftIoStats } from "./raft-io-meter.ts";
+import { RaftLogStorage } from "./raft-log-storage.ts";
+import type { RaftPeerInbox } from "./raft-peer-inbox.ts";
+import { RaftNotLeaderError } from "./raft-not-leader-error.ts";
+import { defaultRaftTiming, ticksOf, type RaftTiming } from "./raft-timing.ts";
+import { RaftReadWaiters, type ReadIndexSource } from "./raft-read-waiters.ts";
+import { RaftWaiter } from "./raft-waiter.ts";
+
+export interface RaftEngineOptions {
+  readonly id: string;
+  /** The log must already hold a cluster (see bootstrapLog). */
+  readonly logStore: RaftLogStore;
+  readonly stateMachine: KvStateMachine;
+  /** Listening on the Raft port, created with `inbox.deliver` as its onMessage. */
+  readonly transport: PeerTransport;
+  readonly inbox: RaftPeerInbox;
+  /** This node's client address as others should dial it; advertised to the cluster. */
+  readonly clientAddress: string;
+  readonly timing?: Partial<RaftTiming>;
+  /** A proposal or read with no AbortSignal fails with "timeout" after this long (default 10 s). */
+  readonly requestTimeoutMs?: number;
+  readonly logger?: Logger;
+  /** Injected for tests; Math.random otherwise. */
+  readonly random?: () => number;
+}
+
+interface QueuedProposal {
+  readonly data: Uint8Array;
+  readonly waiter: RaftWaiter<Applied>;
+}
+
+interface ProposedEntry {
+  readonly term: number;
+  readonly waiter: RaftWaiter<Applied>;
+}
+
+/** How often a member re-checks that the cluster knows its client address. */
+const ADVERTISE_EVERY_TICKS = 2;
+const MAX_BATCH_PROPOSALS = 4096;
+/** How often the event-loop time spent in SQLite is logged (debug level). */
+const IO_REPORT_EVERY_MS = 10_000;
+
+function engineRoleOf(role: Role): EngineRole {
+  switch (role) {
+    case "follower":
+      return "follower";
+    case "preCandidate":
+      return "precandidate";
+    case "candidate":
+      return "candidate";
+    case "leader":
+      return "leader";
+    case "learner":
+      return "learner";
+    default: {
+      const unreachable: never = role;
+      throw new Error(`unknown role ${String(unreachable)}`);
+    }
+  }
+}
+
+/**
+ * Drives the pure Raft core with real I/O: a tick timer, the peer transport,
+ * the SQLite log (one transaction, one fsync, per Ready) and the state
+ * machine (one transaction per Ready's committed entries).
+ *
+ * Everything runs on the event loop: inputs (ticks, peer messages,
+ * proposals, reads) only step the core and schedule one drain on the next
+ * macrotask, so everything that arrived in one turn shares one Ready: one
+ * fsync for many proposals (group commit) and one quorum round for many reads.
+ */
+export class RaftEngine implements Engine {
+  readonly stateMachine: KvStateMachine;
+  private readonly ioMeter = new RaftIoMeter();
+  private readonly raw: RawNode;
+  private readonly logStore: RaftLogStore;
+  private readonly logger: Logger | undefined;
+  /** A peer can send bad payloads at will: its warnings are rate-limited. */
+  private readonly peerWarnings: RateLimitedLog | undefined;
+  private readonly requestTimeoutMs: number;
+  /** How long a request waits for an election to produce a leader before it fails as not_leader. */
+  private readonly leaderWaitMs: number;
+  private clientAddress: string;
+  private readonly tickTimer: Timer;
+  private readonly transport: PeerTransport;
+  private queuedProposals: QueuedProposal[] = [];
+  private readonly proposed = new Map<number, ProposedEntry>();
+  private readonly reads = new RaftReadWaiters();
+  private readonly readSource: ReadIndexSource;
+  private drainScheduled = false;
+  private draining = false;
+  private closed = false;
+  private fatal: Error | undefined;
+  private syncedMembershipIndex = -1;
+  private ticks = 0;
+  private writtenHardState: HardState;
+
+  private constructor(options: RaftEngineOptions, raw: RawNode, timing: RaftTiming) {
+    this.stateMachine = options.stateMachine;
+    this.logStore = options.logStore;
+    this.logger = options.logger;
+    this.peerWarnings = options.logger === undefined ? undefined : new RateLimitedLog(options.logger, 5, 10_000, () => performance.now());
+    this.raw = raw;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
+    // Two randomized election timeouts' worth: a normal election fits, a lost quorum does not.
+    this.leaderWaitMs = 2 * 2 * Math.max(timing.heartbeatTimeoutMs, timing.electionTimeoutMs);
+    this.clientAddress = options.clientAddress;
+    this.transport = options.transport;
+    this.writtenHardState = options.logStore.hardState();
+    this.readSource = {
+      id: options.id,
+      noLeaderKnown: () => raw.role() !== "leader" && raw.leader() === "",
+      leaderWaitMs: this.leaderWaitMs,
+      readIndex: (requestId) => raw.readIndex(requestId),
+      leaseRead: (requestId) => raw.leaseRead(requestId),
+    };
+    this.tickTimer = setInterval(() => this.onTick(), timing.tickMs);
+  }
+
+  static start(options: RaftEngineOptions): RaftEngine {
+    const timing: RaftTiming = { ...defaultRaftTiming, ...options.timing };
+    const ticks = ticksOf(timing);
+    const raw = new RawNode({
+      id: options.id,
+      storage: new RaftLogStorage(options.logStore),
+      electionTicks: ticks.electionTicks,
+      heartbeatTicks: ticks.heartbeatTicks,
+      leaseTicks: ticks.leaseTicks,
+      checkQuorum: true,
+      preVote: true,
+      random: options.random ?? Math.random,
+      applied: options.stateMachine.appliedIndex(),
+    });
+    const engine = new RaftEngine(options, raw, timing);
+    options.inbox.attach((from, payload) => engine.onPeerPayload(from, payload));
+    engine.syncPeers();
+    // A sole voter need not wait an election timeout to lead itself.
+    if (engine.isSoleVoter()) raw.campaign();
+    engine.scheduleDrain();
+    return engine;
+  }
+
+  get raftPort(): number {
+    return this.transport.port;
+  }
+
+  get id(): string {
+    return this.raw.raft.id;
+  }
+
+  membership(): Membership {
+    return this.raw.membership();
+  }
+
+  stats(): RaftStats {
+    return this.raw.stats();
+  }
+
+  ioStats(): RaftIoStats {
+    return this.ioMeter.snapshot();
+  }
+
+  /** Changes the client address this node advertises (e.g. once an ephemeral port is bound). */
+  setClientAddress(address: string): void {
+    this.clientAddress = address;
+    this.advertiseClientAddress();
+  }
+
+  /**
+   * Resolves true once the replicated configuration carries this node's
+   * current client address and the state machine applied it (so no
+   * configuration entry of our own is still on its way), false after
+   * timeoutMs. A sole voter settles within milliseconds; a member of a larger
+   * cluster needs a leader first.
+   */
+  async clientAddressSettled(timeoutMs: number): Promise<boolean> {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const membership = this.raw.membership();
+      const self = membership.members.find((m) => m.id === this.id);
+      if (self?.clientAddress === this.clientAddress && this.stateMachine.appliedIndex() >= membership.index) return true;
+      if (this.closed || this.fatal !== undefined || performance.now() > deadline) return false;
+      this.advertiseClientAddress();
+      this.scheduleDrain();
+      await Bun.sleep(5);
+    }
+  }
+
+  /** True when this node is the only voter (a single-node cluster). */
+  isSoleVoter(): boolean {
+    const voters = this.raw.membership().members.filter((m) => m.suffrage === "voter");
+    return voters.length === 1 && voters[0]?.id === this.id;
+  }
+
+  leaderClientAddress(): string {
+    return this.memberOf(this.raw.leader())?.clientAddress ?? "";
+  }
+
+  // ------------------------------------------------------------- Engine
+
+  propose(command: Uint8Array, signal?: AbortSignal): Promise<Applied> {
+    const refusal = this.refuseIfStopped(signal);
+    if (refusal !== undefined) return Promise.reject(refusal);
+    const waiter = new RaftWaiter<Applied>(this.requestTimeoutMs, signal, "proposal");
+    this.queuedProposals.push({ data: command, waiter });
+    this.scheduleDrain();
+    return waiter.promise;
+  }
+
+  readBarrier(consistency: ReadConsistency, signal?: AbortSignal): Promise<number> {
+    const refusal = this.refuseIfStopped(signal);
+    if (refusal !== undefined) return Promise.reject(refusal);
+    switch (consistency) {
+      case "stale":
+        return Promise.resolve(this.stateMachine.appliedIndex());
+      case "lease":
+      case "linearizable": {
+        const waiter = new RaftWaiter<number>(this.requestTimeoutMs, signal, "read");
+        this.reads.enqueue(waiter, consistency === "lease");
+        this.scheduleDrain();
+        return waiter.promise;
+      }
+      default: {
+        const unreachable: never = consistency;
+        return Promise.reject(new Error(`unknown read consistency ${String(unreachable)}`));
+      }
+    }
+  }
+
+  status(): EngineStatus {
+    const stats = this.raw.stats();
+    return {
+      id: stats.id,
+      role: this.closed ? "shutdown" : engineRoleOf(stats.role),
+      term: stats.term,
+      leaderId: this.closed ? "" : stats.leader,
+      commitIndex: stats.commitIndex,
+      appliedIndex: this.stateMachine.appliedIndex(),
+      lastLogIndex: stats.lastLogIndex,
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.tickTimer);
+    this.failAll(new EngineError("shutdown", "the node is shutting down"));
+    await this.transport.close();
+  }
+
+  // ------------------------------------------------------------- inputs
+
+  private refuseIfStopped(signal: AbortSignal | undefined): EngineError | undefined {
+    if (this.closed) return new EngineError("shutdown", "the node is shutting down");
+    if (this.fatal !== undefined) return new EngineError("storage", `the engine stopped after a storage failure: ${this.fatal.message}`);
+    if (signal?.aborted) return new EngineError("aborted", "the request was cancelled before it started");
+    return undefined;
+  }
+
+  private onTick(): void {
+    if (this.closed || this.fatal !== undefined) return;
+    this.raw.tick();
+    this.ticks++;
+    if (this.ticks % ADVERTISE_EVERY_TICKS === 0) this.advertiseClientAddress();
+    this.reads.retryStale(performance.now());
+    this.reportIo();
+    this.scheduleDrain();
+  }
+
+  private lastIoReport = { atMs: performance.now(), stats: this.ioMeter.snapshot() };
+
+  /** Logs how many ms per second the event loop was blocked by persist and apply (bun:sqlite is synchronous). */
+  private reportIo(): void {
+    const now = performance.now();
+    const elapsedMs = now - this.lastIoReport.atMs;
+    if (elapsedMs < IO_REPORT_EVERY_MS || this.logger === undefined) return;
+    const stats = this.ioMeter.snapshot();
+    const before = this.lastIoReport.stats;
+    this.lastIoReport = { atMs: now, stats };
+    if (stats.persists === before.persists && stats.applies === before.applies) return;
+    const perSecond = (ms: number): number => Math.round((ms / elapsedMs) * 1000 * 10) / 10;
+    this.logger.debug("raft engine io", {
+      persistMsPerSecond: perSecond(stats.persistMs - before.persistMs),
+      applyMsPerSecond: perSecond(stats.applyMs - before.applyMs),
+      persistsPerSecond: perSecond(stats.persists - before.persists),
+      appliesPerSecond: perSecond(stats.applies - before.applies),
+    });
+  }
+
+  private onPeerPayload(from: string, bytes: Uint8Array): void {
+    if (this.closed || this.fatal !== undefined) return;
+    let payload;
+    try {
+      payload = decodePeerPayload(bytes);
+    } catch (error) {
+      this.peerWarnings?.warn(`undecodable:${from}`, "dropped an undecodable peer message", { peer: from, error: String(error) });
+      return;
+    }
+    switch (payload.kind) {
+      case "raft":
+        if (payload.message.from !== from) {
+          this.peerWarnings?.warn(`sender:${from}`, "dropped a peer message whose sender does not match its connection", {
+            peer: from,
+            claimed: payload.message.from,
+          });
+          return;
+        }
+        this.raw.step(payload.message);
+        break;
+      case "clientAddress":
+        if (payload.from === from) this.recordClientAddress(payload.from, payload.clientAddress);
+        break;
+      default: {
+        const unreachable: never = payload;
+        throw new Error(`unknown peer payload ${JSON.stringify(unreachable)}`);
+      }
+    }
+    this.scheduleDrain();
+  }
+
+  private scheduleDrain(): void {
+    if (this.drainScheduled || this.closed) return;
+    this.drainScheduled = true;
+    // setImmediate (not a microtask): every request and message read in this I/O turn joins the batch.
+    setImmediate(() => {
+      this.drainScheduled = false;
+      this.drain();
+    });
+  }
+
+  // ------------------------------------------------------------- the loop
+
+  private drain(): void {
+    if (this.closed || this.fatal !== undefined || this.draining) return;
+    this.draining = true;
+    try {
+      this.submitProposals();
+      if (this.reads.hasQueued) this.reads.submit(this.readSource, performance.now());
+      while (this.raw.hasReady()) this.handleReady(this.raw.ready());
+    } catch (error) {
+      this.fail(error);
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private handleReady(ready: Ready): void {
+    this.send(ready.messages);
+    if (ready.snapshot !== undefined) {
+      throw new Error(`snapshot install at index ${ready.snapshot.index} is not supported by this engine yet`);
+    }
+    // Leader appends go out now, not after our fsync: followers persist in parallel with us.
+    if (ready.messages.length > 0) this.transport.flush();
+    const hardState = this.hardStateToWrite(ready);
+    const persistStart = performance.now();
+    this.logStore.persist({ hardState, entries: ready.entries });
+    const persistEnd = performance.now();
+    if (hardState !== undefined || ready.entries.length > 0) this.ioMeter.recordPersist(persistEnd - persistStart);
+    if (hardState !== undefined) this.writtenHardState = hardState;
+    this.send(ready.messagesAfterPersist);
+    // Acks and votes leave before the apply below, which the leader does not need to wait for.
+    if (ready.messagesAfterPersist.length > 0) this.transport.flush();
+    if (ready.committedEntries.length > 0) {
+      const results = this.stateMachine.applyBatch(ready.committedEntries);
+      this.ioMeter.recordApply(performance.now() - persistEnd);
+      this.settleProposals(ready.committedEntries, results);
+    }
+    for (const event of ready.events) {
+      if (event.kind === "roleChanged" || event.kind === "leaderChanged") this.onLeadershipChange();
+    }
+    for (const rs of ready.readStates) this.reads.onReadState(rs);
+    this.reads.release(this.stateMachine.appliedIndex());
+    this.raw.advance(ready);
+    this.syncPeers();
+  }
+
+  /**
+   * The hard state to write with this Ready. A change of the commit index
+   * alone is not written on its own: commit is volatile in Raft (a restarted
+   * node relearns it from the leader, and never falls below the state
+   * machine's applied index, which is durable in its own database), and a
+   * transaction just for it would cost an fsync per commit advance. It still
+   * rides along whenever term, vote or entries are written.
+   */
+  private hardStateToWrite(ready: Ready): HardState | undefined {
+    const next = ready.hardState;
+    if (next === undefined) return undefined;
+    const written = this.writtenHardState;
+    if (ready.entries.length > 0 || next.term !== written.term || next.vote !== written.vote) return next;
+    return undefined;
+  }
+
+  private send(messages: readonly Message[]): void {
+    const transport = this.transport;
+    for (const m of messages) {
+      if (!transport.send(m.to, encodeRaftMessage(m))) this.raw.reportUnreachable(m.to);
+    }
+  }
+
+  private submitProposals(): void {
+    if (this.queuedProposals.length === 0) return;
+    const live = this.queuedProposals.filter((p) => !p.waiter.settled);
+    this.queuedProposals = [];
+    const leader = this.raw.leader();
+    if (this.raw.role() !== "leader") {
+      if (leader === "") {
+        // An election usually ends within leaderWaitMs: hide it from callers; past that, fail fast
+        // (UNAVAILABLE) rather than wait out the request's deadline, e.g. on a minority side.
+        const now = performance.now();
+        const error = this.notLeader(false);
+        for (const p of live) {
+          if (now - p.waiter.startedAtMs > this.leaderWaitMs) p.waiter.reject(error);
+          else this.queuedProposals.push(p);
+        }
+        return;
+      }
+      const error = this.notLeader(false);
+      for (const p of live) p.waiter.reject(error);
+      return;
+    }
+    for (let start = 0; start < live.length; start += MAX_BATCH_PROPOSALS) {
+      const batch = live.slice(start, start + MAX_BATCH_PROPOSALS);
+      const result = this.raw.proposeBatch(batch.map((p) => p.data));
+      if (!result.ok) {
+        this.onRefusedProposals(live.slice(start), result.refusal);
+        return;
+      }
+      batch.forEach((p, i) => this.proposed.set(result.index + i, { term: result.term, waiter: p.waiter }));
+    }
+  }
+
+  private onRefusedProposals(rest: QueuedProposal[], refusal: Refusal): void {
+    if (refusal.kind === "transferInProgress" || refusal.kind === "leaderNotReady") {
+      // Transient on this leader: retried on the next drain (bounded by each request's deadline).
+      this.queuedProposals.push(...rest);
+      return;
+    }
+    const error = this.notLeader(false, refusal.message);
+    for (const p of rest) p.waiter.reject(error);
+  }
+
+  private settleProposals(entries: readonly Entry[], results: readonly ApplyResult[]): void {
+    if (this.proposed.size === 0) return;
+    // applyBatch returns results only for entries not applied before (replay skips the rest).
+    const offset = entries.length - results.length;
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i] as Entry;
+      const pending = this.proposed.get(entry.index);
+      if (pending === undefined) continue;
+      this.proposed.delete(entry.index);
+      const result = results[i - offset];
+      if (entry.term !== pending.term) {
+        pending.waiter.reject(
+          new RaftNotLeaderError(
+            `leadership was lost: entry ${entry.index} was replaced by another leader's entry (term ${entry.term}, proposed in term ${pending.term})`,
+            this.raw.leader(),
+            this.leaderClientAddress(),
+            true,
+          ),
+        );
+      } else if (result === undefined) {
+        pending.waiter.reject(new EngineError("storage", `no apply result for entry ${entry.index}`));
+      } else {
+        pending.waiter.resolve({ index: entry.index, result });
+      }
+    }
+  }
+
+  private onLeadershipChange(): void {
+    if (this.raw.role() !== "leader" && this.proposed.size > 0) {
+      const error = new RaftNotLeaderError(
+        "leadership was lost before the write was applied; its outcome is unknown",
+        this.raw.leader(),
+        this.leaderClientAddress(),
+        true,
+      );
+      for (const p of this.proposed.values()) p.waiter.reject(error);
+      this.proposed.clear();
+    }
+    this.reads.requeueInFlight();
+    this.scheduleDrain();
+  }
+
+  // ------------------------------------------------------------- membership
+
+  private memberOf(id: string): Member | undefined {
+    if (id === "") return undefined;
+    return this.raw.membership().members.find((m) => m.id === id);
+  }
+
+  /** Dials every member at the raft address the replicated configuration gives. */
+  private syncPeers(): void {
+    const membership = this.raw.membership();
+    const transport = this.transport;
+    if (membership.index === this.syncedMembershipIndex) return;
+    this.syncedMembershipIndex = membership.index;
+    for (const m of membership.members) if (m.id !== this.id) transport.setPeer(m.id, m.raftAddress);
+    for (const id of Object.keys(transport.stats().peers)) {
+      if (!membership.members.some((m) => m.id === id)) transport.removePeer(id);
+    }
+  }
+
+  /**
+   * Client addresses live in the replicated configuration, so any node can
+   * forward to the leader. Each member checks that the configuration has its
+   * current address and, if not, asks the leader to record it (the leader
+   * does it itself); repeated until it sticks, since a change can be refused
+   * while another is pending.
+   */
+  private advertiseClientAddress(): void {
+    const self = this.memberOf(this.id);
+    const leader = this.raw.leader();
+    if (self === undefined || leader === "" || self.clientAddress === this.clientAddress) return;
+    if (leader === this.id) {
+      this.recordClientAddress(this.id, this.clientAddress);
+      return;
+    }
+    this.transport.send(leader, encodePeerPayload({ kind: "clientAddress", from: this.id, clientAddress: this.clientAddress }));
+  }
+
+  private recordClientAddress(id: string, clientAddress: string): void {
+    const member = this.memberOf(id);
+    if (this.raw.role() !== "leader" || member === undefined || member.clientAddress === clientAddress) return;
+    const change =
+      member.suffrage === "voter"
+        ? { kind: "addVoter" as const, id, raftAddress: member.raftAddress, clientAddress }
+        : { kind: "addNonvoter" as const, id, raftAddress: member.raftAddress, clientAddress };
+    const result = this.raw.changeMembership(change);
+    if (!result.ok) this.logger?.debug("client address update deferred", { member: id, reason: result.refusal.message });
+    this.scheduleDrain();
+  }
+
+  // ------------------------------------------------------------- failures
+
+  private notLeader(proposed: boolean, detail?: string): RaftNotLeaderError {
+    const leader = this.raw.leader();
+    const address = this.leaderClientAddress();
+    const where = leader === "" ? "no leader is known" : `the leader is ${leader}${address === "" ? "" : ` at ${address}`}`;
+    return new RaftNotLeaderError(`node ${this.id} is not the leader: ${detail ?? where}`, leader, address, proposed);
+  }
+
+  private fail(error: unknown): void {
+    const cause = error instanceof Error ? error : new Error(String(error));
+    this.fatal = cause;
+    clearInterval(this.tickTimer);
+    this.logger?.error("raft engine stopped", { error: cause.message });
+    this.failAll(new EngineError("storage", `the engine stopped: ${cause.message}`, { cause }));
+  }
+
+  private failAll(error: EngineError): void {
+    for (const p of this.queuedProposals) p.waiter.reject(error);
+    this.queuedProposals = [];
+    for (const p of this.proposed.values()) p.waiter.reject(error);
+    this.proposed.clear();
+    this.reads.failAll(error);
+  }
+}

@@ -1,0 +1,166 @@
+import { spawn, type Subprocess } from "bun";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { createClient, type Client } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { KV } from "../../src/gen/raftkv/v1/kv_pb.ts";
+
+const mainScript = resolve(import.meta.dir, "../../src/cli/main.ts");
+
+/**
+ * A Raft port for --initial-cluster must be known before the processes start,
+ * so it is taken from the kernel and released (client ports are read back
+ * from each node's "serving" log line instead).
+ */
+export function freePort(): number {
+  const server = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const port = server.port;
+  server.stop(true);
+  return port;
+}
+
+/** One `raftkv serve` process of the project's entry point, restartable on the same data dir and ports. */
+export class ClusterProcess {
+  private child: Subprocess<"ignore", "ignore", "pipe"> | undefined;
+  private clientPort = 0;
+  readonly stderrLines: string[] = [];
+
+  constructor(
+    readonly id: string,
+    readonly dataDir: string,
+    readonly raftPort: number,
+    private readonly initialCluster: string,
+  ) {}
+
+  get endpoint(): string {
+    return `127.0.0.1:${this.clientPort}`;
+  }
+
+  get running(): boolean {
+    return this.child !== undefined;
+  }
+
+  client(): Client<typeof KV> {
+    return createClient(KV, createGrpcTransport({ baseUrl: `http://${this.endpoint}`, acceptCompression: [] }));
+  }
+
+  /** Starts and resolves once the node logs that it serves (client port bound). */
+  async start(): Promise<void> {
+    const child = spawn(
+      [
+        "bun",
+        mainScript,
+        "serve",
+        "--id", this.id,
+        "--data-dir", this.dataDir,
+        // The same client port on a restart, so the address peers recorded stays right.
+        "--listen", `127.0.0.1:${this.clientPort}`,
+        "--raft-listen", `127.0.0.1:${this.raftPort}`,
+        "--initial-cluster", this.initialCluster,
+        "--log-format", "json",
+        "--log-level", "info",
+      ],
+      { stdin: "ignore", stdout: "ignore", stderr: "pipe" },
+    );
+    this.child = child;
+    this.clientPort = await this.awaitServing(child);
+  }
+
+  private async awaitServing(child: Subprocess<"ignore", "ignore", "pipe">): Promise<number> {
+    const reader = child.stderr.getReader();
+    const decoder = new TextDecoder();
+    let pending = "";
+    const deadline = setTimeout(() => child.kill("SIGKILL"), 15_000);
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`${this.id} exited before serving:\n${this.stderrLines.join("\n")}`);
+        pending += decoder.decode(value, { stream: true });
+        let newline = pending.indexOf("\n");
+        while (newline >= 0) {
+          const line = pending.slice(0, newline);
+          pending = pending.slice(newline + 1);
+          this.stderrLines.push(line);
+          const parsed = JSON.parse(line) as { msg?: string; listen?: string };
+          if (parsed.msg === "serving" && parsed.listen !== undefined) {
+            // Keep draining stderr so the child never blocks on a full pipe.
+            void this.drain(reader, decoder);
+            return Number(parsed.listen.split(":").pop());
+          }
+          newline = pending.indexOf("\n");
+        }
+      }
+    } finally {
+      clearTimeout(deadline);
+    }
+  }
+
+  private async drain(reader: ReadableStreamDefaultReader<Uint8Array>, decoder: TextDecoder): Promise<void> {
+    for (;;) {
+      const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true as const }));
+      if (done) return;
+      for (const line of decoder.decode(value, { stream: true }).split("\n")) if (line !== "") this.stderrLines.push(line);
+      if (this.stderrLines.length > 2000) this.stderrLines.splice(0, 1000);
+    }
+  }
+
+  async kill(): Promise<void> {
+    const child = this.child;
+    if (child === undefined) return;
+    this.child = undefined;
+    child.kill("SIGKILL");
+    await child.exited;
+  }
+}
+
+/** Three (or n) nodes started statically with one --initial-cluster list, data under one temp root. */
+export class ProcessCluster {
+  private constructor(
+    readonly root: string,
+    readonly nodes: readonly ClusterProcess[],
+  ) {}
+
+  static async start(size: number): Promise<ProcessCluster> {
+    const root = mkdtempSync(join(tmpdir(), "raftkv-cluster-"));
+    const ids = Array.from({ length: size }, (_, i) => `n${i + 1}`);
+    const ports = ids.map(() => freePort());
+    const initial = ids.map((id, i) => `${id}=127.0.0.1:${ports[i]}`).join(",");
+    const nodes = ids.map((id, i) => new ClusterProcess(id, join(root, id), ports[i] ?? 0, initial));
+    const cluster = new ProcessCluster(root, nodes);
+    try {
+      await Promise.all(nodes.map((n) => n.start()));
+    } catch (error) {
+      await cluster.stop();
+      throw error;
+    }
+    return cluster;
+  }
+
+  node(id: string): ClusterProcess {
+    const found = this.nodes.find((n) => n.id === id);
+    if (found === undefined) throw new Error(`no node ${id}`);
+    return found;
+  }
+
+  async stop(): Promise<void> {
+    for (const n of this.nodes) await n.kill();
+    rmSync(this.root, { recursive: true, force: true });
+  }
+}
+
+/** Polls until probe returns a value (errors count as "not yet"); throws after timeoutMs. */
+export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+  const deadline = performance.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}${last === undefined ? "" : `: ${String(last)}`}`);
+    await Bun.sleep(50);
+  }
+}

@@ -1,0 +1,65 @@
+import { expect, test } from "bun:test";
+import { create } from "@bufbuild/protobuf";
+import { Code, ConnectError, createHandlerContext } from "@connectrpc/connect";
+import { RaftNotLeaderError } from "../../src/engine/raft-not-leader-error.ts";
+import { DeleteRequestSchema, KV, PutRequestSchema } from "../../src/gen/raftkv/v1/kv_pb.ts";
+import { FORWARDED_HEADER, LeaderForwarder } from "../../src/service/leader-forwarder.ts";
+import { freePort } from "../cluster/cluster-process.ts";
+
+function contextWith(headers: Record<string, string> = {}) {
+  return createHandlerContext({
+    service: KV,
+    method: KV.method.put,
+    protocolName: "grpc",
+    requestMethod: "POST",
+    url: "http://127.0.0.1/raftkv.v1.KV/Put",
+    requestHeader: new Headers(headers),
+    timeoutMs: 2000,
+  });
+}
+
+const request = create(PutRequestSchema, { key: new TextEncoder().encode("k"), value: new Uint8Array(1) });
+
+async function failure(promise: Promise<unknown>): Promise<ConnectError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(ConnectError);
+  return error as ConnectError;
+}
+
+test("no known leader: UNAVAILABLE saying so", async () => {
+  const forwarder = new LeaderForwarder("n2");
+  const error = await failure(forwarder.put(request, new RaftNotLeaderError("not leader", "", "", false), contextWith()));
+  expect(error.code).toBe(Code.Unavailable);
+  expect(error.rawMessage).toContain("no leader is known");
+});
+
+test("a leader whose client address is not known yet: UNAVAILABLE naming it", async () => {
+  const forwarder = new LeaderForwarder("n2");
+  const error = await failure(forwarder.put(request, new RaftNotLeaderError("not leader", "n1", "", false), contextWith()));
+  expect(error.code).toBe(Code.Unavailable);
+  expect(error.rawMessage).toContain("client address of leader n1 is not known");
+});
+
+test("an unreachable leader: UNAVAILABLE naming the leader and its address", async () => {
+  const forwarder = new LeaderForwarder("n2");
+  const address = `127.0.0.1:${freePort()}`;
+  const error = await failure(forwarder.put(request, new RaftNotLeaderError("not leader", "n1", address, false), contextWith()));
+  expect(error.code).toBe(Code.Unavailable);
+  expect(error.rawMessage).toContain(`leader n1 at ${address}`);
+});
+
+test("a call that was already forwarded is not forwarded again", async () => {
+  const forwarder = new LeaderForwarder("n3");
+  const error = await failure(
+    forwarder.delete(
+      create(DeleteRequestSchema, { key: request.key }),
+      new RaftNotLeaderError("node n3 is not the leader", "n1", "127.0.0.1:1", false),
+      contextWith({ [FORWARDED_HEADER]: "n2" }),
+    ),
+  );
+  expect(error.code).toBe(Code.Unavailable);
+  expect(error.rawMessage).toContain("already forwarded here by n2");
+});
