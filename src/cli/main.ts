@@ -1,6 +1,7 @@
 #!/usr/bin/env bun
 import { defineCommand, runMain } from "citty";
 import { delCommand, getCommand, putCommand, scanCommand } from "./kv-commands.ts";
+import { benchCommand } from "./bench-command.ts";
 import { withCliErrors } from "./cli-error.ts";
 import { serveCommand } from "./serve-command.ts";
 
@@ -16,6 +17,7 @@ const main = defineCommand({
     get: withCliErrors(getCommand),
     del: withCliErrors(delCommand),
     scan: withCliErrors(scanCommand),
+    bench: withCliErrors(benchCommand),
   },
 });
 

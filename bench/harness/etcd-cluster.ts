@@ -1,0 +1,58 @@
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { stopNodes, type Cluster, type ClusterNode } from "./cluster.ts";
+import { freePort } from "./free-port.ts";
+import { ServerProcess } from "./server-process.ts";
+import { waitHealthy } from "./wait-healthy.ts";
+
+export interface EtcdClusterOptions {
+  size: number;
+  /** A fresh directory; each node gets a data dir and a log file inside it. */
+  workDir: string;
+  binary: string;
+}
+
+/** Starts an N-node etcd cluster on loopback (static bootstrap) and waits until every node is healthy. */
+export async function startEtcdCluster(options: EtcdClusterOptions): Promise<Cluster> {
+  const members: { id: string; clientPort: number; peerPort: number }[] = [];
+  for (let i = 1; i <= options.size; i++) {
+    members.push({ id: `e${i}`, clientPort: await freePort(), peerPort: await freePort() });
+  }
+  const initialCluster = members.map((m) => `${m.id}=http://127.0.0.1:${m.peerPort}`).join(",");
+  const nodes: ClusterNode[] = [];
+  try {
+    for (const member of members) {
+      const dir = join(options.workDir, member.id);
+      mkdirSync(dir, { recursive: true });
+      const client = `http://127.0.0.1:${member.clientPort}`;
+      const peer = `http://127.0.0.1:${member.peerPort}`;
+      const server = ServerProcess.start(
+        `etcd ${member.id}`,
+        [
+          options.binary,
+          "--name", member.id,
+          "--data-dir", join(dir, "data"),
+          "--listen-client-urls", client,
+          "--advertise-client-urls", client,
+          "--listen-peer-urls", peer,
+          "--initial-advertise-peer-urls", peer,
+          "--initial-cluster", initialCluster,
+          "--initial-cluster-state", "new",
+          "--initial-cluster-token", "raftkv-bench",
+          "--logger", "zap",
+          "--log-level", "warn",
+        ],
+        join(dir, "etcd.log"),
+      );
+      nodes.push({ id: member.id, clientEndpoint: `127.0.0.1:${member.clientPort}`, process: server });
+    }
+    // /health is 200 only once the member sees a leader.
+    await Promise.all(nodes.map((node) => waitHealthy(node.process, `http://${node.clientEndpoint}/health`, 30_000)));
+  } catch (error) {
+    await stopNodes(nodes);
+    throw error;
+  }
+  const first = nodes[0];
+  if (first === undefined) throw new Error("etcd cluster needs at least one node");
+  return { system: "etcd", nodes, endpoint: first.clientEndpoint, stop: () => stopNodes(nodes) };
+}
