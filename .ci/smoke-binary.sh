@@ -11,7 +11,7 @@ cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$dir"; }
 trap cleanup EXIT
 
 start() {
-  "$bin" serve --data-dir "$dir/data" --listen "$endpoint" --log-level warn &
+  "$bin" serve --data-dir "$dir/data" --listen "$endpoint" --raft-listen 127.0.0.1:0 --log-level warn &
   pid=$!
   for _ in $(seq 1 100); do
     curl -fsS "http://$endpoint/healthz" >/dev/null 2>&1 && return 0
