@@ -111,6 +111,10 @@ export class RaftEngine implements Engine {
   private fatal: Error | undefined;
   private syncedMembershipIndex = -1;
   private ticks = 0;
+  private readonly tickMs: number;
+  /** Ticks the core may be fed at once after a stall: enough to expire a lease and an election timeout twice. */
+  private readonly maxCatchUpTicks: number;
+  private nextTickAtMs = performance.now();
   private writtenHardState: HardState;
 
   private constructor(options: RaftEngineOptions, raw: RawNode, timing: RaftTiming) {
@@ -132,6 +136,9 @@ export class RaftEngine implements Engine {
       readIndex: (requestId) => raw.readIndex(requestId),
       leaseRead: (requestId) => raw.leaseRead(requestId),
     };
+    this.tickMs = timing.tickMs;
+    this.maxCatchUpTicks = 2 * ticksOf(timing).electionTicks + 1;
+    this.nextTickAtMs = performance.now() + timing.tickMs;
     this.tickTimer = setInterval(() => this.onTick(), timing.tickMs);
   }
 
@@ -277,12 +284,28 @@ export class RaftEngine implements Engine {
 
   private onTick(): void {
     if (this.closed || this.fatal !== undefined) return;
-    this.raw.tick();
+    this.advanceClock();
     this.ticks++;
     if (this.ticks % ADVERTISE_EVERY_TICKS === 0) this.advertiseClientAddress();
     this.reads.retryStale(performance.now());
     this.reportIo();
     this.scheduleDrain();
+  }
+
+  /**
+   * Feeds the core every tick that elapsed up to now. setInterval fires once
+   * after a stall (SIGSTOP, a long fsync, GC), not once per missed interval,
+   * and I/O queued during the stall may run before the timer does; the
+   * core's leader lease and election timer count ticks, so every decision
+   * (drain included) first brings them up to date: a leader paused past its
+   * lease must not serve a lease read as if no time had passed.
+   */
+  private advanceClock(): void {
+    const now = performance.now();
+    if (now < this.nextTickAtMs) return;
+    const due = Math.floor((now - this.nextTickAtMs) / this.tickMs) + 1;
+    this.nextTickAtMs += due * this.tickMs;
+    for (let i = Math.min(due, this.maxCatchUpTicks); i > 0; i--) this.raw.tick();
   }
 
   private lastIoReport = { atMs: performance.now(), stats: this.ioMeter.snapshot() };
@@ -352,6 +375,7 @@ export class RaftEngine implements Engine {
     if (this.closed || this.fatal !== undefined || this.draining) return;
     this.draining = true;
     try {
+      this.advanceClock();
       this.submitProposals();
       if (this.reads.hasQueued) this.reads.submit(this.readSource, performance.now());
       while (this.raw.hasReady()) this.handleReady(this.raw.ready());

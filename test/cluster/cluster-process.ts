@@ -105,6 +105,15 @@ export class ClusterProcess {
     }
   }
 
+  /** SIGSTOP: the process keeps its sockets, so what peers and clients send queues up. */
+  pause(): void {
+    this.child?.kill("SIGSTOP");
+  }
+
+  resume(): void {
+    this.child?.kill("SIGCONT");
+  }
+
   async kill(): Promise<void> {
     const child = this.child;
     if (child === undefined) return;
