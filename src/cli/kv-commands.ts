@@ -1,12 +1,12 @@
 import { create, toJsonString } from "@bufbuild/protobuf";
 import { defineCommand } from "citty";
 import {
-  Consistency,
   DeleteResponseSchema,
   GetResponseSchema,
   PutResponseSchema,
   RangeResponseSchema,
 } from "../gen/raftkv/v1/kv_pb.ts";
+import { parseConsistencyName } from "../service/consistency.ts";
 import { bytesArg, printableBytes } from "./bytes-arg.ts";
 import { clientArgs, clientFrom } from "./client-args.ts";
 import { positiveInteger } from "./flag-value.ts";
@@ -15,19 +15,6 @@ const consistencyArg = {
   type: "string",
   description: "linearizable (default), lease or stale",
 } as const;
-
-function consistencyOf(text: string | undefined): Consistency {
-  switch (text ?? "linearizable") {
-    case "linearizable":
-      return Consistency.LINEARIZABLE;
-    case "lease":
-      return Consistency.LEASE;
-    case "stale":
-      return Consistency.STALE;
-    default:
-      throw new Error(`--consistency: must be linearizable, lease or stale, got ${JSON.stringify(text)}`);
-  }
-}
 
 export const putCommand = defineCommand({
   meta: { name: "put", description: "Write a key; prints the index it committed at" },
@@ -55,7 +42,7 @@ export const getCommand = defineCommand({
   async run({ args }) {
     const hex = args.hex === true;
     const answer = await clientFrom(args).call((c) =>
-      c.get({ key: bytesArg("key", args.key, hex), consistency: consistencyOf(args.consistency) }),
+      c.get({ key: bytesArg("key", args.key, hex), consistency: parseConsistencyName("--consistency", args.consistency) }),
     );
     if (args.json === true) {
       console.log(toJsonString(GetResponseSchema, answer));
@@ -107,7 +94,7 @@ export const scanCommand = defineCommand({
           start,
           limit: Math.min(1000, wanted - printed),
           keysOnly,
-          consistency: consistencyOf(args.consistency),
+          consistency: parseConsistencyName("--consistency", args.consistency),
         }),
       );
       if (args.json === true) {

@@ -17,6 +17,7 @@ import {
   type KeyValue,
   type ResponseHeader,
 } from "../gen/raftkv/v1/kv_pb.ts";
+import { parseConsistencyName } from "../service/consistency.ts";
 import { percentDecodeToBytes } from "./rest-percent-decode.ts";
 
 type HttpRequest = IncomingMessage | Http2ServerRequest;
@@ -56,7 +57,7 @@ async function serve(options: RestKvOptions, req: HttpRequest, res: HttpResponse
   if (key === undefined) throw new ConnectError("key: malformed percent-encoding in the URL path", Code.InvalidArgument);
   const method = req.method ?? "GET";
   const context = contextFor(req, method, url);
-  const consistency = consistencyParam(url);
+  const consistency = parseConsistencyName("consistency", url.searchParams.get("consistency"));
   const { kv } = options;
   if (key.length === 0) {
     if (method !== "GET") throw new ConnectError(`method ${method} needs a key: /v1/kv/{key}`, Code.InvalidArgument);
@@ -169,22 +170,6 @@ function keyValueJson(kv: KeyValue, keysOnly: boolean): Record<string, unknown> 
 function headerJson(header: ResponseHeader | undefined): Record<string, unknown> | null {
   if (header === undefined) return null;
   return { index: Number(header.index), term: Number(header.term), leader_id: header.leaderId, member_id: header.memberId };
-}
-
-function consistencyParam(url: URL): Consistency {
-  const level = url.searchParams.get("consistency");
-  switch (level) {
-    case null:
-    case "":
-    case "linearizable":
-      return Consistency.LINEARIZABLE;
-    case "lease":
-      return Consistency.LEASE;
-    case "stale":
-      return Consistency.STALE;
-    default:
-      throw new ConnectError(`consistency: must be linearizable, lease or stale, got ${JSON.stringify(level)}`, Code.InvalidArgument);
-  }
 }
 
 function contextFor(req: HttpRequest, method: string, url: URL): HandlerContext {

@@ -15,3 +15,18 @@ export function readConsistencyOf(field: string, consistency: Consistency): Read
       throw invalidArgument(field, `unknown consistency level ${String(consistency)}`);
   }
 }
+
+/** A consistency level by name, as users type it (REST query, CLI flag); empty = the default. */
+export function parseConsistencyName(field: string, text: string | null | undefined): Consistency {
+  switch (text ?? "") {
+    case "":
+    case "linearizable":
+      return Consistency.LINEARIZABLE;
+    case "lease":
+      return Consistency.LEASE;
+    case "stale":
+      return Consistency.STALE;
+    default:
+      throw invalidArgument(field, `must be linearizable, lease or stale, got ${JSON.stringify(text)}`);
+  }
+}
