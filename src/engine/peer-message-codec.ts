@@ -15,7 +15,37 @@ export { PeerMessageDecodeError } from "./raft-wire-reader.ts";
  */
 export type PeerPayload =
   | { readonly kind: "raft"; readonly message: Message }
-  | { readonly kind: "clientAddress"; readonly from: string; readonly clientAddress: string };
+  | { readonly kind: "clientAddress"; readonly from: string; readonly clientAddress: string }
+  | SnapshotChunk
+  | SnapshotAck;
+
+/**
+ * One piece of a snapshot's data file streamed from the leader next to the
+ * InstallSnapshot message (which the follower builds from the last chunk).
+ * `checksum` is the whole file's SHA-256 (hex), verified before restore.
+ */
+export interface SnapshotChunk {
+  readonly kind: "snapshotChunk";
+  readonly from: string;
+  /** The leader's term when it started sending. */
+  readonly term: number;
+  readonly snapshot: SnapshotMeta;
+  readonly checksum: string;
+  readonly offset: number;
+  readonly data: Uint8Array;
+  readonly last: boolean;
+}
+
+/** The follower's answer to a chunk: the leader sends the next one only then (the transport's queue is bounded). */
+export interface SnapshotAck {
+  readonly kind: "snapshotAck";
+  readonly from: string;
+  readonly index: number;
+  readonly term: number;
+  /** Bytes received so far (the next chunk's offset). */
+  readonly nextOffset: number;
+  readonly ok: boolean;
+}
 
 /**
  * Wire format (all integers big-endian): byte 0 is the format version, byte 1
@@ -38,13 +68,17 @@ const raftTags: Readonly<Record<MessageKind, number>> = {
   readIndexResponse: 10,
 };
 const CLIENT_ADDRESS_TAG = 64;
+const SNAPSHOT_CHUNK_TAG = 65;
+const SNAPSHOT_ACK_TAG = 66;
 
 // Smallest encodings, used to reject counts larger than the payload could hold.
 const MIN_ENTRY_BYTES = 8 + 8 + 1 + 4;
 const MIN_MEMBER_BYTES = 4 + 1 + 4 + 4;
 
 export function encodePeerPayload(payload: PeerPayload): Uint8Array {
-  const w = new RaftWireWriter(payload.kind === "raft" && payload.message.kind === "append" ? 512 : 96);
+  const w = new RaftWireWriter(
+    payload.kind === "snapshotChunk" ? payload.data.length + 512 : payload.kind === "raft" && payload.message.kind === "append" ? 512 : 96,
+  );
   w.u8(FORMAT_VERSION);
   switch (payload.kind) {
     case "raft":
@@ -54,6 +88,24 @@ export function encodePeerPayload(payload: PeerPayload): Uint8Array {
       w.u8(CLIENT_ADDRESS_TAG);
       w.string(payload.from);
       w.string(payload.clientAddress);
+      break;
+    case "snapshotChunk":
+      w.u8(SNAPSHOT_CHUNK_TAG);
+      w.string(payload.from);
+      w.uint(payload.term);
+      encodeSnapshotMeta(w, payload.snapshot);
+      w.string(payload.checksum);
+      w.uint(payload.offset);
+      w.bytes(payload.data);
+      w.bool(payload.last);
+      break;
+    case "snapshotAck":
+      w.u8(SNAPSHOT_ACK_TAG);
+      w.string(payload.from);
+      w.uint(payload.index);
+      w.uint(payload.term);
+      w.uint(payload.nextOffset);
+      w.bool(payload.ok);
       break;
     default: {
       const unreachable: never = payload;
@@ -149,15 +201,41 @@ export function decodePeerPayload(bytes: Uint8Array): PeerPayload {
     const version = r.u8("version");
     if (version !== FORMAT_VERSION) throw new PeerMessageDecodeError(`unsupported peer message format version ${version}`);
     const tag = r.u8("kind");
-    const payload: PeerPayload =
-      tag === CLIENT_ADDRESS_TAG
-        ? { kind: "clientAddress", from: r.string("from"), clientAddress: r.string("clientAddress") }
-        : { kind: "raft", message: decodeMessage(r, tag) };
+    const payload = decodeTagged(r, tag);
     r.end();
     return payload;
   } catch (error) {
     if (error instanceof PeerMessageDecodeError) throw error;
     throw new PeerMessageDecodeError(`malformed peer message: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+function decodeTagged(r: RaftWireReader, tag: number): PeerPayload {
+  switch (tag) {
+    case CLIENT_ADDRESS_TAG:
+      return { kind: "clientAddress", from: r.string("from"), clientAddress: r.string("clientAddress") };
+    case SNAPSHOT_CHUNK_TAG:
+      return {
+        kind: "snapshotChunk",
+        from: r.string("from"),
+        term: r.uint("term"),
+        snapshot: decodeSnapshotMeta(r),
+        checksum: r.string("checksum"),
+        offset: r.uint("offset"),
+        data: r.bytes("data"),
+        last: r.bool("last"),
+      };
+    case SNAPSHOT_ACK_TAG:
+      return {
+        kind: "snapshotAck",
+        from: r.string("from"),
+        index: r.uint("index"),
+        term: r.uint("term"),
+        nextOffset: r.uint("nextOffset"),
+        ok: r.bool("ok"),
+      };
+    default:
+      return { kind: "raft", message: decodeMessage(r, tag) };
   }
 }
 

@@ -5,6 +5,7 @@ import { PeerTransport } from "../transport/peer-transport.ts";
 import { bootstrapLog, resolveClusterId, type InitialMember } from "./raft-bootstrap.ts";
 import { RaftEngine } from "./raft-engine.ts";
 import { RaftPeerInbox } from "./raft-peer-inbox.ts";
+import { restoreSnapshotOnStart, type RaftSnapshotOptions } from "./raft-snapshotter.ts";
 import type { RaftTiming } from "./raft-timing.ts";
 
 export interface RaftEngineLaunch {
@@ -22,6 +23,8 @@ export interface RaftEngineLaunch {
   readonly timing?: Partial<RaftTiming>;
   readonly requestTimeoutMs?: number;
   readonly logger?: Logger;
+  /** Snapshots and log compaction; the state machine is restored from the newest valid snapshot first if needed. */
+  readonly snapshots?: RaftSnapshotOptions;
 }
 
 function withBoundPort(address: string, port: number): string {
@@ -53,6 +56,13 @@ export async function launchRaftEngine(launch: RaftEngineLaunch): Promise<RaftEn
       clusterId,
     );
     launch.logger?.debug("raft log ready", { clusterId, bootstrapped, raftAddress });
+    const snapshots =
+      launch.snapshots === undefined
+        ? undefined
+        : {
+            ...launch.snapshots,
+            latest: (await restoreSnapshotOnStart(launch.snapshots.store, launch.stateMachine, launch.logStore, launch.logger))?.meta ?? null,
+          };
     return RaftEngine.start({
       id: launch.id,
       logStore: launch.logStore,
@@ -63,6 +73,7 @@ export async function launchRaftEngine(launch: RaftEngineLaunch): Promise<RaftEn
       timing: launch.timing,
       requestTimeoutMs: launch.requestTimeoutMs,
       logger: launch.logger,
+      snapshots,
     });
   } catch (error) {
     await transport.close();

@@ -4,12 +4,13 @@ import type { Logger } from "../log/logger.ts";
 import type { Entry } from "../raft/entry.ts";
 import type { HardState } from "../raft/hard-state.ts";
 import type { Member, Membership } from "../raft/membership.ts";
-import type { Message } from "../raft/message.ts";
+import type { InstallSnapshot, Message } from "../raft/message.ts";
 import type { Refusal } from "../raft/proposal-result.ts";
 import type { RaftStats } from "../raft/raft-stats.ts";
 import { RawNode } from "../raft/raw-node.ts";
 import type { Ready } from "../raft/ready.ts";
 import type { Role } from "../raft/role.ts";
+import type { SnapshotMeta as RaftSnapshotMeta } from "../raft/snapshot-meta.ts";
 import type { RaftLogStore } from "../storage/raft-log-store.ts";
 import type { PeerTransport } from "../transport/peer-transport.ts";
 import { RateLimitedLog } from "../transport/rate-limited-log.ts";
@@ -22,6 +23,9 @@ import type { RaftPeerInbox } from "./raft-peer-inbox.ts";
 import { RaftNotLeaderError } from "./raft-not-leader-error.ts";
 import { defaultRaftTiming, ticksOf, type RaftTiming } from "./raft-timing.ts";
 import { RaftReadWaiters, type ReadIndexSource } from "./raft-read-waiters.ts";
+import { RaftSnapshotReceiver } from "./raft-snapshot-receiver.ts";
+import { RaftSnapshotSender } from "./raft-snapshot-sender.ts";
+import { RaftSnapshotter, type RaftSnapshotOptions } from "./raft-snapshotter.ts";
 import { RaftWaiter } from "./raft-waiter.ts";
 
 export interface RaftEngineOptions {
@@ -40,6 +44,16 @@ export interface RaftEngineOptions {
   readonly logger?: Logger;
   /** Injected for tests; Math.random otherwise. */
   readonly random?: () => number;
+  /** Snapshots, log compaction and InstallSnapshot; without it the log is never compacted. */
+  readonly snapshots?: RaftSnapshotOptions;
+}
+
+/** What the engine did with snapshots since it started. */
+export interface RaftSnapshotStats {
+  readonly taken: number;
+  /** Snapshots received from a leader and restored into the state machine. */
+  readonly installed: number;
+  readonly latestIndex: number;
 }
 
 interface QueuedProposal {
@@ -57,6 +71,7 @@ const ADVERTISE_EVERY_TICKS = 2;
 const MAX_BATCH_PROPOSALS = 4096;
 /** How often the event-loop time spent in SQLite is logged (debug level). */
 const IO_REPORT_EVERY_MS = 10_000;
+const DEFAULT_SNAPSHOT_CHUNK_BYTES = 256 * 1024;
 
 function engineRoleOf(role: Role): EngineRole {
   switch (role) {
@@ -116,8 +131,13 @@ export class RaftEngine implements Engine {
   private readonly maxCatchUpTicks: number;
   private nextTickAtMs = performance.now();
   private writtenHardState: HardState;
+  private readonly snapshotter: RaftSnapshotter | undefined;
+  private readonly snapshotSender: RaftSnapshotSender | undefined;
+  private readonly snapshotReceiver: RaftSnapshotReceiver | undefined;
+  private snapshotsTaken = 0;
+  private snapshotsInstalled = 0;
 
-  private constructor(options: RaftEngineOptions, raw: RawNode, timing: RaftTiming) {
+  private constructor(options: RaftEngineOptions, raw: RawNode, timing: RaftTiming, snapshotter: RaftSnapshotter | undefined) {
     this.stateMachine = options.stateMachine;
     this.logStore = options.logStore;
     this.logger = options.logger;
@@ -139,15 +159,52 @@ export class RaftEngine implements Engine {
     this.tickMs = timing.tickMs;
     this.maxCatchUpTicks = 2 * ticksOf(timing).electionTicks + 1;
     this.nextTickAtMs = performance.now() + timing.tickMs;
+    this.snapshotter = snapshotter;
+    if (snapshotter !== undefined) {
+      const store = snapshotter.store;
+      this.snapshotSender = new RaftSnapshotSender(
+        store,
+        options.snapshots?.chunkBytes ?? DEFAULT_SNAPSHOT_CHUNK_BYTES,
+        (to, chunk) => {
+          const sent = this.transport.send(to, encodePeerPayload(chunk));
+          this.transport.flush();
+          return sent;
+        },
+        (peer, ok) => {
+          if (this.closed) return;
+          this.raw.reportSnapshot(peer, ok);
+          this.scheduleDrain();
+        },
+        options.logger,
+      );
+      this.snapshotReceiver = new RaftSnapshotReceiver(
+        options.id,
+        store,
+        () => !snapshotter.busy && !this.closed && this.fatal === undefined,
+        (message) => this.onSnapshotReceived(message),
+        (to, ack) => {
+          this.transport.send(to, encodePeerPayload(ack));
+          this.transport.flush();
+        },
+        options.logger,
+      );
+    }
     this.tickTimer = setInterval(() => this.onTick(), timing.tickMs);
   }
 
   static start(options: RaftEngineOptions): RaftEngine {
     const timing: RaftTiming = { ...defaultRaftTiming, ...options.timing };
     const ticks = ticksOf(timing);
+    // The snapshotter exists before the core (whose storage reads it) and the engine (which it reports to).
+    let onSnapshotTaken: (index: number) => void = () => {};
+    const snapshotter =
+      options.snapshots === undefined
+        ? undefined
+        : new RaftSnapshotter(options.snapshots, options.stateMachine, (index) => onSnapshotTaken(index), options.logger);
     const raw = new RawNode({
       id: options.id,
-      storage: new RaftLogStorage(options.logStore),
+      storage: new RaftLogStorage(options.logStore, () => snapshotter?.latest()),
+      ...(options.snapshots?.trailingLogs === undefined ? {} : { trailingLogs: options.snapshots.trailingLogs }),
       electionTicks: ticks.electionTicks,
       heartbeatTicks: ticks.heartbeatTicks,
       leaseTicks: ticks.leaseTicks,
@@ -156,7 +213,8 @@ export class RaftEngine implements Engine {
       random: options.random ?? Math.random,
       applied: options.stateMachine.appliedIndex(),
     });
-    const engine = new RaftEngine(options, raw, timing);
+    const engine = new RaftEngine(options, raw, timing, snapshotter);
+    onSnapshotTaken = (index) => engine.onSnapshotTaken(index);
     options.inbox.attach((from, payload) => engine.onPeerPayload(from, payload));
     engine.syncPeers();
     // A sole voter need not wait an election timeout to lead itself.
@@ -183,6 +241,10 @@ export class RaftEngine implements Engine {
 
   ioStats(): RaftIoStats {
     return this.ioMeter.snapshot();
+  }
+
+  snapshotStats(): RaftSnapshotStats {
+    return { taken: this.snapshotsTaken, installed: this.snapshotsInstalled, latestIndex: this.snapshotter?.latest()?.index ?? 0 };
   }
 
   /** Changes the client address this node advertises (e.g. once an ephemeral port is bound). */
@@ -270,6 +332,10 @@ export class RaftEngine implements Engine {
     this.closed = true;
     clearInterval(this.tickTimer);
     this.failAll(new EngineError("shutdown", "the node is shutting down"));
+    this.snapshotSender?.cancelAll();
+    this.snapshotReceiver?.abortAll();
+    // The state machine is closed after us: let a snapshot copy of it finish first.
+    await this.snapshotter?.idle();
     await this.transport.close();
   }
 
@@ -289,6 +355,7 @@ export class RaftEngine implements Engine {
     if (this.ticks % ADVERTISE_EVERY_TICKS === 0) this.advertiseClientAddress();
     this.reads.retryStale(performance.now());
     this.reportIo();
+    this.snapshotter?.maybeTake(performance.now());
     this.scheduleDrain();
   }
 
@@ -346,11 +413,23 @@ export class RaftEngine implements Engine {
           });
           return;
         }
+        if (payload.message.kind === "installSnapshot") {
+          // Its data comes as chunks; the receiver builds this message once the data verified.
+          this.peerWarnings?.warn(`bare-snapshot:${from}`, "dropped an InstallSnapshot message sent without its data", { peer: from });
+          return;
+        }
         this.raw.step(payload.message);
         break;
       case "clientAddress":
         if (payload.from === from) this.recordClientAddress(payload.from, payload.clientAddress);
         break;
+      case "snapshotChunk":
+        if (payload.from !== from || this.snapshotReceiver === undefined) return;
+        void this.snapshotReceiver.onChunk(from, payload);
+        return;
+      case "snapshotAck":
+        if (payload.from === from) this.snapshotSender?.onAck(from, payload);
+        return;
       default: {
         const unreachable: never = payload;
         throw new Error(`unknown peer payload ${JSON.stringify(unreachable)}`);
@@ -379,6 +458,8 @@ export class RaftEngine implements Engine {
       this.submitProposals();
       if (this.reads.hasQueued) this.reads.submit(this.readSource, performance.now());
       while (this.raw.hasReady()) this.handleReady(this.raw.ready());
+      // A received snapshot was either installed by the Readies above or declined by the core.
+      this.snapshotter?.setBlocked(false);
     } catch (error) {
       this.fail(error);
     } finally {
@@ -388,9 +469,7 @@ export class RaftEngine implements Engine {
 
   private handleReady(ready: Ready): void {
     this.send(ready.messages);
-    if (ready.snapshot !== undefined) {
-      throw new Error(`snapshot install at index ${ready.snapshot.index} is not supported by this engine yet`);
-    }
+    if (ready.snapshot !== undefined) this.installSnapshot(ready.snapshot);
     // Leader appends go out now, not after our fsync: followers persist in parallel with us.
     if (ready.messages.length > 0) this.transport.flush();
     const hardState = this.hardStateToWrite(ready);
@@ -412,6 +491,7 @@ export class RaftEngine implements Engine {
     }
     for (const rs of ready.readStates) this.reads.onReadState(rs);
     this.reads.release(this.stateMachine.appliedIndex());
+    if (ready.compactLogTo > 0) this.compactLog(ready.compactLogTo);
     this.raw.advance(ready);
     this.syncPeers();
   }
@@ -432,9 +512,51 @@ export class RaftEngine implements Engine {
     return undefined;
   }
 
+  // ------------------------------------------------------------- snapshots
+
+  private onSnapshotTaken(index: number): void {
+    this.snapshotsTaken++;
+    if (this.closed || this.fatal !== undefined) return;
+    this.raw.snapshotTaken(index);
+    this.scheduleDrain();
+  }
+
+  /** A snapshot's data arrived and verified: now the core decides whether to install it. */
+  private onSnapshotReceived(message: InstallSnapshot): void {
+    if (this.closed || this.fatal !== undefined) return;
+    // No snapshot of our own may start before the install: restoreFrom refuses to run beside one.
+    this.snapshotter?.setBlocked(true);
+    this.raw.step(message);
+    this.scheduleDrain();
+  }
+
+  /** Ready step 2 for a snapshot: the state machine becomes the snapshot, the log restarts after it. */
+  private installSnapshot(snapshot: RaftSnapshotMeta): void {
+    const opened = this.snapshotReceiver?.take(snapshot.index, snapshot.term);
+    if (opened === undefined) {
+      throw new Error(`the core installs snapshot ${snapshot.index} (term ${snapshot.term}) but no such file was received`);
+    }
+    this.stateMachine.restoreFrom(opened.path);
+    this.logStore.resetForSnapshot(snapshot.index, snapshot.term);
+    this.snapshotter?.setLatest(opened.meta);
+    this.snapshotsInstalled++;
+    this.logger?.info("state machine restored from a received snapshot", { index: snapshot.index, term: snapshot.term });
+  }
+
+  /** Deletes log entries the core no longer needs (a snapshot covers them; trailing ones were kept). */
+  private compactLog(throughIndex: number): void {
+    const term = this.logStore.term(throughIndex);
+    if (term === undefined || throughIndex > this.stateMachine.appliedIndex()) return;
+    this.logStore.compactPrefix(throughIndex, term);
+  }
+
   private send(messages: readonly Message[]): void {
     const transport = this.transport;
     for (const m of messages) {
+      if (m.kind === "installSnapshot" && this.snapshotSender !== undefined) {
+        this.snapshotSender.start(m);
+        continue;
+      }
       if (!transport.send(m.to, encodeRaftMessage(m))) this.raw.reportUnreachable(m.to);
     }
   }
@@ -509,6 +631,7 @@ export class RaftEngine implements Engine {
   }
 
   private onLeadershipChange(): void {
+    if (this.raw.role() !== "leader") this.snapshotSender?.cancelAll();
     if (this.raw.role() !== "leader" && this.proposed.size > 0) {
       const error = new RaftNotLeaderError(
         "leadership was lost before the write was applied; its outcome is unknown",

@@ -9,11 +9,14 @@ import type { RaftLogStore } from "../storage/raft-log-store.ts";
  * SQLite RaftLogStore. Everything it returns is already durable, because the
  * engine writes the store only while handling a Ready, before advance().
  *
- * Snapshots are not wired in yet: the engine never reports one taken, so the
- * log is never compacted and the snapshot is always the empty one.
+ * The snapshot is the newest one the node holds (taken or received), as the
+ * engine's snapshotter reports it; the empty one when snapshots are off.
  */
 export class RaftLogStorage implements RaftStorage {
-  constructor(private readonly logStore: RaftLogStore) {}
+  constructor(
+    private readonly logStore: RaftLogStore,
+    private readonly latestSnapshot: () => SnapshotMeta | undefined = () => undefined,
+  ) {}
 
   initialState(): HardState {
     return this.logStore.hardState();
@@ -37,6 +40,9 @@ export class RaftLogStorage implements RaftStorage {
   }
 
   snapshot(): SnapshotMeta {
-    return emptySnapshotMeta;
+    const latest = this.latestSnapshot();
+    if (latest === undefined) return emptySnapshotMeta;
+    // Only the fields the core knows: the store's id, size and checksum stay out of messages.
+    return { index: latest.index, term: latest.term, membership: latest.membership };
   }
 }

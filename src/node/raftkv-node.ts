@@ -4,6 +4,7 @@ import { Diagnostics } from "../gen/raftkv/v1/diagnostics_pb.ts";
 import { KV } from "../gen/raftkv/v1/kv_pb.ts";
 import { KvStateMachine } from "../fsm/kv-state-machine.ts";
 import { RaftLogStore } from "../storage/raft-log-store.ts";
+import { FileSnapshotStore } from "../storage/snapshot-store.ts";
 import { launchRaftEngine } from "../engine/raft-engine-launcher.ts";
 import type { RaftEngine } from "../engine/raft-engine.ts";
 import { Health } from "../gen/grpc/health/v1/health_pb.ts";
@@ -59,6 +60,7 @@ export class RaftkvNode {
         initialCluster: config.initialCluster,
         timing: config.raftTiming,
         logger,
+        snapshots: { store: FileSnapshotStore.open(join(config.dataDir, "snapshots")) },
       });
       const kv = createKvService(engine, config.limits, new LeaderForwarder(config.id));
       const served = [KV, Diagnostics, Health, ReflectionV1, ReflectionV1alpha];

@@ -1,0 +1,138 @@
+import { rmSync } from "node:fs";
+import type { KvStateMachine } from "../fsm/kv-state-machine.ts";
+import type { Logger } from "../log/logger.ts";
+import { decodeMembership } from "../raft/membership-codec.ts";
+import type { RaftLogStore } from "../storage/raft-log-store.ts";
+import type { FileSnapshotStore, OpenedSnapshot } from "../storage/snapshot-store.ts";
+import type { SnapshotMeta } from "../storage/snapshot-meta.ts";
+
+export interface RaftSnapshotOptions {
+  readonly store: FileSnapshotStore;
+  /** Take a snapshot once this many entries were applied since the last one (default 8192). */
+  readonly thresholdEntries?: number;
+  /** Also take one this often if anything was applied since (default 120 s). */
+  readonly intervalMs?: number;
+  /** Log entries kept below a snapshot for slow followers (default 10240). */
+  readonly trailingLogs?: number;
+  /** Bytes per InstallSnapshot chunk (default 256 KiB). */
+  readonly chunkBytes?: number;
+  /**
+   * The newest snapshot that verified (see restoreSnapshotOnStart), null when
+   * none did (a corrupt one must never be offered); when omitted, the newest
+   * listed one, unverified.
+   */
+  readonly latest?: SnapshotMeta | null;
+}
+
+/**
+ * Takes snapshots of the state machine while applies continue (the copy runs
+ * in a Worker), one at a time, and remembers the newest one the node holds
+ * (taken or received): the core reads it through the storage adapter.
+ */
+export class RaftSnapshotter {
+  readonly store: FileSnapshotStore;
+  private readonly thresholdEntries: number;
+  private readonly intervalMs: number;
+  private latestMeta: SnapshotMeta | undefined;
+  private inFlight: Promise<void> | undefined;
+  private lastTakenAtMs = performance.now();
+  private blocked = false;
+
+  constructor(
+    options: RaftSnapshotOptions,
+    private readonly stateMachine: KvStateMachine,
+    private readonly onTaken: (index: number) => void,
+    private readonly logger: Logger | undefined,
+  ) {
+    this.store = options.store;
+    this.thresholdEntries = options.thresholdEntries ?? 8192;
+    this.intervalMs = options.intervalMs ?? 120_000;
+    this.latestMeta = options.latest === undefined ? options.store.list()[0] : (options.latest ?? undefined);
+  }
+
+  latest(): SnapshotMeta | undefined {
+    return this.latestMeta;
+  }
+
+  /** A snapshot that was received and installed becomes the newest one. */
+  setLatest(meta: SnapshotMeta): void {
+    if (this.latestMeta === undefined || meta.index >= this.latestMeta.index) this.latestMeta = meta;
+  }
+
+  get busy(): boolean {
+    return this.inFlight !== undefined;
+  }
+
+  /** While set (a received snapshot waits to be installed), no snapshot is started: restore refuses to run beside one. */
+  setBlocked(blocked: boolean): void {
+    this.blocked = blocked;
+  }
+
+  /** Starts a snapshot if one is due and none is running. */
+  maybeTake(nowMs: number): void {
+    if (this.inFlight !== undefined || this.blocked) return;
+    const applied = this.stateMachine.appliedIndex();
+    const since = applied - (this.latestMeta?.index ?? 0);
+    const due = since >= this.thresholdEntries || (since > 0 && nowMs - this.lastTakenAtMs >= this.intervalMs);
+    if (!due) return;
+    this.lastTakenAtMs = nowMs;
+    this.inFlight = this.take().finally(() => {
+      this.inFlight = undefined;
+    });
+  }
+
+  /** Resolves once no snapshot is being taken. */
+  async idle(): Promise<void> {
+    await this.inFlight;
+  }
+
+  private async take(): Promise<void> {
+    const temp = this.store.tempPath();
+    try {
+      const position = await this.stateMachine.snapshotTo(temp);
+      if (position.config === undefined) throw new Error(`the state machine has no configuration as of index ${position.index}`);
+      const meta = await this.store.importFile(temp, {
+        index: position.index,
+        term: position.term,
+        membership: decodeMembership(position.config),
+      });
+      this.setLatest(meta);
+      this.logger?.debug("snapshot taken", { index: meta.index, term: meta.term, bytes: meta.size });
+      this.onTaken(meta.index);
+    } catch (error) {
+      rmSync(temp, { force: true });
+      this.logger?.error("taking a snapshot failed", { error: error instanceof Error ? error.message : String(error) });
+    }
+  }
+}
+
+/**
+ * Before the engine starts: when the state machine is behind the newest
+ * snapshot (e.g. its database was lost), restores it from the newest
+ * snapshot that verifies (corrupt ones are skipped with a logged error). The
+ * core treats the snapshot's index as applied, so a state machine left below
+ * it would silently miss entries; one below the log's compacted prefix could
+ * not catch up at all, which is a clear error. Returns the newest valid
+ * snapshot, or undefined when there is none.
+ */
+export async function restoreSnapshotOnStart(
+  store: FileSnapshotStore,
+  stateMachine: KvStateMachine,
+  logStore: RaftLogStore,
+  logger: Logger | undefined,
+): Promise<OpenedSnapshot | undefined> {
+  const newest = await store.newestValid((message, context) => logger?.error(message, context));
+  const applied = stateMachine.appliedIndex();
+  const compacted = logStore.compactedIndex();
+  const covered = Math.max(applied, newest?.meta.index ?? 0);
+  if (covered < compacted) {
+    throw new Error(
+      `cannot start: the state machine is at index ${applied}, the log is compacted through ${compacted}, ` +
+        `and no valid snapshot in ${store.dir} covers it (newest valid: ${newest?.meta.index ?? "none"})`,
+    );
+  }
+  if (newest === undefined || applied >= newest.meta.index) return newest;
+  stateMachine.restoreFrom(newest.path);
+  logger?.info("state machine restored from snapshot", { index: newest.meta.index, term: newest.meta.term, appliedBefore: applied });
+  return newest;
+}
