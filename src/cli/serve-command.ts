@@ -4,6 +4,7 @@ import { RaftkvNode } from "../node/raftkv-node.ts";
 import type { NodeConfig } from "../node/node-config.ts";
 import { parseInitialCluster } from "../engine/raft-bootstrap.ts";
 import { defaultLimits } from "../service/limits.ts";
+import { parseDurationMs } from "./duration.ts";
 import { envName, flagValue, positiveInteger } from "./flag-value.ts";
 
 const defaults = {
@@ -15,6 +16,13 @@ const defaults = {
   "max-value-bytes": String(defaultLimits.maxValueBytes),
   "max-request-bytes": String(defaultLimits.maxRequestBytes),
   "shutdown-grace": "5000",
+  "heartbeat-timeout": "1000ms",
+  "election-timeout": "1000ms",
+  "leader-lease-timeout": "500ms",
+  "snapshot-interval": "120s",
+  "snapshot-threshold": "8192",
+  "trailing-logs": "10240",
+  "snapshots-retained": "3",
   "log-level": "info",
   "log-format": "text",
 } as const;
@@ -46,6 +54,13 @@ export const serveCommand = defineCommand({
     "max-value-bytes": { type: "string", description: describe("max-value-bytes", "Largest value accepted") },
     "max-request-bytes": { type: "string", description: describe("max-request-bytes", "Largest request message accepted") },
     "shutdown-grace": { type: "string", description: describe("shutdown-grace", "Milliseconds shutdown waits for in-flight requests") },
+    "heartbeat-timeout": { type: "string", description: describe("heartbeat-timeout", "A follower that hears no leader this long campaigns (hashicorp's meaning)") },
+    "election-timeout": { type: "string", description: describe("election-timeout", "Floor of the randomized election timeout") },
+    "leader-lease-timeout": { type: "string", description: describe("leader-lease-timeout", "Leader lease for lease reads; must stay below the heartbeat timeout") },
+    "snapshot-interval": { type: "string", description: describe("snapshot-interval", "Take a snapshot this often if anything was applied") },
+    "snapshot-threshold": { type: "string", description: describe("snapshot-threshold", "Take a snapshot after this many applied entries") },
+    "trailing-logs": { type: "string", description: describe("trailing-logs", "Log entries kept behind a snapshot for slow followers") },
+    "snapshots-retained": { type: "string", description: describe("snapshots-retained", "Snapshot files kept") },
     "log-level": { type: "string", description: describe("log-level", "debug, info, warn or error") },
     "log-format": { type: "string", description: describe("log-format", "text or json") },
   },
@@ -68,6 +83,17 @@ export const serveCommand = defineCommand({
         maxRequestBytes: positiveInteger("max-request-bytes", value("max-request-bytes")),
       },
       shutdownGraceMs: positiveInteger("shutdown-grace", value("shutdown-grace")),
+      raftTiming: {
+        heartbeatTimeoutMs: parseDurationMs("heartbeat-timeout", value("heartbeat-timeout")),
+        electionTimeoutMs: parseDurationMs("election-timeout", value("election-timeout")),
+        leaderLeaseMs: parseDurationMs("leader-lease-timeout", value("leader-lease-timeout")),
+      },
+      snapshots: {
+        intervalMs: parseDurationMs("snapshot-interval", value("snapshot-interval")),
+        thresholdEntries: positiveInteger("snapshot-threshold", value("snapshot-threshold")),
+        trailingLogs: positiveInteger("trailing-logs", value("trailing-logs")),
+        retain: positiveInteger("snapshots-retained", value("snapshots-retained")),
+      },
       logLevel: parseLogLevel(value("log-level")),
       logFormat: parseLogFormat(value("log-format")),
     };

@@ -20,11 +20,20 @@ export interface NodeConfig {
   readonly initialCluster?: readonly InitialMember[];
   /** Raft timings in hashicorp's meanings; defaults in src/engine/raft-timing.ts. */
   readonly raftTiming?: Partial<RaftTiming>;
+  /** Snapshot policy; defaults (8192 entries, 120 s, 10240 trailing, 3 kept) when absent. */
+  readonly snapshots?: SnapshotPolicy;
   readonly limits: Limits;
   /** How long shutdown waits for in-flight requests before closing connections. */
   readonly shutdownGraceMs: number;
   readonly logLevel: LogLevel;
   readonly logFormat: LogFormat;
+}
+
+export interface SnapshotPolicy {
+  readonly thresholdEntries: number;
+  readonly intervalMs: number;
+  readonly trailingLogs: number;
+  readonly retain: number;
 }
 
 export interface HostPort {

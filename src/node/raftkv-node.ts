@@ -60,7 +60,12 @@ export class RaftkvNode {
         initialCluster: config.initialCluster,
         timing: config.raftTiming,
         logger,
-        snapshots: { store: FileSnapshotStore.open(join(config.dataDir, "snapshots")) },
+        snapshots: {
+          store: FileSnapshotStore.open(join(config.dataDir, "snapshots"), { retain: config.snapshots?.retain ?? 3 }),
+          thresholdEntries: config.snapshots?.thresholdEntries,
+          intervalMs: config.snapshots?.intervalMs,
+          trailingLogs: config.snapshots?.trailingLogs,
+        },
       });
       const kv = createKvService(engine, config.limits, new LeaderForwarder(config.id));
       const served = [KV, Diagnostics, Health, ReflectionV1, ReflectionV1alpha];

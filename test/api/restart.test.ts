@@ -1,9 +1,11 @@
 import { afterEach, expect, test } from "bun:test";
 import { spawn, type Subprocess } from "bun";
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { KV } from "../../src/gen/raftkv/v1/kv_pb.ts";
+import { RaftLogStore } from "../../src/storage/raft-log-store.ts";
 import { removeDir, tempDir } from "../support/test-node.ts";
 
 // Real processes of the project's entry point with real files: what survives
@@ -20,8 +22,9 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-async function startProcess(dataDir: string, port: number): Promise<Subprocess> {
-  const child = spawn([process.execPath, entry, "serve", "--data-dir", dataDir, "--listen", `127.0.0.1:${port}`, "--raft-listen", "127.0.0.1:0", "--log-level", "error"], {
+async function startProcess(dataDir: string, port: number, extraArgs: readonly string[] = []): Promise<Subprocess> {
+  const args = ["serve", "--data-dir", dataDir, "--listen", `127.0.0.1:${port}`, "--raft-listen", "127.0.0.1:0", "--log-level", "error", ...extraArgs];
+  const child = spawn([process.execPath, entry, ...args], {
     stdout: "ignore",
     stderr: "inherit",
   });
@@ -96,4 +99,39 @@ test("every acknowledged write survives kill -9 under load", async () => {
     if (!got.found || got.kv?.modIndex !== index || new TextDecoder().decode(got.kv.value) !== `value-${key}`) lost.push(key);
   }
   expect(lost).toEqual([]);
+}, 60_000);
+
+test("snapshot flags: snapshots are taken and retained as asked, the log is compacted, and a restart serves everything", async () => {
+  const dir = tempDir("snapflags");
+  dirs.push(dir);
+  const port = await freePort();
+  const flags = ["--snapshot-threshold", "20", "--trailing-logs", "5", "--snapshots-retained", "2", "--snapshot-interval", "1h"];
+  const first = await startProcess(dir, port, flags);
+  const kv = createClient(KV, createGrpcTransport({ baseUrl: `http://127.0.0.1:${port}` }));
+  const acknowledged = new Map<string, bigint>();
+  for (let i = 0; i < 150; i++) {
+    const answer = await kv.put({ key: text(`s/${i}`), value: text(`v${i}`) });
+    acknowledged.set(`s/${i}`, answer.index);
+  }
+  const snapshotFiles = (): string[] => readdirSync(join(dir, "snapshots")).filter((f) => f.endsWith(".snap"));
+  for (let i = 0; i < 100 && snapshotFiles().length === 0; i++) await Bun.sleep(50);
+  // Snapshots are taken on ticks: give the last one time to finish before stopping.
+  await Bun.sleep(500);
+  first.kill("SIGTERM");
+  expect(await first.exited).toBe(0);
+  expect(snapshotFiles().length).toBeGreaterThanOrEqual(1);
+  expect(snapshotFiles().length).toBeLessThanOrEqual(2);
+  const log = RaftLogStore.open(join(dir, "raft.db"));
+  const compacted = log.compactedIndex();
+  log.close();
+  expect(compacted).toBeGreaterThan(0);
+
+  await startProcess(dir, port, flags);
+  const kv2 = createClient(KV, createGrpcTransport({ baseUrl: `http://127.0.0.1:${port}` }));
+  const page = await kv2.range({ prefix: text("s/"), limit: 1000 });
+  expect(page.kvs.length).toBe(150);
+  for (const item of page.kvs) {
+    const key = new TextDecoder().decode(item.key);
+    expect(item.modIndex).toBe(acknowledged.get(key) ?? -1n);
+  }
 }, 60_000);
