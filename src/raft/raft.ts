@@ -523,7 +523,12 @@ export class Raft {
   private sendSnapshot(to: string, pr: Progress): boolean {
     const snapshot = this.raftLog.storage.snapshot();
     if (snapshot.index === 0) {
-      throw new Error(`raft ${this.id}: log compacted below ${pr.next} but storage has no snapshot`);
+      // The log is compacted below what this peer needs, but no snapshot is
+      // available yet (e.g. the only one on disk was corrupt and skipped, and
+      // the engine is taking a fresh one). Temporary, as etcd's
+      // ErrSnapshotTemporarilyUnavailable: send nothing now; the next
+      // heartbeat response retries.
+      return false;
     }
     pr.becomeSnapshot(snapshot.index);
     this.msgs.push({ kind: "installSnapshot", from: this.id, to, term: this.term, snapshot });

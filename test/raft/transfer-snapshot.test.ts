@@ -45,6 +45,26 @@ describe("leadership transfer", () => {
 });
 
 describe("snapshots", () => {
+  test("a leader with no snapshot available yet sends none and does not fail; it sends one once it has it", () => {
+    const c = new TestCluster(three, { trailingLogs: 2 });
+    c.elect("n1");
+    c.isolate("n3");
+    for (let i = 0; i < 30; i++) c.propose("n1", `v${i}`);
+    c.stabilize();
+    const snapAt = c.snapshot("n1");
+    const storage = c.node("n1").storage;
+    const real = storage.snapshot.bind(storage);
+    // The log is compacted, but the snapshot is (temporarily) unavailable.
+    storage.snapshot = () => ({ ...real(), index: 0, term: 0 });
+    c.heal();
+    expect(() => c.tickAll(3)).not.toThrow();
+    expect(c.node("n3").storage.snapshot().index).toBe(0);
+    expect(c.raw("n1").role()).toBe("leader");
+    storage.snapshot = real;
+    c.tickAll(3);
+    expect(c.node("n3").storage.snapshot().index).toBe(snapAt);
+  });
+
   test("a follower too far behind is sent a snapshot, restores and continues", () => {
     const c = new TestCluster(three, { trailingLogs: 2 });
     c.elect("n1");
