@@ -6,7 +6,7 @@ import { LatencyHistogram } from "./latency-histogram.ts";
 import { describeMode, type LoadOptions } from "./load-options.ts";
 import type { LoadResult } from "./load-result.ts";
 import { OperationSource, type Operation } from "./operation.ts";
-import { SeededRandom } from "./seeded-random.ts";
+import { SeededRandom } from "../random/seeded-random.ts";
 import { describeWorkload } from "./workload.ts";
 import { writeValue } from "./write-value.ts";
 

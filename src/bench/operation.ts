@@ -1,6 +1,6 @@
 import type { KeySpace } from "./key-space.ts";
 import type { ReadLevel } from "./read-level.ts";
-import type { SeededRandom } from "./seeded-random.ts";
+import type { SeededRandom } from "../random/seeded-random.ts";
 import type { Workload } from "./workload.ts";
 
 /** One request the load generator sends. */

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { Cluster } from "./cluster.ts";
 import type { OutcomeCounts, RecordedOp } from "./history.ts";
 import { defaultNemesisOptions, Nemesis, NodeRefusedError, type FaultKind, type FaultRecord, type NemesisOptions } from "./nemesis.ts";
-import { Prng } from "./prng.ts";
+import { SeededRandom } from "../../src/random/seeded-random.ts";
 import { RegisterWorkload, type RegisterOp, type RegisterVerdict } from "./register-workload.ts";
 import { setAnomalies, SetWorkload, type SetAdd, type SetAdded, type SetVerdict } from "./set-workload.ts";
 
@@ -64,7 +64,7 @@ export interface ChaosRunReport {
  * keep history + node logs when something is wrong.
  */
 export async function runChaos(options: ChaosRunOptions): Promise<ChaosRunReport> {
-  const prng = new Prng(options.seed);
+  const prng = new SeededRandom(options.seed);
   const cluster = await Cluster.start({ nodes: options.nodes, binary: options.binary });
   const stopAt = performance.now() + options.durationMs;
   let stopped = false;

@@ -2,7 +2,7 @@ import { expect, test } from "bun:test";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { History } from "./history.ts";
 import { classifyFailure } from "./outcome.ts";
-import { Prng } from "./prng.ts";
+import { SeededRandom } from "../../src/random/seeded-random.ts";
 import { RegisterWorkload } from "./register-workload.ts";
 
 type Input = { readonly kind: "read" | "write"; readonly value: string };
@@ -41,7 +41,7 @@ test("UNAVAILABLE is ambiguous unless the connection was refused before sending"
 test("an ambiguous write is pruned only when no read ever returned its value", () => {
   const workload = new RegisterWorkload(
     { shouldStop: () => true, maxOpsPerClient: 0, requestTimeoutMs: 1, clients: 0, keys: 1, readFraction: 0.5, keyGenerationMs: 1_000 },
-    new Prng(1),
+    new SeededRandom(1),
   );
   const h = workload.history;
   const p = h.newProcess();

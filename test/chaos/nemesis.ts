@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import type { Cluster } from "./cluster.ts";
 import { NodeStartError, type NodeProcess } from "./node-process.ts";
-import type { Prng } from "./prng.ts";
+import type { SeededRandom } from "../../src/random/seeded-random.ts";
 import { loseUnsyncedCommits, tearWalTail, type TornTail } from "./torn-tail.ts";
 
 /**
@@ -66,7 +66,7 @@ export class Nemesis {
 
   constructor(
     private readonly cluster: Cluster,
-    private readonly prng: Prng,
+    private readonly prng: SeededRandom,
     private readonly options: NemesisOptions,
   ) {
     if (options.kinds.length === 0) throw new Error("nemesis: no fault kinds enabled");
@@ -104,7 +104,7 @@ export class Nemesis {
         const down = this.between(this.options.downMs);
         await Bun.sleep(down);
         // Sometimes crash it again while it recovers (opening SQLite, replaying the log).
-        const crashAfter = this.prng.next() < this.options.crashDuringRecovery ? this.prng.int(20, 400) : undefined;
+        const crashAfter = this.prng.next() < this.options.crashDuringRecovery ? this.prng.between(20, 400) : undefined;
         if (crashAfter !== undefined) await node.startAndCrash(crashAfter);
         await this.restart(kind, node);
         detail = `down ${down} ms${crashAfter === undefined ? "" : `, killed again ${crashAfter} ms into a restart`}`;
@@ -155,7 +155,7 @@ export class Nemesis {
   }
 
   private between(range: readonly [number, number]): number {
-    return this.prng.int(range[0], range[1]);
+    return this.prng.between(range[0], range[1]);
   }
 
   countsByKind(): Record<FaultKind, number> {

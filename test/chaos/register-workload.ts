@@ -4,7 +4,7 @@ import { registerModel, type RegisterInput, type RegisterOutput } from "../../sr
 import { Consistency } from "../../src/gen/raftkv/v1/kv_pb.ts";
 import { History } from "./history.ts";
 import { connectKv, failureBackoffMs, fromUtf8, utf8, type ClientLoopLimits, type KvConnection } from "./kv-connection.ts";
-import type { Prng } from "./prng.ts";
+import type { SeededRandom } from "../../src/random/seeded-random.ts";
 
 export type RegisterOp = Operation<RegisterInput, RegisterOutput>;
 
@@ -41,7 +41,7 @@ export class RegisterWorkload {
 
   constructor(
     private readonly options: RegisterWorkloadOptions,
-    private readonly prng: Prng,
+    private readonly prng: SeededRandom,
     private readonly keyPrefix = "reg/",
   ) {}
 
@@ -51,12 +51,12 @@ export class RegisterWorkload {
     );
   }
 
-  private async client(kv: KvConnection, prng: Prng): Promise<void> {
+  private async client(kv: KvConnection, prng: SeededRandom): Promise<void> {
     const { shouldStop, maxOpsPerClient, requestTimeoutMs } = this.options;
     let process = this.history.newProcess();
     for (let i = 0; i < maxOpsPerClient && !shouldStop(); i++) {
       const generation = Math.floor((performance.now() - this.started) / this.options.keyGenerationMs);
-      const key = `${this.keyPrefix}${generation}/${prng.int(0, this.options.keys - 1)}`;
+      const key = `${this.keyPrefix}${generation}/${prng.int(this.options.keys)}`;
       const input: RegisterInput =
         prng.next() < this.options.readFraction ? { kind: "read", key } : { kind: "write", key, value: `v${this.nextValue++}` };
       const outcome = await this.history.run(process, input, () => perform(kv, input, requestTimeoutMs));

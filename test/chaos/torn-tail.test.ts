@@ -3,7 +3,7 @@ import { Database } from "bun:sqlite";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Prng } from "./prng.ts";
+import { SeededRandom } from "../../src/random/seeded-random.ts";
 import { loseUnsyncedCommits, tearWalTail } from "./torn-tail.ts";
 import { readWalLayout } from "./wal-layout.ts";
 
@@ -60,7 +60,7 @@ test("a WAL that ends at a commit gets a partial frame appended; every committed
 
   const before = readWalLayout(readFileSync(`${copy}-wal`));
   expect(before.committedEnd).toBe(before.size);
-  const torn = tearWalTail(`${copy}-wal`, new Prng(1));
+  const torn = tearWalTail(`${copy}-wal`, new SeededRandom(1));
   expect(torn.action).toBe("appended-partial-frame");
   expect(torn.sizeAfter).toBeGreaterThan(torn.sizeBefore);
   expect(rowsIn(copy)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
@@ -82,7 +82,7 @@ test("stale frames after a WAL restart are cut, never below the committed end", 
   const before = readWalLayout(readFileSync(`${copy}-wal`));
   expect(before.size).toBeGreaterThan(before.committedEnd);
   for (let seed = 1; seed <= 5; seed++) {
-    const torn = tearWalTail(`${copy}-wal`, new Prng(seed));
+    const torn = tearWalTail(`${copy}-wal`, new SeededRandom(seed));
     expect(torn.action).toBe("cut");
     expect(torn.sizeAfter).toBeGreaterThanOrEqual(before.committedEnd);
     expect(torn.sizeAfter).toBeLessThan(torn.sizeBefore);
@@ -123,7 +123,7 @@ test("a synchronous=NORMAL WAL loses only commits after the last checkpoint, as 
   const counts = new Set<number>();
   for (let seed = 1; seed <= 6; seed++) {
     const copy = crashCopy(dir, file);
-    const torn = loseUnsyncedCommits(`${copy}-wal`, `${file}-shm`, new Prng(seed));
+    const torn = loseUnsyncedCommits(`${copy}-wal`, `${file}-shm`, new SeededRandom(seed));
     expect(torn.action).toBe("lost-unsynced-commits");
     const rows = rowsIn(copy);
     // Never below the checkpoint, always a prefix of what was committed.

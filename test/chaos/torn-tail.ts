@@ -1,5 +1,5 @@
 import { appendFileSync, existsSync, readFileSync, truncateSync } from "node:fs";
-import type { Prng } from "./prng.ts";
+import type { SeededRandom } from "../../src/random/seeded-random.ts";
 import { readWalIndex } from "./wal-index.ts";
 import { readWalLayout } from "./wal-layout.ts";
 
@@ -46,13 +46,13 @@ export interface TornTail {
  * under power loss while its fsync ran); it would need proof that nothing
  * downstream (kv.db's applied index, an ack) depended on it.
  */
-export function tearWalTail(walFile: string, prng: Prng): TornTail {
+export function tearWalTail(walFile: string, prng: SeededRandom): TornTail {
   if (!existsSync(walFile)) return { file: walFile, action: "no-wal", sizeBefore: 0, sizeAfter: 0, committedEnd: 0 };
   const bytes = readFileSync(walFile);
   const layout = readWalLayout(bytes);
   const unsynced = layout.size - layout.committedEnd;
   if (unsynced > 0) {
-    const sizeAfter = Math.max(layout.committedEnd, layout.size - prng.int(100, 600));
+    const sizeAfter = Math.max(layout.committedEnd, layout.size - prng.between(100, 600));
     truncateSync(walFile, sizeAfter);
     return { file: walFile, action: "cut", sizeBefore: layout.size, sizeAfter, committedEnd: layout.committedEnd };
   }
@@ -74,7 +74,7 @@ export function tearWalTail(walFile: string, prng: Prng): TornTail {
  * torn write). When the -shm does not describe this WAL generation, it falls
  * back to `tearWalTail` (only uncommitted bytes).
  */
-export function loseUnsyncedCommits(walFile: string, shmFile: string, prng: Prng): TornTail {
+export function loseUnsyncedCommits(walFile: string, shmFile: string, prng: SeededRandom): TornTail {
   if (!existsSync(walFile) || !existsSync(shmFile)) return tearWalTail(walFile, prng);
   const bytes = readFileSync(walFile);
   const layout = readWalLayout(bytes);
@@ -86,14 +86,14 @@ export function loseUnsyncedCommits(walFile: string, shmFile: string, prng: Prng
   // Lose at least one commit whenever the synced frontier allows it: a fault that removes nothing tests nothing.
   const losable = candidates.slice(0, -1);
   const boundary = losable.length > 0 ? prng.pick(losable) : (candidates[candidates.length - 1] ?? layout.committedEnd);
-  const sizeAfter = Math.min(layout.size, boundary + prng.int(0, layout.frameBytes - 1));
+  const sizeAfter = Math.min(layout.size, boundary + prng.between(0, layout.frameBytes - 1));
   truncateSync(walFile, sizeAfter);
   const lost = layout.commitEnds.filter((end) => end > boundary).length;
   return { file: walFile, action: "lost-unsynced-commits", sizeBefore: layout.size, sizeAfter, committedEnd: boundary, lostCommits: lost };
 }
 
-function partialFrame(salt1: number, salt2: number, pageSize: number, prng: Prng): Uint8Array {
-  const pageBytes = Math.min(pageSize - 1, prng.int(100, 600));
+function partialFrame(salt1: number, salt2: number, pageSize: number, prng: SeededRandom): Uint8Array {
+  const pageBytes = Math.min(pageSize - 1, prng.between(100, 600));
   const frame = new Uint8Array(24 + pageBytes);
   const view = new DataView(frame.buffer);
   view.setUint32(0, 1); // page 1

@@ -4,7 +4,7 @@ import type { Model } from "../../src/check/model.ts";
 import { registerModel, type RegisterInput, type RegisterOutput } from "../../src/check/register-model.ts";
 import type { RegisterOp } from "./history-builder.ts";
 import { referenceLinearizable } from "./reference-checker.ts";
-import { SeededRandom } from "./seeded-random.ts";
+import { SeededRandom } from "../../src/random/seeded-random.ts";
 
 const values = ["a", "b", "c"];
 

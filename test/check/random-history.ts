@@ -1,6 +1,6 @@
 import type { RegisterInput, RegisterOutput } from "../../src/check/register-model.ts";
 import type { RegisterOp } from "./history-builder.ts";
-import { SeededRandom } from "./seeded-random.ts";
+import { SeededRandom } from "../../src/random/seeded-random.ts";
 
 export interface RandomHistoryOptions {
   readonly seed: number;
