@@ -1,15 +1,8 @@
 import type { KvTarget, RangePage, ReadLevel, StoredPair } from "../../src/bench/index.ts";
+import { compareKeys } from "../../src/fsm/key-range.ts";
 
 const decoder = new TextDecoder();
 
-function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const d = (a[i] ?? 0) - (b[i] ?? 0);
-    if (d !== 0) return d;
-  }
-  return a.length - b.length;
-}
 
 /**
  * An in-memory KvTarget for testing the load generator without a server.
@@ -44,8 +37,8 @@ export class MemoryKvTarget implements KvTarget {
   async range(start: Uint8Array, end: Uint8Array, limit: number, _read: ReadLevel): Promise<RangePage> {
     await Promise.resolve();
     const all = [...this.stored.values()]
-      .filter((p) => compareBytes(p.key, start) >= 0 && compareBytes(p.key, end) < 0)
-      .sort((a, b) => compareBytes(a.key, b.key));
+      .filter((p) => compareKeys(p.key, start) >= 0 && compareKeys(p.key, end) < 0)
+      .sort((a, b) => compareKeys(a.key, b.key));
     return { pairs: all.slice(0, limit), more: all.length > limit };
   }
 
