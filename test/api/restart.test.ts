@@ -6,6 +6,7 @@ import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { KV } from "../../src/gen/raftkv/v1/kv_pb.ts";
 import { RaftLogStore } from "../../src/storage/raft-log-store.ts";
+import { freePort } from "../support/free-port.ts";
 import { removeDir, tempDir } from "../support/test-node.ts";
 
 // Real processes of the project's entry point with real files: what survives
@@ -14,13 +15,6 @@ const entry = join(import.meta.dir, "../../src/cli/main.ts");
 const text = (s: string): Uint8Array => new TextEncoder().encode(s);
 const started: Subprocess[] = [];
 const dirs: string[] = [];
-
-async function freePort(): Promise<number> {
-  const server = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = server.port;
-  server.stop(true);
-  return port;
-}
 
 async function startProcess(dataDir: string, port: number, extraArgs: readonly string[] = []): Promise<Subprocess> {
   const args = ["serve", "--data-dir", dataDir, "--listen", `127.0.0.1:${port}`, "--raft-listen", "127.0.0.1:0", "--log-level", "error", ...extraArgs];
@@ -50,7 +44,7 @@ afterEach(() => {
 test("data survives a graceful restart (SIGTERM)", async () => {
   const dir = tempDir("restart");
   dirs.push(dir);
-  const port = await freePort();
+  const port = freePort();
   const first = await startProcess(dir, port);
   const kv = createClient(KV, createGrpcTransport({ baseUrl: `http://127.0.0.1:${port}` }));
   const put = await kv.put({ key: text("durable"), value: text("yes") });
@@ -68,7 +62,7 @@ test("data survives a graceful restart (SIGTERM)", async () => {
 test("every acknowledged write survives kill -9 under load", async () => {
   const dir = tempDir("kill9");
   dirs.push(dir);
-  const port = await freePort();
+  const port = freePort();
   const child = await startProcess(dir, port);
   const kv = createClient(KV, createGrpcTransport({ baseUrl: `http://127.0.0.1:${port}` }));
   const acknowledged = new Map<string, bigint>();
@@ -104,7 +98,7 @@ test("every acknowledged write survives kill -9 under load", async () => {
 test("snapshot flags: snapshots are taken and retained as asked, the log is compacted, and a restart serves everything", async () => {
   const dir = tempDir("snapflags");
   dirs.push(dir);
-  const port = await freePort();
+  const port = freePort();
   const flags = ["--snapshot-threshold", "20", "--trailing-logs", "5", "--snapshots-retained", "2", "--snapshot-interval", "1h"];
   const first = await startProcess(dir, port, flags);
   const kv = createClient(KV, createGrpcTransport({ baseUrl: `http://127.0.0.1:${port}` }));

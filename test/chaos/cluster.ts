@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { freePort } from "./free-port.ts";
+import { freePort } from "../support/free-port.ts";
 import { NodeProcess } from "./node-process.ts";
 
 export interface ClusterOptions {

@@ -5,20 +5,9 @@ import { join, resolve } from "node:path";
 import { createClient, type Client } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { KV } from "../../src/gen/raftkv/v1/kv_pb.ts";
+import { freePort } from "../support/free-port.ts";
 
 const mainScript = resolve(import.meta.dir, "../../src/cli/main.ts");
-
-/**
- * A Raft port for --initial-cluster must be known before the processes start,
- * so it is taken from the kernel and released (client ports are read back
- * from each node's "serving" log line instead).
- */
-export function freePort(): number {
-  const server = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = server.port;
-  server.stop(true);
-  return port;
-}
 
 /** One `raftkv serve` process of the project's entry point, restartable on the same data dir and ports. */
 export class ClusterProcess {

@@ -145,12 +145,10 @@ describe("RaftEngine, three nodes in process", () => {
 
   test("a new leader takes over when the leader stops; the old one rejoins and catches up", async () => {
     const cluster = await RaftTestCluster.start(3);
-    const stopped: typeof cluster.members = [];
-    cleanups.push(() => cluster.close(stopped));
+    cleanups.push(() => cluster.close());
     const oldLeader = await cluster.leader();
     await Promise.all(Array.from({ length: 20 }, (_, i) => oldLeader.engine.propose(putCommand(`before${i}`, "x"))));
     await cluster.stop(oldLeader);
-    stopped.push(oldLeader);
     const survivors = cluster.members.filter((m) => m !== oldLeader);
     const newLeader = await cluster.leader(survivors);
     expect(newLeader.id).not.toBe(oldLeader.id);
@@ -158,7 +156,6 @@ describe("RaftEngine, three nodes in process", () => {
     for (const s of survivors) expect(s.stateMachine.get(new TextEncoder().encode("before7"))).toBeDefined();
 
     await cluster.restart(oldLeader);
-    stopped.splice(0);
     await cluster.waitFor("the restarted member catches up", () =>
       oldLeader.stateMachine.appliedIndex() >= after.index ? true : undefined,
     );
@@ -173,17 +170,13 @@ describe("RaftEngine, three nodes in process", () => {
 describe("RaftEngine without a quorum", () => {
   test("a lone survivor serves no linearizable read and commits no write, but answers stale reads", async () => {
     const cluster = await RaftTestCluster.start(3);
-    const stopped: typeof cluster.members = [];
-    cleanups.push(() => cluster.close(stopped));
+    cleanups.push(() => cluster.close());
     const leader = await cluster.leader();
     const acked = await leader.engine.propose(putCommand("k", "v"));
     const [survivor, ...others] = cluster.members.filter((m) => m !== leader);
     if (survivor === undefined) throw new Error("no survivor");
     await cluster.waitFor("the survivor applied the write", () => (survivor.stateMachine.appliedIndex() >= acked.index ? true : undefined));
-    for (const m of [leader, ...others]) {
-      await cluster.stop(m);
-      stopped.push(m);
-    }
+    for (const m of [leader, ...others]) await cluster.stop(m);
     const read = await survivor.engine.readBarrier("linearizable", AbortSignal.timeout(600)).catch((e: unknown) => e);
     expect(read).toBeInstanceOf(EngineError);
     expect((read as EngineError).reason).toBe("aborted");

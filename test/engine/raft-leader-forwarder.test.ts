@@ -4,7 +4,7 @@ import { Code, ConnectError, createHandlerContext } from "@connectrpc/connect";
 import { RaftNotLeaderError } from "../../src/engine/raft-not-leader-error.ts";
 import { DeleteRequestSchema, KV, PutRequestSchema } from "../../src/gen/raftkv/v1/kv_pb.ts";
 import { FORWARDED_HEADER, LeaderForwarder } from "../../src/service/leader-forwarder.ts";
-import { freePort } from "../cluster/cluster-process.ts";
+import { freePort } from "../support/free-port.ts";
 
 function contextWith(headers: Record<string, string> = {}) {
   return createHandlerContext({

@@ -1,18 +1,8 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { bootstrapLog } from "../../src/engine/raft-bootstrap.ts";
-import { RaftEngine } from "../../src/engine/raft-engine.ts";
-import { RaftPeerInbox } from "../../src/engine/raft-peer-inbox.ts";
-import { restoreSnapshotOnStart } from "../../src/engine/raft-snapshotter.ts";
-import { KvStateMachine } from "../../src/fsm/kv-state-machine.ts";
 import { Logger } from "../../src/log/logger.ts";
-import { RaftLogStore } from "../../src/storage/raft-log-store.ts";
-import { FileSnapshotStore } from "../../src/storage/snapshot-store.ts";
-import type { SnapshotMeta } from "../../src/storage/snapshot-meta.ts";
-import { PeerTransport } from "../../src/transport/peer-transport.ts";
-import { removeDir, tempDir } from "../support/test-node.ts";
-import { fastTiming, putCommand } from "./raft-test-cluster.ts";
+import { RaftTestCluster, type TestMember } from "./raft-test-cluster.ts";
 
 const THRESHOLD = 50;
 const TRAILING = 10;
@@ -23,159 +13,14 @@ const TRAILING = 10;
  */
 const MAX_QUEUED_FRAMES = 32;
 
-interface SnapshotMember {
-  readonly id: string;
-  readonly dir: string;
-  engine: RaftEngine;
-  logStore: RaftLogStore;
-  stateMachine: KvStateMachine;
-  snapshots: FileSnapshotStore;
-  running: boolean;
-}
+let cluster: RaftTestCluster | undefined;
 
-function startEngine(
-  member: Omit<SnapshotMember, "engine" | "running">,
-  transport: PeerTransport,
-  inbox: RaftPeerInbox,
-  latest?: SnapshotMeta | null,
-): RaftEngine {
-  return RaftEngine.start({
-    id: member.id,
-    logStore: member.logStore,
-    stateMachine: member.stateMachine,
-    transport,
-    inbox,
-    clientAddress: `client-of-${member.id}:1`,
-    timing: fastTiming,
-    requestTimeoutMs: 5000,
-    // Small chunks: every transfer here takes several round trips.
-    snapshots: { store: member.snapshots, thresholdEntries: THRESHOLD, trailingLogs: TRAILING, intervalMs: 600_000, chunkBytes: 4096, latest },
+const startCluster = (): Promise<RaftTestCluster> =>
+  // Small chunks: every transfer here takes several round trips.
+  RaftTestCluster.start(3, {
+    snapshots: { thresholdEntries: THRESHOLD, trailingLogs: TRAILING, intervalMs: 600_000, chunkBytes: 4096 },
+    maxQueuedFrames: MAX_QUEUED_FRAMES,
   });
-}
-
-/** Three in-process engines with snapshots on, real SQLite files and real transports on 127.0.0.1. */
-class SnapshotCluster {
-  private constructor(
-    readonly members: SnapshotMember[],
-    private readonly clusterId: string,
-    private readonly raftPorts: Map<string, number>,
-  ) {}
-
-  static async start(): Promise<SnapshotCluster> {
-    const clusterId = `snap-${crypto.randomUUID().slice(0, 8)}`;
-    const ids = ["n1", "n2", "n3"];
-    const inboxes = ids.map(() => new RaftPeerInbox());
-    const transports = await Promise.all(
-      ids.map((id, i) => PeerTransport.listen({
-          clusterId,
-          selfId: id,
-          host: "127.0.0.1",
-          port: 0,
-          onMessage: (inboxes[i] as RaftPeerInbox).deliver,
-          maxQueuedFrames: MAX_QUEUED_FRAMES,
-        })),
-    );
-    const initialCluster = ids.map((id, i) => ({ id, raftAddress: `127.0.0.1:${(transports[i] as PeerTransport).port}` }));
-    const members = ids.map((id, i): SnapshotMember => {
-      const dir = tempDir(`raft-snap-${id}`);
-      const files = {
-        id,
-        dir,
-        logStore: RaftLogStore.open(join(dir, "raft.db")),
-        stateMachine: KvStateMachine.open(join(dir, "kv.db")),
-        snapshots: FileSnapshotStore.open(join(dir, "snapshots")),
-      };
-      bootstrapLog(files.logStore, { selfId: id, initialCluster, raftAddress: "", clientAddress: "" }, clusterId);
-      return { ...files, engine: startEngine(files, transports[i] as PeerTransport, inboxes[i] as RaftPeerInbox), running: true };
-    });
-    return new SnapshotCluster(members, clusterId, new Map(initialCluster.map((m) => [m.id, Number(m.raftAddress.split(":")[1])])));
-  }
-
-  async waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 15_000): Promise<T> {
-    const deadline = performance.now() + timeoutMs;
-    for (;;) {
-      const value = probe();
-      if (value !== undefined) return value;
-      if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await Bun.sleep(10);
-    }
-  }
-
-  running(): SnapshotMember[] {
-    return this.members.filter((m) => m.running);
-  }
-
-  async leader(): Promise<SnapshotMember> {
-    return this.waitFor("a leader", () => this.running().find((m) => m.engine.status().role === "leader"));
-  }
-
-  /** Writes in batches of `batchSize` concurrent proposals (each batch is about one append message per follower). */
-  async write(count: number, prefix: string, batchSize = 25): Promise<number> {
-    let last = 0;
-    for (let start = 0; start < count; start += batchSize) {
-      const leader = await this.leader();
-      const batch = Array.from({ length: Math.min(batchSize, count - start) }, (_, i) =>
-        leader.engine.propose(putCommand(`${prefix}-${start + i}`, `value-${start + i}`)),
-      );
-      for (const applied of await Promise.all(batch)) last = Math.max(last, applied.index);
-    }
-    return last;
-  }
-
-  async converged(index: number): Promise<void> {
-    await this.waitFor("every member applied everything with equal hashes", () => {
-      const members = this.running();
-      if (!members.every((m) => m.stateMachine.appliedIndex() >= index)) return undefined;
-      const applied = new Set(members.map((m) => m.stateMachine.appliedIndex()));
-      return applied.size === 1 && new Set(members.map((m) => m.stateMachine.hash())).size === 1 ? true : undefined;
-    });
-  }
-
-  async stop(member: SnapshotMember): Promise<void> {
-    member.running = false;
-    await member.engine.close();
-    member.stateMachine.close();
-    member.logStore.close();
-  }
-
-  /** Reopens a stopped member's files (restoring its snapshot first when its log needs it) on its old Raft port. */
-  async restart(member: SnapshotMember, logger?: Logger): Promise<boolean> {
-    const inbox = new RaftPeerInbox();
-    const transport = await PeerTransport.listen({
-      clusterId: this.clusterId,
-      selfId: member.id,
-      host: "127.0.0.1",
-      port: this.raftPorts.get(member.id) ?? 0,
-      onMessage: inbox.deliver,
-      maxQueuedFrames: MAX_QUEUED_FRAMES,
-    });
-    member.logStore = RaftLogStore.open(join(member.dir, "raft.db"));
-    member.stateMachine = KvStateMachine.open(join(member.dir, "kv.db"));
-    member.snapshots = FileSnapshotStore.open(join(member.dir, "snapshots"));
-    const appliedBefore = member.stateMachine.appliedIndex();
-    let newest;
-    try {
-      newest = await restoreSnapshotOnStart(member.snapshots, member.stateMachine, member.logStore, logger);
-    } catch (error) {
-      await transport.close();
-      member.stateMachine.close();
-      member.logStore.close();
-      throw error;
-    }
-    member.engine = startEngine(member, transport, inbox, newest?.meta ?? null);
-    member.running = true;
-    return member.stateMachine.appliedIndex() !== appliedBefore;
-  }
-
-  async close(): Promise<void> {
-    for (const m of this.members) {
-      if (m.running) await this.stop(m);
-      removeDir(m.dir);
-    }
-  }
-}
-
-let cluster: SnapshotCluster | undefined;
 
 afterEach(async () => {
   await cluster?.close();
@@ -184,7 +29,7 @@ afterEach(async () => {
 
 describe("raft engine snapshots", () => {
   test("snapshots are taken and the log compacted while writes continue; every member converges", async () => {
-    const c = (cluster = await SnapshotCluster.start());
+    const c = (cluster = await startCluster());
     const last = await c.write(300, "a");
     const leader = await c.leader();
     await c.converged(last);
@@ -199,10 +44,10 @@ describe("raft engine snapshots", () => {
   }, 30_000);
 
   test("a follower that fell behind the compacted log catches up through InstallSnapshot", async () => {
-    const c = (cluster = await SnapshotCluster.start());
+    const c = (cluster = await startCluster());
     await c.write(20, "before");
     const leader = await c.leader();
-    const follower = c.members.find((m) => m !== leader) as SnapshotMember;
+    const follower = c.members.find((m) => m !== leader) as TestMember;
     const followerLast = follower.logStore.lastIndex();
     await c.stop(follower);
     // Small batches: many more append messages than the stopped member's queue holds.
@@ -222,7 +67,7 @@ describe("raft engine snapshots", () => {
   }, 30_000);
 
   test("a member whose log was compacted and whose state machine was lost restarts from its own snapshot", async () => {
-    const c = (cluster = await SnapshotCluster.start());
+    const c = (cluster = await startCluster());
     const last = await c.write(200, "a");
     await c.converged(last);
     const member = await c.waitFor("a member with a compacted log", () =>
@@ -240,7 +85,7 @@ describe("raft engine snapshots", () => {
   }, 30_000);
 
   test("a corrupt snapshot is skipped with a logged error and never used", async () => {
-    const c = (cluster = await SnapshotCluster.start());
+    const c = (cluster = await startCluster());
     const last = await c.write(200, "a");
     await c.converged(last);
     const member = await c.waitFor("a member with a snapshot", () => c.members.find((m) => m.snapshots.list().length > 0));
@@ -257,7 +102,7 @@ describe("raft engine snapshots", () => {
   }, 30_000);
 
   test("a lost state machine with only corrupt snapshots to rebuild it from is a clear error at start", async () => {
-    const c = (cluster = await SnapshotCluster.start());
+    const c = (cluster = await startCluster());
     const last = await c.write(200, "a");
     await c.converged(last);
     const member = await c.waitFor("a member with a compacted log", () => c.members.find((m) => m.logStore.compactedIndex() > 0));

@@ -3,9 +3,13 @@ import { create, toBinary } from "@bufbuild/protobuf";
 import { bootstrapLog } from "../../src/engine/raft-bootstrap.ts";
 import { RaftEngine } from "../../src/engine/raft-engine.ts";
 import { RaftPeerInbox } from "../../src/engine/raft-peer-inbox.ts";
+import { restoreSnapshotOnStart, type RaftSnapshotOptions } from "../../src/engine/raft-snapshotter.ts";
 import { KvStateMachine } from "../../src/fsm/kv-state-machine.ts";
 import { CommandSchema } from "../../src/gen/raftkv/v1/command_pb.ts";
+import type { Logger } from "../../src/log/logger.ts";
 import { RaftLogStore } from "../../src/storage/raft-log-store.ts";
+import type { SnapshotMeta } from "../../src/storage/snapshot-meta.ts";
+import { FileSnapshotStore } from "../../src/storage/snapshot-store.ts";
 import { PeerTransport } from "../../src/transport/peer-transport.ts";
 import { removeDir, tempDir } from "../support/test-node.ts";
 
@@ -21,51 +25,73 @@ export interface TestMember {
   engine: RaftEngine;
   logStore: RaftLogStore;
   stateMachine: KvStateMachine;
+  snapshots: FileSnapshotStore;
+  running: boolean;
 }
 
 /** Short timings keep elections fast; production defaults are 10x longer. */
 export const fastTiming = { tickMs: 20, heartbeatTimeoutMs: 200, electionTimeoutMs: 200, leaderLeaseMs: 100 };
 
+export interface TestClusterOptions {
+  /** Snapshot policy (thresholds, chunk size); the production defaults when absent. */
+  readonly snapshots?: Omit<RaftSnapshotOptions, "store" | "latest">;
+  /** Per-peer transport queue bound (the transport's default when absent). */
+  readonly maxQueuedFrames?: number;
+}
+
 /**
- * N RaftEngines in this process, each with real SQLite files in its own temp
- * dir and a real PeerTransport on 127.0.0.1 port 0. The transports listen
- * first so their ports can go into the shared first log entry.
+ * N RaftEngines in this process, each with real SQLite files and a snapshot
+ * store in its own temp dir and a real PeerTransport on 127.0.0.1 port 0. The
+ * transports listen first so their ports can go into the shared first log entry.
  */
 export class RaftTestCluster {
   private constructor(
     readonly members: TestMember[],
     private readonly clusterId: string,
     private readonly raftPorts: Map<string, number>,
+    private readonly options: TestClusterOptions,
   ) {}
 
-  static async start(size: number): Promise<RaftTestCluster> {
+  static async start(size: number, options: TestClusterOptions = {}): Promise<RaftTestCluster> {
     const clusterId = `test-${crypto.randomUUID().slice(0, 8)}`;
     const ids = Array.from({ length: size }, (_, i) => `n${i + 1}`);
     const inboxes = ids.map(() => new RaftPeerInbox());
-    const transports = await Promise.all(
-      ids.map((id, i) =>
-        PeerTransport.listen({ clusterId, selfId: id, host: "127.0.0.1", port: 0, onMessage: (inboxes[i] as RaftPeerInbox).deliver }),
-      ),
-    );
+    const transports = await Promise.all(ids.map((id, i) => listen(clusterId, id, 0, inboxes[i] as RaftPeerInbox, options)));
     const initialCluster = ids.map((id, i) => ({ id, raftAddress: `127.0.0.1:${(transports[i] as PeerTransport).port}` }));
-    const members: TestMember[] = ids.map((id, i) => {
+    const cluster = new RaftTestCluster([], clusterId, new Map(ids.map((id, i) => [id, (transports[i] as PeerTransport).port])), options);
+    ids.forEach((id, i) => {
       const dir = tempDir(`raft-${id}`);
-      const logStore = RaftLogStore.open(join(dir, "raft.db"));
-      const stateMachine = KvStateMachine.open(join(dir, "kv.db"));
-      bootstrapLog(logStore, { selfId: id, initialCluster, raftAddress: "", clientAddress: "" }, clusterId);
-      const engine = RaftEngine.start({
+      const files = {
         id,
-        logStore,
-        stateMachine,
-        transport: transports[i] as PeerTransport,
-        inbox: inboxes[i] as RaftPeerInbox,
-        clientAddress: `client-of-${id}:1`,
-        timing: fastTiming,
-        requestTimeoutMs: 5000,
-      });
-      return { id, dir, engine, logStore, stateMachine };
+        dir,
+        logStore: RaftLogStore.open(join(dir, "raft.db")),
+        stateMachine: KvStateMachine.open(join(dir, "kv.db")),
+        snapshots: FileSnapshotStore.open(join(dir, "snapshots")),
+      };
+      bootstrapLog(files.logStore, { selfId: id, initialCluster, raftAddress: "", clientAddress: "" }, clusterId);
+      const engine = cluster.startEngine(files, transports[i] as PeerTransport, inboxes[i] as RaftPeerInbox);
+      cluster.members.push({ ...files, engine, running: true });
     });
-    return new RaftTestCluster(members, clusterId, new Map(initialCluster.map((m) => [m.id, Number(m.raftAddress.split(":")[1])])));
+    return cluster;
+  }
+
+  private startEngine(
+    member: Pick<TestMember, "id" | "logStore" | "stateMachine" | "snapshots">,
+    transport: PeerTransport,
+    inbox: RaftPeerInbox,
+    latest?: SnapshotMeta | null,
+  ): RaftEngine {
+    return RaftEngine.start({
+      id: member.id,
+      logStore: member.logStore,
+      stateMachine: member.stateMachine,
+      transport,
+      inbox,
+      clientAddress: `client-of-${member.id}:1`,
+      timing: fastTiming,
+      requestTimeoutMs: 5000,
+      snapshots: { ...this.options.snapshots, store: member.snapshots, latest },
+    });
   }
 
   member(id: string): TestMember {
@@ -74,7 +100,11 @@ export class RaftTestCluster {
     return m;
   }
 
-  async waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 10_000): Promise<T> {
+  running(): TestMember[] {
+    return this.members.filter((m) => m.running);
+  }
+
+  async waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 15_000): Promise<T> {
     const deadline = performance.now() + timeoutMs;
     for (;;) {
       const value = probe();
@@ -84,8 +114,8 @@ export class RaftTestCluster {
     }
   }
 
-  /** The member every running node agrees leads. */
-  async leader(among: readonly TestMember[] = this.members): Promise<TestMember> {
+  /** The member every given node agrees leads (default: every running node). */
+  async leader(among: readonly TestMember[] = this.running()): Promise<TestMember> {
     return this.waitFor("a leader all members agree on", () => {
       const leaderIds = new Set(among.map((m) => m.engine.status().leaderId));
       const [only] = [...leaderIds];
@@ -94,41 +124,78 @@ export class RaftTestCluster {
     });
   }
 
+  /** Writes through the current leader in batches of `batchSize` concurrent proposals; returns the last index. */
+  async write(count: number, prefix: string, batchSize = 25): Promise<number> {
+    let last = 0;
+    for (let start = 0; start < count; start += batchSize) {
+      const leader = await this.waitFor("a leader", () => this.running().find((m) => m.engine.status().role === "leader"));
+      const batch = Array.from({ length: Math.min(batchSize, count - start) }, (_, i) =>
+        leader.engine.propose(putCommand(`${prefix}-${start + i}`, `value-${start + i}`)),
+      );
+      for (const applied of await Promise.all(batch)) last = Math.max(last, applied.index);
+    }
+    return last;
+  }
+
+  /** Every running member applied through `index` and holds the same state. */
+  async converged(index: number): Promise<void> {
+    await this.waitFor("every member applied everything with equal hashes", () => {
+      const members = this.running();
+      if (!members.every((m) => m.stateMachine.appliedIndex() >= index)) return undefined;
+      const applied = new Set(members.map((m) => m.stateMachine.appliedIndex()));
+      return applied.size === 1 && new Set(members.map((m) => m.stateMachine.hash())).size === 1 ? true : undefined;
+    });
+  }
+
   /** Stops one member's engine and closes its files (a clean stop, as after a crash its files are intact). */
   async stop(member: TestMember): Promise<void> {
+    member.running = false;
     await member.engine.close();
     member.stateMachine.close();
     member.logStore.close();
   }
 
-  /** Restarts a stopped member from its data dir on its old Raft port. */
-  async restart(member: TestMember): Promise<void> {
+  /**
+   * Restarts a stopped member from its data dir on its old Raft port,
+   * restoring its snapshot first when its state machine needs it. Returns
+   * whether that restore happened.
+   */
+  async restart(member: TestMember, logger?: Logger): Promise<boolean> {
     const inbox = new RaftPeerInbox();
-    const transport = await PeerTransport.listen({
-      clusterId: this.clusterId,
-      selfId: member.id,
-      host: "127.0.0.1",
-      port: this.raftPorts.get(member.id) ?? 0,
-      onMessage: inbox.deliver,
-    });
+    const transport = await listen(this.clusterId, member.id, this.raftPorts.get(member.id) ?? 0, inbox, this.options);
     member.logStore = RaftLogStore.open(join(member.dir, "raft.db"));
     member.stateMachine = KvStateMachine.open(join(member.dir, "kv.db"));
-    member.engine = RaftEngine.start({
-      id: member.id,
-      logStore: member.logStore,
-      stateMachine: member.stateMachine,
-      transport,
-      inbox,
-      clientAddress: `client-of-${member.id}:1`,
-      timing: fastTiming,
-      requestTimeoutMs: 5000,
-    });
+    member.snapshots = FileSnapshotStore.open(join(member.dir, "snapshots"));
+    const appliedBefore = member.stateMachine.appliedIndex();
+    let newest;
+    try {
+      newest = await restoreSnapshotOnStart(member.snapshots, member.stateMachine, member.logStore, logger);
+    } catch (error) {
+      await transport.close();
+      member.stateMachine.close();
+      member.logStore.close();
+      throw error;
+    }
+    member.engine = this.startEngine(member, transport, inbox, newest?.meta ?? null);
+    member.running = true;
+    return member.stateMachine.appliedIndex() !== appliedBefore;
   }
 
-  async close(stopped: readonly TestMember[] = []): Promise<void> {
+  async close(): Promise<void> {
     for (const m of this.members) {
-      if (!stopped.includes(m)) await this.stop(m);
+      if (m.running) await this.stop(m);
       removeDir(m.dir);
     }
   }
+}
+
+function listen(clusterId: string, id: string, port: number, inbox: RaftPeerInbox, options: TestClusterOptions): Promise<PeerTransport> {
+  return PeerTransport.listen({
+    clusterId,
+    selfId: id,
+    host: "127.0.0.1",
+    port,
+    onMessage: inbox.deliver,
+    ...(options.maxQueuedFrames === undefined ? {} : { maxQueuedFrames: options.maxQueuedFrames }),
+  });
 }
