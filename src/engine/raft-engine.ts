@@ -119,6 +119,7 @@ export class RaftEngine implements Engine {
   private queuedProposals: QueuedProposal[] = [];
   private readonly proposed = new Map<number, ProposedEntry>();
   private readonly reads = new RaftReadWaiters();
+  private readonly selfId: string;
   private readonly readSource: ReadIndexSource;
   private drainScheduled = false;
   private draining = false;
@@ -138,6 +139,7 @@ export class RaftEngine implements Engine {
   private snapshotsInstalled = 0;
 
   private constructor(options: RaftEngineOptions, raw: RawNode, timing: RaftTiming, snapshotter: RaftSnapshotter | undefined) {
+    this.selfId = options.id;
     this.stateMachine = options.stateMachine;
     this.logStore = options.logStore;
     this.logger = options.logger;
@@ -228,7 +230,7 @@ export class RaftEngine implements Engine {
   }
 
   get id(): string {
-    return this.raw.raft.id;
+    return this.selfId;
   }
 
   membership(): Membership {
@@ -315,9 +317,9 @@ export class RaftEngine implements Engine {
   }
 
   status(): EngineStatus {
-    const stats = this.raw.stats();
+    const stats = this.raw.status();
     return {
-      id: stats.id,
+      id: this.id,
       role: this.closed ? "shutdown" : engineRoleOf(stats.role),
       term: stats.term,
       leaderId: this.closed ? "" : stats.leader,

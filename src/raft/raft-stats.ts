@@ -30,3 +30,13 @@ export interface RaftStats {
   readonly leadTransferee: string;
   readonly pendingPromotions: readonly string[];
 }
+
+/** A cheap subset of RaftStats for per-request use. */
+export interface RaftStatus {
+  readonly role: Role;
+  readonly term: number;
+  /** "" when no leader is known. */
+  readonly leader: string;
+  readonly commitIndex: number;
+  readonly lastLogIndex: number;
+}

@@ -25,7 +25,7 @@ import { canSendBeforePersist, type Message } from "./message.ts";
 import type { AcceptResult, ProposalResult } from "./proposal-result.ts";
 import { Raft } from "./raft.ts";
 import type { RaftEvent } from "./raft-event.ts";
-import type { PeerStats, RaftStats } from "./raft-stats.ts";
+import type { PeerStats, RaftStats, RaftStatus } from "./raft-stats.ts";
 import type { Ready } from "./ready.ts";
 import type { Role } from "./role.ts";
 
@@ -204,6 +204,15 @@ export class RawNode {
     if (lastCommitted !== undefined) r.onApplied(lastCommitted.index);
     const lastEntry = ready.entries[ready.entries.length - 1];
     if (lastEntry !== undefined) r.onPersisted(lastEntry.index, lastEntry.term);
+  }
+
+  /**
+   * The fields every client response carries (term, leader) and a few more,
+   * without building full stats (peers, membership): cheap enough per request.
+   */
+  status(): RaftStatus {
+    const r = this.raft;
+    return { role: r.role(), term: r.term, leader: r.lead, commitIndex: r.raftLog.committed, lastLogIndex: r.raftLog.lastIndex() };
   }
 
   stats(): RaftStats {
