@@ -13,7 +13,7 @@ import type { Role } from "../raft/role.ts";
 import type { SnapshotMeta as RaftSnapshotMeta } from "../raft/snapshot-meta.ts";
 import type { RaftLogStore } from "../storage/raft-log-store.ts";
 import type { PeerTransport } from "../transport/peer-transport.ts";
-import { RateLimitedLog } from "../transport/rate-limited-log.ts";
+import { RateLimitedLog } from "../log/rate-limited-log.ts";
 import type { Applied, Engine, EngineRole, EngineStatus, ReadConsistency } from "./engine.ts";
 import { EngineError } from "./engine-error.ts";
 import { decodePeerPayload, encodePeerPayload, encodeRaftMessage } from "./peer-message-codec.ts";

@@ -2,7 +2,7 @@ import type { Socket } from "bun";
 import { encodeHelloFrame, encodePayloadFrame, payloadFrameBodyLength } from "./frame-codec.ts";
 import { FrameQueue } from "./frame-queue.ts";
 import { parsePeerAddress, type PeerAddress } from "./peer-address.ts";
-import type { RateLimitedLog } from "./rate-limited-log.ts";
+import type { RateLimitedLog } from "../log/rate-limited-log.ts";
 import { ReconnectBackoff, type ReconnectBackoffOptions } from "./reconnect-backoff.ts";
 import type { PeerLinkStats } from "./transport-stats.ts";
 import type { TransportLogger } from "./transport-logger.ts";

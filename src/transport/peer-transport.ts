@@ -8,7 +8,7 @@ import {
   type InboundRejectionKind,
 } from "./inbound-rejection.ts";
 import { PeerLink } from "./peer-link.ts";
-import { RateLimitedLog } from "./rate-limited-log.ts";
+import { RateLimitedLog } from "../log/rate-limited-log.ts";
 import { silentTransportLogger, type TransportLogger } from "./transport-logger.ts";
 import type { PeerLinkStats, TransportStats } from "./transport-stats.ts";
 

@@ -1,4 +1,9 @@
-import type { TransportLogFields, TransportLogger } from "./transport-logger.ts";
+import type { LogFields } from "./logger.ts";
+
+/** Only warnings are limited; src/log/logger.ts's Logger (and any logger with warn) fits. */
+export interface WarningSink {
+  warn(message: string, fields?: LogFields): void;
+}
 
 /**
  * Warnings that a remote party can trigger at will (garbage on the Raft port,
@@ -10,13 +15,13 @@ export class RateLimitedLog {
   private readonly windows = new Map<string, { startedAt: number; logged: number; suppressed: number }>();
 
   constructor(
-    private readonly logger: TransportLogger,
+    private readonly logger: WarningSink,
     private readonly perWindow: number,
     private readonly windowMs: number,
     private readonly now: () => number,
   ) {}
 
-  warn(key: string, message: string, fields: TransportLogFields): void {
+  warn(key: string, message: string, fields: LogFields): void {
     const now = this.now();
     let window = this.windows.get(key);
     if (window === undefined || now - window.startedAt >= this.windowMs) {

@@ -1,13 +1,13 @@
 import { describe, expect, test } from "bun:test";
-import { RateLimitedLog } from "../../src/transport/rate-limited-log.ts";
-import type { TransportLogFields } from "../../src/transport/transport-logger.ts";
+import { RateLimitedLog } from "../../src/log/rate-limited-log.ts";
+import type { LogFields } from "../../src/log/logger.ts";
 
 describe("rate-limited log", () => {
   test("logs at most N per window per key and reports what it held back", () => {
-    const lines: { message: string; fields: TransportLogFields | undefined }[] = [];
+    const lines: { message: string; fields: LogFields | undefined }[] = [];
     let now = 0;
     const log = new RateLimitedLog(
-      { debug() {}, info() {}, warn: (message, fields) => lines.push({ message, fields }) },
+      { warn: (message, fields) => lines.push({ message, fields }) },
       2,
       1000,
       () => now,
