@@ -4,6 +4,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import type { StoredKv } from "../fsm/kv-types.ts";
 import { CommandSchema } from "../gen/raftkv/v1/command_pb.ts";
 import {
+  type Consistency,
   DeleteResponseSchema,
   GetResponseSchema,
   KeyValueSchema,
@@ -58,7 +59,7 @@ async function propose(engine: Engine, command: Uint8Array, context: HandlerCont
   return applied;
 }
 
-async function readAt(engine: Engine, consistency: Parameters<typeof readConsistencyOf>[1], context: HandlerContext): Promise<void> {
+async function readAt(engine: Engine, consistency: Consistency, context: HandlerContext): Promise<void> {
   try {
     await engine.readBarrier(readConsistencyOf("consistency", consistency), context.signal);
   } catch (error) {
