@@ -364,6 +364,11 @@ export class KvStateMachine {
         return this.#applyPut(index, command.op.value);
       case "delete":
         return this.#applyDelete(index, command.op.value);
+      case "txn":
+      case "leaseGrant":
+      case "leaseRevoke":
+      case "compact":
+        return { kind: "error", index, message: `entry ${index}: ${command.op.case} is not supported by this version` };
       case undefined:
         return { kind: "error", index, message: `entry ${index}: command has no operation` };
       default:

@@ -12,7 +12,7 @@ import {
   RangeResponseSchema,
   ResponseHeaderSchema,
   type KeyValue,
-  type KV,
+  KV,
   type ResponseHeader,
 } from "../gen/raftkv/v1/kv_pb.ts";
 import type { Applied, Engine } from "../engine/engine.ts";
@@ -89,7 +89,7 @@ export function createKvService(engine: Engine, limits: Limits, forwarder?: Lead
       try {
         applied = await propose(engine, command, context);
       } catch (error) {
-        if (forwarder !== undefined && forwardable(error)) return forwarder.put(request, error, context);
+        if (forwarder !== undefined && forwardable(error)) return forwarder.forward(KV, error, context, (kv, options) => kv.put(request, options));
         throw toConnectError(error);
       }
       const result = applied.result;
@@ -125,7 +125,7 @@ export function createKvService(engine: Engine, limits: Limits, forwarder?: Lead
       try {
         applied = await propose(engine, command, context);
       } catch (error) {
-        if (forwarder !== undefined && forwardable(error)) return forwarder.delete(request, error, context);
+        if (forwarder !== undefined && forwardable(error)) return forwarder.forward(KV, error, context, (kv, options) => kv.delete(request, options));
         throw toConnectError(error);
       }
       const result = applied.result;
@@ -160,6 +160,20 @@ export function createKvService(engine: Engine, limits: Limits, forwarder?: Lead
         nextKey: page.nextKey ?? new Uint8Array(0),
         count: BigInt(page.count),
       });
+    },
+
+    // Placeholders until the Txn/Watch work lands (issue 5).
+    txn() {
+      throw new ConnectError("Txn is not implemented yet", Code.Unimplemented);
+    },
+    async *watch() {
+      throw new ConnectError("Watch is not implemented yet", Code.Unimplemented);
+    },
+    requestProgress() {
+      throw new ConnectError("RequestProgress is not implemented yet", Code.Unimplemented);
+    },
+    compact() {
+      throw new ConnectError("Compact is not implemented yet", Code.Unimplemented);
     },
   };
 }

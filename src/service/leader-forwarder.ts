@@ -1,12 +1,6 @@
-import { Code, ConnectError, createClient, type Client, type HandlerContext } from "@connectrpc/connect";
+import type { DescService } from "@bufbuild/protobuf";
+import { Code, ConnectError, createClient, type Client, type HandlerContext, type Transport } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import {
-  KV,
-  type DeleteRequest,
-  type DeleteResponse,
-  type PutRequest,
-  type PutResponse,
-} from "../gen/raftkv/v1/kv_pb.ts";
 import type { RaftNotLeaderError } from "../engine/raft-not-leader-error.ts";
 
 /** Marks a forwarded call, so a node that is not the leader either never forwards it again (no loops). */
@@ -14,6 +8,13 @@ export const FORWARDED_HEADER = "raftkv-forwarded-by";
 
 /** Used when the incoming call has no deadline of its own. */
 const DEFAULT_FORWARD_TIMEOUT_MS = 10_000;
+
+/** What a forwarded call passes to the leader's client method. */
+export interface ForwardOptions {
+  readonly signal: AbortSignal;
+  readonly timeoutMs: number;
+  readonly headers: Headers;
+}
 
 /**
  * Sends a write that reached a follower to the leader's client address (as
@@ -23,22 +24,20 @@ const DEFAULT_FORWARD_TIMEOUT_MS = 10_000;
  * forward can never apply a write twice.
  */
 export class LeaderForwarder {
-  private readonly clients = new Map<string, Client<typeof KV>>();
+  private readonly transports = new Map<string, Transport>();
+  private readonly clients = new Map<string, Client<DescService>>();
 
   constructor(private readonly selfId: string) {}
 
-  put(request: PutRequest, refusal: RaftNotLeaderError, context: HandlerContext): Promise<PutResponse> {
-    return this.forward(refusal, context, (client, options) => client.put(request, options));
-  }
-
-  delete(request: DeleteRequest, refusal: RaftNotLeaderError, context: HandlerContext): Promise<DeleteResponse> {
-    return this.forward(refusal, context, (client, options) => client.delete(request, options));
-  }
-
-  private async forward<T>(
+  /**
+   * Calls `call` on a client of `service` at the leader's address, e.g.
+   * `forward(KV, refusal, context, (kv, options) => kv.put(request, options))`.
+   */
+  async forward<S extends DescService, T>(
+    service: S,
     refusal: RaftNotLeaderError,
     context: HandlerContext,
-    call: (client: Client<typeof KV>, options: { signal: AbortSignal; timeoutMs: number; headers: Headers }) => Promise<T>,
+    call: (client: Client<S>, options: ForwardOptions) => Promise<T>,
   ): Promise<T> {
     const forwardedBy = context.requestHeader.get(FORWARDED_HEADER);
     if (forwardedBy !== null) {
@@ -51,7 +50,7 @@ export class LeaderForwarder {
       const why = refusal.leaderId === "" ? "no leader is known (election in progress or no quorum)" : `the client address of leader ${refusal.leaderId} is not known yet`;
       throw new ConnectError(`node ${this.selfId} cannot forward the write: ${why}; retry shortly`, Code.Unavailable);
     }
-    const client = this.clientFor(refusal.leaderClientAddress);
+    const client = this.clientFor(service, refusal.leaderClientAddress);
     const timeoutMs = context.timeoutMs() ?? DEFAULT_FORWARD_TIMEOUT_MS;
     try {
       return await call(client, { signal: context.signal, timeoutMs, headers: new Headers({ [FORWARDED_HEADER]: this.selfId }) });
@@ -72,12 +71,18 @@ export class LeaderForwarder {
     }
   }
 
-  private clientFor(address: string): Client<typeof KV> {
-    let client = this.clients.get(address);
-    if (client === undefined) {
-      client = createClient(KV, createGrpcTransport({ baseUrl: `http://${address}`, acceptCompression: [] }));
-      this.clients.set(address, client);
+  private clientFor<S extends DescService>(service: S, address: string): Client<S> {
+    const key = `${service.typeName} ${address}`;
+    const cached = this.clients.get(key);
+    // Keyed by the service's type name, so the cached client is a Client<S>.
+    if (cached !== undefined) return cached as unknown as Client<S>;
+    let transport = this.transports.get(address);
+    if (transport === undefined) {
+      transport = createGrpcTransport({ baseUrl: `http://${address}`, acceptCompression: [] });
+      this.transports.set(address, transport);
     }
+    const client = createClient(service, transport);
+    this.clients.set(key, client as unknown as Client<DescService>);
     return client;
   }
 }

@@ -31,14 +31,14 @@ async function failure(promise: Promise<unknown>): Promise<ConnectError> {
 
 test("no known leader: UNAVAILABLE saying so", async () => {
   const forwarder = new LeaderForwarder("n2");
-  const error = await failure(forwarder.put(request, new RaftNotLeaderError("not leader", "", "", false), contextWith()));
+  const error = await failure(forwarder.forward(KV, new RaftNotLeaderError("not leader", "", "", false), contextWith(), (kv, options) => kv.put(request, options)));
   expect(error.code).toBe(Code.Unavailable);
   expect(error.rawMessage).toContain("no leader is known");
 });
 
 test("a leader whose client address is not known yet: UNAVAILABLE naming it", async () => {
   const forwarder = new LeaderForwarder("n2");
-  const error = await failure(forwarder.put(request, new RaftNotLeaderError("not leader", "n1", "", false), contextWith()));
+  const error = await failure(forwarder.forward(KV, new RaftNotLeaderError("not leader", "n1", "", false), contextWith(), (kv, options) => kv.put(request, options)));
   expect(error.code).toBe(Code.Unavailable);
   expect(error.rawMessage).toContain("client address of leader n1 is not known");
 });
@@ -46,7 +46,7 @@ test("a leader whose client address is not known yet: UNAVAILABLE naming it", as
 test("an unreachable leader: UNAVAILABLE naming the leader and its address", async () => {
   const forwarder = new LeaderForwarder("n2");
   const address = `127.0.0.1:${freePort()}`;
-  const error = await failure(forwarder.put(request, new RaftNotLeaderError("not leader", "n1", address, false), contextWith()));
+  const error = await failure(forwarder.forward(KV, new RaftNotLeaderError("not leader", "n1", address, false), contextWith(), (kv, options) => kv.put(request, options)));
   expect(error.code).toBe(Code.Unavailable);
   expect(error.rawMessage).toContain(`leader n1 at ${address}`);
 });
@@ -54,10 +54,11 @@ test("an unreachable leader: UNAVAILABLE naming the leader and its address", asy
 test("a call that was already forwarded is not forwarded again", async () => {
   const forwarder = new LeaderForwarder("n3");
   const error = await failure(
-    forwarder.delete(
-      create(DeleteRequestSchema, { key: request.key }),
+    forwarder.forward(
+      KV,
       new RaftNotLeaderError("node n3 is not the leader", "n1", "127.0.0.1:1", false),
       contextWith({ [FORWARDED_HEADER]: "n2" }),
+      (kv, options) => kv.delete(create(DeleteRequestSchema, { key: request.key }), options),
     ),
   );
   expect(error.code).toBe(Code.Unavailable);

@@ -4,13 +4,15 @@
 
 import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import type { TxnRequest } from "./kv_pb.ts";
+import { file_raftkv_v1_kv } from "./kv_pb.ts";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file raftkv/v1/command.proto.
  */
 export const file_raftkv_v1_command: GenFile = /*@__PURE__*/
-  fileDesc("ChdyYWZ0a3YvdjEvY29tbWFuZC5wcm90bxIJcmFmdGt2LnYxIkgKClB1dENvbW1hbmQSCwoDa2V5GAEgASgMEg0KBXZhbHVlGAIgASgMEg0KBWxlYXNlGAMgASgDEg8KB3ByZXZfa3YYBCABKAgiQAoNRGVsZXRlQ29tbWFuZBILCgNrZXkYASABKAwSEQoJcmFuZ2VfZW5kGAIgASgMEg8KB3ByZXZfa3YYAyABKAgiYQoHQ29tbWFuZBIkCgNwdXQYASABKAsyFS5yYWZ0a3YudjEuUHV0Q29tbWFuZEgAEioKBmRlbGV0ZRgCIAEoCzIYLnJhZnRrdi52MS5EZWxldGVDb21tYW5kSABCBAoCb3BiBnByb3RvMw");
+  fileDesc("ChdyYWZ0a3YvdjEvY29tbWFuZC5wcm90bxIJcmFmdGt2LnYxIkgKClB1dENvbW1hbmQSCwoDa2V5GAEgASgMEg0KBXZhbHVlGAIgASgMEg0KBWxlYXNlGAMgASgDEg8KB3ByZXZfa3YYBCABKAgiQAoNRGVsZXRlQ29tbWFuZBILCgNrZXkYASABKAwSEQoJcmFuZ2VfZW5kGAIgASgMEg8KB3ByZXZfa3YYAyABKAgiLwoRTGVhc2VHcmFudENvbW1hbmQSCgoCaWQYASABKAMSDgoGdHRsX21zGAIgASgDIiAKEkxlYXNlUmV2b2tlQ29tbWFuZBIKCgJpZBgBIAEoAyIfCg5Db21wYWN0Q29tbWFuZBINCgVpbmRleBgBIAEoBCKhAgoHQ29tbWFuZBIkCgNwdXQYASABKAsyFS5yYWZ0a3YudjEuUHV0Q29tbWFuZEgAEioKBmRlbGV0ZRgCIAEoCzIYLnJhZnRrdi52MS5EZWxldGVDb21tYW5kSAASJAoDdHhuGAMgASgLMhUucmFmdGt2LnYxLlR4blJlcXVlc3RIABIzCgtsZWFzZV9ncmFudBgEIAEoCzIcLnJhZnRrdi52MS5MZWFzZUdyYW50Q29tbWFuZEgAEjUKDGxlYXNlX3Jldm9rZRgFIAEoCzIdLnJhZnRrdi52MS5MZWFzZVJldm9rZUNvbW1hbmRIABIsCgdjb21wYWN0GAYgASgLMhkucmFmdGt2LnYxLkNvbXBhY3RDb21tYW5kSABCBAoCb3BiBnByb3RvMw", [file_raftkv_v1_kv]);
 
 /**
  * Commands are what the Raft log carries for the key-value state machine:
@@ -77,6 +79,69 @@ export const DeleteCommandSchema: GenMessage<DeleteCommand> = /*@__PURE__*/
   messageDesc(file_raftkv_v1_command, 1);
 
 /**
+ * Creates a lease. ttl_ms is the granted TTL; expiry is tracked by the
+ * leader only (it is a decision, replicated as LeaseRevokeCommand).
+ *
+ * @generated from message raftkv.v1.LeaseGrantCommand
+ */
+export type LeaseGrantCommand = Message<"raftkv.v1.LeaseGrantCommand"> & {
+  /**
+   * @generated from field: int64 id = 1;
+   */
+  id: bigint;
+
+  /**
+   * @generated from field: int64 ttl_ms = 2;
+   */
+  ttlMs: bigint;
+};
+
+/**
+ * Describes the message raftkv.v1.LeaseGrantCommand.
+ * Use `create(LeaseGrantCommandSchema)` to create a new message.
+ */
+export const LeaseGrantCommandSchema: GenMessage<LeaseGrantCommand> = /*@__PURE__*/
+  messageDesc(file_raftkv_v1_command, 2);
+
+/**
+ * Revokes (or expires) a lease: its keys are deleted at this index.
+ *
+ * @generated from message raftkv.v1.LeaseRevokeCommand
+ */
+export type LeaseRevokeCommand = Message<"raftkv.v1.LeaseRevokeCommand"> & {
+  /**
+   * @generated from field: int64 id = 1;
+   */
+  id: bigint;
+};
+
+/**
+ * Describes the message raftkv.v1.LeaseRevokeCommand.
+ * Use `create(LeaseRevokeCommandSchema)` to create a new message.
+ */
+export const LeaseRevokeCommandSchema: GenMessage<LeaseRevokeCommand> = /*@__PURE__*/
+  messageDesc(file_raftkv_v1_command, 3);
+
+/**
+ * Drops per-key history older than index.
+ *
+ * @generated from message raftkv.v1.CompactCommand
+ */
+export type CompactCommand = Message<"raftkv.v1.CompactCommand"> & {
+  /**
+   * @generated from field: uint64 index = 1;
+   */
+  index: bigint;
+};
+
+/**
+ * Describes the message raftkv.v1.CompactCommand.
+ * Use `create(CompactCommandSchema)` to create a new message.
+ */
+export const CompactCommandSchema: GenMessage<CompactCommand> = /*@__PURE__*/
+  messageDesc(file_raftkv_v1_command, 4);
+
+/**
  * @generated from message raftkv.v1.Command
  */
 export type Command = Message<"raftkv.v1.Command"> & {
@@ -95,6 +160,30 @@ export type Command = Message<"raftkv.v1.Command"> & {
      */
     value: DeleteCommand;
     case: "delete";
+  } | {
+    /**
+     * @generated from field: raftkv.v1.TxnRequest txn = 3;
+     */
+    value: TxnRequest;
+    case: "txn";
+  } | {
+    /**
+     * @generated from field: raftkv.v1.LeaseGrantCommand lease_grant = 4;
+     */
+    value: LeaseGrantCommand;
+    case: "leaseGrant";
+  } | {
+    /**
+     * @generated from field: raftkv.v1.LeaseRevokeCommand lease_revoke = 5;
+     */
+    value: LeaseRevokeCommand;
+    case: "leaseRevoke";
+  } | {
+    /**
+     * @generated from field: raftkv.v1.CompactCommand compact = 6;
+     */
+    value: CompactCommand;
+    case: "compact";
   } | { case: undefined; value?: undefined };
 };
 
@@ -103,5 +192,5 @@ export type Command = Message<"raftkv.v1.Command"> & {
  * Use `create(CommandSchema)` to create a new message.
  */
 export const CommandSchema: GenMessage<Command> = /*@__PURE__*/
-  messageDesc(file_raftkv_v1_command, 2);
+  messageDesc(file_raftkv_v1_command, 5);
 

@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file raftkv/v1/kv.proto.
  */
 export const file_raftkv_v1_kv: GenFile = /*@__PURE__*/
-  fileDesc("ChJyYWZ0a3YvdjEva3YucHJvdG8SCXJhZnRrdi52MSJTCg5SZXNwb25zZUhlYWRlchINCgVpbmRleBgBIAEoBBIMCgR0ZXJtGAIgASgEEhEKCWxlYWRlcl9pZBgDIAEoCRIRCgltZW1iZXJfaWQYBCABKAkibwoIS2V5VmFsdWUSCwoDa2V5GAEgASgMEg0KBXZhbHVlGAIgASgMEhQKDGNyZWF0ZV9pbmRleBgDIAEoBBIRCgltb2RfaW5kZXgYBCABKAQSDwoHdmVyc2lvbhgFIAEoBBINCgVsZWFzZRgGIAEoAyJICgpQdXRSZXF1ZXN0EgsKA2tleRgBIAEoDBINCgV2YWx1ZRgCIAEoDBIPCgdwcmV2X2t2GAMgASgIEg0KBWxlYXNlGAQgASgDIm0KC1B1dFJlc3BvbnNlEikKBmhlYWRlchgBIAEoCzIZLnJhZnRrdi52MS5SZXNwb25zZUhlYWRlchINCgVpbmRleBgCIAEoBBIkCgdwcmV2X2t2GAMgASgLMhMucmFmdGt2LnYxLktleVZhbHVlIkYKCkdldFJlcXVlc3QSCwoDa2V5GAEgASgMEisKC2NvbnNpc3RlbmN5GAIgASgOMhYucmFmdGt2LnYxLkNvbnNpc3RlbmN5ImgKC0dldFJlc3BvbnNlEikKBmhlYWRlchgBIAEoCzIZLnJhZnRrdi52MS5SZXNwb25zZUhlYWRlchINCgVmb3VuZBgCIAEoCBIfCgJrdhgDIAEoCzITLnJhZnRrdi52MS5LZXlWYWx1ZSJACg1EZWxldGVSZXF1ZXN0EgsKA2tleRgBIAEoDBIRCglyYW5nZV9lbmQYAiABKAwSDwoHcHJldl9rdhgDIAEoCCKCAQoORGVsZXRlUmVzcG9uc2USKQoGaGVhZGVyGAEgASgLMhkucmFmdGt2LnYxLlJlc3BvbnNlSGVhZGVyEg0KBWluZGV4GAIgASgEEg8KB2RlbGV0ZWQYAyABKAQSJQoIcHJldl9rdnMYBCADKAsyEy5yYWZ0a3YudjEuS2V5VmFsdWUinQEKDFJhbmdlUmVxdWVzdBIOCgZwcmVmaXgYASABKAwSDQoFc3RhcnQYAiABKAwSCwoDZW5kGAMgASgMEg0KBWxpbWl0GAQgASgNEhEKCWtleXNfb25seRgFIAEoCBISCgpjb3VudF9vbmx5GAYgASgIEisKC2NvbnNpc3RlbmN5GAcgASgOMhYucmFmdGt2LnYxLkNvbnNpc3RlbmN5IosBCg1SYW5nZVJlc3BvbnNlEikKBmhlYWRlchgBIAEoCzIZLnJhZnRrdi52MS5SZXNwb25zZUhlYWRlchIgCgNrdnMYAiADKAsyEy5yYWZ0a3YudjEuS2V5VmFsdWUSDAoEbW9yZRgDIAEoCBIQCghuZXh0X2tleRgEIAEoDBINCgVjb3VudBgFIAEoBCp2CgtDb25zaXN0ZW5jeRIbChdDT05TSVNURU5DWV9VTlNQRUNJRklFRBAAEhwKGENPTlNJU1RFTkNZX0xJTkVBUklaQUJMRRABEhUKEUNPTlNJU1RFTkNZX0xFQVNFEAISFQoRQ09OU0lTVEVOQ1lfU1RBTEUQAzL1AQoCS1YSNAoDUHV0EhUucmFmdGt2LnYxLlB1dFJlcXVlc3QaFi5yYWZ0a3YudjEuUHV0UmVzcG9uc2USOQoDR2V0EhUucmFmdGt2LnYxLkdldFJlcXVlc3QaFi5yYWZ0a3YudjEuR2V0UmVzcG9uc2UiA5ACARI9CgZEZWxldGUSGC5yYWZ0a3YudjEuRGVsZXRlUmVxdWVzdBoZLnJhZnRrdi52MS5EZWxldGVSZXNwb25zZRI/CgVSYW5nZRIXLnJhZnRrdi52MS5SYW5nZVJlcXVlc3QaGC5yYWZ0a3YudjEuUmFuZ2VSZXNwb25zZSIDkAIBYgZwcm90bzM");
+  fileDesc("ChJyYWZ0a3YvdjEva3YucHJvdG8SCXJhZnRrdi52MSJTCg5SZXNwb25zZUhlYWRlchINCgVpbmRleBgBIAEoBBIMCgR0ZXJtGAIgASgEEhEKCWxlYWRlcl9pZBgDIAEoCRIRCgltZW1iZXJfaWQYBCABKAkibwoIS2V5VmFsdWUSCwoDa2V5GAEgASgMEg0KBXZhbHVlGAIgASgMEhQKDGNyZWF0ZV9pbmRleBgDIAEoBBIRCgltb2RfaW5kZXgYBCABKAQSDwoHdmVyc2lvbhgFIAEoBBINCgVsZWFzZRgGIAEoAyJICgpQdXRSZXF1ZXN0EgsKA2tleRgBIAEoDBINCgV2YWx1ZRgCIAEoDBIPCgdwcmV2X2t2GAMgASgIEg0KBWxlYXNlGAQgASgDIm0KC1B1dFJlc3BvbnNlEikKBmhlYWRlchgBIAEoCzIZLnJhZnRrdi52MS5SZXNwb25zZUhlYWRlchINCgVpbmRleBgCIAEoBBIkCgdwcmV2X2t2GAMgASgLMhMucmFmdGt2LnYxLktleVZhbHVlIkYKCkdldFJlcXVlc3QSCwoDa2V5GAEgASgMEisKC2NvbnNpc3RlbmN5GAIgASgOMhYucmFmdGt2LnYxLkNvbnNpc3RlbmN5ImgKC0dldFJlc3BvbnNlEikKBmhlYWRlchgBIAEoCzIZLnJhZnRrdi52MS5SZXNwb25zZUhlYWRlchINCgVmb3VuZBgCIAEoCBIfCgJrdhgDIAEoCzITLnJhZnRrdi52MS5LZXlWYWx1ZSJACg1EZWxldGVSZXF1ZXN0EgsKA2tleRgBIAEoDBIRCglyYW5nZV9lbmQYAiABKAwSDwoHcHJldl9rdhgDIAEoCCKCAQoORGVsZXRlUmVzcG9uc2USKQoGaGVhZGVyGAEgASgLMhkucmFmdGt2LnYxLlJlc3BvbnNlSGVhZGVyEg0KBWluZGV4GAIgASgEEg8KB2RlbGV0ZWQYAyABKAQSJQoIcHJldl9rdnMYBCADKAsyEy5yYWZ0a3YudjEuS2V5VmFsdWUinQEKDFJhbmdlUmVxdWVzdBIOCgZwcmVmaXgYASABKAwSDQoFc3RhcnQYAiABKAwSCwoDZW5kGAMgASgMEg0KBWxpbWl0GAQgASgNEhEKCWtleXNfb25seRgFIAEoCBISCgpjb3VudF9vbmx5GAYgASgIEisKC2NvbnNpc3RlbmN5GAcgASgOMhYucmFmdGt2LnYxLkNvbnNpc3RlbmN5IosBCg1SYW5nZVJlc3BvbnNlEikKBmhlYWRlchgBIAEoCzIZLnJhZnRrdi52MS5SZXNwb25zZUhlYWRlchIgCgNrdnMYAiADKAsyEy5yYWZ0a3YudjEuS2V5VmFsdWUSDAoEbW9yZRgDIAEoCBIQCghuZXh0X2tleRgEIAEoDBINCgVjb3VudBgFIAEoBCLJAQoHQ29tcGFyZRILCgNrZXkYASABKAwSIAoCb3AYAiABKA4yFC5yYWZ0a3YudjEuQ29tcGFyZU9wEg8KBXZhbHVlGAMgASgMSAASEQoHdmVyc2lvbhgEIAEoBEgAEhYKDGNyZWF0ZV9pbmRleBgFIAEoBEgAEhMKCW1vZF9pbmRleBgGIAEoBEgAEg8KBWxlYXNlGAcgASgDSAASEAoGZXhpc3RzGAggASgISAASEQoJcmFuZ2VfZW5kGAkgASgMQggKBnRhcmdldCKzAQoJUmVxdWVzdE9wEiQKA3B1dBgBIAEoCzIVLnJhZnRrdi52MS5QdXRSZXF1ZXN0SAASKgoGZGVsZXRlGAIgASgLMhgucmFmdGt2LnYxLkRlbGV0ZVJlcXVlc3RIABIkCgNnZXQYAyABKAsyFS5yYWZ0a3YudjEuR2V0UmVxdWVzdEgAEigKBXJhbmdlGAQgASgLMhcucmFmdGt2LnYxLlJhbmdlUmVxdWVzdEgAQgQKAm9wIrgBCgpSZXNwb25zZU9wEiUKA3B1dBgBIAEoCzIWLnJhZnRrdi52MS5QdXRSZXNwb25zZUgAEisKBmRlbGV0ZRgCIAEoCzIZLnJhZnRrdi52MS5EZWxldGVSZXNwb25zZUgAEiUKA2dldBgDIAEoCzIWLnJhZnRrdi52MS5HZXRSZXNwb25zZUgAEikKBXJhbmdlGAQgASgLMhgucmFmdGt2LnYxLlJhbmdlUmVzcG9uc2VIAEIECgJvcCJ/CgpUeG5SZXF1ZXN0EiMKB2NvbXBhcmUYASADKAsyEi5yYWZ0a3YudjEuQ29tcGFyZRIlCgdzdWNjZXNzGAIgAygLMhQucmFmdGt2LnYxLlJlcXVlc3RPcBIlCgdmYWlsdXJlGAMgAygLMhQucmFmdGt2LnYxLlJlcXVlc3RPcCKEAQoLVHhuUmVzcG9uc2USKQoGaGVhZGVyGAEgASgLMhkucmFmdGt2LnYxLlJlc3BvbnNlSGVhZGVyEhEKCXN1Y2NlZWRlZBgCIAEoCBIoCglyZXNwb25zZXMYAyADKAsyFS5yYWZ0a3YudjEuUmVzcG9uc2VPcBINCgVpbmRleBgEIAEoBCKCAQoMV2F0Y2hSZXF1ZXN0EgsKA2tleRgBIAEoDBIRCglyYW5nZV9lbmQYAiABKAwSDgoGcHJlZml4GAMgASgIEhMKC3N0YXJ0X2luZGV4GAQgASgEEg8KB3ByZXZfa3YYBSABKAgSHAoUcHJvZ3Jlc3NfaW50ZXJ2YWxfbXMYBiABKA0icgoFRXZlbnQSIgoEdHlwZRgBIAEoDjIULnJhZnRrdi52MS5FdmVudFR5cGUSHwoCa3YYAiABKAsyEy5yYWZ0a3YudjEuS2V5VmFsdWUSJAoHcHJldl9rdhgDIAEoCzITLnJhZnRrdi52MS5LZXlWYWx1ZSI1CgxXYXRjaENyZWF0ZWQSEAoId2F0Y2hfaWQYASABKAkSEwoLc3RhcnRfaW5kZXgYAiABKAQiLwoLV2F0Y2hFdmVudHMSIAoGZXZlbnRzGAEgAygLMhAucmFmdGt2LnYxLkV2ZW50Ih4KDVdhdGNoUHJvZ3Jlc3MSDQoFaW5kZXgYASABKAQiJwoOV2F0Y2hDb21wYWN0ZWQSFQoNY29tcGFjdF9pbmRleBgBIAEoBCIoCg5XYXRjaEFiYW5kb25lZBIWCg5yZXN0b3JlZF9pbmRleBgBIAEoBCIfCg1XYXRjaENhbmNlbGVkEg4KBnJlYXNvbhgBIAEoCSLUAgoNV2F0Y2hSZXNwb25zZRIpCgZoZWFkZXIYASABKAsyGS5yYWZ0a3YudjEuUmVzcG9uc2VIZWFkZXISKgoHY3JlYXRlZBgCIAEoCzIXLnJhZnRrdi52MS5XYXRjaENyZWF0ZWRIABIoCgZldmVudHMYAyABKAsyFi5yYWZ0a3YudjEuV2F0Y2hFdmVudHNIABIsCghwcm9ncmVzcxgEIAEoCzIYLnJhZnRrdi52MS5XYXRjaFByb2dyZXNzSAASLgoJY29tcGFjdGVkGAUgASgLMhkucmFmdGt2LnYxLldhdGNoQ29tcGFjdGVkSAASLgoJYWJhbmRvbmVkGAYgASgLMhkucmFmdGt2LnYxLldhdGNoQWJhbmRvbmVkSAASLAoIY2FuY2VsZWQYByABKAsyGC5yYWZ0a3YudjEuV2F0Y2hDYW5jZWxlZEgAQgYKBGtpbmQiKgoWUmVxdWVzdFByb2dyZXNzUmVxdWVzdBIQCgh3YXRjaF9pZBgBIAEoCSJEChdSZXF1ZXN0UHJvZ3Jlc3NSZXNwb25zZRIpCgZoZWFkZXIYASABKAsyGS5yYWZ0a3YudjEuUmVzcG9uc2VIZWFkZXIiHwoOQ29tcGFjdFJlcXVlc3QSDQoFaW5kZXgYASABKAQiUwoPQ29tcGFjdFJlc3BvbnNlEikKBmhlYWRlchgBIAEoCzIZLnJhZnRrdi52MS5SZXNwb25zZUhlYWRlchIVCg1jb21wYWN0X2luZGV4GAIgASgEKnYKC0NvbnNpc3RlbmN5EhsKF0NPTlNJU1RFTkNZX1VOU1BFQ0lGSUVEEAASHAoYQ09OU0lTVEVOQ1lfTElORUFSSVpBQkxFEAESFQoRQ09OU0lTVEVOQ1lfTEVBU0UQAhIVChFDT05TSVNURU5DWV9TVEFMRRADKoQBCglDb21wYXJlT3ASGgoWQ09NUEFSRV9PUF9VTlNQRUNJRklFRBAAEhQKEENPTVBBUkVfT1BfRVFVQUwQARIYChRDT01QQVJFX09QX05PVF9FUVVBTBACEhMKD0NPTVBBUkVfT1BfTEVTUxADEhYKEkNPTVBBUkVfT1BfR1JFQVRFUhAEKlIKCUV2ZW50VHlwZRIaChZFVkVOVF9UWVBFX1VOU1BFQ0lGSUVEEAASEgoORVZFTlRfVFlQRV9QVVQQARIVChFFVkVOVF9UWVBFX0RFTEVURRACMoUECgJLVhI0CgNQdXQSFS5yYWZ0a3YudjEuUHV0UmVxdWVzdBoWLnJhZnRrdi52MS5QdXRSZXNwb25zZRI5CgNHZXQSFS5yYWZ0a3YudjEuR2V0UmVxdWVzdBoWLnJhZnRrdi52MS5HZXRSZXNwb25zZSIDkAIBEj0KBkRlbGV0ZRIYLnJhZnRrdi52MS5EZWxldGVSZXF1ZXN0GhkucmFmdGt2LnYxLkRlbGV0ZVJlc3BvbnNlEj8KBVJhbmdlEhcucmFmdGt2LnYxLlJhbmdlUmVxdWVzdBoYLnJhZnRrdi52MS5SYW5nZVJlc3BvbnNlIgOQAgESNAoDVHhuEhUucmFmdGt2LnYxLlR4blJlcXVlc3QaFi5yYWZ0a3YudjEuVHhuUmVzcG9uc2USPAoFV2F0Y2gSFy5yYWZ0a3YudjEuV2F0Y2hSZXF1ZXN0GhgucmFmdGt2LnYxLldhdGNoUmVzcG9uc2UwARJYCg9SZXF1ZXN0UHJvZ3Jlc3MSIS5yYWZ0a3YudjEuUmVxdWVzdFByb2dyZXNzUmVxdWVzdBoiLnJhZnRrdi52MS5SZXF1ZXN0UHJvZ3Jlc3NSZXNwb25zZRJACgdDb21wYWN0EhkucmFmdGt2LnYxLkNvbXBhY3RSZXF1ZXN0GhoucmFmdGt2LnYxLkNvbXBhY3RSZXNwb25zZWIGcHJvdG8z");
 
 /**
  * Every response carries a header telling which state the answer reflects.
@@ -387,6 +387,589 @@ export const RangeResponseSchema: GenMessage<RangeResponse> = /*@__PURE__*/
   messageDesc(file_raftkv_v1_kv, 9);
 
 /**
+ * One condition of a transaction. A missing key has value "", version 0,
+ * create_index 0, mod_index 0, lease 0 and exists false, so
+ * "mod_index = 0" means "the key does not exist" (create-only CAS).
+ * With range_end set the condition must hold for every key in
+ * [key, range_end) (vacuously true for an empty range).
+ *
+ * @generated from message raftkv.v1.Compare
+ */
+export type Compare = Message<"raftkv.v1.Compare"> & {
+  /**
+   * @generated from field: bytes key = 1;
+   */
+  key: Uint8Array;
+
+  /**
+   * @generated from field: raftkv.v1.CompareOp op = 2;
+   */
+  op: CompareOp;
+
+  /**
+   * @generated from oneof raftkv.v1.Compare.target
+   */
+  target: {
+    /**
+     * @generated from field: bytes value = 3;
+     */
+    value: Uint8Array;
+    case: "value";
+  } | {
+    /**
+     * @generated from field: uint64 version = 4;
+     */
+    value: bigint;
+    case: "version";
+  } | {
+    /**
+     * @generated from field: uint64 create_index = 5;
+     */
+    value: bigint;
+    case: "createIndex";
+  } | {
+    /**
+     * @generated from field: uint64 mod_index = 6;
+     */
+    value: bigint;
+    case: "modIndex";
+  } | {
+    /**
+     * @generated from field: int64 lease = 7;
+     */
+    value: bigint;
+    case: "lease";
+  } | {
+    /**
+     * Only EQUAL and NOT_EQUAL apply.
+     *
+     * @generated from field: bool exists = 8;
+     */
+    value: boolean;
+    case: "exists";
+  } | { case: undefined; value?: undefined };
+
+  /**
+   * @generated from field: bytes range_end = 9;
+   */
+  rangeEnd: Uint8Array;
+};
+
+/**
+ * Describes the message raftkv.v1.Compare.
+ * Use `create(CompareSchema)` to create a new message.
+ */
+export const CompareSchema: GenMessage<Compare> = /*@__PURE__*/
+  messageDesc(file_raftkv_v1_kv, 10);
+
+/**
+ * One operation of a transaction branch. Reads inside a transaction see the
+ * state at the transaction's index, after the earlier operations of the same
+ * branch; their consistency field is ignored.
+ *
+ * @generated from message raftkv.v1.RequestOp
+ */
+export type RequestOp = Message<"raftkv.v1.RequestOp"> & {
+  /**
+   * @generated from oneof raftkv.v1.RequestOp.op
+   */
+  op: {
+    /**
+     * @generated from field: raftkv.v1.PutRequest put = 1;
+     */
+    value: PutRequest;
+    case: "put";
+  } | {
+    /**
+     * With range_end set, a delete-range.
+     *
+     * @generated from field: raftkv.v1.DeleteRequest delete = 2;
+     */
+    value: DeleteRequest;
+    case: "delete";
+  } | {
+    /**
+     * @generated from field: raftkv.v1.GetRequest get = 3;
+     */
+    value: GetRequest;
+    case: "get";
+  } | {
+    /**
+     * @generated from field: raftkv.v1.RangeRequest range = 4;
+     */
+    value: RangeRequest;
+    case: "range";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message raftkv.v1.RequestOp.
+ * Use `create(RequestOpSchema)` to create a new message.
+ */
+export const RequestOpSchema: GenMessage<RequestOp> = /*@__PURE__*/
+  messageDesc(file_raftkv_v1_kv, 11);
+
+/**
+ * @generated from message raftkv.v1.ResponseOp
+ */
+export type ResponseOp = Message<"raftkv.v1.ResponseOp"> & {
+  /**
+   * @generated from oneof raftkv.v1.ResponseOp.op
+   */
+  op: {
+    /**
+     * @generated from field: raftkv.v1.PutResponse put = 1;
+     */
+    value: PutResponse;
+    case: "put";
+  } | {
+    /**
+     * @generated from field: raftkv.v1.DeleteResponse delete = 2;
+     */
+    value: DeleteResponse;
+    case: "delete";
+  } | {
+    /**
+     * @generated from field: raftkv.v1.GetResponse get = 3;
+     */
+    value: GetResponse;
+    case: "get";
+  } | {
+    /**
+     * @generated from field: raftkv.v1.RangeResponse range = 4;
+     */
+    value: RangeResponse;
+    case: "range";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message raftkv.v1.ResponseOp.
+ * Use `create(ResponseOpSchema)` to create a new message.
+ */
+export const ResponseOpSchema: GenMessage<ResponseOp> = /*@__PURE__*/
+  messageDesc(file_raftkv_v1_kv, 12);
+
+/**
+ * If every compare holds, the success operations run, else the failure
+ * operations; atomically, at one index.
+ *
+ * @generated from message raftkv.v1.TxnRequest
+ */
+export type TxnRequest = Message<"raftkv.v1.TxnRequest"> & {
+  /**
+   * @generated from field: repeated raftkv.v1.Compare compare = 1;
+   */
+  compare: Compare[];
+
+  /**
+   * @generated from field: repeated raftkv.v1.RequestOp success = 2;
+   */
+  success: RequestOp[];
+
+  /**
+   * @generated from field: repeated raftkv.v1.RequestOp failure = 3;
+   */
+  failure: RequestOp[];
+};
+
+/**
+ * Describes the message raftkv.v1.TxnRequest.
+ * Use `create(TxnRequestSchema)` to create a new message.
+ */
+export const TxnRequestSchema: GenMessage<TxnRequest> = /*@__PURE__*/
+  messageDesc(file_raftkv_v1_kv, 13);
+
+/**
+ * @generated from message raftkv.v1.TxnResponse
+ */
+export type TxnResponse = Message<"raftkv.v1.TxnResponse"> & {
+  /**
+   * @generated from field: raftkv.v1.ResponseHeader header = 1;
+   */
+  header?: ResponseHeader | undefined;
+
+  /**
+   * @generated from field: bool succeeded = 2;
+   */
+  succeeded: boolean;
+
+  /**
+   * One response per operation of the branch that ran, in order.
+   *
+   * @generated from field: repeated raftkv.v1.ResponseOp responses = 3;
+   */
+  responses: ResponseOp[];
+
+  /**
+   * The index the transaction applied at.
+   *
+   * @generated from field: uint64 index = 4;
+   */
+  index: bigint;
+};
+
+/**
+ * Describes the message raftkv.v1.TxnResponse.
+ * Use `create(TxnResponseSchema)` to create a new message.
+ */
+export const TxnResponseSchema: GenMessage<TxnResponse> = /*@__PURE__*/
+  messageDesc(file_raftkv_v1_kv, 14);
+
+/**
+ * Which keys a watch follows: one key, a prefix, or [key, range_end).
+ *
+ * @generated from message raftkv.v1.WatchRequest
+ */
+export type WatchRequest = Message<"raftkv.v1.WatchRequest"> & {
+  /**
+   * @generated from field: bytes key = 1;
+   */
+  key: Uint8Array;
+
+  /**
+   * Non-empty: watch [key, range_end). Ignored when prefix is set.
+   *
+   * @generated from field: bytes range_end = 2;
+   */
+  rangeEnd: Uint8Array;
+
+  /**
+   * Watch every key starting with key (key may be empty: every key).
+   *
+   * @generated from field: bool prefix = 3;
+   */
+  prefix: boolean;
+
+  /**
+   * Send every change with index >= start_index (history replay) before
+   * live changes; 0 means "from now on".
+   *
+   * @generated from field: uint64 start_index = 4;
+   */
+  startIndex: bigint;
+
+  /**
+   * Include each event's previous key-value.
+   *
+   * @generated from field: bool prev_kv = 5;
+   */
+  prevKv: boolean;
+
+  /**
+   * How often an idle watch gets a progress notification; 0 = the server's
+   * default (10 s). Progress can also be asked for with RequestProgress.
+   *
+   * @generated from field: uint32 progress_interval_ms = 6;
+   */
+  progressIntervalMs: number;
+};
+
+/**
+ * Describes the message raftkv.v1.WatchRequest.
+ * Use `create(WatchRequestSchema)` to create a new message.
+ */
+export const WatchRequestSchema: GenMessage<WatchRequest> = /*@__PURE__*/
+  messageDesc(file_raftkv_v1_kv, 15);
+
+/**
+ * A change to one key. For a delete, kv carries the key and the deleting
+ * write's index as mod_index; its value is empty.
+ *
+ * @generated from message raftkv.v1.Event
+ */
+export type Event = Message<"raftkv.v1.Event"> & {
+  /**
+   * @generated from field: raftkv.v1.EventType type = 1;
+   */
+  type: EventType;
+
+  /**
+   * @generated from field: raftkv.v1.KeyValue kv = 2;
+   */
+  kv?: KeyValue | undefined;
+
+  /**
+   * @generated from field: raftkv.v1.KeyValue prev_kv = 3;
+   */
+  prevKv?: KeyValue | undefined;
+};
+
+/**
+ * Describes the message raftkv.v1.Event.
+ * Use `create(EventSchema)` to create a new message.
+ */
+export const EventSchema: GenMessage<Event> = /*@__PURE__*/
+  messageDesc(file_raftkv_v1_kv, 16);
+
+/**
+ * The first message of every watch stream.
+ *
+ * @generated from message raftkv.v1.WatchCreated
+ */
+export type WatchCreated = Message<"raftkv.v1.WatchCreated"> & {
+  /**
+   * Names the watch for RequestProgress.
+   *
+   * @generated from field: string watch_id = 1;
+   */
+  watchId: string;
+
+  /**
+   * Events before this index are not sent (they are older than start_index,
+   * or the watch started "from now").
+   *
+   * @generated from field: uint64 start_index = 2;
+   */
+  startIndex: bigint;
+};
+
+/**
+ * Describes the message raftkv.v1.WatchCreated.
+ * Use `create(WatchCreatedSchema)` to create a new message.
+ */
+export const WatchCreatedSchema: GenMessage<WatchCreated> = /*@__PURE__*/
+  messageDesc(file_raftkv_v1_kv, 17);
+
+/**
+ * Changes, in index order, with no gaps or duplicates.
+ *
+ * @generated from message raftkv.v1.WatchEvents
+ */
+export type WatchEvents = Message<"raftkv.v1.WatchEvents"> & {
+  /**
+   * @generated from field: repeated raftkv.v1.Event events = 1;
+   */
+  events: Event[];
+};
+
+/**
+ * Describes the message raftkv.v1.WatchEvents.
+ * Use `create(WatchEventsSchema)` to create a new message.
+ */
+export const WatchEventsSchema: GenMessage<WatchEvents> = /*@__PURE__*/
+  messageDesc(file_raftkv_v1_kv, 18);
+
+/**
+ * Every change with an index <= index that matches the watch has been sent
+ * (Kubernetes' bookmark): a client can resume from index + 1.
+ *
+ * @generated from message raftkv.v1.WatchProgress
+ */
+export type WatchProgress = Message<"raftkv.v1.WatchProgress"> & {
+  /**
+   * @generated from field: uint64 index = 1;
+   */
+  index: bigint;
+};
+
+/**
+ * Describes the message raftkv.v1.WatchProgress.
+ * Use `create(WatchProgressSchema)` to create a new message.
+ */
+export const WatchProgressSchema: GenMessage<WatchProgress> = /*@__PURE__*/
+  messageDesc(file_raftkv_v1_kv, 19);
+
+/**
+ * The requested start index is older than the history the server keeps.
+ * The stream ends; re-read the keys and watch from a newer index.
+ *
+ * @generated from message raftkv.v1.WatchCompacted
+ */
+export type WatchCompacted = Message<"raftkv.v1.WatchCompacted"> & {
+  /**
+   * The oldest index a watch can start from now.
+   *
+   * @generated from field: uint64 compact_index = 1;
+   */
+  compactIndex: bigint;
+};
+
+/**
+ * Describes the message raftkv.v1.WatchCompacted.
+ * Use `create(WatchCompactedSchema)` to create a new message.
+ */
+export const WatchCompactedSchema: GenMessage<WatchCompacted> = /*@__PURE__*/
+  messageDesc(file_raftkv_v1_kv, 20);
+
+/**
+ * A snapshot restore replaced this node's state: events may have been
+ * skipped. The stream ends; re-read from scratch, then watch again.
+ *
+ * @generated from message raftkv.v1.WatchAbandoned
+ */
+export type WatchAbandoned = Message<"raftkv.v1.WatchAbandoned"> & {
+  /**
+   * The index of the restored snapshot.
+   *
+   * @generated from field: uint64 restored_index = 1;
+   */
+  restoredIndex: bigint;
+};
+
+/**
+ * Describes the message raftkv.v1.WatchAbandoned.
+ * Use `create(WatchAbandonedSchema)` to create a new message.
+ */
+export const WatchAbandonedSchema: GenMessage<WatchAbandoned> = /*@__PURE__*/
+  messageDesc(file_raftkv_v1_kv, 21);
+
+/**
+ * The server ended the watch (slow consumer, shutting down, ...).
+ *
+ * @generated from message raftkv.v1.WatchCanceled
+ */
+export type WatchCanceled = Message<"raftkv.v1.WatchCanceled"> & {
+  /**
+   * @generated from field: string reason = 1;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message raftkv.v1.WatchCanceled.
+ * Use `create(WatchCanceledSchema)` to create a new message.
+ */
+export const WatchCanceledSchema: GenMessage<WatchCanceled> = /*@__PURE__*/
+  messageDesc(file_raftkv_v1_kv, 22);
+
+/**
+ * @generated from message raftkv.v1.WatchResponse
+ */
+export type WatchResponse = Message<"raftkv.v1.WatchResponse"> & {
+  /**
+   * @generated from field: raftkv.v1.ResponseHeader header = 1;
+   */
+  header?: ResponseHeader | undefined;
+
+  /**
+   * @generated from oneof raftkv.v1.WatchResponse.kind
+   */
+  kind: {
+    /**
+     * @generated from field: raftkv.v1.WatchCreated created = 2;
+     */
+    value: WatchCreated;
+    case: "created";
+  } | {
+    /**
+     * @generated from field: raftkv.v1.WatchEvents events = 3;
+     */
+    value: WatchEvents;
+    case: "events";
+  } | {
+    /**
+     * @generated from field: raftkv.v1.WatchProgress progress = 4;
+     */
+    value: WatchProgress;
+    case: "progress";
+  } | {
+    /**
+     * @generated from field: raftkv.v1.WatchCompacted compacted = 5;
+     */
+    value: WatchCompacted;
+    case: "compacted";
+  } | {
+    /**
+     * @generated from field: raftkv.v1.WatchAbandoned abandoned = 6;
+     */
+    value: WatchAbandoned;
+    case: "abandoned";
+  } | {
+    /**
+     * @generated from field: raftkv.v1.WatchCanceled canceled = 7;
+     */
+    value: WatchCanceled;
+    case: "canceled";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message raftkv.v1.WatchResponse.
+ * Use `create(WatchResponseSchema)` to create a new message.
+ */
+export const WatchResponseSchema: GenMessage<WatchResponse> = /*@__PURE__*/
+  messageDesc(file_raftkv_v1_kv, 23);
+
+/**
+ * @generated from message raftkv.v1.RequestProgressRequest
+ */
+export type RequestProgressRequest = Message<"raftkv.v1.RequestProgressRequest"> & {
+  /**
+   * @generated from field: string watch_id = 1;
+   */
+  watchId: string;
+};
+
+/**
+ * Describes the message raftkv.v1.RequestProgressRequest.
+ * Use `create(RequestProgressRequestSchema)` to create a new message.
+ */
+export const RequestProgressRequestSchema: GenMessage<RequestProgressRequest> = /*@__PURE__*/
+  messageDesc(file_raftkv_v1_kv, 24);
+
+/**
+ * @generated from message raftkv.v1.RequestProgressResponse
+ */
+export type RequestProgressResponse = Message<"raftkv.v1.RequestProgressResponse"> & {
+  /**
+   * @generated from field: raftkv.v1.ResponseHeader header = 1;
+   */
+  header?: ResponseHeader | undefined;
+};
+
+/**
+ * Describes the message raftkv.v1.RequestProgressResponse.
+ * Use `create(RequestProgressResponseSchema)` to create a new message.
+ */
+export const RequestProgressResponseSchema: GenMessage<RequestProgressResponse> = /*@__PURE__*/
+  messageDesc(file_raftkv_v1_kv, 25);
+
+/**
+ * Drops the per-key history older than index (Watch can no longer replay
+ * it). The server also compacts on its own; see the retention flags.
+ *
+ * @generated from message raftkv.v1.CompactRequest
+ */
+export type CompactRequest = Message<"raftkv.v1.CompactRequest"> & {
+  /**
+   * @generated from field: uint64 index = 1;
+   */
+  index: bigint;
+};
+
+/**
+ * Describes the message raftkv.v1.CompactRequest.
+ * Use `create(CompactRequestSchema)` to create a new message.
+ */
+export const CompactRequestSchema: GenMessage<CompactRequest> = /*@__PURE__*/
+  messageDesc(file_raftkv_v1_kv, 26);
+
+/**
+ * @generated from message raftkv.v1.CompactResponse
+ */
+export type CompactResponse = Message<"raftkv.v1.CompactResponse"> & {
+  /**
+   * @generated from field: raftkv.v1.ResponseHeader header = 1;
+   */
+  header?: ResponseHeader | undefined;
+
+  /**
+   * The oldest index a watch can start from after this compaction.
+   *
+   * @generated from field: uint64 compact_index = 2;
+   */
+  compactIndex: bigint;
+};
+
+/**
+ * Describes the message raftkv.v1.CompactResponse.
+ * Use `create(CompactResponseSchema)` to create a new message.
+ */
+export const CompactResponseSchema: GenMessage<CompactResponse> = /*@__PURE__*/
+  messageDesc(file_raftkv_v1_kv, 27);
+
+/**
  * How fresh a read must be.
  *
  * @generated from enum raftkv.v1.Consistency
@@ -428,6 +1011,70 @@ export const ConsistencySchema: GenEnum<Consistency> = /*@__PURE__*/
   enumDesc(file_raftkv_v1_kv, 0);
 
 /**
+ * How a Compare relates the key's current state to the given target.
+ *
+ * @generated from enum raftkv.v1.CompareOp
+ */
+export enum CompareOp {
+  /**
+   * @generated from enum value: COMPARE_OP_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: COMPARE_OP_EQUAL = 1;
+   */
+  EQUAL = 1,
+
+  /**
+   * @generated from enum value: COMPARE_OP_NOT_EQUAL = 2;
+   */
+  NOT_EQUAL = 2,
+
+  /**
+   * @generated from enum value: COMPARE_OP_LESS = 3;
+   */
+  LESS = 3,
+
+  /**
+   * @generated from enum value: COMPARE_OP_GREATER = 4;
+   */
+  GREATER = 4,
+}
+
+/**
+ * Describes the enum raftkv.v1.CompareOp.
+ */
+export const CompareOpSchema: GenEnum<CompareOp> = /*@__PURE__*/
+  enumDesc(file_raftkv_v1_kv, 1);
+
+/**
+ * @generated from enum raftkv.v1.EventType
+ */
+export enum EventType {
+  /**
+   * @generated from enum value: EVENT_TYPE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: EVENT_TYPE_PUT = 1;
+   */
+  PUT = 1,
+
+  /**
+   * @generated from enum value: EVENT_TYPE_DELETE = 2;
+   */
+  DELETE = 2,
+}
+
+/**
+ * Describes the enum raftkv.v1.EventType.
+ */
+export const EventTypeSchema: GenEnum<EventType> = /*@__PURE__*/
+  enumDesc(file_raftkv_v1_kv, 2);
+
+/**
  * The key-value API.
  *
  * @generated from service raftkv.v1.KV
@@ -464,6 +1111,42 @@ export const KV: GenService<{
     methodKind: "unary";
     input: typeof RangeRequestSchema;
     output: typeof RangeResponseSchema;
+  },
+  /**
+   * @generated from rpc raftkv.v1.KV.Txn
+   */
+  txn: {
+    methodKind: "unary";
+    input: typeof TxnRequestSchema;
+    output: typeof TxnResponseSchema;
+  },
+  /**
+   * Server streaming so that browsers (gRPC-Web) can watch too.
+   *
+   * @generated from rpc raftkv.v1.KV.Watch
+   */
+  watch: {
+    methodKind: "server_streaming";
+    input: typeof WatchRequestSchema;
+    output: typeof WatchResponseSchema;
+  },
+  /**
+   * Asks an open watch on this node for a progress notification.
+   *
+   * @generated from rpc raftkv.v1.KV.RequestProgress
+   */
+  requestProgress: {
+    methodKind: "unary";
+    input: typeof RequestProgressRequestSchema;
+    output: typeof RequestProgressResponseSchema;
+  },
+  /**
+   * @generated from rpc raftkv.v1.KV.Compact
+   */
+  compact: {
+    methodKind: "unary";
+    input: typeof CompactRequestSchema;
+    output: typeof CompactResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_raftkv_v1_kv, 0);
