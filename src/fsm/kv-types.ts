@@ -23,6 +23,13 @@ export interface StoredKv {
 export type ApplyResult =
   | { readonly kind: "put"; readonly index: number; readonly prev?: StoredKv }
   | { readonly kind: "delete"; readonly index: number; readonly deleted: number; readonly prevs: readonly StoredKv[] }
+  /** A transaction: which branch ran and one answer per operation of that branch. */
+  | { readonly kind: "txn"; readonly index: number; readonly succeeded: boolean; readonly responses: readonly TxnOpResult[] }
+  | { readonly kind: "leaseGrant"; readonly index: number; readonly id: number; readonly ttlMs: number }
+  /** Revoked or expired: `deleted` keys were attached to it and are gone. */
+  | { readonly kind: "leaseRevoke"; readonly index: number; readonly id: number; readonly deleted: number }
+  /** History before compactIndex is gone. */
+  | { readonly kind: "compact"; readonly index: number; readonly compactIndex: number }
   /** noop and config entries: nothing to do for the key space. */
   | { readonly kind: "none"; readonly index: number }
   /** A command that cannot be applied (undecodable, empty key). Deterministic: every replica gives the same answer; nothing was written. */
@@ -66,3 +73,47 @@ export interface AppliedPosition {
 export interface SnapshotPosition extends AppliedPosition {
   readonly config?: Entry;
 }
+
+/**
+ * One change to one key, as Watch delivers it and history keeps it. For a
+ * delete, `kv` is a tombstone: the key, an empty value, modIndex = the
+ * deleting entry's index, createIndex/version/lease 0.
+ */
+export interface ChangeEvent {
+  readonly type: "put" | "delete";
+  readonly kv: StoredKv;
+  /** The key's state before this change, when the state machine has it at hand (see KvStateMachine.previousRevision). */
+  readonly prev?: StoredKv;
+}
+
+/**
+ * What listeners registered with KvStateMachine.onChange hear, synchronously,
+ * after each applied batch is committed (never for a batch that rolled back).
+ */
+export type ChangeNotice =
+  /** Events of the batch in index order (within one entry, in operation order); `index` is the new applied index. */
+  | { readonly kind: "applied"; readonly index: number; readonly events: readonly ChangeEvent[] }
+  /** A snapshot restore replaced the whole state: watchers must start over. */
+  | { readonly kind: "restored"; readonly index: number };
+
+/** Per-key history for Watch replay, read by KvStateMachine.historySince. */
+export type HistoryPage =
+  /** Events with index >= the asked index, in index order; `more` when the limit cut the page (continue from the last event's index + 1). */
+  | { readonly kind: "events"; readonly events: readonly ChangeEvent[]; readonly more: boolean }
+  /** The asked index is older than the history kept: replay can start at compactIndex at the earliest. */
+  | { readonly kind: "compacted"; readonly compactIndex: number };
+
+/** A lease as the replicated state knows it (expiry is the leader's in-memory decision, not state). */
+export interface LeaseRecord {
+  readonly id: number;
+  readonly ttlMs: number;
+  /** Index of the entry that granted it. */
+  readonly grantIndex: number;
+}
+
+/** The answer to one operation inside a transaction. */
+export type TxnOpResult =
+  | { readonly kind: "put"; readonly prev?: StoredKv }
+  | { readonly kind: "delete"; readonly deleted: number; readonly prevs: readonly StoredKv[] }
+  | { readonly kind: "get"; readonly kv?: StoredKv }
+  | { readonly kind: "range"; readonly result: RangeResult };
