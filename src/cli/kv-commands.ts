@@ -8,7 +8,9 @@ import {
 } from "../gen/raftkv/v1/kv_pb.ts";
 import { parseConsistencyName } from "../service/consistency.ts";
 import { bytesArg, printableBytes } from "./bytes-arg.ts";
-import { clientArgs, clientFrom } from "./client-args.ts";
+import { clientArgs } from "./client-args.ts";
+import { leaseIdArg } from "./lease-id-arg.ts";
+import { commandTimeoutArgs, raftkvClientFrom } from "./raftkv-client-args.ts";
 import { positiveInteger } from "./flag-value.ts";
 
 const consistencyArg = {
@@ -21,13 +23,14 @@ export const putCommand = defineCommand({
   args: {
     key: { type: "positional", required: true, description: "Key" },
     value: { type: "positional", required: true, description: "Value" },
+    lease: { type: "string", description: "Attach the key to this lease id (see `raftkv lease grant`)" },
     ...clientArgs,
+    ...commandTimeoutArgs,
   },
   async run({ args }) {
     const hex = args.hex === true;
-    const answer = await clientFrom(args).call((c) =>
-      c.put({ key: bytesArg("key", args.key, hex), value: bytesArg("value", args.value, hex) }),
-    );
+    const lease = args.lease === undefined ? 0n : leaseIdArg("--lease", args.lease);
+    const answer = await raftkvClientFrom(args).put(bytesArg("key", args.key, hex), bytesArg("value", args.value, hex), { lease });
     console.log(args.json === true ? toJsonString(PutResponseSchema, answer) : String(answer.index));
   },
 });
@@ -38,12 +41,13 @@ export const getCommand = defineCommand({
     key: { type: "positional", required: true, description: "Key" },
     consistency: consistencyArg,
     ...clientArgs,
+    ...commandTimeoutArgs,
   },
   async run({ args }) {
     const hex = args.hex === true;
-    const answer = await clientFrom(args).call((c) =>
-      c.get({ key: bytesArg("key", args.key, hex), consistency: parseConsistencyName("--consistency", args.consistency) }),
-    );
+    const answer = await raftkvClientFrom(args).get(bytesArg("key", args.key, hex), {
+      consistency: parseConsistencyName("--consistency", args.consistency),
+    });
     if (args.json === true) {
       console.log(toJsonString(GetResponseSchema, answer));
     } else if (answer.found && answer.kv !== undefined) {
@@ -61,11 +65,12 @@ export const delCommand = defineCommand({
     key: { type: "positional", required: true, description: "Key" },
     "range-end": { type: "string", description: "Delete every key in [key, range-end)" },
     ...clientArgs,
+    ...commandTimeoutArgs,
   },
   async run({ args }) {
     const hex = args.hex === true;
     const rangeEnd = args["range-end"] === undefined ? new Uint8Array(0) : bytesArg("range-end", args["range-end"], hex);
-    const answer = await clientFrom(args).call((c) => c.delete({ key: bytesArg("key", args.key, hex), rangeEnd }));
+    const answer = await raftkvClientFrom(args).delete(bytesArg("key", args.key, hex), { rangeEnd });
     console.log(args.json === true ? toJsonString(DeleteResponseSchema, answer) : String(answer.deleted));
   },
 });
@@ -78,25 +83,24 @@ export const scanCommand = defineCommand({
     "keys-only": { type: "boolean", description: "Print keys only" },
     consistency: consistencyArg,
     ...clientArgs,
+    ...commandTimeoutArgs,
   },
   async run({ args }) {
     const hex = args.hex === true;
-    const client = clientFrom(args);
+    const client = raftkvClientFrom(args);
     const prefix = bytesArg("prefix", args.prefix ?? "", hex);
     const wanted = args.limit === undefined ? Number.POSITIVE_INFINITY : positiveInteger("limit", args.limit);
     const keysOnly = args["keys-only"] === true;
     let start: Uint8Array = new Uint8Array(0);
     let printed = 0;
     for (;;) {
-      const page = await client.call((c) =>
-        c.range({
-          prefix,
-          start,
-          limit: Math.min(1000, wanted - printed),
-          keysOnly,
-          consistency: parseConsistencyName("--consistency", args.consistency),
-        }),
-      );
+      const page = await client.range({
+        prefix,
+        start,
+        limit: Math.min(1000, wanted - printed),
+        keysOnly,
+        consistency: parseConsistencyName("--consistency", args.consistency),
+      });
       if (args.json === true) {
         console.log(toJsonString(RangeResponseSchema, create(RangeResponseSchema, page)));
       } else {

@@ -2,8 +2,12 @@
 import { defineCommand, runMain } from "citty";
 import { delCommand, getCommand, putCommand, scanCommand } from "./kv-commands.ts";
 import { benchCommand } from "./bench-command.ts";
+import { clusterCommand } from "./cluster-commands.ts";
 import { withCliErrors } from "./cli-error.ts";
 import { serveCommand } from "./serve-command.ts";
+import { leaseCommand } from "./lease-command.ts";
+import { txnCommand } from "./txn-command.ts";
+import { watchCommand } from "./watch-command.ts";
 
 const main = defineCommand({
   meta: {
@@ -17,6 +21,10 @@ const main = defineCommand({
     get: withCliErrors(getCommand),
     del: withCliErrors(delCommand),
     scan: withCliErrors(scanCommand),
+    txn: withCliErrors(txnCommand),
+    watch: withCliErrors(watchCommand),
+    lease: leaseCommand,
+    cluster: clusterCommand,
     bench: withCliErrors(benchCommand),
   },
 });

@@ -4,6 +4,7 @@ import { RaftkvNode } from "../node/raftkv-node.ts";
 import type { NodeConfig } from "../node/node-config.ts";
 import { parseInitialCluster } from "../engine/raft-bootstrap.ts";
 import { defaultLimits } from "../service/limits.ts";
+import { defaultHistoryRetentionEntries } from "../service/history-compactor.ts";
 import { parseDurationMs } from "./duration.ts";
 import { envName, flagValue, positiveInteger } from "./flag-value.ts";
 
@@ -23,11 +24,14 @@ const defaults = {
   "snapshot-threshold": "8192",
   "trailing-logs": "10240",
   "snapshots-retained": "3",
+  "history-retention-entries": String(defaultHistoryRetentionEntries),
+  "join-timeout": "30s",
+  "shutdown-transfer-timeout": "5s",
   "log-level": "info",
   "log-format": "text",
 } as const;
 
-type FlagName = keyof typeof defaults | "advertise-client" | "advertise-raft" | "initial-cluster";
+type FlagName = keyof typeof defaults | "advertise-client" | "advertise-raft" | "initial-cluster" | "join" | "leave-on-shutdown";
 
 function describe(flag: FlagName, text: string): string {
   const fallback = flag in defaults ? ` (default ${defaults[flag as keyof typeof defaults]})` : "";
@@ -50,6 +54,19 @@ export const serveCommand = defineCommand({
         "Static bootstrap of a new cluster: id=raftaddr,... listing every initial member (this node included); ignored once the data dir holds a log",
       ),
     },
+    join: {
+      type: "string",
+      description: describe(
+        "join",
+        "Join a running cluster: comma list of members' client addresses; used only with an empty data dir (a node with data finds its cluster from its log)",
+      ),
+    },
+    "join-timeout": { type: "string", description: describe("join-timeout", "Exit with an error if no member answers (and adds this node) within this time") },
+    "leave-on-shutdown": { type: "boolean", description: describe("leave-on-shutdown", "Remove this node from the cluster configuration when stopped (SIGTERM/SIGINT)") },
+    "shutdown-transfer-timeout": {
+      type: "string",
+      description: describe("shutdown-transfer-timeout", "How long a stopping leader tries to hand over leadership (or a leaving node to be removed)"),
+    },
     "max-key-bytes": { type: "string", description: describe("max-key-bytes", "Largest key accepted") },
     "max-value-bytes": { type: "string", description: describe("max-value-bytes", "Largest value accepted") },
     "max-request-bytes": { type: "string", description: describe("max-request-bytes", "Largest request message accepted") },
@@ -61,6 +78,10 @@ export const serveCommand = defineCommand({
     "snapshot-threshold": { type: "string", description: describe("snapshot-threshold", "Take a snapshot after this many applied entries") },
     "trailing-logs": { type: "string", description: describe("trailing-logs", "Log entries kept behind a snapshot for slow followers") },
     "snapshots-retained": { type: "string", description: describe("snapshots-retained", "Snapshot files kept") },
+    "history-retention-entries": {
+      type: "string",
+      description: describe("history-retention-entries", "Watch history kept for replay, in log indexes; the leader compacts older history"),
+    },
     "log-level": { type: "string", description: describe("log-level", "debug, info, warn or error") },
     "log-format": { type: "string", description: describe("log-format", "text or json") },
   },
@@ -76,6 +97,13 @@ export const serveCommand = defineCommand({
       advertiseClient: flagValue(args["advertise-client"], "advertise-client", listen),
       advertiseRaft: flagValue(args["advertise-raft"], "advertise-raft", raftListen),
       initialCluster: parseInitialCluster(flagValue(args["initial-cluster"], "initial-cluster", "")),
+      join: flagValue(args.join, "join", "")
+        .split(",")
+        .map((e) => e.trim())
+        .filter((e) => e !== ""),
+      joinTimeoutMs: parseDurationMs("join-timeout", value("join-timeout")),
+      leaveOnShutdown: args["leave-on-shutdown"] === true || flagValue(undefined, "leave-on-shutdown", "false") === "true",
+      shutdownTransferMs: parseDurationMs("shutdown-transfer-timeout", value("shutdown-transfer-timeout")),
       limits: {
         ...defaultLimits,
         maxKeyBytes: positiveInteger("max-key-bytes", value("max-key-bytes")),
@@ -94,6 +122,7 @@ export const serveCommand = defineCommand({
         trailingLogs: positiveInteger("trailing-logs", value("trailing-logs")),
         retain: positiveInteger("snapshots-retained", value("snapshots-retained")),
       },
+      historyRetentionEntries: positiveInteger("history-retention-entries", value("history-retention-entries")),
       logLevel: parseLogLevel(value("log-level")),
       logFormat: parseLogFormat(value("log-format")),
     };

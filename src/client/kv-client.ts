@@ -1,9 +1,11 @@
 import { Code, ConnectError, createClient, type Client } from "@connectrpc/connect";
+import { classifyCallFailure } from "./call-failure.ts";
 import { KV } from "../gen/raftkv/v1/kv_pb.ts";
 import { transportFor, type ClientProtocol } from "./transport-for.ts";
 
 /**
- * A KV client over a list of endpoints. Calls go to the endpoint that last
+ * The older, minimal client (kept for existing callers; RaftkvClient is the
+ * full one). A KV client over a list of endpoints. Calls go to the endpoint that last
  * answered; when a node is unreachable (Unavailable) the call moves on to the
  * next one. Writes are only retried when the request never reached a node
  * (connection refused), so a write is never applied twice by the client.
@@ -30,7 +32,9 @@ export class KvClient {
         return answer;
       } catch (error) {
         lastError = error;
-        if (!(error instanceof ConnectError) || error.code !== Code.Unavailable) throw error;
+        // A GOAWAY during a graceful shutdown surfaces as Internal, yet the request was never sent.
+        const notSent = classifyCallFailure(error).kind === "not-sent";
+        if (!notSent && (!(error instanceof ConnectError) || error.code !== Code.Unavailable)) throw error;
       }
     }
     throw lastError;

@@ -1,5 +1,9 @@
 import type { Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
+import { baseUrlOf } from "./endpoint-url.ts";
+import type { TransportFactory } from "./transport-factory.ts";
+
+export { baseUrlOf } from "./endpoint-url.ts";
 
 /** The wire protocols a Node/Bun client can speak to a raftkv node. */
 export type ClientProtocol = "grpc" | "grpc-web" | "connect" | "connect-json";
@@ -16,9 +20,9 @@ export function parseClientProtocol(text: string): ClientProtocol {
   }
 }
 
-/** `127.0.0.1:40051` or `http://127.0.0.1:40051` → a base URL. */
-export function baseUrlOf(endpoint: string): string {
-  return /^https?:\/\//.test(endpoint) ? endpoint.replace(/\/+$/, "") : `http://${endpoint}`;
+/** Node/Bun only (it imports @connectrpc/connect-node); browsers use webTransportFactory. */
+export function nodeTransportFactory(protocol: ClientProtocol): TransportFactory {
+  return (baseUrl) => transportFor(baseUrl, protocol);
 }
 
 export function transportFor(endpoint: string, protocol: ClientProtocol): Transport {

@@ -10,12 +10,14 @@ export { PeerMessageDecodeError } from "./raft-wire-reader.ts";
 /**
  * What one transport payload carries: a Raft message for the core, or an
  * engine-to-engine note. `clientAddress` is how a member tells the leader
- * where it serves clients, so the leader can record it in the replicated
- * membership (every node then knows where to forward writes).
+ * where it serves clients and (when given) where it listens for peers, so
+ * the leader can record both in the replicated membership (every node then
+ * knows where to forward writes, and a member whose ports changed is dialed
+ * at its new address).
  */
 export type PeerPayload =
   | { readonly kind: "raft"; readonly message: Message }
-  | { readonly kind: "clientAddress"; readonly from: string; readonly clientAddress: string }
+  | { readonly kind: "clientAddress"; readonly from: string; readonly clientAddress: string; readonly raftAddress?: string }
   | SnapshotChunk
   | SnapshotAck;
 
@@ -70,6 +72,8 @@ const raftTags: Readonly<Record<MessageKind, number>> = {
 const CLIENT_ADDRESS_TAG = 64;
 const SNAPSHOT_CHUNK_TAG = 65;
 const SNAPSHOT_ACK_TAG = 66;
+/** The client address note with the raft address after it. */
+const ADDRESSES_TAG = 67;
 
 // Smallest encodings, used to reject counts larger than the payload could hold.
 const MIN_ENTRY_BYTES = 8 + 8 + 1 + 4;
@@ -85,9 +89,10 @@ export function encodePeerPayload(payload: PeerPayload): Uint8Array {
       encodeMessage(w, payload.message);
       break;
     case "clientAddress":
-      w.u8(CLIENT_ADDRESS_TAG);
+      w.u8(payload.raftAddress === undefined ? CLIENT_ADDRESS_TAG : ADDRESSES_TAG);
       w.string(payload.from);
       w.string(payload.clientAddress);
+      if (payload.raftAddress !== undefined) w.string(payload.raftAddress);
       break;
     case "snapshotChunk":
       w.u8(SNAPSHOT_CHUNK_TAG);
@@ -214,6 +219,8 @@ function decodeTagged(r: RaftWireReader, tag: number): PeerPayload {
   switch (tag) {
     case CLIENT_ADDRESS_TAG:
       return { kind: "clientAddress", from: r.string("from"), clientAddress: r.string("clientAddress") };
+    case ADDRESSES_TAG:
+      return { kind: "clientAddress", from: r.string("from"), clientAddress: r.string("clientAddress"), raftAddress: r.string("raftAddress") };
     case SNAPSHOT_CHUNK_TAG:
       return {
         kind: "snapshotChunk",

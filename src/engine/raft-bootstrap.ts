@@ -48,8 +48,18 @@ function hashClusterId(firstEntryData: Uint8Array): string {
   return createHash("sha256").update(firstEntryData).digest("hex").slice(0, 16);
 }
 
-function hasData(logStore: RaftLogStore): boolean {
+/** True once the node holds Raft state (entries or a term): it is, or was, a member and never joins or bootstraps again. */
+export function hasData(logStore: RaftLogStore): boolean {
   return logStore.lastIndex() > 0 || logStore.hardState().term > 0;
+}
+
+/**
+ * A joining node records the cluster id it learned from the cluster, and
+ * writes no entry: its log starts empty and is filled by the leader. Until
+ * an entry arrives it counts as empty, so a restart asks to join again.
+ */
+export function rememberClusterId(logStore: RaftLogStore, clusterId: string): void {
+  logStore.setMeta(CLUSTER_ID_KEY, utf8.encode(clusterId));
 }
 
 /**

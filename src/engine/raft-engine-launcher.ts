@@ -2,7 +2,7 @@ import type { KvStateMachine } from "../fsm/kv-state-machine.ts";
 import type { Logger } from "../log/logger.ts";
 import type { RaftLogStore } from "../storage/raft-log-store.ts";
 import { PeerTransport } from "../transport/peer-transport.ts";
-import { bootstrapLog, resolveClusterId, type InitialMember } from "./raft-bootstrap.ts";
+import { bootstrapLog, hasData, rememberClusterId, resolveClusterId, type InitialMember } from "./raft-bootstrap.ts";
 import { RaftEngine } from "./raft-engine.ts";
 import { RaftPeerInbox } from "./raft-peer-inbox.ts";
 import { restoreSnapshotOnStart, type RaftSnapshotOptions } from "./raft-snapshotter.ts";
@@ -20,11 +20,22 @@ export interface RaftEngineLaunch {
   /** This node's client address as clients and members should dial it. */
   readonly clientAddress: string;
   readonly initialCluster?: readonly InitialMember[];
+  /**
+   * Join an existing cluster instead of bootstrapping: used only when the
+   * log is empty (a node with Raft state finds its cluster from its own log).
+   */
+  readonly join?: JoinTarget;
   readonly timing?: Partial<RaftTiming>;
   readonly requestTimeoutMs?: number;
   readonly logger?: Logger;
   /** Snapshots and log compaction; the state machine is restored from the newest valid snapshot first if needed. */
   readonly snapshots?: RaftSnapshotOptions;
+}
+
+/** What a joining node learned from the cluster before it starts: the cluster id and members to dial. */
+export interface JoinTarget {
+  readonly clusterId: string;
+  readonly seeds: readonly InitialMember[];
 }
 
 function withBoundPort(address: string, port: number): string {
@@ -38,7 +49,8 @@ function withBoundPort(address: string, port: number): string {
  * engine.
  */
 export async function launchRaftEngine(launch: RaftEngineLaunch): Promise<RaftEngine> {
-  const clusterId = resolveClusterId(launch.logStore, launch.initialCluster);
+  const joining = launch.join !== undefined && !hasData(launch.logStore) ? launch.join : undefined;
+  const clusterId = joining?.clusterId ?? resolveClusterId(launch.logStore, launch.initialCluster);
   const inbox = new RaftPeerInbox();
   const transport = await PeerTransport.listen({
     clusterId,
@@ -50,12 +62,17 @@ export async function launchRaftEngine(launch: RaftEngineLaunch): Promise<RaftEn
   });
   try {
     const raftAddress = withBoundPort(launch.advertiseRaft, transport.port);
-    const bootstrapped = bootstrapLog(
-      launch.logStore,
-      { selfId: launch.id, initialCluster: launch.initialCluster, raftAddress, clientAddress: launch.clientAddress },
-      clusterId,
-    );
-    launch.logger?.debug("raft log ready", { clusterId, bootstrapped, raftAddress });
+    let bootstrapped = false;
+    if (joining === undefined) {
+      bootstrapped = bootstrapLog(
+        launch.logStore,
+        { selfId: launch.id, initialCluster: launch.initialCluster, raftAddress, clientAddress: launch.clientAddress },
+        clusterId,
+      );
+    } else {
+      rememberClusterId(launch.logStore, clusterId);
+    }
+    launch.logger?.debug("raft log ready", { clusterId, bootstrapped, joining: joining !== undefined, raftAddress });
     const snapshots =
       launch.snapshots === undefined
         ? undefined
@@ -70,6 +87,9 @@ export async function launchRaftEngine(launch: RaftEngineLaunch): Promise<RaftEn
       transport,
       inbox,
       clientAddress: launch.clientAddress,
+      raftAddress,
+      clusterId,
+      seedPeers: joining?.seeds,
       timing: launch.timing,
       requestTimeoutMs: launch.requestTimeoutMs,
       logger: launch.logger,

@@ -17,7 +17,9 @@ import { RateLimitedLog } from "../log/rate-limited-log.ts";
 import type { Applied, Engine, EngineRole, EngineStatus, ReadConsistency } from "./engine.ts";
 import { EngineError } from "./engine-error.ts";
 import { decodePeerPayload, encodePeerPayload, encodeRaftMessage } from "./peer-message-codec.ts";
+import { RaftAdmin } from "./raft-admin.ts";
 import { RaftIoMeter, type RaftIoStats } from "./raft-io-meter.ts";
+import { RaftMemberAddresses, type SeedPeer } from "./raft-member-addresses.ts";
 import { RaftLogStorage } from "./raft-log-storage.ts";
 import type { RaftPeerInbox } from "./raft-peer-inbox.ts";
 import { RaftNotLeaderError } from "./raft-not-leader-error.ts";
@@ -38,6 +40,16 @@ export interface RaftEngineOptions {
   readonly inbox: RaftPeerInbox;
   /** This node's client address as others should dial it; advertised to the cluster. */
   readonly clientAddress: string;
+  /** This node's raft address as others should dial it; advertised to the cluster when it changed (default: left as recorded). */
+  readonly raftAddress?: string;
+  /** The cluster id peers present (reported in status, so a joining node can learn it). */
+  readonly clusterId?: string;
+  /**
+   * Members to dial before this node's log holds a configuration listing
+   * itself: a joining node must answer the leader before it learns the
+   * configuration from the leader's log.
+   */
+  readonly seedPeers?: readonly SeedPeer[];
   readonly timing?: Partial<RaftTiming>;
   /** A proposal or read with no AbortSignal fails with "timeout" after this long (default 10 s). */
   readonly requestTimeoutMs?: number;
@@ -113,7 +125,9 @@ export class RaftEngine implements Engine {
   private readonly requestTimeoutMs: number;
   /** How long a request waits for an election to produce a leader before it fails as not_leader. */
   private readonly leaderWaitMs: number;
-  private clientAddress: string;
+  private readonly addresses: RaftMemberAddresses;
+  /** Operator API: membership changes, transfer, barrier, verify-leader, snapshot-now, status. */
+  readonly admin: RaftAdmin;
   private readonly tickTimer: Timer;
   private readonly transport: PeerTransport;
   private queuedProposals: QueuedProposal[] = [];
@@ -125,7 +139,6 @@ export class RaftEngine implements Engine {
   private draining = false;
   private closed = false;
   private fatal: Error | undefined;
-  private syncedMembershipIndex = -1;
   private ticks = 0;
   private readonly tickMs: number;
   /** Ticks the core may be fed at once after a stall: enough to expire a lease and an election timeout twice. */
@@ -148,8 +161,17 @@ export class RaftEngine implements Engine {
     this.requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
     // Two randomized election timeouts' worth: a normal election fits, a lost quorum does not.
     this.leaderWaitMs = 2 * 2 * Math.max(timing.heartbeatTimeoutMs, timing.electionTimeoutMs);
-    this.clientAddress = options.clientAddress;
     this.transport = options.transport;
+    this.addresses = new RaftMemberAddresses(
+      options.id,
+      raw,
+      options.transport,
+      options.raftAddress,
+      options.clientAddress,
+      options.seedPeers ?? [],
+      () => this.scheduleDrain(),
+      options.logger,
+    );
     this.writtenHardState = options.logStore.hardState();
     this.readSource = {
       id: options.id,
@@ -191,6 +213,21 @@ export class RaftEngine implements Engine {
         options.logger,
       );
     }
+    this.admin = new RaftAdmin({
+      id: options.id,
+      clusterId: options.clusterId ?? "",
+      raw,
+      tickMs: timing.tickMs,
+      timeoutMs: this.requestTimeoutMs,
+      refusal: (signal) => this.refuseIfStopped(signal),
+      notLeader: (detail) => this.notLeader(false, detail),
+      track: (index, term, waiter) => this.proposed.set(index, { term, waiter }),
+      scheduleDrain: () => this.scheduleDrain(),
+      status: () => this.status(),
+      leaderClientAddress: () => this.leaderClientAddress(),
+      readIndex: (signal) => this.readBarrier("linearizable", signal),
+      snapshotNow: snapshotter === undefined ? undefined : () => snapshotter.takeNow(),
+    });
     this.tickTimer = setInterval(() => this.onTick(), timing.tickMs);
   }
 
@@ -218,7 +255,7 @@ export class RaftEngine implements Engine {
     const engine = new RaftEngine(options, raw, timing, snapshotter);
     onSnapshotTaken = (index) => engine.onSnapshotTaken(index);
     options.inbox.attach((from, payload) => engine.onPeerPayload(from, payload));
-    engine.syncPeers();
+    engine.addresses.syncPeers();
     // A sole voter need not wait an election timeout to lead itself.
     if (engine.isSoleVoter()) raw.campaign();
     engine.scheduleDrain();
@@ -249,10 +286,15 @@ export class RaftEngine implements Engine {
     return { taken: this.snapshotsTaken, installed: this.snapshotsInstalled, latestIndex: this.snapshotter?.latest()?.index ?? 0 };
   }
 
+  /** The addresses this node advertises: where members dial it and where clients reach it. */
+  get advertisedAddresses(): { readonly raftAddress: string; readonly clientAddress: string } {
+    return { raftAddress: this.addresses.advertisedRaftAddress(), clientAddress: this.addresses.clientAddress };
+  }
+
   /** Changes the client address this node advertises (e.g. once an ephemeral port is bound). */
   setClientAddress(address: string): void {
-    this.clientAddress = address;
-    this.advertiseClientAddress();
+    this.addresses.clientAddress = address;
+    this.addresses.advertise();
   }
 
   /**
@@ -267,9 +309,9 @@ export class RaftEngine implements Engine {
     for (;;) {
       const membership = this.raw.membership();
       const self = membership.members.find((m) => m.id === this.id);
-      if (self?.clientAddress === this.clientAddress && this.stateMachine.appliedIndex() >= membership.index) return true;
+      if (self?.clientAddress === this.addresses.clientAddress && this.stateMachine.appliedIndex() >= membership.index) return true;
       if (this.closed || this.fatal !== undefined || performance.now() > deadline) return false;
-      this.advertiseClientAddress();
+      this.addresses.advertise();
       this.scheduleDrain();
       await Bun.sleep(5);
     }
@@ -354,7 +396,7 @@ export class RaftEngine implements Engine {
     if (this.closed || this.fatal !== undefined) return;
     this.advanceClock();
     this.ticks++;
-    if (this.ticks % ADVERTISE_EVERY_TICKS === 0) this.advertiseClientAddress();
+    if (this.ticks % ADVERTISE_EVERY_TICKS === 0) this.addresses.advertise();
     this.reads.retryStale(performance.now());
     this.reportIo();
     this.snapshotter?.maybeTake(performance.now());
@@ -423,7 +465,7 @@ export class RaftEngine implements Engine {
         this.raw.step(payload.message);
         break;
       case "clientAddress":
-        if (payload.from === from) this.recordClientAddress(payload.from, payload.clientAddress);
+        if (payload.from === from) this.addresses.record(payload.from, payload.clientAddress, payload.raftAddress);
         break;
       case "snapshotChunk":
         if (payload.from !== from || this.snapshotReceiver === undefined) return;
@@ -495,7 +537,7 @@ export class RaftEngine implements Engine {
     this.reads.release(this.stateMachine.appliedIndex());
     if (ready.compactLogTo > 0) this.compactLog(ready.compactLogTo);
     this.raw.advance(ready);
-    this.syncPeers();
+    this.addresses.syncPeers();
   }
 
   /**
@@ -651,50 +693,7 @@ export class RaftEngine implements Engine {
   // ------------------------------------------------------------- membership
 
   private memberOf(id: string): Member | undefined {
-    if (id === "") return undefined;
-    return this.raw.membership().members.find((m) => m.id === id);
-  }
-
-  /** Dials every member at the raft address the replicated configuration gives. */
-  private syncPeers(): void {
-    const membership = this.raw.membership();
-    const transport = this.transport;
-    if (membership.index === this.syncedMembershipIndex) return;
-    this.syncedMembershipIndex = membership.index;
-    for (const m of membership.members) if (m.id !== this.id) transport.setPeer(m.id, m.raftAddress);
-    for (const id of Object.keys(transport.stats().peers)) {
-      if (!membership.members.some((m) => m.id === id)) transport.removePeer(id);
-    }
-  }
-
-  /**
-   * Client addresses live in the replicated configuration, so any node can
-   * forward to the leader. Each member checks that the configuration has its
-   * current address and, if not, asks the leader to record it (the leader
-   * does it itself); repeated until it sticks, since a change can be refused
-   * while another is pending.
-   */
-  private advertiseClientAddress(): void {
-    const self = this.memberOf(this.id);
-    const leader = this.raw.leader();
-    if (self === undefined || leader === "" || self.clientAddress === this.clientAddress) return;
-    if (leader === this.id) {
-      this.recordClientAddress(this.id, this.clientAddress);
-      return;
-    }
-    this.transport.send(leader, encodePeerPayload({ kind: "clientAddress", from: this.id, clientAddress: this.clientAddress }));
-  }
-
-  private recordClientAddress(id: string, clientAddress: string): void {
-    const member = this.memberOf(id);
-    if (this.raw.role() !== "leader" || member === undefined || member.clientAddress === clientAddress) return;
-    const change =
-      member.suffrage === "voter"
-        ? { kind: "addVoter" as const, id, raftAddress: member.raftAddress, clientAddress }
-        : { kind: "addNonvoter" as const, id, raftAddress: member.raftAddress, clientAddress };
-    const result = this.raw.changeMembership(change);
-    if (!result.ok) this.logger?.debug("client address update deferred", { member: id, reason: result.refusal.message });
-    this.scheduleDrain();
+    return this.addresses.memberOf(id);
   }
 
   // ------------------------------------------------------------- failures

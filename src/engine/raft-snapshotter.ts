@@ -81,6 +81,30 @@ export class RaftSnapshotter {
     });
   }
 
+  /**
+   * Takes a snapshot now (the operator's Snapshot call) and resolves with the
+   * index it covers. One already running is awaited first; when nothing was
+   * applied since the newest snapshot, that one is the answer.
+   */
+  async takeNow(): Promise<number> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      await this.inFlight;
+      const latest = this.latestMeta?.index ?? 0;
+      if (latest > 0 && latest >= this.stateMachine.appliedIndex()) return latest;
+      if (this.blocked) throw new Error("a snapshot received from the leader is being installed; retry shortly");
+      if (this.inFlight !== undefined) continue;
+      this.lastTakenAtMs = performance.now();
+      this.inFlight = this.take().finally(() => {
+        this.inFlight = undefined;
+      });
+      await this.inFlight;
+      const taken = this.latestMeta?.index ?? 0;
+      if (taken > latest) return taken;
+      throw new Error("taking the snapshot failed (see the node's log)");
+    }
+    throw new Error("another snapshot kept running; retry shortly");
+  }
+
   /** Resolves once no snapshot is being taken. */
   async idle(): Promise<void> {
     await this.inFlight;

@@ -32,7 +32,10 @@ export type ApplyResult =
   | { readonly kind: "compact"; readonly index: number; readonly compactIndex: number }
   /** noop and config entries: nothing to do for the key space. */
   | { readonly kind: "none"; readonly index: number }
-  /** A command that cannot be applied (undecodable, empty key). Deterministic: every replica gives the same answer; nothing was written. */
+  /**
+   * A command that cannot be applied (undecodable, empty key, a lease that does not exist or already exists, a malformed
+   * or refused txn, a compaction above its own index). Deterministic: every replica gives the same answer; nothing was written.
+   */
   | { readonly kind: "error"; readonly index: number; readonly message: string };
 
 export interface RangeQuery {

@@ -2,6 +2,7 @@ import type { InitialMember } from "../engine/raft-bootstrap.ts";
 import type { RaftTiming } from "../engine/raft-timing.ts";
 import type { LogFormat, LogLevel } from "../log/logger.ts";
 import type { Limits } from "../service/limits.ts";
+import type { WatchQueueLimits } from "../service/watch-subscription.ts";
 
 /** Everything a node needs to start; the CLI builds it from flags and RAFTKV_* variables. */
 export interface NodeConfig {
@@ -18,8 +19,26 @@ export interface NodeConfig {
    * data dir is empty. Absent or empty: a new node bootstraps itself alone.
    */
   readonly initialCluster?: readonly InitialMember[];
+  /**
+   * `--join`: client addresses of members of a running cluster. Used only
+   * when the data dir holds no Raft state; the node then asks to be added as
+   * a voter instead of bootstrapping.
+   */
+  readonly join?: readonly string[];
+  /** How long a joining node waits for a member to answer (and to be added) before it exits (default 30 s). */
+  readonly joinTimeoutMs?: number;
+  /** `--leave-on-shutdown`: remove this node from the configuration before stopping. */
+  readonly leaveOnShutdown?: boolean;
+  /** How long shutdown waits for a leadership transfer (or a leave) before stopping anyway (default 5 s). */
+  readonly shutdownTransferMs?: number;
   /** Raft timings in hashicorp's meanings; defaults in src/engine/raft-timing.ts. */
   readonly raftTiming?: Partial<RaftTiming>;
+  /** Watch history kept for replay, in log indexes (default 100000); the leader compacts older history. */
+  readonly historyRetentionEntries?: number;
+  /** How often the leader checks the history window (default 5 s). */
+  readonly historyCompactionCheckMs?: number;
+  /** Backlog a watcher may build before it is cut off as a slow consumer (defaults in src/service/watch-hub.ts). */
+  readonly watchQueueLimits?: Partial<WatchQueueLimits>;
   /** Snapshot policy; defaults (8192 entries, 120 s, 10240 trailing, 3 kept) when absent. */
   readonly snapshots?: SnapshotPolicy;
   readonly limits: Limits;

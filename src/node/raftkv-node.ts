@@ -2,10 +2,16 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { Diagnostics } from "../gen/raftkv/v1/diagnostics_pb.ts";
 import { KV } from "../gen/raftkv/v1/kv_pb.ts";
+import { Lease } from "../gen/raftkv/v1/lease_pb.ts";
 import { KvStateMachine } from "../fsm/kv-state-machine.ts";
 import { RaftLogStore } from "../storage/raft-log-store.ts";
 import { FileSnapshotStore } from "../storage/snapshot-store.ts";
 import { launchRaftEngine } from "../engine/raft-engine-launcher.ts";
+import { hasData } from "../engine/raft-bootstrap.ts";
+import { Cluster } from "../gen/raftkv/v1/cluster_pb.ts";
+import { createClusterService } from "../service/cluster-service.ts";
+import { ClusterJoin } from "./cluster-join.ts";
+import { handOverLeadership, leaveCluster } from "./graceful-leave.ts";
 import type { RaftEngine } from "../engine/raft-engine.ts";
 import { Health } from "../gen/grpc/health/v1/health_pb.ts";
 import { ServerReflection as ReflectionV1 } from "../gen/grpc/reflection/v1/reflection_pb.ts";
@@ -14,10 +20,14 @@ import { DescriptorIndex } from "../service/descriptor-index.ts";
 import { createHealthService, HealthState } from "../service/health-service.ts";
 import { createKvService } from "../service/kv-service.ts";
 import { LeaderForwarder } from "../service/leader-forwarder.ts";
+import { LeaseKeeper } from "../service/lease-keeper.ts";
+import { createLeaseService } from "../service/lease-service.ts";
 import { createReflectionV1alphaService, createReflectionV1Service } from "../service/reflection-service.ts";
 import { ClientServer } from "../server/client-server.ts";
 import { createDiagnosticsService } from "../server/diagnostics-service.ts";
 import { createRestKvHandler } from "../server/rest-kv-handler.ts";
+import { defaultHistoryRetentionEntries, HistoryCompactor } from "../service/history-compactor.ts";
+import { WatchHub } from "../service/watch-hub.ts";
 import type { Logger } from "../log/logger.ts";
 import { parseHostPort, type NodeConfig } from "./node-config.ts";
 
@@ -34,6 +44,10 @@ export class RaftkvNode {
     private readonly logStore: RaftLogStore,
     private readonly stateMachine: KvStateMachine,
     private readonly logger: Logger,
+    private readonly joiner: ClusterJoin | undefined,
+    /** Every Watch and blocking query on this node. */
+    readonly watchHub: WatchHub,
+    private readonly historyCompactor: HistoryCompactor,
   ) {}
 
   get clientPort(): number {
@@ -47,7 +61,11 @@ export class RaftkvNode {
     const logStore = RaftLogStore.open(join(config.dataDir, "raft.db"));
     let stateMachine: KvStateMachine | undefined;
     let engine: RaftEngine | undefined;
+    // A node with Raft state finds its cluster from its own log: --join is for an empty data dir only.
+    const joiner = config.join !== undefined && config.join.length > 0 && !hasData(logStore) ? new ClusterJoin(config.join, logger) : undefined;
+    const joinTimeoutMs = config.joinTimeoutMs ?? 30_000;
     try {
+      const joinTarget = await joiner?.discover(joinTimeoutMs);
       stateMachine = KvStateMachine.open(join(config.dataDir, "kv.db"));
       engine = await launchRaftEngine({
         id: config.id,
@@ -58,6 +76,7 @@ export class RaftkvNode {
         advertiseRaft: config.advertiseRaft,
         clientAddress: config.advertiseClient,
         initialCluster: config.initialCluster,
+        join: joinTarget,
         timing: config.raftTiming,
         logger,
         snapshots: {
@@ -67,8 +86,19 @@ export class RaftkvNode {
           trailingLogs: config.snapshots?.trailingLogs,
         },
       });
-      const kv = createKvService(engine, config.limits, new LeaderForwarder(config.id));
-      const served = [KV, Diagnostics, Health, ReflectionV1, ReflectionV1alpha];
+      const watchHub = new WatchHub(stateMachine, config.watchQueueLimits);
+      // Only the leader proposes compactions; on other nodes the checks do nothing.
+      const historyCompactor = new HistoryCompactor(engine, stateMachine, {
+        retentionEntries: config.historyRetentionEntries ?? defaultHistoryRetentionEntries,
+        checkIntervalMs: config.historyCompactionCheckMs,
+        logger,
+      });
+      historyCompactor.start();
+      const kv = createKvService(engine, config.limits, new LeaderForwarder(config.id), watchHub);
+      // Expiry is decided here while this node leads; the keeper stops itself when the engine shuts down.
+      const leaseKeeper = new LeaseKeeper(engine, { logger });
+      leaseKeeper.start();
+      const served = [KV, Lease, Cluster, Diagnostics, Health, ReflectionV1, ReflectionV1alpha];
       const descriptors = new DescriptorIndex(served);
       const health = new HealthState(served.map((s) => s.typeName));
       const server = await ClientServer.start({
@@ -77,12 +107,14 @@ export class RaftkvNode {
         maxRequestBytes: config.limits.maxRequestBytes,
         services: [
           { service: KV, impl: kv },
+          { service: Lease, impl: createLeaseService(engine, leaseKeeper, new LeaderForwarder(config.id)) },
+          { service: Cluster, impl: createClusterService(engine, new LeaderForwarder(config.id)) },
           { service: Diagnostics, impl: createDiagnosticsService() },
           { service: Health, impl: createHealthService(health) },
           { service: ReflectionV1, impl: createReflectionV1Service(descriptors) },
           { service: ReflectionV1alpha, impl: createReflectionV1alphaService(descriptors) },
         ],
-        httpRoutes: createRestKvHandler({ kv, maxRequestBytes: config.limits.maxRequestBytes }),
+        httpRoutes: createRestKvHandler({ kv, maxRequestBytes: config.limits.maxRequestBytes, watchHub }),
       });
       // An ephemeral client port is only known now: advertise the bound one.
       if (config.advertiseClient.endsWith(":0")) engine.setClientAddress(`${config.advertiseClient.slice(0, -2)}:${server.port}`);
@@ -90,7 +122,14 @@ export class RaftkvNode {
       if (engine.isSoleVoter() && !(await engine.clientAddressSettled(5000))) {
         logger.warn("client address not yet recorded in the cluster configuration", { id: config.id });
       }
-      const node = new RaftkvNode(config, engine, server, health, logStore, stateMachine, logger);
+      if (joiner !== undefined) {
+        await joiner.becomeMember(engine, joinTimeoutMs).catch(async (error: unknown) => {
+          await server.close(0);
+          throw error;
+        });
+        joiner.keepAskingForPromotion(engine);
+      }
+      const node = new RaftkvNode(config, engine, server, health, logStore, stateMachine, logger, joiner, watchHub, historyCompactor);
       logger.info("serving", {
         id: config.id,
         listen: `${server.host}:${server.port}`,
@@ -100,6 +139,7 @@ export class RaftkvNode {
       });
       return node;
     } catch (error) {
+      joiner?.stop();
       await engine?.close();
       stateMachine?.close();
       logStore.close();
@@ -110,7 +150,14 @@ export class RaftkvNode {
   /** Graceful order: stop taking requests, finish in-flight ones, stop the engine, close SQLite. */
   async close(): Promise<void> {
     this.health.setServing(false);
+    // Open watches would hold the server's grace period: end them first, each with WatchCanceled.
+    this.watchHub.close();
+    this.historyCompactor.stop();
     await this.server.close(this.config.shutdownGraceMs);
+    this.joiner?.stop();
+    const boundMs = this.config.shutdownTransferMs ?? 5000;
+    if (this.config.leaveOnShutdown === true) await leaveCluster(this.engine, boundMs, this.logger);
+    else await handOverLeadership(this.engine, boundMs, this.logger);
     await this.engine.close();
     this.stateMachine.close();
     this.logStore.close();

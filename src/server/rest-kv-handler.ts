@@ -14,10 +14,14 @@ import {
   PutResponseSchema,
   RangeRequestSchema,
   RangeResponseSchema,
+  TxnResponseSchema,
   type KeyValue,
   type ResponseHeader,
 } from "../gen/raftkv/v1/kv_pb.ts";
 import { parseConsistencyName } from "../service/consistency.ts";
+import { type BlockingOutcome, type BlockingQuery, blockingQueryOf, waitForKeyChange } from "../service/watch-blocking-query.ts";
+import type { WatchHub } from "../service/watch-hub.ts";
+import { casPutRequest, parseCasIndex } from "../service/txn-cas.ts";
 import { percentDecodeToBytes } from "./rest-percent-decode.ts";
 
 type HttpRequest = IncomingMessage | Http2ServerRequest;
@@ -31,6 +35,8 @@ class RequestTooLarge extends Error {}
 export interface RestKvOptions {
   readonly kv: ServiceImpl<typeof KV>;
   readonly maxRequestBytes: number;
+  /** Serves blocking queries (GET ?index=N&wait=...); without it they are refused. */
+  readonly watchHub?: WatchHub;
 }
 
 /**
@@ -66,7 +72,15 @@ async function serve(options: RestKvOptions, req: HttpRequest, res: HttpResponse
   }
   switch (method) {
     case "GET": {
-      const answer = create(GetResponseSchema, await kv.get(create(GetRequestSchema, { key, consistency }), context));
+      const blocking = blockingQueryOf(url.searchParams.get("index"), url.searchParams.get("wait"));
+      const read = async () => create(GetResponseSchema, await kv.get(create(GetRequestSchema, { key, consistency }), context));
+      let answer = await read();
+      // Consul's blocking query: answer at once if the key already moved past the index, else wait on the watch hub.
+      if (blocking !== undefined && !(answer.kv !== undefined && answer.kv.modIndex > BigInt(blocking.afterIndex))) {
+        // A client that hung up gets nothing more.
+        if ((await awaitKeyChange(options.watchHub, key, blocking, res, context)) === "aborted") return;
+        answer = await read();
+      }
       const header = answer.header;
       if (!answer.found || answer.kv === undefined) {
         writeHeaders(res, 404, "text/plain; charset=utf-8", header);
@@ -84,6 +98,13 @@ async function serve(options: RestKvOptions, req: HttpRequest, res: HttpResponse
     case "PUT":
     case "POST": {
       const value = await readBody(req, options.maxRequestBytes);
+      const cas = parseCasIndex(url.searchParams.get("cas"));
+      if (cas !== undefined) {
+        // Consul's check-and-set: the body says whether the write happened; the index header says where.
+        const answer = create(TxnResponseSchema, await kv.txn(casPutRequest(key, value, cas), context));
+        writeJson(res, 200, answer.succeeded, answer.header);
+        return;
+      }
       const answer = create(PutResponseSchema, await kv.put(create(PutRequestSchema, { key, value }), context));
       writeJson(res, 200, { index: Number(answer.index), header: headerJson(answer.header) }, answer.header);
       return;
@@ -101,6 +122,29 @@ async function serve(options: RestKvOptions, req: HttpRequest, res: HttpResponse
     default:
       res.setHeader("allow", "GET, PUT, POST, DELETE");
       throw new ConnectError(`method ${method} is not supported on /v1/kv/{key}; use GET, PUT or DELETE`, Code.Unimplemented);
+  }
+}
+
+/** Waits until the key changes after the query's index, the wait is over, or the client hangs up. */
+async function awaitKeyChange(
+  hub: WatchHub | undefined,
+  key: Uint8Array,
+  query: BlockingQuery,
+  res: HttpResponse,
+  context: HandlerContext,
+): Promise<BlockingOutcome> {
+  if (hub === undefined) throw new ConnectError("index: blocking queries are not available on this server", Code.Unimplemented);
+  const gone = new AbortController();
+  const onClose = (): void => gone.abort();
+  // A GET has no body, so the request side never reports the client leaving; the response side does.
+  res.once("close", onClose);
+  const onAbort = (): void => gone.abort();
+  context.signal.addEventListener("abort", onAbort);
+  try {
+    return await waitForKeyChange(hub, key, query, gone.signal);
+  } finally {
+    res.off("close", onClose);
+    context.signal.removeEventListener("abort", onAbort);
   }
 }
 

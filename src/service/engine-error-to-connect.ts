@@ -1,5 +1,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { EngineError } from "../engine/engine-error.ts";
+import { RaftNotLeaderError } from "../engine/raft-not-leader-error.ts";
+import { notProposedMetadata } from "./leader-forwarder.ts";
 
 /** Maps engine failures to the Connect code a client can act on. */
 export function toConnectError(error: unknown): ConnectError {
@@ -8,14 +10,22 @@ export function toConnectError(error: unknown): ConnectError {
     switch (error.reason) {
       case "shutdown":
         return new ConnectError(error.message, Code.Unavailable, undefined, undefined, error);
-      case "not_leader":
-        return new ConnectError(error.message, Code.Unavailable, undefined, undefined, error);
+      case "not_leader": {
+        const notProposed = error instanceof RaftNotLeaderError && !error.proposed;
+        return new ConnectError(error.message, Code.Unavailable, notProposed ? notProposedMetadata() : undefined, undefined, error);
+      }
       case "timeout":
         return new ConnectError(error.message, Code.DeadlineExceeded, undefined, undefined, error);
       case "aborted":
         return new ConnectError(error.message, Code.Canceled, undefined, undefined, error);
       case "storage":
         return new ConnectError(error.message, Code.Internal, undefined, undefined, error);
+      case "guard_mismatch":
+        return new ConnectError(error.message, Code.FailedPrecondition, undefined, undefined, error);
+      case "change_pending":
+        return new ConnectError(error.message, Code.Aborted, undefined, undefined, error);
+      case "invalid":
+        return new ConnectError(error.message, Code.InvalidArgument, undefined, undefined, error);
       default: {
         const unreachable: never = error.reason;
         return new ConnectError(`unknown engine error ${String(unreachable)}`, Code.Internal);

@@ -23,6 +23,11 @@ import { readConsistencyOf } from "./consistency.ts";
 import { toConnectError } from "./engine-error-to-connect.ts";
 import { isEmptyInterval, rangeInterval } from "./key-interval.ts";
 import { validateKey, validateLimit, validateOptionalKey, validateValue } from "./validation.ts";
+import { createTxnHandler } from "./txn-handler.ts";
+import { createCompactHandler } from "./compact-handler.ts";
+import type { WatchHub } from "./watch-hub.ts";
+import { createWatchHandlers, type WatchHandlers } from "./watch-handler.ts";
+import { validateLeaseId } from "./lease-validation.ts";
 
 export function headerOf(engine: Engine, index: number): ResponseHeader {
   const status = engine.status();
@@ -72,17 +77,23 @@ async function readAt(engine: Engine, consistency: Consistency, context: Handler
  * Connect, the gRPC fast path and REST). Validation happens here, before
  * anything is proposed, so bad input never reaches the log.
  */
-export function createKvService(engine: Engine, limits: Limits, forwarder?: LeaderForwarder): ServiceImpl<typeof KV> {
+export function createKvService(
+  engine: Engine,
+  limits: Limits,
+  forwarder?: LeaderForwarder,
+  watchHub?: WatchHub,
+): ServiceImpl<typeof KV> {
   const fsm = engine.stateMachine;
+  const watches = watchHandlersFor(engine, limits, watchHub);
   return {
     async put(request, context) {
       validateKey("key", request.key, limits);
       validateValue("value", request.value, limits);
-      if (request.lease !== 0n) throw new ConnectError("lease: leases are not supported yet; send 0", Code.Unimplemented);
+      validateLeaseId("lease", request.lease);
       const command = toBinary(
         CommandSchema,
         create(CommandSchema, {
-          op: { case: "put", value: { key: request.key, value: request.value, prevKv: request.prevKv, lease: 0n } },
+          op: { case: "put", value: { key: request.key, value: request.value, prevKv: request.prevKv, lease: request.lease } },
         }),
       );
       let applied: Applied;
@@ -162,18 +173,26 @@ export function createKvService(engine: Engine, limits: Limits, forwarder?: Lead
       });
     },
 
-    // Placeholders until the Txn/Watch work lands (issue 5).
-    txn() {
-      throw new ConnectError("Txn is not implemented yet", Code.Unimplemented);
-    },
-    async *watch() {
-      throw new ConnectError("Watch is not implemented yet", Code.Unimplemented);
-    },
-    requestProgress() {
-      throw new ConnectError("RequestProgress is not implemented yet", Code.Unimplemented);
-    },
-    compact() {
-      throw new ConnectError("Compact is not implemented yet", Code.Unimplemented);
-    },
+    txn: createTxnHandler(engine, limits, forwarder),
+    watch: (request, context) => watches.watch(request, context),
+    requestProgress: (request, context) => watches.requestProgress(request, context),
+    compact: createCompactHandler(engine, forwarder),
   };
+}
+
+/** Watch needs the node's hub; a service built without one (some tests) says so instead of hanging. */
+function watchHandlersFor(engine: Engine, limits: Limits, hub: WatchHub | undefined): WatchHandlers {
+  if (hub === undefined) {
+    const refusal = (): never => {
+      throw new ConnectError("Watch is not available: this KV service was started without a watch hub", Code.Unimplemented);
+    };
+    return {
+      // A generator, so the error reaches the client as the stream's status.
+      async *watch() {
+        refusal();
+      },
+      requestProgress: refusal,
+    };
+  }
+  return createWatchHandlers({ hub, limits, header: (index) => headerOf(engine, index), keyValue: (kv) => keyValueOf(kv) });
 }

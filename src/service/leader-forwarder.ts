@@ -6,6 +6,18 @@ import type { RaftNotLeaderError } from "../engine/raft-not-leader-error.ts";
 /** Marks a forwarded call, so a node that is not the leader either never forwards it again (no loops). */
 export const FORWARDED_HEADER = "raftkv-forwarded-by";
 
+/**
+ * Set to "true" on an UNAVAILABLE answer to a write that provably never
+ * entered any Raft log, so a client may send it to another node (the
+ * client's WRITE_NOT_PROPOSED_HEADER names the same header).
+ */
+export const NOT_PROPOSED_HEADER = "raftkv-write-not-proposed";
+
+/** Error metadata marking a refusal made before the write entered any log. */
+export function notProposedMetadata(): Headers {
+  return new Headers({ [NOT_PROPOSED_HEADER]: "true" });
+}
+
 /** Used when the incoming call has no deadline of its own. */
 const DEFAULT_FORWARD_TIMEOUT_MS = 10_000;
 
@@ -38,30 +50,36 @@ export class LeaderForwarder {
     refusal: RaftNotLeaderError,
     context: HandlerContext,
     call: (client: Client<S>, options: ForwardOptions) => Promise<T>,
+    /** Forward even a call that was forwarded here (only when this node just handed leadership over for it: no loop). */
+    evenIfForwarded = false,
   ): Promise<T> {
     const forwardedBy = context.requestHeader.get(FORWARDED_HEADER);
-    if (forwardedBy !== null) {
+    if (forwardedBy !== null && !evenIfForwarded) {
       throw new ConnectError(
         `${refusal.message}; the write was already forwarded here by ${forwardedBy} and is not forwarded twice`,
         Code.Unavailable,
+        notProposedMetadata(),
       );
     }
     if (refusal.leaderId === "" || refusal.leaderClientAddress === "") {
       const why = refusal.leaderId === "" ? "no leader is known (election in progress or no quorum)" : `the client address of leader ${refusal.leaderId} is not known yet`;
-      throw new ConnectError(`node ${this.selfId} cannot forward the write: ${why}; retry shortly`, Code.Unavailable);
+      throw new ConnectError(`node ${this.selfId} cannot forward the write: ${why}; retry shortly`, Code.Unavailable, notProposedMetadata());
     }
     const client = this.clientFor(service, refusal.leaderClientAddress);
-    const timeoutMs = context.timeoutMs() ?? DEFAULT_FORWARD_TIMEOUT_MS;
+    // Whole milliseconds: a fractional grpc-timeout header is a protocol error.
+    const timeoutMs = Math.max(1, Math.floor(context.timeoutMs() ?? DEFAULT_FORWARD_TIMEOUT_MS));
     try {
       return await call(client, { signal: context.signal, timeoutMs, headers: new Headers({ [FORWARDED_HEADER]: this.selfId }) });
     } catch (error) {
       const cause = ConnectError.from(error);
       if (cause.code === Code.Unavailable) {
         // Unreachable, or no longer the leader: either way the client should retry, told where it went wrong.
+        // The mark passes through only when the leader's own answer carried it.
+        const notProposed = cause.metadata.get(NOT_PROPOSED_HEADER) === "true";
         throw new ConnectError(
           `node ${this.selfId} forwarded the write to leader ${refusal.leaderId} at ${refusal.leaderClientAddress}: ${cause.rawMessage}`,
           Code.Unavailable,
-          undefined,
+          notProposed ? notProposedMetadata() : undefined,
           undefined,
           cause,
         );

@@ -76,7 +76,7 @@ test("reflection v1alpha lists services and returns descriptors (grpc-js, as grp
   const files = (responses[1]?.file_descriptor_response as { file_descriptor_proto: Uint8Array[] }).file_descriptor_proto;
   const kvFile = fromBinary(FileDescriptorProtoSchema, new Uint8Array(files[0] ?? []));
   expect(kvFile.package).toBe("raftkv.v1");
-  expect(kvFile.service.find((s) => s.name === "KV")?.method.map((m) => m.name)).toEqual(["Put", "Get", "Delete", "Range"]);
+  expect(kvFile.service.find((s) => s.name === "KV")?.method.map((m) => m.name)).toEqual(["Put", "Get", "Delete", "Range", "Txn", "Watch", "RequestProgress", "Compact"]);
   const error = responses[2]?.error_response as { error_code: number; error_message: string };
   expect(error.error_code).toBe(5);
   expect(error.error_message).toContain("no.such.Symbol");

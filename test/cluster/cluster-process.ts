@@ -5,6 +5,7 @@ import { join, resolve } from "node:path";
 import { createClient, type Client } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { KV } from "../../src/gen/raftkv/v1/kv_pb.ts";
+import { Cluster } from "../../src/gen/raftkv/v1/cluster_pb.ts";
 import { freePort } from "../support/free-port.ts";
 
 const mainScript = resolve(import.meta.dir, "../../src/cli/main.ts");
@@ -14,13 +15,28 @@ export class ClusterProcess {
   private child: Subprocess<"ignore", "ignore", "pipe"> | undefined;
   private clientPort = 0;
   readonly stderrLines: string[] = [];
+  /** Extra `serve` flags (Raft timings, --join, ...); may be changed between restarts. */
+  extraArgs: string[];
 
   constructor(
     readonly id: string,
     readonly dataDir: string,
-    readonly raftPort: number,
+    private raftPortValue: number,
     private readonly initialCluster: string,
-  ) {}
+    extraArgs: readonly string[] = [],
+  ) {
+    this.extraArgs = [...extraArgs];
+  }
+
+  get raftPort(): number {
+    return this.raftPortValue;
+  }
+
+  /** The next start listens on these ports (client port 0: a new ephemeral one), as after a move to other ports. */
+  movePorts(raftPort: number, clientPort = 0): void {
+    this.raftPortValue = raftPort;
+    this.clientPort = clientPort;
+  }
 
   get endpoint(): string {
     return `127.0.0.1:${this.clientPort}`;
@@ -32,6 +48,10 @@ export class ClusterProcess {
 
   client(): Client<typeof KV> {
     return createClient(KV, createGrpcTransport({ baseUrl: `http://${this.endpoint}`, acceptCompression: [] }));
+  }
+
+  clusterClient(): Client<typeof Cluster> {
+    return createClient(Cluster, createGrpcTransport({ baseUrl: `http://${this.endpoint}`, acceptCompression: [] }));
   }
 
   /** Starts and resolves once the node logs that it serves (client port bound). */
@@ -46,9 +66,10 @@ export class ClusterProcess {
         // The same client port on a restart, so the address peers recorded stays right.
         "--listen", `127.0.0.1:${this.clientPort}`,
         "--raft-listen", `127.0.0.1:${this.raftPort}`,
-        "--initial-cluster", this.initialCluster,
+        ...(this.initialCluster === "" ? [] : ["--initial-cluster", this.initialCluster]),
         "--log-format", "json",
         "--log-level", "info",
+        ...this.extraArgs,
       ],
       { stdin: "ignore", stdout: "ignore", stderr: "pipe" },
     );
@@ -60,7 +81,7 @@ export class ClusterProcess {
     const reader = child.stderr.getReader();
     const decoder = new TextDecoder();
     let pending = "";
-    const deadline = setTimeout(() => child.kill("SIGKILL"), 15_000);
+    const deadline = setTimeout(() => child.kill("SIGKILL"), 45_000);
     try {
       for (;;) {
         const { value, done } = await reader.read();
@@ -71,7 +92,8 @@ export class ClusterProcess {
           const line = pending.slice(0, newline);
           pending = pending.slice(newline + 1);
           this.stderrLines.push(line);
-          const parsed = JSON.parse(line) as { msg?: string; listen?: string };
+          // The one non-JSON line a failing start prints is its "error: ..." line.
+          const parsed = (line.startsWith("{") ? JSON.parse(line) : {}) as { msg?: string; listen?: string };
           if (parsed.msg === "serving" && parsed.listen !== undefined) {
             // Keep draining stderr so the child never blocks on a full pipe.
             void this.drain(reader, decoder);
@@ -103,6 +125,20 @@ export class ClusterProcess {
     this.child?.kill("SIGCONT");
   }
 
+  /** SIGTERM (a graceful stop: a leader hands over first); resolves with the exit code. */
+  async terminate(): Promise<number> {
+    const child = this.child;
+    if (child === undefined) return 0;
+    this.child = undefined;
+    child.kill("SIGTERM");
+    const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+    try {
+      return await child.exited;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   async kill(): Promise<void> {
     const child = this.child;
     if (child === undefined) return;
@@ -114,18 +150,28 @@ export class ClusterProcess {
 
 /** Three (or n) nodes started statically with one --initial-cluster list, data under one temp root. */
 export class ProcessCluster {
+  private readonly members: ClusterProcess[];
+
   private constructor(
     readonly root: string,
-    readonly nodes: readonly ClusterProcess[],
-  ) {}
+    nodes: readonly ClusterProcess[],
+    private readonly extraArgs: readonly string[],
+  ) {
+    this.members = [...nodes];
+  }
 
-  static async start(size: number): Promise<ProcessCluster> {
+  get nodes(): readonly ClusterProcess[] {
+    return this.members;
+  }
+
+  /** extraArgs: `serve` flags every node gets (e.g. short Raft timings). */
+  static async start(size: number, extraArgs: readonly string[] = []): Promise<ProcessCluster> {
     const root = mkdtempSync(join(tmpdir(), "raftkv-cluster-"));
     const ids = Array.from({ length: size }, (_, i) => `n${i + 1}`);
     const ports = ids.map(() => freePort());
     const initial = ids.map((id, i) => `${id}=127.0.0.1:${ports[i]}`).join(",");
-    const nodes = ids.map((id, i) => new ClusterProcess(id, join(root, id), ports[i] ?? 0, initial));
-    const cluster = new ProcessCluster(root, nodes);
+    const nodes = ids.map((id, i) => new ClusterProcess(id, join(root, id), ports[i] ?? 0, initial, extraArgs));
+    const cluster = new ProcessCluster(root, nodes, extraArgs);
     try {
       await Promise.all(nodes.map((n) => n.start()));
     } catch (error) {
@@ -133,6 +179,18 @@ export class ProcessCluster {
       throw error;
     }
     return cluster;
+  }
+
+  /** A new node (not started) that joins through `--join` with the given members' client addresses. */
+  joiner(id: string, joinEndpoints: readonly string[], extraArgs: readonly string[] = []): ClusterProcess {
+    const node = new ClusterProcess(id, join(this.root, id), freePort(), "", [
+      ...this.extraArgs,
+      "--join",
+      joinEndpoints.join(","),
+      ...extraArgs,
+    ]);
+    this.members.push(node);
+    return node;
   }
 
   node(id: string): ClusterProcess {

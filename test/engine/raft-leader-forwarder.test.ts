@@ -4,6 +4,7 @@ import { Code, ConnectError, createHandlerContext } from "@connectrpc/connect";
 import { RaftNotLeaderError } from "../../src/engine/raft-not-leader-error.ts";
 import { DeleteRequestSchema, KV, PutRequestSchema } from "../../src/gen/raftkv/v1/kv_pb.ts";
 import { FORWARDED_HEADER, LeaderForwarder } from "../../src/service/leader-forwarder.ts";
+import { WRITE_NOT_PROPOSED_HEADER } from "../../src/client/call-failure.ts";
 import { freePort } from "../support/free-port.ts";
 
 function contextWith(headers: Record<string, string> = {}) {
@@ -34,6 +35,7 @@ test("no known leader: UNAVAILABLE saying so", async () => {
   const error = await failure(forwarder.forward(KV, new RaftNotLeaderError("not leader", "", "", false), contextWith(), (kv, options) => kv.put(request, options)));
   expect(error.code).toBe(Code.Unavailable);
   expect(error.rawMessage).toContain("no leader is known");
+  expect(error.metadata.get(WRITE_NOT_PROPOSED_HEADER)).toBe("true");
 });
 
 test("a leader whose client address is not known yet: UNAVAILABLE naming it", async () => {
@@ -63,4 +65,6 @@ test("a call that was already forwarded is not forwarded again", async () => {
   );
   expect(error.code).toBe(Code.Unavailable);
   expect(error.rawMessage).toContain("already forwarded here by n2");
+  // The client library retries such writes elsewhere only when marked so.
+  expect(error.metadata.get(WRITE_NOT_PROPOSED_HEADER)).toBe("true");
 });

@@ -1,5 +1,6 @@
-import { create, toBinary } from "@bufbuild/protobuf";
+import { create, toBinary, type MessageInitShape } from "@bufbuild/protobuf";
 import { CommandSchema } from "../../src/gen/raftkv/v1/command_pb.ts";
+import { TxnRequestSchema } from "../../src/gen/raftkv/v1/kv_pb.ts";
 import type { Entry } from "../../src/raft/entry.ts";
 
 /** Builders for log entries carrying KV commands, shared by the FSM tests. */
@@ -53,4 +54,24 @@ export function deleteEntry(
 
 export function rawEntry(index: number, data: Uint8Array, term = 1): Entry {
   return { index, term, kind: "normal", data };
+}
+
+export function commandEntry(index: number, op: MessageInitShape<typeof CommandSchema>["op"], term = 1): Entry {
+  return { index, term, kind: "normal", data: toBinary(CommandSchema, create(CommandSchema, { op })) };
+}
+
+export function leaseGrantEntry(index: number, id: bigint, ttlMs: bigint = 10_000n): Entry {
+  return commandEntry(index, { case: "leaseGrant", value: { id, ttlMs } });
+}
+
+export function leaseRevokeEntry(index: number, id: bigint): Entry {
+  return commandEntry(index, { case: "leaseRevoke", value: { id } });
+}
+
+export function compactEntry(index: number, compactIndex: bigint): Entry {
+  return commandEntry(index, { case: "compact", value: { index: compactIndex } });
+}
+
+export function txnEntry(index: number, txn: MessageInitShape<typeof TxnRequestSchema>): Entry {
+  return commandEntry(index, { case: "txn", value: create(TxnRequestSchema, txn) });
 }

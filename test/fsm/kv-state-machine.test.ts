@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { prefixEnd } from "../../src/fsm/key-range.ts";
 import { KvStateMachine } from "../../src/fsm/kv-state-machine.ts";
 import type { Entry } from "../../src/raft/entry.ts";
-import { bytes, deleteEntry, putEntry, rawEntry, text } from "./commands.ts";
+import { bytes, deleteEntry, leaseGrantEntry, putEntry, rawEntry, text } from "./commands.ts";
 
 let dir: string;
 let path: string;
@@ -34,18 +34,18 @@ function meta(key: string): [number, number, number] | undefined {
 
 describe("apply", () => {
   test("put/delete/put follows etcd metadata semantics", () => {
-    fsm.applyBatch([putEntry(1, "a", "v1", { lease: 7n })]);
-    expect(meta("a")).toEqual([1, 1, 1]);
+    fsm.applyBatch([leaseGrantEntry(1, 7n), putEntry(2, "a", "v1", { lease: 7n })]);
+    expect(meta("a")).toEqual([2, 2, 1]);
     expect(fsm.get(bytes("a"))?.lease).toBe(7);
-    fsm.applyBatch([putEntry(2, "a", "v2", { term: 2 })]);
-    expect(meta("a")).toEqual([1, 2, 2]);
+    fsm.applyBatch([putEntry(3, "a", "v2", { term: 2 })]);
+    expect(meta("a")).toEqual([2, 3, 2]);
     expect(text(fsm.get(bytes("a"))?.value)).toBe("v2");
     expect(fsm.get(bytes("a"))?.lease).toBe(0);
-    fsm.applyBatch([deleteEntry(3, "a", { term: 2 })]);
+    fsm.applyBatch([deleteEntry(4, "a", { term: 2 })]);
     expect(fsm.get(bytes("a"))).toBeUndefined();
-    fsm.applyBatch([putEntry(4, "a", "v3", { term: 3 })]);
-    expect(meta("a")).toEqual([4, 4, 1]);
-    expect(fsm.appliedIndex()).toBe(4);
+    fsm.applyBatch([putEntry(5, "a", "v3", { term: 3 })]);
+    expect(meta("a")).toEqual([5, 5, 1]);
+    expect(fsm.appliedIndex()).toBe(5);
     expect(fsm.appliedTerm()).toBe(3);
   });
 

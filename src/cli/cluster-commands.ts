@@ -1,0 +1,216 @@
+import { toJsonString, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
+import { defineCommand, type ArgsDef } from "citty";
+import {
+  AddNonvoterResponseSchema,
+  AddVoterResponseSchema,
+  BarrierResponseSchema,
+  DemoteVoterResponseSchema,
+  GetConfigurationResponseSchema,
+  RemoveServerResponseSchema,
+  SnapshotResponseSchema,
+  StatusResponseSchema,
+  Suffrage,
+  TransferLeadershipResponseSchema,
+  VerifyLeaderResponseSchema,
+  type Member,
+} from "../gen/raftkv/v1/cluster_pb.ts";
+import { parseClientProtocol } from "../client/transport-for.ts";
+import { withCliErrors } from "./cli-error.ts";
+import { ClusterClient } from "./cluster-client.ts";
+import { envName, flagValue } from "./flag-value.ts";
+
+const connectionArgs = {
+  endpoints: {
+    type: "string",
+    description: `Comma-separated client addresses (default 127.0.0.1:40051); env ${envName("endpoints")}`,
+  },
+  protocol: {
+    type: "string",
+    description: `grpc, grpc-web, connect or connect-json (default grpc); env ${envName("protocol")}`,
+  },
+  json: { type: "boolean", description: "Print the full response as JSON" },
+} as const satisfies ArgsDef;
+
+const prevIndexArg = {
+  "prev-index": {
+    type: "string",
+    description: "Refuse the change unless the configuration is still the one at this index (see `raftkv cluster members`)",
+  },
+} as const satisfies ArgsDef;
+
+function clusterFrom(args: { endpoints?: string; protocol?: string }): ClusterClient {
+  const endpoints = flagValue(args.endpoints, "endpoints", "127.0.0.1:40051")
+    .split(",")
+    .map((e) => e.trim())
+    .filter((e) => e !== "");
+  return new ClusterClient(endpoints, parseClientProtocol(flagValue(args.protocol, "protocol", "grpc")));
+}
+
+function prevIndexOf(text: string | undefined): bigint {
+  if (text === undefined || text === "") return 0n;
+  if (!/^\d+$/.test(text.trim())) throw new Error(`--prev-index: expected a configuration index (a non-negative integer), got ${JSON.stringify(text)}`);
+  return BigInt(text.trim());
+}
+
+function suffrageName(suffrage: Suffrage): string {
+  switch (suffrage) {
+    case Suffrage.VOTER:
+      return "voter";
+    case Suffrage.NONVOTER:
+      return "nonvoter";
+    case Suffrage.UNSPECIFIED:
+      return "unspecified";
+    default: {
+      const unreachable: never = suffrage;
+      return `suffrage ${String(unreachable)}`;
+    }
+  }
+}
+
+/** One member per line, columns aligned: id, suffrage, raft address, client address, leader mark. */
+function membersTable(members: readonly Member[]): string {
+  const rows = [["ID", "SUFFRAGE", "RAFT ADDRESS", "CLIENT ADDRESS", "LEADER"]];
+  for (const m of members) rows.push([m.id, suffrageName(m.suffrage), m.raftAddress, m.clientAddress || "-", m.leader ? "*" : ""]);
+  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? "").length))) ?? [];
+  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join("  ").trimEnd()).join("\n");
+}
+
+function print<Desc extends DescMessage>(json: boolean | undefined, schema: Desc, answer: MessageShape<Desc>, text: string): void {
+  console.log(json === true ? toJsonString(schema, answer) : text);
+}
+
+const statusCommand = defineCommand({
+  meta: { name: "status", description: "The answering node's Raft status: state, leader, term, indexes, last contact, members and hashicorp-style stats" },
+  args: { ...connectionArgs },
+  async run({ args }) {
+    const s = await clusterFrom(args).call((c) => c.status({}));
+    const lines = [
+      `id: ${s.id}`,
+      `state: ${s.state}`,
+      `leader: ${s.leaderId || "(none)"}${s.leaderClientAddress === "" ? "" : ` at ${s.leaderClientAddress}`}`,
+      `term: ${s.term}`,
+      `commit index: ${s.commitIndex}`,
+      `applied index: ${s.appliedIndex}`,
+      `last log: index ${s.lastLogIndex}, term ${s.lastLogTerm}`,
+      `last snapshot index: ${s.lastSnapshotIndex}`,
+      `last contact: ${s.lastContactMs < 0n ? "never" : `${s.lastContactMs} ms ago`}`,
+      `configuration index: ${s.configurationIndex}`,
+      membersTable(s.members),
+      "stats:",
+      ...Object.keys(s.stats)
+        .sort()
+        .map((key) => `  ${key}: ${s.stats[key] ?? ""}`),
+    ];
+    print(args.json, StatusResponseSchema, s, lines.join("\n"));
+  },
+});
+
+const membersCommand = defineCommand({
+  meta: { name: "members", description: "The replicated configuration: members with suffrage, addresses and the leader" },
+  args: { ...connectionArgs },
+  async run({ args }) {
+    const answer = await clusterFrom(args).call((c) => c.getConfiguration({}));
+    print(args.json, GetConfigurationResponseSchema, answer, `configuration index ${answer.index}\n${membersTable(answer.members)}`);
+  },
+});
+
+const addArgs = {
+  id: { type: "positional", required: true, description: "The server's id" },
+  "raft-address": { type: "positional", required: true, description: "The server's raft address (host:port)" },
+  "client-address": { type: "string", description: "The server's client address (host:port); the server advertises it itself once it runs" },
+  ...prevIndexArg,
+  ...connectionArgs,
+} as const satisfies ArgsDef;
+
+const addVoterCommand = defineCommand({
+  meta: { name: "add-voter", description: "Add a voter (it enters as a nonvoter and is promoted once caught up)" },
+  args: addArgs,
+  async run({ args }) {
+    const answer = await clusterFrom(args).call((c) =>
+      c.addVoter({ id: args.id, raftAddress: args["raft-address"], clientAddress: args["client-address"] ?? "", prevIndex: prevIndexOf(args["prev-index"]) }),
+    );
+    const how = answer.promotionPending ? "as a nonvoter; promotion to voter pending until it has caught up" : "as a voter";
+    print(args.json, AddVoterResponseSchema, answer, `added ${args.id} ${how} (configuration index ${answer.index})\n${membersTable(answer.members)}`);
+  },
+});
+
+const addNonvoterCommand = defineCommand({
+  meta: { name: "add-nonvoter", description: "Add a nonvoter (receives the log, never votes)" },
+  args: addArgs,
+  async run({ args }) {
+    const answer = await clusterFrom(args).call((c) =>
+      c.addNonvoter({ id: args.id, raftAddress: args["raft-address"], clientAddress: args["client-address"] ?? "", prevIndex: prevIndexOf(args["prev-index"]) }),
+    );
+    print(args.json, AddNonvoterResponseSchema, answer, `added ${args.id} as a nonvoter (configuration index ${answer.index})\n${membersTable(answer.members)}`);
+  },
+});
+
+const demoteCommand = defineCommand({
+  meta: { name: "demote", description: "Demote a voter to a nonvoter" },
+  args: { id: { type: "positional", required: true, description: "The voter's id" }, ...prevIndexArg, ...connectionArgs },
+  async run({ args }) {
+    const answer = await clusterFrom(args).call((c) => c.demoteVoter({ id: args.id, prevIndex: prevIndexOf(args["prev-index"]) }));
+    print(args.json, DemoteVoterResponseSchema, answer, `demoted ${args.id} (configuration index ${answer.index})\n${membersTable(answer.members)}`);
+  },
+});
+
+const removeCommand = defineCommand({
+  meta: { name: "remove", description: "Remove a server from the configuration (a leader removing itself hands over leadership first)" },
+  args: { id: { type: "positional", required: true, description: "The server's id" }, ...prevIndexArg, ...connectionArgs },
+  async run({ args }) {
+    const answer = await clusterFrom(args).call((c) => c.removeServer({ id: args.id, prevIndex: prevIndexOf(args["prev-index"]) }));
+    print(args.json, RemoveServerResponseSchema, answer, `removed ${args.id} (configuration index ${answer.index})\n${membersTable(answer.members)}`);
+  },
+});
+
+const transferCommand = defineCommand({
+  meta: { name: "transfer-leader", description: "Hand leadership to a voter (default: the most up-to-date one); prints the new leader" },
+  args: { id: { type: "positional", required: false, description: "The voter to hand leadership to" }, ...connectionArgs },
+  async run({ args }) {
+    const answer = await clusterFrom(args).call((c) => c.transferLeadership({ id: args.id ?? "" }));
+    print(args.json, TransferLeadershipResponseSchema, answer, `leader is now ${answer.newLeaderId}`);
+  },
+});
+
+const snapshotCommand = defineCommand({
+  meta: { name: "snapshot", description: "Take a snapshot on the answering node now; prints the index it covers" },
+  args: { ...connectionArgs },
+  async run({ args }) {
+    const answer = await clusterFrom(args).call((c) => c.snapshot({}));
+    print(args.json, SnapshotResponseSchema, answer, `snapshot at index ${answer.index} on ${answer.header?.memberId ?? "?"}`);
+  },
+});
+
+const barrierCommand = defineCommand({
+  meta: { name: "barrier", description: "Wait until every entry before now is applied on the leader; prints that index" },
+  args: { ...connectionArgs },
+  async run({ args }) {
+    const answer = await clusterFrom(args).call((c) => c.barrier({}));
+    print(args.json, BarrierResponseSchema, answer, `barrier at index ${answer.index}`);
+  },
+});
+
+const verifyLeaderCommand = defineCommand({
+  meta: { name: "verify-leader", description: "Succeeds only if the answering node leads and a quorum still follows it" },
+  args: { ...connectionArgs },
+  async run({ args }) {
+    const answer = await clusterFrom(args).call((c) => c.verifyLeader({}));
+    print(args.json, VerifyLeaderResponseSchema, answer, `${answer.header?.memberId ?? "?"} is the leader (term ${answer.header?.term ?? 0n})`);
+  },
+});
+
+export const clusterCommand = defineCommand({
+  meta: { name: "cluster", description: "Operate the cluster: status, members, membership changes, leadership transfer, snapshot, barrier, verify-leader" },
+  subCommands: {
+    status: withCliErrors(statusCommand),
+    members: withCliErrors(membersCommand),
+    "add-voter": withCliErrors(addVoterCommand),
+    "add-nonvoter": withCliErrors(addNonvoterCommand),
+    demote: withCliErrors(demoteCommand),
+    remove: withCliErrors(removeCommand),
+    "transfer-leader": withCliErrors(transferCommand),
+    snapshot: withCliErrors(snapshotCommand),
+    barrier: withCliErrors(barrierCommand),
+    "verify-leader": withCliErrors(verifyLeaderCommand),
+  },
+});

@@ -1,0 +1,217 @@
+import { create } from "@bufbuild/protobuf";
+import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
+import {
+  AddNonvoterResponseSchema,
+  AddVoterResponseSchema,
+  BarrierResponseSchema,
+  Cluster,
+  DemoteVoterResponseSchema,
+  GetConfigurationResponseSchema,
+  RemoveServerResponseSchema,
+  SnapshotResponseSchema,
+  TransferLeadershipResponseSchema,
+  VerifyLeaderResponseSchema,
+} from "../gen/raftkv/v1/cluster_pb.ts";
+import type { EngineStatus } from "../engine/engine.ts";
+import type { RaftAdmin } from "../engine/raft-admin.ts";
+import { RaftHandedOverError } from "../engine/raft-handed-over-error.ts";
+import { RaftNotLeaderError } from "../engine/raft-not-leader-error.ts";
+import { clusterHeader, memberMessages, statusMessage } from "./cluster-messages.ts";
+import { toConnectError } from "./engine-error-to-connect.ts";
+import type { LeaderForwarder } from "./leader-forwarder.ts";
+import { invalidArgument } from "./validation.ts";
+
+/** What the Cluster service needs from the engine. */
+export interface ClusterEngine {
+  readonly admin: RaftAdmin;
+  status(): EngineStatus;
+}
+
+const MAX_ID_BYTES = 256;
+const MAX_ADDRESS_BYTES = 1024;
+
+function validateId(field: string, id: string): string {
+  const trimmed = id.trim();
+  if (trimmed === "") throw invalidArgument(field, "must not be empty");
+  if (new TextEncoder().encode(trimmed).length > MAX_ID_BYTES) throw invalidArgument(field, `is over the limit of ${MAX_ID_BYTES} bytes`);
+  return trimmed;
+}
+
+function validateAddress(field: string, address: string, required: boolean): string {
+  const trimmed = address.trim();
+  if (trimmed === "") {
+    if (required) throw invalidArgument(field, "must not be empty (host:port)");
+    return "";
+  }
+  if (trimmed.length > MAX_ADDRESS_BYTES) throw invalidArgument(field, `is over the limit of ${MAX_ADDRESS_BYTES} bytes`);
+  const at = trimmed.lastIndexOf(":");
+  const port = Number(trimmed.slice(at + 1));
+  if (at <= 0 || !Number.isInteger(port) || port <= 0 || port > 65535) {
+    throw invalidArgument(field, `expected host:port, got ${JSON.stringify(trimmed)}`);
+  }
+  return trimmed;
+}
+
+function prevIndexOf(value: bigint): number {
+  if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw invalidArgument("prev_index", `is ${value}, over ${Number.MAX_SAFE_INTEGER}`);
+  return Number(value);
+}
+
+/**
+ * The raftkv.v1.Cluster service (hashicorp raft-manager's capabilities).
+ * Membership changes, transfers and barriers run on the leader: a follower
+ * that is refused before anything was proposed forwards the call to the
+ * leader and answers with the leader's answer. Status, GetConfiguration,
+ * Snapshot and VerifyLeader answer for the node asked.
+ */
+export function createClusterService(engine: ClusterEngine, forwarder?: LeaderForwarder): ServiceImpl<typeof Cluster> {
+  const admin = engine.admin;
+
+  /** Runs a leader-only operation here, or on the leader when this node is not it. */
+  async function onLeader<T>(
+    here: () => Promise<T>,
+    there: (to: LeaderForwarder, refusal: RaftNotLeaderError) => Promise<T>,
+  ): Promise<T> {
+    try {
+      return await here();
+    } catch (error) {
+      if (forwarder !== undefined && error instanceof RaftNotLeaderError && !error.proposed) return there(forwarder, error);
+      throw toConnectError(error);
+    }
+  }
+
+  return {
+    status() {
+      const status = admin.status();
+      return statusMessage(status, clusterHeader(engine.status(), status.appliedIndex));
+    },
+
+    getConfiguration() {
+      const configuration = admin.configuration();
+      const status = engine.status();
+      return create(GetConfigurationResponseSchema, {
+        header: clusterHeader(status, configuration.index),
+        index: BigInt(configuration.index),
+        members: memberMessages(configuration.members, status.leaderId),
+      });
+    },
+
+    async addVoter(request, context) {
+      const id = validateId("id", request.id);
+      const raftAddress = validateAddress("raft_address", request.raftAddress, true);
+      const clientAddress = validateAddress("client_address", request.clientAddress, false);
+      const prevIndex = prevIndexOf(request.prevIndex);
+      return onLeader(
+        async () => {
+          const done = await admin.addVoter(id, raftAddress, clientAddress, prevIndex, context.signal);
+          const status = engine.status();
+          return create(AddVoterResponseSchema, {
+            header: clusterHeader(status, done.index),
+            index: BigInt(done.index),
+            members: memberMessages(done.members, status.leaderId),
+            promotionPending: done.promotionPending,
+          });
+        },
+        (to, refusal) => to.forward(Cluster, refusal, context, (c, options) => c.addVoter(request, options)),
+      );
+    },
+
+    async addNonvoter(request, context) {
+      const id = validateId("id", request.id);
+      const raftAddress = validateAddress("raft_address", request.raftAddress, true);
+      const clientAddress = validateAddress("client_address", request.clientAddress, false);
+      const prevIndex = prevIndexOf(request.prevIndex);
+      return onLeader(
+        async () => {
+          const done = await admin.addNonvoter(id, raftAddress, clientAddress, prevIndex, context.signal);
+          const status = engine.status();
+          return create(AddNonvoterResponseSchema, {
+            header: clusterHeader(status, done.index),
+            index: BigInt(done.index),
+            members: memberMessages(done.members, status.leaderId),
+          });
+        },
+        (to, refusal) => to.forward(Cluster, refusal, context, (c, options) => c.addNonvoter(request, options)),
+      );
+    },
+
+    async demoteVoter(request, context) {
+      const id = validateId("id", request.id);
+      const prevIndex = prevIndexOf(request.prevIndex);
+      return onLeader(
+        async () => {
+          const done = await admin.demoteVoter(id, prevIndex, context.signal);
+          const status = engine.status();
+          return create(DemoteVoterResponseSchema, {
+            header: clusterHeader(status, done.index),
+            index: BigInt(done.index),
+            members: memberMessages(done.members, status.leaderId),
+          });
+        },
+        (to, refusal) =>
+          to.forward(Cluster, refusal, context, (c, options) => c.demoteVoter(request, options), refusal instanceof RaftHandedOverError),
+      );
+    },
+
+    async removeServer(request, context) {
+      const id = validateId("id", request.id);
+      const prevIndex = prevIndexOf(request.prevIndex);
+      return onLeader(
+        async () => {
+          const done = await admin.removeServer(id, prevIndex, context.signal);
+          const status = engine.status();
+          return create(RemoveServerResponseSchema, {
+            header: clusterHeader(status, done.index),
+            index: BigInt(done.index),
+            members: memberMessages(done.members, status.leaderId),
+          });
+        },
+        (to, refusal) =>
+          to.forward(Cluster, refusal, context, (c, options) => c.removeServer(request, options), refusal instanceof RaftHandedOverError),
+      );
+    },
+
+    async transferLeadership(request, context) {
+      const target = request.id.trim();
+      return onLeader(
+        async () => {
+          const newLeader = await admin.transferLeadership(target === "" ? undefined : target, context.signal);
+          const status = engine.status();
+          return create(TransferLeadershipResponseSchema, { header: clusterHeader(status, status.appliedIndex), newLeaderId: newLeader });
+        },
+        (to, refusal) => to.forward(Cluster, refusal, context, (c, options) => c.transferLeadership(request, options)),
+      );
+    },
+
+    async barrier(request, context) {
+      return onLeader(
+        async () => {
+          const index = await admin.barrier(context.signal);
+          return create(BarrierResponseSchema, { header: clusterHeader(engine.status(), index), index: BigInt(index) });
+        },
+        (to, refusal) => to.forward(Cluster, refusal, context, (c, options) => c.barrier(request, options)),
+      );
+    },
+
+    async snapshot() {
+      try {
+        const index = await admin.snapshotNow();
+        return create(SnapshotResponseSchema, { header: clusterHeader(engine.status(), index), index: BigInt(index) });
+      } catch (error) {
+        throw toConnectError(error);
+      }
+    },
+
+    async verifyLeader(_request, context) {
+      try {
+        await admin.verifyLeader(context.signal);
+      } catch (error) {
+        // Answered for the node asked: "not the leader" is the answer, not a reason to retry elsewhere.
+        if (error instanceof RaftNotLeaderError) throw new ConnectError(error.message, Code.FailedPrecondition, undefined, undefined, error);
+        throw toConnectError(error);
+      }
+      const status = engine.status();
+      return create(VerifyLeaderResponseSchema, { header: clusterHeader(status, status.commitIndex) });
+    },
+  };
+}

@@ -1,0 +1,148 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import type { RaftkvNode } from "../../src/node/raftkv-node.ts";
+import { RaftkvClient } from "../../src/client/raftkv-client.ts";
+import { nodeTransportFactory } from "../../src/client/transport-for.ts";
+import { freePort } from "../support/free-port.ts";
+import { removeDir, startTestNode, tempDir } from "../support/test-node.ts";
+
+const mainScript = resolve(import.meta.dir, "../../src/cli/main.ts");
+
+interface CliResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+let dir = "";
+let node: RaftkvNode | undefined;
+let endpoints = "";
+let liveEndpoint = "";
+
+/** Runs `raftkv <args>` (the dev entry point) against the test node; a dead endpoint first, so every command fails over. */
+async function raftkv(args: readonly string[], stdin?: string, endpointList = endpoints): Promise<CliResult> {
+  const child = Bun.spawn(["bun", mainScript, ...args, "--endpoints", endpointList], {
+    stdin: stdin === undefined ? "ignore" : new TextEncoder().encode(stdin),
+    stdout: "pipe",
+    stderr: "pipe",
+    env: { ...process.env, RAFTKV_ENDPOINTS: "", RAFTKV_PROTOCOL: "" },
+  });
+  const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+  try {
+    const [stdout, stderr, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
+    return { code, stdout, stderr };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+beforeAll(async () => {
+  dir = tempDir("cli-client");
+  const started = await startTestNode(dir);
+  node = started.node;
+  liveEndpoint = started.endpoint;
+  endpoints = `127.0.0.1:${freePort()},${started.endpoint}`;
+});
+
+afterAll(async () => {
+  await node?.close();
+  removeDir(dir);
+});
+
+describe("raftkv txn", () => {
+  test("a compare-and-swap from stdin: success, then failure with the failure branch's reads", async () => {
+    expect((await raftkv(["put", "cas/k", "1"])).code).toBe(0);
+    const swap = 'value("cas/k") = "1"\n\nput cas/k 2\nget cas/k\n\nget cas/k\n';
+    const first = await raftkv(["txn"], swap);
+    expect(first).toMatchObject({ code: 0, stderr: "" });
+    expect(first.stdout.split("\n")).toEqual(["SUCCESS", expect.stringMatching(/^OK \d+$/), "cas/k\t2", ""]);
+    const second = await raftkv(["txn"], swap);
+    expect(second.stdout).toBe("FAILURE\ncas/k\t2\n");
+  }, 60_000);
+
+  test("from --file, with a create-only compare and a delete", async () => {
+    const file = join(dir, "txn.txt");
+    expect((await raftkv(["put", "file/k", "v"])).code).toBe(0);
+    writeFileSync(file, '# create once\nmod("once") = 0\n\nput once here\ndel file/k\n');
+    const result = await raftkv(["txn", "--file", file]);
+    expect(result.stdout.split("\n")).toEqual(["SUCCESS", expect.stringMatching(/^OK \d+$/), "DELETED 1", ""]);
+    const again = await raftkv(["txn", "--file", file, "--json"]);
+    // Proto3 JSON leaves out false: no "succeeded" key means it failed.
+    const parsed = JSON.parse(again.stdout) as { succeeded?: boolean; index?: string };
+    expect(parsed.succeeded ?? false).toBe(false);
+    expect(Number(parsed.index)).toBeGreaterThan(0);
+  }, 60_000);
+
+  test("bad input is one error line naming line and column, exit status 1, nothing applied", async () => {
+    const result = await raftkv(["txn"], 'mod("x") = 0\n\nput x\n');
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe("error: txn input line 3, column 6: expected the value of put, got end of line\n");
+    expect((await raftkv(["get", "x"])).code).toBe(1);
+  }, 60_000);
+});
+
+describe("raftkv watch", () => {
+  test("replays from --start-index, one line per event, with previous values", async () => {
+    const first = await raftkv(["put", "w/a", "1"]);
+    const start = first.stdout.trim();
+    await raftkv(["put", "w/a", "2"]);
+    await raftkv(["del", "w/a"]);
+    await raftkv(["put", "other", "x"]);
+    const result = await raftkv(["watch", "w/", "--prefix", "--prev-kv", "--start-index", start, "--count", "3"]);
+    expect(result.code).toBe(0);
+    const lines = result.stdout.trim().split("\n");
+    expect(lines).toEqual([
+      `PUT\t${start}\tw/a\t1`,
+      expect.stringMatching(/^PUT\t\d+\tw\/a\t2\tprev\t1$/),
+      expect.stringMatching(/^DELETE\t\d+\tw\/a\tprev\t2$/),
+    ]);
+  }, 60_000);
+
+  test("--json prints one object per update", async () => {
+    const put = await raftkv(["put", "wj/a", "x"]);
+    const result = await raftkv(["watch", "wj/a", "--start-index", put.stdout.trim(), "--count", "1", "--json"]);
+    const objects = result.stdout.trim().split("\n").map((line) => JSON.parse(line) as { kind: string });
+    // The dead endpoint comes first: the watch reports it and moves on.
+    expect(objects.map((o) => o.kind)).toEqual(["reconnecting", "connected", "events"]);
+    expect(objects[2]).toMatchObject({ kind: "events", index: put.stdout.trim() });
+  }, 60_000);
+  test("a start index older than the kept history is one OutOfRange error line", async () => {
+    const client = new RaftkvClient({ endpoints: [liveEndpoint], transport: nodeTransportFactory("grpc") });
+    const put = await client.put("wc/a", "1");
+    await client.put("wc/a", "2");
+    const compacted = await client.compact(put.index + 1n);
+    const result = await raftkv(["watch", "wc/a", "--start-index", "1"], undefined, liveEndpoint);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      `error: OutOfRange: history before index ${compacted.compactIndex} is compacted; re-read, then watch with --start-index ${compacted.compactIndex} (or use --resync)\n`,
+    );
+  }, 60_000);
+});
+
+describe("raftkv lease", () => {
+  test("grant, put --lease, ttl --keys, list, keep-alive, revoke", async () => {
+    const grant = await raftkv(["lease", "grant", "60"]);
+    expect(grant.stdout).toMatch(/^lease \d+ granted with TTL 60s\n$/);
+    const id = grant.stdout.split(" ")[1] ?? "";
+    expect((await raftkv(["put", "leased/k", "v", "--lease", id])).code).toBe(0);
+    const ttl = await raftkv(["lease", "ttl", id, "--keys"]);
+    expect(ttl.stdout).toMatch(new RegExp(`^lease ${id} granted with TTL 60s, remaining \\d+s, attached keys \\[leased/k\\]\\n$`));
+    expect((await raftkv(["lease", "list"])).stdout.split("\n")).toContain(id);
+    expect((await raftkv(["lease", "keep-alive", id, "--once"])).stdout).toBe(`lease ${id} keepalived with TTL 60s\n`);
+    expect((await raftkv(["lease", "revoke", id])).stdout).toBe(`lease ${id} revoked (1 keys deleted)\n`);
+    const gone = await raftkv(["get", "leased/k"]);
+    expect(gone.code).toBe(1);
+  }, 90_000);
+
+  test("a server error is one line with the Connect code", async () => {
+    const result = await raftkv(["lease", "revoke", "123456789"]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^error: [A-Za-z]+: .+\n$/);
+    const badId = await raftkv(["put", "k", "v", "--lease", "abc"]);
+    expect(badId.stderr).toBe('error: --lease: expected a lease id (decimal, or hex with 0x), got "abc"\n');
+    const nobody = await raftkv(["get", "k", "--timeout", "300ms"], undefined, `127.0.0.1:${freePort()}`);
+    expect(nobody.code).toBe(1);
+    expect(nobody.stderr).toMatch(/^error: Unavailable: Get: no endpoint could serve the call within 300 ms .*ECONNREFUSED.*\n$/);
+  }, 60_000);
+});
