@@ -1,6 +1,4 @@
 import type { ArgsDef } from "citty";
-import { KvClient } from "../client/kv-client.ts";
-import { parseClientProtocol } from "../client/transport-for.ts";
 import { envName, flagValue } from "./flag-value.ts";
 
 /** Flags every client command shares. */
@@ -17,10 +15,10 @@ export const clientArgs = {
   json: { type: "boolean", description: "Print the full response as JSON" },
 } as const satisfies ArgsDef;
 
-export function clientFrom(args: { endpoints?: string; protocol?: string }): KvClient {
-  const endpoints = flagValue(args.endpoints, "endpoints", "127.0.0.1:40051")
+/** The --endpoints flag (or RAFTKV_ENDPOINTS) as a list of client addresses. */
+export function endpointsFrom(args: { endpoints?: string }): string[] {
+  return flagValue(args.endpoints, "endpoints", "127.0.0.1:40051")
     .split(",")
     .map((e) => e.trim())
     .filter((e) => e !== "");
-  return new KvClient(endpoints, parseClientProtocol(flagValue(args.protocol, "protocol", "grpc")));
 }

@@ -16,19 +16,14 @@ import {
 } from "../gen/raftkv/v1/cluster_pb.ts";
 import { parseClientProtocol } from "../client/transport-for.ts";
 import { withCliErrors } from "./cli-error.ts";
+import { clientArgs, endpointsFrom } from "./client-args.ts";
 import { ClusterClient } from "./cluster-client.ts";
-import { envName, flagValue } from "./flag-value.ts";
+import { flagValue } from "./flag-value.ts";
 
 const connectionArgs = {
-  endpoints: {
-    type: "string",
-    description: `Comma-separated client addresses (default 127.0.0.1:40051); env ${envName("endpoints")}`,
-  },
-  protocol: {
-    type: "string",
-    description: `grpc, grpc-web, connect or connect-json (default grpc); env ${envName("protocol")}`,
-  },
-  json: { type: "boolean", description: "Print the full response as JSON" },
+  endpoints: clientArgs.endpoints,
+  protocol: clientArgs.protocol,
+  json: clientArgs.json,
 } as const satisfies ArgsDef;
 
 const prevIndexArg = {
@@ -39,10 +34,7 @@ const prevIndexArg = {
 } as const satisfies ArgsDef;
 
 function clusterFrom(args: { endpoints?: string; protocol?: string }): ClusterClient {
-  const endpoints = flagValue(args.endpoints, "endpoints", "127.0.0.1:40051")
-    .split(",")
-    .map((e) => e.trim())
-    .filter((e) => e !== "");
+  const endpoints = endpointsFrom(args);
   return new ClusterClient(endpoints, parseClientProtocol(flagValue(args.protocol, "protocol", "grpc")));
 }
 

@@ -1,6 +1,7 @@
 import type { ArgsDef } from "citty";
 import { RaftkvClient } from "../client/raftkv-client.ts";
 import { nodeTransportFactory, parseClientProtocol } from "../client/transport-for.ts";
+import { endpointsFrom } from "./client-args.ts";
 import { parseDurationMs } from "./duration.ts";
 import { envName, flagValue } from "./flag-value.ts";
 
@@ -17,10 +18,7 @@ export const commandTimeoutArgs = {
 
 /** The full client for the flags of clientArgs and commandTimeoutArgs (RAFTKV_* variables too). */
 export function raftkvClientFrom(args: { endpoints?: string; protocol?: string; timeout?: string }): RaftkvClient {
-  const endpoints = flagValue(args.endpoints, "endpoints", "127.0.0.1:40051")
-    .split(",")
-    .map((e) => e.trim())
-    .filter((e) => e !== "");
+  const endpoints = endpointsFrom(args);
   const protocol = parseClientProtocol(flagValue(args.protocol, "protocol", "grpc"));
   const timeoutMs = parseDurationMs("timeout", flagValue(args.timeout, "timeout", DEFAULT_COMMAND_TIMEOUT));
   return new RaftkvClient({ endpoints, transport: nodeTransportFactory(protocol), retry: { timeoutMs, attemptTimeoutMs: timeoutMs } });

@@ -14,6 +14,7 @@ import {
 } from "../gen/raftkv/v1/cluster_pb.ts";
 import type { EngineStatus } from "../engine/engine.ts";
 import type { RaftAdmin } from "../engine/raft-admin.ts";
+import type { ConfigurationChange } from "../engine/raft-admin-types.ts";
 import { RaftHandedOverError } from "../engine/raft-handed-over-error.ts";
 import { RaftNotLeaderError } from "../engine/raft-not-leader-error.ts";
 import { clusterHeader, memberMessages, statusMessage } from "./cluster-messages.ts";
@@ -28,6 +29,16 @@ export interface ClusterEngine {
 }
 
 const MAX_ID_BYTES = 256;
+
+/** The fields every membership-change response shares. */
+function changeFields(engine: ClusterEngine, done: ConfigurationChange) {
+  const status = engine.status();
+  return {
+    header: clusterHeader(status, done.index),
+    index: BigInt(done.index),
+    members: memberMessages(done.members, status.leaderId),
+  };
+}
 const MAX_ADDRESS_BYTES = 1024;
 
 function validateId(field: string, id: string): string {
@@ -104,13 +115,7 @@ export function createClusterService(engine: ClusterEngine, forwarder?: LeaderFo
       return onLeader(
         async () => {
           const done = await admin.addVoter(id, raftAddress, clientAddress, prevIndex, context.signal);
-          const status = engine.status();
-          return create(AddVoterResponseSchema, {
-            header: clusterHeader(status, done.index),
-            index: BigInt(done.index),
-            members: memberMessages(done.members, status.leaderId),
-            promotionPending: done.promotionPending,
-          });
+          return create(AddVoterResponseSchema, { ...changeFields(engine, done), promotionPending: done.promotionPending });
         },
         (to, refusal) => to.forward(Cluster, refusal, context, (c, options) => c.addVoter(request, options)),
       );
@@ -124,12 +129,7 @@ export function createClusterService(engine: ClusterEngine, forwarder?: LeaderFo
       return onLeader(
         async () => {
           const done = await admin.addNonvoter(id, raftAddress, clientAddress, prevIndex, context.signal);
-          const status = engine.status();
-          return create(AddNonvoterResponseSchema, {
-            header: clusterHeader(status, done.index),
-            index: BigInt(done.index),
-            members: memberMessages(done.members, status.leaderId),
-          });
+          return create(AddNonvoterResponseSchema, { ...changeFields(engine, done) });
         },
         (to, refusal) => to.forward(Cluster, refusal, context, (c, options) => c.addNonvoter(request, options)),
       );
@@ -141,12 +141,7 @@ export function createClusterService(engine: ClusterEngine, forwarder?: LeaderFo
       return onLeader(
         async () => {
           const done = await admin.demoteVoter(id, prevIndex, context.signal);
-          const status = engine.status();
-          return create(DemoteVoterResponseSchema, {
-            header: clusterHeader(status, done.index),
-            index: BigInt(done.index),
-            members: memberMessages(done.members, status.leaderId),
-          });
+          return create(DemoteVoterResponseSchema, { ...changeFields(engine, done) });
         },
         (to, refusal) =>
           to.forward(Cluster, refusal, context, (c, options) => c.demoteVoter(request, options), refusal instanceof RaftHandedOverError),
@@ -159,12 +154,7 @@ export function createClusterService(engine: ClusterEngine, forwarder?: LeaderFo
       return onLeader(
         async () => {
           const done = await admin.removeServer(id, prevIndex, context.signal);
-          const status = engine.status();
-          return create(RemoveServerResponseSchema, {
-            header: clusterHeader(status, done.index),
-            index: BigInt(done.index),
-            members: memberMessages(done.members, status.leaderId),
-          });
+          return create(RemoveServerResponseSchema, { ...changeFields(engine, done) });
         },
         (to, refusal) =>
           to.forward(Cluster, refusal, context, (c, options) => c.removeServer(request, options), refusal instanceof RaftHandedOverError),
