@@ -1,8 +1,29 @@
 import type { Socket, TCPSocketListener } from "bun";
+import { decodeFrameBody, FrameView } from "../../src/transport/frame-codec.ts";
+import { FrameReader } from "../../src/transport/frame-reader.ts";
 
 /**
  * A TCP proxy for tests that sits in front of a node's Raft port, so links can
  * be cut, delayed and lossy from the outside.
+ *
+ * Wiring: one proxy per node, in front of its Raft port. Start the node with
+ * `--raft-listen` on its own port and give the proxy's `address` to everyone
+ * else (`--initial-cluster id=<proxy address>` and `--advertise-raft`), so
+ * every peer connection INTO that node passes this proxy. Raft peers use one
+ * connection per direction, so the proxy in front of node B carries exactly
+ * the links X→B.
+ *
+ * Senders: the proxy reads the first frame of each connection (the peer
+ * transport's hello, decoded with the project's frame codec) to learn who is
+ * sending, before it forwards a byte or dials the target. That makes
+ * directed faults possible: `blockSenders(["a"])` on B's proxy cuts a→B only
+ * (an asymmetric partition); a full partition between groups is a block on
+ * every proxy of one side naming the nodes of the other (see
+ * test/cluster/proxied-cluster.ts, `partition`). A connection whose first
+ * bytes are not a hello (garbage, other protocols) is "unidentified": it is
+ * forwarded unchanged and only the proxy-wide faults apply to it. Until the
+ * first frame is complete the proxy holds the bytes; a client that sends an
+ * incomplete first frame and waits is never connected through.
  *
  * What each fault means (TCP is a reliable byte stream, so bytes cannot be
  * dropped from the middle of a connection without corrupting every frame
@@ -16,13 +37,27 @@ import type { Socket, TCPSocketListener } from "bun";
  *   real partition TCP would eventually time out), and new connections flow.
  * - `cut("reset")`: a crashed link. Open connections are reset; new ones are
  *   accepted and reset at once, until `heal()`.
+ * - `blockSenders(ids, mode)`: the same two modes, for connections whose hello
+ *   names one of `ids` only; other senders flow. Blocks add up across calls
+ *   (a later call may change a sender's mode). `unblockSenders(ids)` lifts
+ *   them (all when `ids` is omitted) and closes those senders' blackholed
+ *   connections so they reconnect; `heal()` lifts the global cut and every
+ *   sender block.
  * - `setDelay(ms)`: every chunk is forwarded `ms` later, order kept.
+ *   `setSenderDelay(id, ms)` overrides it for one sender's connections
+ *   (`undefined` removes the override).
  * - `setDropRate(p)`: message loss. Each chunk of data is, with probability p,
  *   lost together with its connection: the pair is reset, so whatever was in
  *   flight on it is gone and the endpoints must reconnect. Nothing is
  *   silently removed from a stream that stays open. A chunk is whatever one
  *   read returned (often many frames), so p is per read, not per message.
+ *   `setSenderDropRate(id, p)` overrides it for one sender.
  * - `resetConnections()`: resets every open connection once, like a flapping link.
+ *
+ * Delays and drop rates are not touched by `heal()`; set them back to 0.
+ * `stats().connectionsBySender` and `hellos()` say who is connected, e.g. to
+ * wait until a healed link is back or to forge a frame with the right
+ * cluster id.
  *
  * Without faults the proxy is transparent: bytes in order, backpressure passed
  * on (a slow reader pauses the writer), and a clean close delivers what was
@@ -44,24 +79,49 @@ export interface TcpProxyStats {
   readonly forwardedBytes: number;
   readonly discardedBytes: number;
   readonly droppedConnections: number;
+  /** Open connections per sender id named in their hello (unidentified ones are not counted). */
+  readonly connectionsBySender: Readonly<Record<string, number>>;
+  /** Connections whose first bytes were not a hello. */
+  readonly unidentifiedConnections: number;
+}
+
+/** The envelope of a peer transport hello, as the proxy read it. */
+export interface PeerHello {
+  readonly clusterId: string;
+  readonly senderId: string;
+  readonly recipientId: string;
 }
 
 type ProxyMode = { readonly kind: "open" } | { readonly kind: "cut"; readonly cutMode: CutMode };
+
+/** Who is on the other end of a pair, as far as its first frame tells. */
+type PairIdentity =
+  | { readonly kind: "pending" }
+  | { readonly kind: "peer"; readonly hello: PeerHello }
+  | { readonly kind: "unidentified" };
 
 type ClientSocket = Socket<ProxyPair | undefined>;
 type UpstreamSocket = Socket<undefined>;
 
 // Above this many buffered bytes in one direction the source is paused.
 const HIGH_WATER_BYTES = 1024 * 1024;
+// A hello holds three ids of at most 1 KiB each and a version; a first frame
+// announcing more than this is not a hello (the transport uses the same bound).
+const MAX_HELLO_BYTES = 4096;
 
 export class TcpProxy {
   private mode: ProxyMode = { kind: "open" };
   private delayMs = 0;
   private dropRate = 0;
   private random: () => number = Math.random;
+  private readonly blockedSenders = new Map<string, CutMode>();
+  private readonly senderDelays = new Map<string, number>();
+  private readonly senderDropRates = new Map<string, number>();
+  private readonly helloBySender = new Map<string, PeerHello>();
   private readonly pairs = new Set<ProxyPair>();
   private acceptedConnections = 0;
   private droppedConnections = 0;
+  private unidentifiedConnections = 0;
   readonly counters = { forwardedBytes: 0, discardedBytes: 0 };
   private closed = false;
 
@@ -106,33 +166,49 @@ export class TcpProxy {
     return `127.0.0.1:${this.port}`;
   }
 
+  /** Cuts every connection, identified or not (see the class comment for the modes). */
   cut(cutMode: CutMode = "blackhole"): void {
     this.mode = { kind: "cut", cutMode };
-    for (const pair of [...this.pairs]) {
-      switch (cutMode) {
-        case "blackhole":
-          pair.blackhole();
-          break;
-        case "reset":
-          pair.close();
-          break;
-        default: {
-          const unreachable: never = cutMode;
-          throw new Error(`unknown cut mode ${String(unreachable)}`);
-        }
-      }
-    }
+    for (const pair of [...this.pairs]) pair.applyCut(cutMode);
   }
 
+  /** Lifts the global cut and every sender block; blackholed connections are closed so senders reconnect. */
   heal(): void {
     this.mode = { kind: "open" };
+    this.blockedSenders.clear();
     for (const pair of [...this.pairs]) {
       if (pair.isBlackholed) pair.close();
     }
   }
 
+  /** Cuts the connections whose hello names one of `senders`, now and until unblocked; others flow. */
+  blockSenders(senders: Iterable<string>, cutMode: CutMode = "blackhole"): void {
+    const added = new Set(senders);
+    for (const sender of added) this.blockedSenders.set(sender, cutMode);
+    for (const pair of [...this.pairs]) {
+      const sender = pair.senderId;
+      if (sender !== undefined && added.has(sender)) pair.applyCut(cutMode);
+    }
+  }
+
+  /** Lifts the blocks of `senders` (every sender block when omitted); the global cut stays as it is. */
+  unblockSenders(senders?: Iterable<string>): void {
+    const lifted = new Set(senders ?? this.blockedSenders.keys());
+    for (const sender of lifted) this.blockedSenders.delete(sender);
+    if (this.mode.kind === "cut") return;
+    for (const pair of [...this.pairs]) {
+      const sender = pair.senderId;
+      if (sender !== undefined && lifted.has(sender) && pair.isBlackholed) pair.close();
+    }
+  }
+
+  /** The senders blocked now, with their mode. */
+  blocked(): ReadonlyMap<string, CutMode> {
+    return new Map(this.blockedSenders);
+  }
+
   setDelay(ms: number): void {
-    if (!(ms >= 0)) throw new Error(`delay must be >= 0 ms, got ${ms}`);
+    checkDelay(ms);
     this.delayMs = ms;
   }
 
@@ -140,11 +216,31 @@ export class TcpProxy {
     return this.delayMs;
   }
 
+  /** Delay for one sender's connections instead of the proxy-wide one; `undefined` removes the override. */
+  setSenderDelay(sender: string, ms: number | undefined): void {
+    if (ms === undefined) {
+      this.senderDelays.delete(sender);
+      return;
+    }
+    checkDelay(ms);
+    this.senderDelays.set(sender, ms);
+  }
+
   /** Probability in [0, 1] that a chunk is lost along with its connection; `random` is injectable for replayable runs. */
   setDropRate(probability: number, random: () => number = Math.random): void {
-    if (!(probability >= 0 && probability <= 1)) throw new Error(`drop rate must be in [0, 1], got ${probability}`);
+    checkProbability(probability);
     this.dropRate = probability;
     this.random = random;
+  }
+
+  /** Drop rate for one sender's connections instead of the proxy-wide one; `undefined` removes the override. */
+  setSenderDropRate(sender: string, probability: number | undefined): void {
+    if (probability === undefined) {
+      this.senderDropRates.delete(sender);
+      return;
+    }
+    checkProbability(probability);
+    this.senderDropRates.set(sender, probability);
   }
 
   /** Resets every open connection once; new ones flow normally. */
@@ -152,13 +248,25 @@ export class TcpProxy {
     for (const pair of [...this.pairs]) pair.close();
   }
 
+  /** The latest hello seen from each sender since the proxy started. */
+  hellos(): PeerHello[] {
+    return [...this.helloBySender.values()];
+  }
+
   stats(): TcpProxyStats {
+    const connectionsBySender: Record<string, number> = {};
+    for (const pair of this.pairs) {
+      const sender = pair.senderId;
+      if (sender !== undefined) connectionsBySender[sender] = (connectionsBySender[sender] ?? 0) + 1;
+    }
     return {
       openPairs: this.pairs.size,
       acceptedConnections: this.acceptedConnections,
       forwardedBytes: this.counters.forwardedBytes,
       discardedBytes: this.counters.discardedBytes,
       droppedConnections: this.droppedConnections,
+      connectionsBySender,
+      unidentifiedConnections: this.unidentifiedConnections,
     };
   }
 
@@ -171,16 +279,46 @@ export class TcpProxy {
   }
 
   /** Called by a pair for each chunk: true when the chunk must be lost with its connection. */
-  shouldDrop(): boolean {
-    if (this.dropRate > 0 && this.random() < this.dropRate) {
+  shouldDrop(sender: string | undefined): boolean {
+    const rate = (sender === undefined ? undefined : this.senderDropRates.get(sender)) ?? this.dropRate;
+    if (rate > 0 && this.random() < rate) {
       this.droppedConnections++;
       return true;
     }
     return false;
   }
 
+  delayFor(sender: string | undefined): number {
+    return (sender === undefined ? undefined : this.senderDelays.get(sender)) ?? this.delayMs;
+  }
+
   forget(pair: ProxyPair): void {
     this.pairs.delete(pair);
+  }
+
+  /** Called once a pair's first frame told who it is: cut it, or dial the target and let its bytes through. */
+  identified(pair: ProxyPair, identity: PairIdentity): void {
+    switch (identity.kind) {
+      case "pending":
+        return;
+      case "unidentified":
+        this.unidentifiedConnections++;
+        break;
+      case "peer":
+        this.helloBySender.set(identity.hello.senderId, identity.hello);
+        break;
+      default: {
+        const unreachable: never = identity;
+        throw new Error(`unknown pair identity ${JSON.stringify(unreachable)}`);
+      }
+    }
+    const blockMode = identity.kind === "peer" ? this.blockedSenders.get(identity.hello.senderId) : undefined;
+    const cutMode = this.mode.kind === "cut" ? this.mode.cutMode : blockMode;
+    if (cutMode !== undefined) {
+      pair.applyCut(cutMode);
+      return;
+    }
+    pair.connectUpstream(this.targetHost, this.targetPort);
   }
 
   private onAccept(client: ClientSocket): void {
@@ -196,11 +334,55 @@ export class TcpProxy {
     const pair = new ProxyPair(this, client);
     client.data = pair;
     this.pairs.add(pair);
-    if (this.mode.kind === "cut") {
-      pair.blackhole();
-      return;
-    }
-    pair.connectUpstream(this.targetHost, this.targetPort);
+    if (this.mode.kind === "cut") pair.blackhole();
+    // Otherwise the pair waits for its first frame, then calls identified().
+  }
+}
+
+function checkDelay(ms: number): void {
+  if (!(ms >= 0)) throw new Error(`delay must be >= 0 ms, got ${ms}`);
+}
+
+function checkProbability(probability: number): void {
+  if (!(probability >= 0 && probability <= 1)) throw new Error(`drop rate must be in [0, 1], got ${probability}`);
+}
+
+const helloText = new TextDecoder("utf-8", { fatal: false });
+
+/**
+ * Reads the first frame of a connection with the transport's own reader and
+ * codec, and keeps every byte seen so far so they can be forwarded unchanged.
+ */
+class HelloSniffer {
+  private readonly reader = new FrameReader(MAX_HELLO_BYTES);
+  private readonly held: Uint8Array[] = [];
+
+  /** Feeds a chunk; returns the identity once the first frame is in (or cannot be a hello). */
+  push(chunk: Uint8Array): PairIdentity {
+    this.held.push(chunk);
+    let firstBody: Uint8Array | undefined;
+    const outcome = this.reader.push(chunk, (body) => {
+      firstBody = body;
+      return false;
+    });
+    if (outcome.kind === "oversized") return { kind: "unidentified" };
+    if (firstBody === undefined) return { kind: "pending" };
+    const view = new FrameView();
+    if (decodeFrameBody(firstBody, view) !== undefined || view.body !== "hello") return { kind: "unidentified" };
+    const field = (start: number, end: number): string => helloText.decode(firstBody?.subarray(start, end));
+    return {
+      kind: "peer",
+      hello: {
+        clusterId: field(view.clusterIdStart, view.clusterIdEnd),
+        senderId: field(view.senderIdStart, view.senderIdEnd),
+        recipientId: field(view.recipientIdStart, view.recipientIdEnd),
+      },
+    };
+  }
+
+  /** Everything pushed so far, in order. */
+  takeHeld(): Uint8Array[] {
+    return this.held.splice(0);
   }
 }
 
@@ -288,12 +470,15 @@ class Pipe {
   }
 }
 
+
 type PairState = "forwarding" | "blackholed" | "draining" | "closed";
 
-/** An accepted client connection and its connection to the target. */
+/** An accepted client connection and, once its first frame is in, its connection to the target. */
 class ProxyPair {
   private upstream: UpstreamSocket | undefined;
   private state: PairState = "forwarding";
+  private identity: PairIdentity = { kind: "pending" };
+  private sniffer: HelloSniffer | undefined = new HelloSniffer();
   private readonly toUpstream: Pipe;
   private readonly toClient: Pipe;
   private clientPaused = false;
@@ -315,6 +500,26 @@ class ProxyPair {
 
   get isBlackholed(): boolean {
     return this.state === "blackholed";
+  }
+
+  /** The sender its hello named; undefined while pending or when unidentified. */
+  get senderId(): string | undefined {
+    return this.identity.kind === "peer" ? this.identity.hello.senderId : undefined;
+  }
+
+  applyCut(cutMode: CutMode): void {
+    switch (cutMode) {
+      case "blackhole":
+        this.blackhole();
+        return;
+      case "reset":
+        this.close();
+        return;
+      default: {
+        const unreachable: never = cutMode;
+        throw new Error(`unknown cut mode ${String(unreachable)}`);
+      }
+    }
   }
 
   connectUpstream(host: string, port: number): void {
@@ -345,7 +550,18 @@ class ProxyPair {
   }
 
   fromClient(chunk: Uint8Array): void {
-    this.receive(chunk, this.toUpstream);
+    const sniffer = this.sniffer;
+    if (sniffer === undefined || this.state !== "forwarding") {
+      this.receive(chunk, this.toUpstream);
+      return;
+    }
+    const identity = sniffer.push(chunk);
+    if (identity.kind === "pending") return;
+    this.sniffer = undefined;
+    this.identity = identity;
+    this.proxy.identified(this, identity);
+    // Cut or not, the held bytes take the normal path: forwarded, discarded or ignored by state.
+    for (const held of sniffer.takeHeld()) this.receive(held, this.toUpstream);
   }
 
   clientDrained(): void {
@@ -355,6 +571,7 @@ class ProxyPair {
   blackhole(): void {
     if (this.state !== "forwarding") return;
     this.state = "blackholed";
+    this.sniffer = undefined;
     this.toUpstream.clear();
     this.toClient.clear();
     this.toUpstream.destination = undefined;
@@ -372,7 +589,8 @@ class ProxyPair {
    * other side is closed too.
    */
   sideClosed(side: "client" | "upstream"): void {
-    if (this.state !== "forwarding") {
+    // A client that leaves before its first frame is complete has nothing to deliver.
+    if (this.state !== "forwarding" || this.identity.kind === "pending") {
       this.close();
       return;
     }
@@ -386,6 +604,7 @@ class ProxyPair {
   close(): void {
     if (this.state === "closed") return;
     this.state = "closed";
+    this.sniffer = undefined;
     this.toUpstream.clear();
     this.toClient.clear();
     this.client.terminate();
@@ -412,12 +631,12 @@ class ProxyPair {
         this.proxy.counters.discardedBytes += chunk.length;
         return;
       case "forwarding":
-        if (this.proxy.shouldDrop()) {
+        if (this.proxy.shouldDrop(this.senderId)) {
           this.proxy.counters.discardedBytes += chunk.length;
           this.close();
           return;
         }
-        pipe.push(chunk, this.proxy.delay);
+        pipe.push(chunk, this.proxy.delayFor(this.senderId));
         return;
       default: {
         const unreachable: never = this.state;

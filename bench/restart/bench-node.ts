@@ -1,0 +1,112 @@
+import { spawn, type Subprocess } from "bun";
+import { resolve } from "node:path";
+import { createClient, type Client } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { KV } from "../../src/gen/raftkv/v1/kv_pb.ts";
+
+const mainScript = resolve(import.meta.dir, "../../src/cli/main.ts");
+
+/** A JSON log line of the node and when this process read it (performance.now()). */
+export interface TimedLogLine {
+  readonly atMs: number;
+  readonly fields: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * One `raftkv serve` process of the entry point for a benchmark: fixed client
+ * and Raft ports (so a restart keeps its address), JSON logs kept with their
+ * arrival time, stopped by PID.
+ */
+export class BenchNode {
+  private child: Subprocess<"ignore", "ignore", "pipe"> | undefined;
+  /** Set when the process ended without stop() (a crash or a refusal to start). */
+  exitedOnItsOwn: number | null | undefined;
+  readonly lines: TimedLogLine[] = [];
+  /** performance.now() of the latest spawn. */
+  spawnedAtMs = 0;
+
+  /** `binary`: a compiled raftkv executable; without it, src/cli/main.ts under bun. */
+  constructor(
+    readonly id: string,
+    readonly clientPort: number,
+    private readonly serveFlags: readonly string[],
+    private readonly binary?: string,
+  ) {}
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  get endpoint(): string {
+    return `127.0.0.1:${this.clientPort}`;
+  }
+
+  client(): Client<typeof KV> {
+    return createClient(KV, createGrpcTransport({ baseUrl: `http://${this.endpoint}`, acceptCompression: [] }));
+  }
+
+  /** Spawns the process and returns at once; `servingLine()` waits for it to serve. */
+  spawn(): void {
+    if (this.child !== undefined) throw new Error(`${this.id} is already running`);
+    this.spawnedAtMs = performance.now();
+    const command = this.binary === undefined ? ["bun", mainScript] : [this.binary];
+    const child = spawn(
+      [...command, "serve", "--id", this.id, "--listen", this.endpoint, "--log-format", "json", ...this.serveFlags],
+      { stdin: "ignore", stdout: "ignore", stderr: "pipe" },
+    );
+    this.child = child;
+    this.exitedOnItsOwn = undefined;
+    void child.exited.then((code) => {
+      if (this.child === child) {
+        this.child = undefined;
+        this.exitedOnItsOwn = code;
+      }
+    });
+    void this.readLogs(child);
+  }
+
+  /** The first "serving" line logged since `sinceMs`. */
+  async servingLine(sinceMs: number, timeoutMs = 120_000): Promise<TimedLogLine> {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const line = this.lines.find((l) => l.atMs >= sinceMs && l.fields.msg === "serving");
+      if (line !== undefined) return line;
+      if (this.child === undefined) throw new Error(`${this.id} exited before serving (code ${this.exitedOnItsOwn}):\n${this.tail()}`);
+      if (performance.now() > deadline) throw new Error(`${this.id} did not serve within ${timeoutMs} ms`);
+      await Bun.sleep(5);
+    }
+  }
+
+  /** The last log lines, for error messages. */
+  tail(): string {
+    return this.lines.slice(-20).map((l) => JSON.stringify(l.fields)).join("\n");
+  }
+
+  async stop(signal: "SIGKILL" | "SIGTERM"): Promise<void> {
+    const child = this.child;
+    if (child === undefined) return;
+    this.child = undefined;
+    child.kill(signal);
+    await child.exited;
+  }
+
+  private async readLogs(child: Subprocess<"ignore", "ignore", "pipe">): Promise<void> {
+    const decoder = new TextDecoder();
+    let pending = "";
+    for await (const chunk of child.stderr) {
+      const atMs = performance.now();
+      pending += decoder.decode(chunk, { stream: true });
+      let newline = pending.indexOf("\n");
+      while (newline >= 0) {
+        const text = pending.slice(0, newline);
+        pending = pending.slice(newline + 1);
+        try {
+          this.lines.push({ atMs, fields: JSON.parse(text) as Record<string, unknown> });
+        } catch {
+          this.lines.push({ atMs, fields: { msg: "(unparsed)", text } });
+        }
+        newline = pending.indexOf("\n");
+      }
+    }
+  }
+}

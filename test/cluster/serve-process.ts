@@ -1,0 +1,170 @@
+import { spawn, type Subprocess } from "bun";
+import { resolve } from "node:path";
+import { createClient, type Client } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { KV } from "../../src/gen/raftkv/v1/kv_pb.ts";
+
+const mainScript = resolve(import.meta.dir, "../../src/cli/main.ts");
+
+// Enough lines to find any event of a test run; older ones are dropped so a chatty node cannot grow memory.
+const KEPT_LOG_LINES = 20_000;
+
+/** One parsed JSON log line of a node. */
+export type LogLine = Readonly<Record<string, unknown>> & { readonly msg?: string };
+
+export interface ServeProcessOptions {
+  readonly id: string;
+  readonly dataDir: string;
+  /** Flags after `serve --id --data-dir --listen` (raft ports, cluster, timings, snapshots). */
+  readonly flags: readonly string[];
+  readonly logLevel?: "debug" | "info" | "warn";
+  /** How long a start may take before the process is killed and the start fails. */
+  readonly startTimeoutMs?: number;
+}
+
+/**
+ * One `raftkv serve` process of the project's entry point with any flags,
+ * restartable on the same data dir and client port. Its JSON log lines are
+ * kept so tests can assert on events ("restored from a received snapshot").
+ * Signals go to the recorded PID only.
+ */
+export class ServeProcess {
+  private child: Subprocess<"ignore", "ignore", "pipe"> | undefined;
+  private clientPort = 0;
+  private readonly lines: LogLine[] = [];
+
+  constructor(private readonly options: ServeProcessOptions) {}
+
+  get id(): string {
+    return this.options.id;
+  }
+
+  get dataDir(): string {
+    return this.options.dataDir;
+  }
+
+  get endpoint(): string {
+    return `127.0.0.1:${this.clientPort}`;
+  }
+
+  get running(): boolean {
+    return this.child !== undefined;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  client(): Client<typeof KV> {
+    return createClient(KV, createGrpcTransport({ baseUrl: `http://${this.endpoint}`, acceptCompression: [] }));
+  }
+
+  /** Log lines so far (all incarnations), oldest first. */
+  logLines(): readonly LogLine[] {
+    return this.lines;
+  }
+
+  hasLogged(message: string): boolean {
+    return this.lines.some((line) => line.msg === message);
+  }
+
+  /** Starts and resolves once the node logs that it serves (client port bound). */
+  async start(): Promise<void> {
+    if (this.child !== undefined) throw new Error(`${this.id} is already running`);
+    const child = spawn(
+      [
+        "bun",
+        mainScript,
+        "serve",
+        "--id", this.id,
+        "--data-dir", this.dataDir,
+        // Port 0 the first time; the same port on a restart, so the address the cluster recorded stays right.
+        "--listen", `127.0.0.1:${this.clientPort}`,
+        "--log-format", "json",
+        "--log-level", this.options.logLevel ?? "info",
+        ...this.options.flags,
+      ],
+      { stdin: "ignore", stdout: "ignore", stderr: "pipe" },
+    );
+    this.child = child;
+    try {
+      this.clientPort = await this.awaitServing(child);
+    } catch (error) {
+      this.child = undefined;
+      child.kill("SIGKILL");
+      await child.exited;
+      throw error;
+    }
+  }
+
+  /** SIGKILL: no shutdown path runs, as in a crash. */
+  async kill(): Promise<void> {
+    const child = this.child;
+    if (child === undefined) return;
+    this.child = undefined;
+    child.kill("SIGKILL");
+    await child.exited;
+  }
+
+  private async awaitServing(child: Subprocess<"ignore", "ignore", "pipe">): Promise<number> {
+    const reader = child.stderr.getReader();
+    const decoder = new TextDecoder();
+    let pending = "";
+    const timeoutMs = this.options.startTimeoutMs ?? 20_000;
+    const deadline = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`${this.id} exited before serving (or took over ${timeoutMs} ms):\n${this.tail()}`);
+        pending += decoder.decode(value, { stream: true });
+        let newline = pending.indexOf("\n");
+        while (newline >= 0) {
+          const line = this.record(pending.slice(0, newline));
+          pending = pending.slice(newline + 1);
+          const listen = line?.listen;
+          if (line?.msg === "serving" && typeof listen === "string") {
+            // Keep draining stderr so the child never blocks on a full pipe.
+            void this.drain(reader, decoder, pending);
+            return Number(listen.split(":").pop());
+          }
+          newline = pending.indexOf("\n");
+        }
+      }
+    } finally {
+      clearTimeout(deadline);
+    }
+  }
+
+  private async drain(reader: ReadableStreamDefaultReader<Uint8Array>, decoder: TextDecoder, carried: string): Promise<void> {
+    let pending = carried;
+    for (;;) {
+      const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true as const }));
+      if (done) return;
+      pending += decoder.decode(value, { stream: true });
+      let newline = pending.indexOf("\n");
+      while (newline >= 0) {
+        this.record(pending.slice(0, newline));
+        pending = pending.slice(newline + 1);
+        newline = pending.indexOf("\n");
+      }
+    }
+  }
+
+  private record(text: string): LogLine | undefined {
+    if (text.trim() === "") return undefined;
+    let line: LogLine;
+    try {
+      line = JSON.parse(text) as LogLine;
+    } catch {
+      // Not every line is ours (a crash trace from Bun, for one): keep it readable.
+      line = { msg: "(unparsed)", text };
+    }
+    this.lines.push(line);
+    if (this.lines.length > KEPT_LOG_LINES) this.lines.splice(0, this.lines.length - KEPT_LOG_LINES / 2);
+    return line;
+  }
+
+  private tail(): string {
+    return this.lines.slice(-30).map((line) => JSON.stringify(line)).join("\n");
+  }
+}
