@@ -204,7 +204,7 @@ describe("client against a 3-node cluster of real processes (kill -9, SIGSTOP)",
     }, 150_000);
   }
 
-  test("a prefix watch resumes on another node after its node is killed: no gaps, no duplicates", async () => {
+  test("a prefix watch resumes on another node after its node, made leader, is killed: no gaps, no duplicates", async () => {
     const endpoints = cluster.nodes.map((n) => n.endpoint);
     const retry = { timeoutMs: 20_000, attemptTimeoutMs: 5_000, initialBackoffMs: 20, maxBackoffMs: 300 };
     const writerClient = new RaftkvClient({ endpoints, transport: nodeTransportFactory("grpc"), retry });
@@ -229,6 +229,17 @@ describe("client against a 3-node cluster of real processes (kill -9, SIGSTOP)",
           const watched = connectedTo.at(-1);
           victim = cluster.nodes.find((n) => n.endpoint === watched);
           if (victim === undefined) throw new Error(`the watch is on ${String(watched)}, not a cluster node`);
+          // The watched node leads when it dies: a leader failover and a watch reconnect at once.
+          const target = victim;
+          await eventually(
+            `leadership on ${target.id}`,
+            async () => {
+              const answer = await target.clusterClient().transferLeadership({ id: target.id }, { timeoutMs: 5000 }).catch(() => undefined);
+              const status = await target.clusterClient().status({}, { timeoutMs: 2000 }).catch(() => undefined);
+              return answer !== undefined || status?.state === "leader" ? true : undefined;
+            },
+            30_000,
+          );
           await victim.kill();
         }
         const key = `ws/${String(i).padStart(3, "0")}`;
