@@ -1,11 +1,8 @@
 import type { KvStateMachine } from "../fsm/kv-state-machine.ts";
-import type { ApplyResult } from "../fsm/kv-types.ts";
 import type { Logger } from "../log/logger.ts";
-import type { Entry } from "../raft/entry.ts";
 import type { HardState } from "../raft/hard-state.ts";
 import type { Member, Membership } from "../raft/membership.ts";
 import type { InstallSnapshot, Message } from "../raft/message.ts";
-import type { Refusal } from "../raft/proposal-result.ts";
 import type { RaftStats } from "../raft/raft-stats.ts";
 import { RawNode } from "../raft/raw-node.ts";
 import type { Ready } from "../raft/ready.ts";
@@ -24,6 +21,7 @@ import { RaftLogStorage } from "./raft-log-storage.ts";
 import type { RaftPeerInbox } from "./raft-peer-inbox.ts";
 import { RaftNotLeaderError } from "./raft-not-leader-error.ts";
 import { defaultRaftTiming, ticksOf, type RaftTiming } from "./raft-timing.ts";
+import { RaftProposals } from "./raft-proposals.ts";
 import { RaftReadWaiters, type ReadIndexSource } from "./raft-read-waiters.ts";
 import { RaftSnapshotReceiver } from "./raft-snapshot-receiver.ts";
 import { RaftSnapshotSender } from "./raft-snapshot-sender.ts";
@@ -68,19 +66,8 @@ export interface RaftSnapshotStats {
   readonly latestIndex: number;
 }
 
-interface QueuedProposal {
-  readonly data: Uint8Array;
-  readonly waiter: RaftWaiter<Applied>;
-}
-
-interface ProposedEntry {
-  readonly term: number;
-  readonly waiter: RaftWaiter<Applied>;
-}
-
 /** How often a member re-checks that the cluster knows its client address. */
 const ADVERTISE_EVERY_TICKS = 2;
-const MAX_BATCH_PROPOSALS = 4096;
 /** How often the event-loop time spent in SQLite is logged (debug level). */
 const IO_REPORT_EVERY_MS = 10_000;
 const DEFAULT_SNAPSHOT_CHUNK_BYTES = 256 * 1024;
@@ -130,8 +117,7 @@ export class RaftEngine implements Engine {
   readonly admin: RaftAdmin;
   private readonly tickTimer: Timer;
   private readonly transport: PeerTransport;
-  private queuedProposals: QueuedProposal[] = [];
-  private readonly proposed = new Map<number, ProposedEntry>();
+  private readonly proposals: RaftProposals;
   private readonly reads = new RaftReadWaiters();
   private readonly selfId: string;
   private readonly readSource: ReadIndexSource;
@@ -172,6 +158,12 @@ export class RaftEngine implements Engine {
       () => this.scheduleDrain(),
       options.logger,
     );
+    this.proposals = new RaftProposals({
+      raw,
+      leaderWaitMs: this.leaderWaitMs,
+      notLeader: (proposed, detail) => this.notLeader(proposed, detail),
+      leaderClientAddress: () => this.leaderClientAddress(),
+    });
     this.writtenHardState = options.logStore.hardState();
     this.readSource = {
       id: options.id,
@@ -221,7 +213,7 @@ export class RaftEngine implements Engine {
       timeoutMs: this.requestTimeoutMs,
       refusal: (signal) => this.refuseIfStopped(signal),
       notLeader: (detail) => this.notLeader(false, detail),
-      track: (index, term, waiter) => this.proposed.set(index, { term, waiter }),
+      track: (index, term, waiter) => this.proposals.track(index, term, waiter),
       scheduleDrain: () => this.scheduleDrain(),
       status: () => this.status(),
       leaderClientAddress: () => this.leaderClientAddress(),
@@ -333,7 +325,7 @@ export class RaftEngine implements Engine {
     const refusal = this.refuseIfStopped(signal);
     if (refusal !== undefined) return Promise.reject(refusal);
     const waiter = new RaftWaiter<Applied>(this.requestTimeoutMs, signal, "proposal");
-    this.queuedProposals.push({ data: command, waiter });
+    this.proposals.enqueue(command, waiter);
     this.scheduleDrain();
     return waiter.promise;
   }
@@ -499,7 +491,7 @@ export class RaftEngine implements Engine {
     this.draining = true;
     try {
       this.advanceClock();
-      this.submitProposals();
+      this.proposals.submit();
       if (this.reads.hasQueued) this.reads.submit(this.readSource, performance.now());
       while (this.raw.hasReady()) this.handleReady(this.raw.ready());
       // A received snapshot was either installed by the Readies above or declined by the core.
@@ -528,7 +520,7 @@ export class RaftEngine implements Engine {
     if (ready.committedEntries.length > 0) {
       const results = this.stateMachine.applyBatch(ready.committedEntries);
       this.ioMeter.recordApply(performance.now() - persistEnd);
-      this.settleProposals(ready.committedEntries, results);
+      this.proposals.settle(ready.committedEntries, results);
     }
     for (const event of ready.events) {
       if (event.kind === "roleChanged" || event.kind === "leaderChanged") this.onLeadershipChange();
@@ -605,87 +597,9 @@ export class RaftEngine implements Engine {
     }
   }
 
-  private submitProposals(): void {
-    if (this.queuedProposals.length === 0) return;
-    const live = this.queuedProposals.filter((p) => !p.waiter.settled);
-    this.queuedProposals = [];
-    const leader = this.raw.leader();
-    if (this.raw.role() !== "leader") {
-      if (leader === "") {
-        // An election usually ends within leaderWaitMs: hide it from callers; past that, fail fast
-        // (UNAVAILABLE) rather than wait out the request's deadline, e.g. on a minority side.
-        const now = performance.now();
-        const error = this.notLeader(false);
-        for (const p of live) {
-          if (now - p.waiter.startedAtMs > this.leaderWaitMs) p.waiter.reject(error);
-          else this.queuedProposals.push(p);
-        }
-        return;
-      }
-      const error = this.notLeader(false);
-      for (const p of live) p.waiter.reject(error);
-      return;
-    }
-    for (let start = 0; start < live.length; start += MAX_BATCH_PROPOSALS) {
-      const batch = live.slice(start, start + MAX_BATCH_PROPOSALS);
-      const result = this.raw.proposeBatch(batch.map((p) => p.data));
-      if (!result.ok) {
-        this.onRefusedProposals(live.slice(start), result.refusal);
-        return;
-      }
-      batch.forEach((p, i) => this.proposed.set(result.index + i, { term: result.term, waiter: p.waiter }));
-    }
-  }
-
-  private onRefusedProposals(rest: QueuedProposal[], refusal: Refusal): void {
-    if (refusal.kind === "transferInProgress" || refusal.kind === "leaderNotReady") {
-      // Transient on this leader: retried on the next drain (bounded by each request's deadline).
-      this.queuedProposals.push(...rest);
-      return;
-    }
-    const error = this.notLeader(false, refusal.message);
-    for (const p of rest) p.waiter.reject(error);
-  }
-
-  private settleProposals(entries: readonly Entry[], results: readonly ApplyResult[]): void {
-    if (this.proposed.size === 0) return;
-    // applyBatch returns results only for entries not applied before (replay skips the rest).
-    const offset = entries.length - results.length;
-    for (let i = 0; i < entries.length; i++) {
-      const entry = entries[i] as Entry;
-      const pending = this.proposed.get(entry.index);
-      if (pending === undefined) continue;
-      this.proposed.delete(entry.index);
-      const result = results[i - offset];
-      if (entry.term !== pending.term) {
-        pending.waiter.reject(
-          new RaftNotLeaderError(
-            `leadership was lost: entry ${entry.index} was replaced by another leader's entry (term ${entry.term}, proposed in term ${pending.term})`,
-            this.raw.leader(),
-            this.leaderClientAddress(),
-            true,
-          ),
-        );
-      } else if (result === undefined) {
-        pending.waiter.reject(new EngineError("storage", `no apply result for entry ${entry.index}`));
-      } else {
-        pending.waiter.resolve({ index: entry.index, result });
-      }
-    }
-  }
-
   private onLeadershipChange(): void {
     if (this.raw.role() !== "leader") this.snapshotSender?.cancelAll();
-    if (this.raw.role() !== "leader" && this.proposed.size > 0) {
-      const error = new RaftNotLeaderError(
-        "leadership was lost before the write was applied; its outcome is unknown",
-        this.raw.leader(),
-        this.leaderClientAddress(),
-        true,
-      );
-      for (const p of this.proposed.values()) p.waiter.reject(error);
-      this.proposed.clear();
-    }
+    if (this.raw.role() !== "leader") this.proposals.leadershipLost();
     this.reads.requeueInFlight();
     this.scheduleDrain();
   }
@@ -714,10 +628,7 @@ export class RaftEngine implements Engine {
   }
 
   private failAll(error: EngineError): void {
-    for (const p of this.queuedProposals) p.waiter.reject(error);
-    this.queuedProposals = [];
-    for (const p of this.proposed.values()) p.waiter.reject(error);
-    this.proposed.clear();
+    this.proposals.failAll(error);
     this.reads.failAll(error);
   }
 }
