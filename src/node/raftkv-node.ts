@@ -5,6 +5,7 @@ import { KV } from "../gen/raftkv/v1/kv_pb.ts";
 import { Lease } from "../gen/raftkv/v1/lease_pb.ts";
 import { KvStateMachine } from "../fsm/kv-state-machine.ts";
 import { RaftLogStore } from "../storage/raft-log-store.ts";
+import { errorMessage } from "../storage/sqlite-file.ts";
 import { FileSnapshotStore } from "../storage/snapshot-store.ts";
 import { launchRaftEngine } from "../engine/raft-engine-launcher.ts";
 import { hasData } from "../engine/raft-bootstrap.ts";
@@ -66,7 +67,9 @@ export class RaftkvNode {
     const joinTimeoutMs = config.joinTimeoutMs ?? 30_000;
     try {
       const joinTarget = await joiner?.discover(joinTimeoutMs);
-      stateMachine = KvStateMachine.open(join(config.dataDir, "kv.db"));
+      stateMachine = KvStateMachine.open(join(config.dataDir, "kv.db"), {
+        reportListenerError: (err) => logger.error("a change listener threw", { error: errorMessage(err) }),
+      });
       engine = await launchRaftEngine({
         id: config.id,
         logStore,

@@ -40,7 +40,7 @@ test("UNAVAILABLE is ambiguous unless the connection was refused before sending"
 
 test("an ambiguous write is pruned only when no read ever returned its value", () => {
   const workload = new RegisterWorkload(
-    { shouldStop: () => true, maxOpsPerClient: 0, requestTimeoutMs: 1, clients: 0, keys: 1, readFraction: 0.5, keyGenerationMs: 1_000 },
+    { shouldStop: () => true, maxOpsPerClient: 0, requestTimeoutMs: 1, clients: 0, keys: 1, readFraction: 0.5, casFraction: 0, leaseReadFraction: 0, keyGenerationMs: 1_000 },
     new SeededRandom(1),
   );
   const h = workload.history;
@@ -50,4 +50,20 @@ test("an ambiguous write is pruned only when no read ever returned its value", (
   h.ok(h.invoke(h.newProcess(), { kind: "read", key: "k" }), { kind: "read", value: "seen" });
   const ops = workload.operations();
   expect(ops.map((o) => (o.input.kind === "write" ? o.input.value : "read"))).toEqual(["seen", "read"]);
+});
+
+test("ambiguous writes a CAS expected, or on a key with a failed CAS, are kept", () => {
+  const workload = new RegisterWorkload(
+    { shouldStop: () => true, maxOpsPerClient: 0, requestTimeoutMs: 1, clients: 0, keys: 1, readFraction: 0.5, casFraction: 0.5, leaseReadFraction: 0, keyGenerationMs: 1_000 },
+    new SeededRandom(1),
+  );
+  const h = workload.history;
+  const deadline = new ConnectError("deadline", Code.DeadlineExceeded);
+  h.failed(h.invoke(h.newProcess(), { kind: "write", key: "a", value: "expected" }), deadline);
+  h.ok(h.invoke(h.newProcess(), { kind: "cas", key: "a", expect: "expected", value: "next" }), { kind: "cas", ok: true });
+  // On "b" a failed CAS says the value was not "x": the unseen write may be why, so it must stay.
+  h.failed(h.invoke(h.newProcess(), { kind: "write", key: "b", value: "unseen" }), deadline);
+  h.ok(h.invoke(h.newProcess(), { kind: "cas", key: "b", expect: "x", value: "y" }), { kind: "cas", ok: false });
+  const kept = workload.operations().map((o) => `${o.input.kind} ${o.input.key}`);
+  expect(kept).toEqual(["write a", "cas a", "write b", "cas b"]);
 });

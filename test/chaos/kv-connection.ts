@@ -24,3 +24,4 @@ export interface ClientLoopLimits {
 
 /** Pause after a failed request so a down node is not hammered in a tight loop. */
 export const failureBackoffMs = 25;
+

@@ -1,36 +1,32 @@
 import { join } from "node:path";
 import type { Cluster } from "./cluster.ts";
+import { clusterServiceAvailable } from "./cluster-admin.ts";
+import type { ClusterProbe } from "./cluster-probe.ts";
+import { adminFaults, singleNodeFaults, zeroFaultCounts, type FaultKind, type FaultRecord } from "./fault-kind.ts";
+import { replaceMember, transferLeadership, type AdminFaultOutcome } from "./membership-faults.ts";
+import { delayLinks, loseOnLinks, partition, type LinkFaultTiming } from "./network-faults.ts";
 import { NodeStartError, type NodeProcess } from "./node-process.ts";
+import type { RaftNetwork } from "./raft-network.ts";
 import type { SeededRandom } from "../../src/random/seeded-random.ts";
 import { loseUnsyncedCommits, tearWalTail, type TornTail } from "./torn-tail.ts";
 
-/**
- * Fault types that apply to a single node. The cluster session adds
- * partitions, link delay/loss (test/support/tcp-proxy.ts), leadership
- * transfers and membership changes here.
- */
-export type FaultKind = "kill" | "pause" | "torn-write" | "graceful-restart";
-export const singleNodeFaults: readonly FaultKind[] = ["kill", "pause", "torn-write", "graceful-restart"];
-
-export interface FaultRecord {
-  readonly kind: FaultKind;
-  readonly node: string;
-  /** performance.now() at injection and at recovery, comparable with history times. */
-  readonly start: number;
-  readonly end: number;
-  readonly detail: string;
-}
+export { singleNodeFaults, type FaultKind, type FaultRecord } from "./fault-kind.ts";
 
 export interface NemesisOptions {
   readonly kinds: readonly FaultKind[];
   /** Healthy time between faults, ms. */
   readonly gapMs: readonly [number, number];
-  /** SIGSTOP duration, ms: longer than 1 s (the election timeout in a cluster). */
+  /** SIGSTOP duration, ms: longer than the election timeout (at most 1 s with the chaos timings). */
   readonly pauseMs: readonly [number, number];
   /** Time a killed node stays down, ms. */
   readonly downMs: readonly [number, number];
   /** Probability that a kill's restart is itself killed part-way. */
   readonly crashDuringRecovery: number;
+  /** Probability that a process fault hits the current leader rather than a random node. */
+  readonly leaderBias: number;
+  readonly links: LinkFaultTiming;
+  /** How long a node that joined may take to catch up. */
+  readonly catchUpMs: number;
 }
 
 export const defaultNemesisOptions: NemesisOptions = {
@@ -39,6 +35,9 @@ export const defaultNemesisOptions: NemesisOptions = {
   pauseMs: [1_200, 2_500],
   downMs: [0, 800],
   crashDuringRecovery: 0.3,
+  leaderBias: 0.5,
+  links: { durationMs: [1_500, 4_000], delayMs: [30, 300], lossPercent: [2, 30] },
+  catchUpMs: 30_000,
 };
 
 /** A node that would not come back; the run stops and reports it. */
@@ -52,24 +51,44 @@ export class NodeRefusedError extends Error {
   }
 }
 
+/** What the nemesis acts through. */
+export interface NemesisTargets {
+  readonly cluster: Cluster;
+  readonly network: RaftNetwork;
+  readonly probe: ClusterProbe;
+}
+
 /**
  * Injects faults on a seeded schedule until told to stop. Kinds are drawn in
  * shuffled rounds (every kind once per round, order random), so even a short
  * run exercises each kind while the schedule stays a function of the seed.
  * Every fault is healed before the next one starts, and before `run` returns.
+ * (Timing-dependent choices — who leads when a fault starts — make a replay
+ * follow the same schedule of kinds, not the same exact interleaving.)
  */
 export class Nemesis {
   readonly faults: FaultRecord[] = [];
   /** Misbehaviour seen while injecting (e.g. a shutdown that hangs): each is an anomaly. */
   readonly findings: string[] = [];
+  /** Kinds asked for but left out, with why (e.g. the Cluster service is not served yet). */
+  readonly unavailable: string[] = [];
   private round: FaultKind[] = [];
+  private kinds: readonly FaultKind[];
+
+  /** The kinds this run draws from (asked for, minus the unavailable ones once `run` started). */
+  get injectable(): readonly FaultKind[] {
+    return this.kinds;
+  }
+  private readonly cluster: Cluster;
 
   constructor(
-    private readonly cluster: Cluster,
+    private readonly targets: NemesisTargets,
     private readonly prng: SeededRandom,
     private readonly options: NemesisOptions,
   ) {
     if (options.kinds.length === 0) throw new Error("nemesis: no fault kinds enabled");
+    this.cluster = targets.cluster;
+    this.kinds = options.kinds;
   }
 
   /**
@@ -78,26 +97,95 @@ export class Nemesis {
    * cost of overrunning by at most one round.
    */
   async run(shouldStop: () => boolean): Promise<void> {
-    const done = (): boolean => shouldStop() && this.options.kinds.every((k) => this.faults.some((f) => f.kind === k));
+    await this.dropUnavailableKinds();
+    const done = (): boolean => shouldStop() && this.kinds.every((k) => this.faults.some((f) => f.kind === k));
     while (!done()) {
       await Bun.sleep(this.between(this.options.gapMs));
       if (done()) break;
-      await this.inject(this.nextKind(), this.prng.pick(this.cluster.nodes));
+      await this.inject(this.nextKind());
+    }
+  }
+
+  private async dropUnavailableKinds(): Promise<void> {
+    const multiNode = this.cluster.nodes.length >= 3;
+    const needsCluster = this.kinds.filter((k) => !singleNodeFaults.includes(k));
+    if (!multiNode && needsCluster.length > 0) {
+      this.unavailable.push(`${needsCluster.join(",")}: need 3 or more nodes`);
+      this.kinds = this.kinds.filter((k) => singleNodeFaults.includes(k));
+      return;
+    }
+    const wanted = this.kinds.filter((k) => adminFaults.includes(k));
+    if (wanted.length > 0 && !(await clusterServiceAvailable(this.cluster.node(0).endpoint))) {
+      this.unavailable.push(`${wanted.join(",")}: the Cluster service answers Unimplemented`);
+      this.kinds = this.kinds.filter((k) => !adminFaults.includes(k));
     }
   }
 
   private nextKind(): FaultKind {
-    if (this.round.length === 0) this.round = this.prng.shuffled(this.options.kinds);
+    if (this.round.length === 0) this.round = this.prng.shuffled(this.kinds);
     const kind = this.round.pop();
     if (kind === undefined) throw new Error("nemesis: empty round");
     return kind;
   }
 
-  private async inject(kind: FaultKind, node: NodeProcess): Promise<void> {
+  /** The leader more often than the others (losing it is what exercises elections and failover). */
+  private async processTarget(): Promise<NodeProcess> {
+    if (this.cluster.nodes.length > 1 && this.prng.next() < this.options.leaderBias) {
+      const leader = await this.targets.probe.leader();
+      if (leader !== undefined) return this.cluster.member(leader).node;
+    }
+    return this.prng.pick(this.cluster.nodes);
+  }
+
+  private async inject(kind: FaultKind): Promise<void> {
     // A node that died on its own (recorded by NodeProcess as a finding) is brought back first.
-    if (node.state === "stopped") await this.restart(kind, node);
+    for (const node of this.cluster.nodes) if (node.state === "stopped") await this.restart(kind, node);
     const start = performance.now();
-    let detail: string;
+    const { nodes, detail } = await this.perform(kind);
+    this.faults.push({ kind, node: nodes.join(","), start, end: performance.now(), detail });
+  }
+
+  private async perform(kind: FaultKind): Promise<{ readonly nodes: readonly string[]; readonly detail: string }> {
+    const ids = this.cluster.nodes.map((n) => n.id);
+    const links = this.options.links;
+    switch (kind) {
+      case "kill":
+      case "pause":
+      case "torn-write":
+      case "graceful-restart": {
+        const node = await this.processTarget();
+        return { nodes: [node.id], detail: await this.processFault(kind, node) };
+      }
+      case "partition":
+        return partition(this.targets.network, ids, await this.targets.probe.leader(), links, this.prng);
+      case "link-delay":
+        return delayLinks(this.targets.network, ids, links, this.prng);
+      case "link-loss":
+        return loseOnLinks(this.targets.network, ids, links, this.prng);
+      case "leader-transfer":
+        return this.admin(await transferLeadership(this.cluster, this.targets.probe, this.prng));
+      case "cluster-crash":
+        return { nodes: ids, detail: await this.crashEveryNode() };
+      case "membership":
+        try {
+          return this.admin(await replaceMember(this.cluster, this.targets.probe, this.prng, this.options.catchUpMs));
+        } catch (error) {
+          if (error instanceof NodeStartError) throw new NodeRefusedError(kind, error);
+          throw error;
+        }
+      default: {
+        const unreachable: never = kind;
+        throw new Error(`unknown fault ${String(unreachable)}`);
+      }
+    }
+  }
+
+  private admin(outcome: AdminFaultOutcome): AdminFaultOutcome {
+    if (outcome.finding !== undefined) this.findings.push(outcome.finding);
+    return outcome;
+  }
+
+  private async processFault(kind: "kill" | "pause" | "torn-write" | "graceful-restart", node: NodeProcess): Promise<string> {
     switch (kind) {
       case "kill": {
         await node.kill();
@@ -107,26 +195,20 @@ export class Nemesis {
         const crashAfter = this.prng.next() < this.options.crashDuringRecovery ? this.prng.between(20, 400) : undefined;
         if (crashAfter !== undefined) await node.startAndCrash(crashAfter);
         await this.restart(kind, node);
-        detail = `down ${down} ms${crashAfter === undefined ? "" : `, killed again ${crashAfter} ms into a restart`}`;
-        break;
+        return `down ${down} ms${crashAfter === undefined ? "" : `, killed again ${crashAfter} ms into a restart`}`;
       }
       case "pause": {
         const paused = this.between(this.options.pauseMs);
         node.pause();
         await Bun.sleep(paused);
         node.resume();
-        detail = `paused ${paused} ms`;
-        break;
+        return `paused ${paused} ms`;
       }
       case "torn-write": {
         await node.kill();
-        const torn = [
-          tearWalTail(join(node.dataDir, "raft.db-wal"), this.prng),
-          loseUnsyncedCommits(join(node.dataDir, "kv.db-wal"), join(node.dataDir, "kv.db-shm"), this.prng),
-        ];
+        const torn = this.tearWals(node);
         await this.restart(kind, node);
-        detail = torn.map(describeTear).join("; ");
-        break;
+        return torn;
       }
       case "graceful-restart": {
         // SIGTERM under load: in-flight requests must be answered or fail cleanly, queued writes flushed.
@@ -134,15 +216,37 @@ export class Nemesis {
         if (stopped.kind === "killed-after-grace") this.findings.push(`${node.id} did not exit within 10 s of SIGTERM`);
         if (stopped.kind === "exited" && stopped.code !== 0) this.findings.push(`${node.id} exited with code ${stopped.code} after SIGTERM`);
         await this.restart(kind, node);
-        detail = `SIGTERM (${stopped.kind === "exited" ? `exit ${stopped.code}` : stopped.kind}), restarted`;
-        break;
+        return `SIGTERM (${stopped.kind === "exited" ? `exit ${stopped.code}` : stopped.kind}), restarted`;
       }
       default: {
         const unreachable: never = kind;
-        throw new Error(`unknown fault ${String(unreachable)}`);
+        throw new Error(`unknown process fault ${String(unreachable)}`);
       }
     }
-    this.faults.push({ kind, node: node.id, start, end: performance.now(), detail });
+  }
+
+  /**
+   * Power loss of the whole cluster: every node SIGKILLed at once, each
+   * WAL losing what it had not synced (as torn-write), then all restarted
+   * together. Every acknowledged write was fsynced on a majority, so none
+   * may be lost.
+   */
+  private async crashEveryNode(): Promise<string> {
+    const nodes = this.cluster.nodes;
+    await Promise.all(nodes.map((n) => n.kill()));
+    const torn = nodes.map((n) => (this.prng.next() < 0.5 ? `${n.id}: ${this.tearWals(n)}` : `${n.id}: intact`));
+    const down = this.between(this.options.downMs);
+    await Bun.sleep(down);
+    await Promise.all(nodes.map((n) => this.restart("cluster-crash", n)));
+    return `all ${nodes.length} nodes down ${down} ms; ${torn.join("; ")}`;
+  }
+
+  private tearWals(node: NodeProcess): string {
+    const torn = [
+      tearWalTail(join(node.dataDir, "raft.db-wal"), this.prng),
+      loseUnsyncedCommits(join(node.dataDir, "kv.db-wal"), join(node.dataDir, "kv.db-shm"), this.prng),
+    ];
+    return torn.map(describeTear).join(", ");
   }
 
   private async restart(kind: FaultKind, node: NodeProcess): Promise<void> {
@@ -159,7 +263,7 @@ export class Nemesis {
   }
 
   countsByKind(): Record<FaultKind, number> {
-    const counts: Record<FaultKind, number> = { kill: 0, pause: 0, "torn-write": 0, "graceful-restart": 0 };
+    const counts = zeroFaultCounts();
     for (const f of this.faults) counts[f.kind]++;
     return counts;
   }

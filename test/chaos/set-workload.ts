@@ -1,4 +1,5 @@
 import { Consistency } from "../../src/gen/raftkv/v1/kv_pb.ts";
+import { FailoverConnection, type EndpointSource } from "./failover-connection.ts";
 import { History, type RecordedOp } from "./history.ts";
 import { connectKv, failureBackoffMs, fromUtf8, utf8, type ClientLoopLimits, type KvConnection } from "./kv-connection.ts";
 
@@ -49,21 +50,25 @@ export class SetWorkload {
     readonly prefix = "set/",
   ) {}
 
-  async run(endpoints: readonly string[]): Promise<void> {
-    await Promise.all(Array.from({ length: this.options.clients }, (_, i) => this.client(connectKv(endpoints[i % endpoints.length] ?? ""))));
+  async run(endpoints: EndpointSource): Promise<void> {
+    await Promise.all(Array.from({ length: this.options.clients }, (_, i) => this.client(new FailoverConnection(endpoints, i))));
   }
 
-  private async client(kv: KvConnection): Promise<void> {
+  private async client(connection: FailoverConnection): Promise<void> {
     const { shouldStop, maxOpsPerClient, requestTimeoutMs } = this.options;
     let process = this.history.newProcess();
     for (let i = 0; i < maxOpsPerClient && !shouldStop(); i++) {
       const element = `e${this.nextElement++}`;
+      const kv = connection.current();
       const outcome = await this.history.run(process, { kind: "add", element }, async () => {
         const put = await kv.put({ key: utf8(this.prefix + element), value: utf8(element) }, { timeoutMs: requestTimeoutMs });
         return { kind: "added", index: Number(put.index) };
       });
       if (outcome === "info") process = this.history.newProcess();
-      if (outcome !== "ok") await Bun.sleep(failureBackoffMs);
+      if (outcome !== "ok") {
+        connection.failOver();
+        await Bun.sleep(failureBackoffMs);
+      }
     }
   }
 
