@@ -18,6 +18,16 @@ export function notProposedMetadata(): Headers {
   return new Headers({ [NOT_PROPOSED_HEADER]: "true" });
 }
 
+/** True when some cause of `error` is a refused TCP connection: the request never left this node. */
+function connectionRefused(error: unknown): boolean {
+  let link: unknown = error;
+  for (let depth = 0; link instanceof Error && depth < 16; depth++) {
+    if ((link as { code?: unknown }).code === "ECONNREFUSED") return true;
+    link = link.cause;
+  }
+  return false;
+}
+
 /** Used when the incoming call has no deadline of its own. */
 const DEFAULT_FORWARD_TIMEOUT_MS = 10_000;
 
@@ -74,8 +84,8 @@ export class LeaderForwarder {
       const cause = ConnectError.from(error);
       if (cause.code === Code.Unavailable) {
         // Unreachable, or no longer the leader: either way the client should retry, told where it went wrong.
-        // The mark passes through only when the leader's own answer carried it.
-        const notProposed = cause.metadata.get(NOT_PROPOSED_HEADER) === "true";
+        // Certainly not applied: the leader's own answer says so, or its port refused the connection.
+        const notProposed = cause.metadata.get(NOT_PROPOSED_HEADER) === "true" || connectionRefused(cause);
         throw new ConnectError(
           `node ${this.selfId} forwarded the write to leader ${refusal.leaderId} at ${refusal.leaderClientAddress}: ${cause.rawMessage}`,
           Code.Unavailable,

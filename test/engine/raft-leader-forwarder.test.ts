@@ -51,6 +51,8 @@ test("an unreachable leader: UNAVAILABLE naming the leader and its address", asy
   const error = await failure(forwarder.forward(KV, new RaftNotLeaderError("not leader", "n1", address, false), contextWith(), (kv, options) => kv.put(request, options)));
   expect(error.code).toBe(Code.Unavailable);
   expect(error.rawMessage).toContain(`leader n1 at ${address}`);
+  // Nothing listens there: the connection was refused, so the write certainly did not happen.
+  expect(error.metadata.get(WRITE_NOT_PROPOSED_HEADER)).toBe("true");
 });
 
 test("a call that was already forwarded is not forwarded again", async () => {
