@@ -4,6 +4,7 @@ import { stopNodes, type Cluster, type ClusterNode } from "./cluster.ts";
 import { freePort } from "./free-port.ts";
 import { ServerProcess } from "./server-process.ts";
 import { waitHealthy } from "./wait-healthy.ts";
+import { moveEtcdLeadership } from "./leadership.ts";
 
 export interface EtcdClusterOptions {
   size: number;
@@ -54,5 +55,6 @@ export async function startEtcdCluster(options: EtcdClusterOptions): Promise<Clu
   }
   const first = nodes[0];
   if (first === undefined) throw new Error("etcd cluster needs at least one node");
+  if (nodes.length > 1) await moveEtcdLeadership(first.clientEndpoint, nodes.map((n) => n.clientEndpoint));
   return { system: "etcd", nodes, endpoint: first.clientEndpoint, stop: () => stopNodes(nodes) };
 }

@@ -4,6 +4,7 @@ import { stopNodes, type Cluster, type ClusterNode } from "./cluster.ts";
 import { freePort } from "./free-port.ts";
 import { ServerProcess } from "./server-process.ts";
 import { waitHealthy } from "./wait-healthy.ts";
+import { moveRaftkvLeadership } from "./leadership.ts";
 
 export interface RaftkvClusterOptions {
   size: number;
@@ -48,5 +49,6 @@ export async function startRaftkvCluster(options: RaftkvClusterOptions): Promise
   }
   const first = nodes[0];
   if (first === undefined) throw new Error("raftkv cluster needs at least one node");
+  if (options.size > 1) await moveRaftkvLeadership(first.clientEndpoint, first.id);
   return { system: "raftkv", nodes, endpoint: first.clientEndpoint, stop: () => stopNodes(nodes) };
 }

@@ -1,5 +1,5 @@
-// The subset of etcd v3's etcdserverpb package (KV Put and Range) that the
-// benchmark harness needs. Written from etcd's public API documentation;
+// The subset of etcd v3's etcdserverpb package (KV Put and Range,
+// Maintenance Status and MoveLeader) that the benchmark harness needs. Written from etcd's public API documentation;
 // package, service, method names and field numbers mirror etcd exactly, so
 // requests go to /etcdserverpb.KV/Put and /etcdserverpb.KV/Range on a real
 // etcd server. Fields the harness does not use are left out (unknown fields
@@ -19,7 +19,98 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file etcd/etcdserverpb/rpc.proto.
  */
 export const file_etcd_etcdserverpb_rpc: GenFile = /*@__PURE__*/
-  fileDesc("ChtldGNkL2V0Y2RzZXJ2ZXJwYi9ycGMucHJvdG8SDGV0Y2RzZXJ2ZXJwYiJcCg5SZXNwb25zZUhlYWRlchISCgpjbHVzdGVyX2lkGAEgASgEEhEKCW1lbWJlcl9pZBgCIAEoBBIQCghyZXZpc2lvbhgDIAEoAxIRCglyYWZ0X3Rlcm0YBCABKAQi5AMKDFJhbmdlUmVxdWVzdBILCgNrZXkYASABKAwSEQoJcmFuZ2VfZW5kGAIgASgMEg0KBWxpbWl0GAMgASgDEhAKCHJldmlzaW9uGAQgASgDEjgKCnNvcnRfb3JkZXIYBSABKA4yJC5ldGNkc2VydmVycGIuUmFuZ2VSZXF1ZXN0LlNvcnRPcmRlchI6Cgtzb3J0X3RhcmdldBgGIAEoDjIlLmV0Y2RzZXJ2ZXJwYi5SYW5nZVJlcXVlc3QuU29ydFRhcmdldBIUCgxzZXJpYWxpemFibGUYByABKAgSEQoJa2V5c19vbmx5GAggASgIEhIKCmNvdW50X29ubHkYCSABKAgSGAoQbWluX21vZF9yZXZpc2lvbhgKIAEoAxIYChBtYXhfbW9kX3JldmlzaW9uGAsgASgDEhsKE21pbl9jcmVhdGVfcmV2aXNpb24YDCABKAMSGwoTbWF4X2NyZWF0ZV9yZXZpc2lvbhgNIAEoAyIuCglTb3J0T3JkZXISCAoETk9ORRAAEgoKBkFTQ0VORBABEgsKB0RFU0NFTkQQAiJCCgpTb3J0VGFyZ2V0EgcKA0tFWRAAEgsKB1ZFUlNJT04QARIKCgZDUkVBVEUQAhIHCgNNT0QQAxIJCgVWQUxVRRAEInkKDVJhbmdlUmVzcG9uc2USLAoGaGVhZGVyGAEgASgLMhwuZXRjZHNlcnZlcnBiLlJlc3BvbnNlSGVhZGVyEh0KA2t2cxgCIAMoCzIQLm12Y2NwYi5LZXlWYWx1ZRIMCgRtb3JlGAMgASgIEg0KBWNvdW50GAQgASgDInQKClB1dFJlcXVlc3QSCwoDa2V5GAEgASgMEg0KBXZhbHVlGAIgASgMEg0KBWxlYXNlGAMgASgDEg8KB3ByZXZfa3YYBCABKAgSFAoMaWdub3JlX3ZhbHVlGAUgASgIEhQKDGlnbm9yZV9sZWFzZRgGIAEoCCJeCgtQdXRSZXNwb25zZRIsCgZoZWFkZXIYASABKAsyHC5ldGNkc2VydmVycGIuUmVzcG9uc2VIZWFkZXISIQoHcHJldl9rdhgCIAEoCzIQLm12Y2NwYi5LZXlWYWx1ZTKCAQoCS1YSQAoFUmFuZ2USGi5ldGNkc2VydmVycGIuUmFuZ2VSZXF1ZXN0GhsuZXRjZHNlcnZlcnBiLlJhbmdlUmVzcG9uc2USOgoDUHV0EhguZXRjZHNlcnZlcnBiLlB1dFJlcXVlc3QaGS5ldGNkc2VydmVycGIuUHV0UmVzcG9uc2ViBnByb3RvMw", [file_etcd_mvccpb_kv]);
+  fileDesc("ChtldGNkL2V0Y2RzZXJ2ZXJwYi9ycGMucHJvdG8SDGV0Y2RzZXJ2ZXJwYiIPCg1TdGF0dXNSZXF1ZXN0IpQBCg5TdGF0dXNSZXNwb25zZRIsCgZoZWFkZXIYASABKAsyHC5ldGNkc2VydmVycGIuUmVzcG9uc2VIZWFkZXISDwoHdmVyc2lvbhgCIAEoCRIOCgZkYlNpemUYAyABKAMSDgoGbGVhZGVyGAQgASgEEhEKCXJhZnRJbmRleBgFIAEoBBIQCghyYWZ0VGVybRgGIAEoBCIlChFNb3ZlTGVhZGVyUmVxdWVzdBIQCgh0YXJnZXRJRBgBIAEoBCJCChJNb3ZlTGVhZGVyUmVzcG9uc2USLAoGaGVhZGVyGAEgASgLMhwuZXRjZHNlcnZlcnBiLlJlc3BvbnNlSGVhZGVyIlwKDlJlc3BvbnNlSGVhZGVyEhIKCmNsdXN0ZXJfaWQYASABKAQSEQoJbWVtYmVyX2lkGAIgASgEEhAKCHJldmlzaW9uGAMgASgDEhEKCXJhZnRfdGVybRgEIAEoBCLkAwoMUmFuZ2VSZXF1ZXN0EgsKA2tleRgBIAEoDBIRCglyYW5nZV9lbmQYAiABKAwSDQoFbGltaXQYAyABKAMSEAoIcmV2aXNpb24YBCABKAMSOAoKc29ydF9vcmRlchgFIAEoDjIkLmV0Y2RzZXJ2ZXJwYi5SYW5nZVJlcXVlc3QuU29ydE9yZGVyEjoKC3NvcnRfdGFyZ2V0GAYgASgOMiUuZXRjZHNlcnZlcnBiLlJhbmdlUmVxdWVzdC5Tb3J0VGFyZ2V0EhQKDHNlcmlhbGl6YWJsZRgHIAEoCBIRCglrZXlzX29ubHkYCCABKAgSEgoKY291bnRfb25seRgJIAEoCBIYChBtaW5fbW9kX3JldmlzaW9uGAogASgDEhgKEG1heF9tb2RfcmV2aXNpb24YCyABKAMSGwoTbWluX2NyZWF0ZV9yZXZpc2lvbhgMIAEoAxIbChNtYXhfY3JlYXRlX3JldmlzaW9uGA0gASgDIi4KCVNvcnRPcmRlchIICgROT05FEAASCgoGQVNDRU5EEAESCwoHREVTQ0VORBACIkIKClNvcnRUYXJnZXQSBwoDS0VZEAASCwoHVkVSU0lPThABEgoKBkNSRUFURRACEgcKA01PRBADEgkKBVZBTFVFEAQieQoNUmFuZ2VSZXNwb25zZRIsCgZoZWFkZXIYASABKAsyHC5ldGNkc2VydmVycGIuUmVzcG9uc2VIZWFkZXISHQoDa3ZzGAIgAygLMhAubXZjY3BiLktleVZhbHVlEgwKBG1vcmUYAyABKAgSDQoFY291bnQYBCABKAMidAoKUHV0UmVxdWVzdBILCgNrZXkYASABKAwSDQoFdmFsdWUYAiABKAwSDQoFbGVhc2UYAyABKAMSDwoHcHJldl9rdhgEIAEoCBIUCgxpZ25vcmVfdmFsdWUYBSABKAgSFAoMaWdub3JlX2xlYXNlGAYgASgIIl4KC1B1dFJlc3BvbnNlEiwKBmhlYWRlchgBIAEoCzIcLmV0Y2RzZXJ2ZXJwYi5SZXNwb25zZUhlYWRlchIhCgdwcmV2X2t2GAIgASgLMhAubXZjY3BiLktleVZhbHVlMoIBCgJLVhJACgVSYW5nZRIaLmV0Y2RzZXJ2ZXJwYi5SYW5nZVJlcXVlc3QaGy5ldGNkc2VydmVycGIuUmFuZ2VSZXNwb25zZRI6CgNQdXQSGC5ldGNkc2VydmVycGIuUHV0UmVxdWVzdBoZLmV0Y2RzZXJ2ZXJwYi5QdXRSZXNwb25zZTKjAQoLTWFpbnRlbmFuY2USQwoGU3RhdHVzEhsuZXRjZHNlcnZlcnBiLlN0YXR1c1JlcXVlc3QaHC5ldGNkc2VydmVycGIuU3RhdHVzUmVzcG9uc2USTwoKTW92ZUxlYWRlchIfLmV0Y2RzZXJ2ZXJwYi5Nb3ZlTGVhZGVyUmVxdWVzdBogLmV0Y2RzZXJ2ZXJwYi5Nb3ZlTGVhZGVyUmVzcG9uc2ViBnByb3RvMw", [file_etcd_mvccpb_kv]);
+
+/**
+ * @generated from message etcdserverpb.StatusRequest
+ */
+export type StatusRequest = Message<"etcdserverpb.StatusRequest"> & {
+};
+
+/**
+ * Describes the message etcdserverpb.StatusRequest.
+ * Use `create(StatusRequestSchema)` to create a new message.
+ */
+export const StatusRequestSchema: GenMessage<StatusRequest> = /*@__PURE__*/
+  messageDesc(file_etcd_etcdserverpb_rpc, 0);
+
+/**
+ * @generated from message etcdserverpb.StatusResponse
+ */
+export type StatusResponse = Message<"etcdserverpb.StatusResponse"> & {
+  /**
+   * @generated from field: etcdserverpb.ResponseHeader header = 1;
+   */
+  header?: ResponseHeader | undefined;
+
+  /**
+   * @generated from field: string version = 2;
+   */
+  version: string;
+
+  /**
+   * @generated from field: int64 dbSize = 3;
+   */
+  dbSize: bigint;
+
+  /**
+   * Member id of the leader as this member knows it.
+   *
+   * @generated from field: uint64 leader = 4;
+   */
+  leader: bigint;
+
+  /**
+   * @generated from field: uint64 raftIndex = 5;
+   */
+  raftIndex: bigint;
+
+  /**
+   * @generated from field: uint64 raftTerm = 6;
+   */
+  raftTerm: bigint;
+};
+
+/**
+ * Describes the message etcdserverpb.StatusResponse.
+ * Use `create(StatusResponseSchema)` to create a new message.
+ */
+export const StatusResponseSchema: GenMessage<StatusResponse> = /*@__PURE__*/
+  messageDesc(file_etcd_etcdserverpb_rpc, 1);
+
+/**
+ * @generated from message etcdserverpb.MoveLeaderRequest
+ */
+export type MoveLeaderRequest = Message<"etcdserverpb.MoveLeaderRequest"> & {
+  /**
+   * @generated from field: uint64 targetID = 1;
+   */
+  targetID: bigint;
+};
+
+/**
+ * Describes the message etcdserverpb.MoveLeaderRequest.
+ * Use `create(MoveLeaderRequestSchema)` to create a new message.
+ */
+export const MoveLeaderRequestSchema: GenMessage<MoveLeaderRequest> = /*@__PURE__*/
+  messageDesc(file_etcd_etcdserverpb_rpc, 2);
+
+/**
+ * @generated from message etcdserverpb.MoveLeaderResponse
+ */
+export type MoveLeaderResponse = Message<"etcdserverpb.MoveLeaderResponse"> & {
+  /**
+   * @generated from field: etcdserverpb.ResponseHeader header = 1;
+   */
+  header?: ResponseHeader | undefined;
+};
+
+/**
+ * Describes the message etcdserverpb.MoveLeaderResponse.
+ * Use `create(MoveLeaderResponseSchema)` to create a new message.
+ */
+export const MoveLeaderResponseSchema: GenMessage<MoveLeaderResponse> = /*@__PURE__*/
+  messageDesc(file_etcd_etcdserverpb_rpc, 3);
 
 /**
  * @generated from message etcdserverpb.ResponseHeader
@@ -51,7 +142,7 @@ export type ResponseHeader = Message<"etcdserverpb.ResponseHeader"> & {
  * Use `create(ResponseHeaderSchema)` to create a new message.
  */
 export const ResponseHeaderSchema: GenMessage<ResponseHeader> = /*@__PURE__*/
-  messageDesc(file_etcd_etcdserverpb_rpc, 0);
+  messageDesc(file_etcd_etcdserverpb_rpc, 4);
 
 /**
  * @generated from message etcdserverpb.RangeRequest
@@ -132,7 +223,7 @@ export type RangeRequest = Message<"etcdserverpb.RangeRequest"> & {
  * Use `create(RangeRequestSchema)` to create a new message.
  */
 export const RangeRequestSchema: GenMessage<RangeRequest> = /*@__PURE__*/
-  messageDesc(file_etcd_etcdserverpb_rpc, 1);
+  messageDesc(file_etcd_etcdserverpb_rpc, 5);
 
 /**
  * @generated from enum etcdserverpb.RangeRequest.SortOrder
@@ -158,7 +249,7 @@ export enum RangeRequest_SortOrder {
  * Describes the enum etcdserverpb.RangeRequest.SortOrder.
  */
 export const RangeRequest_SortOrderSchema: GenEnum<RangeRequest_SortOrder> = /*@__PURE__*/
-  enumDesc(file_etcd_etcdserverpb_rpc, 1, 0);
+  enumDesc(file_etcd_etcdserverpb_rpc, 5, 0);
 
 /**
  * @generated from enum etcdserverpb.RangeRequest.SortTarget
@@ -194,7 +285,7 @@ export enum RangeRequest_SortTarget {
  * Describes the enum etcdserverpb.RangeRequest.SortTarget.
  */
 export const RangeRequest_SortTargetSchema: GenEnum<RangeRequest_SortTarget> = /*@__PURE__*/
-  enumDesc(file_etcd_etcdserverpb_rpc, 1, 1);
+  enumDesc(file_etcd_etcdserverpb_rpc, 5, 1);
 
 /**
  * @generated from message etcdserverpb.RangeResponse
@@ -226,7 +317,7 @@ export type RangeResponse = Message<"etcdserverpb.RangeResponse"> & {
  * Use `create(RangeResponseSchema)` to create a new message.
  */
 export const RangeResponseSchema: GenMessage<RangeResponse> = /*@__PURE__*/
-  messageDesc(file_etcd_etcdserverpb_rpc, 2);
+  messageDesc(file_etcd_etcdserverpb_rpc, 6);
 
 /**
  * @generated from message etcdserverpb.PutRequest
@@ -268,7 +359,7 @@ export type PutRequest = Message<"etcdserverpb.PutRequest"> & {
  * Use `create(PutRequestSchema)` to create a new message.
  */
 export const PutRequestSchema: GenMessage<PutRequest> = /*@__PURE__*/
-  messageDesc(file_etcd_etcdserverpb_rpc, 3);
+  messageDesc(file_etcd_etcdserverpb_rpc, 7);
 
 /**
  * @generated from message etcdserverpb.PutResponse
@@ -290,7 +381,7 @@ export type PutResponse = Message<"etcdserverpb.PutResponse"> & {
  * Use `create(PutResponseSchema)` to create a new message.
  */
 export const PutResponseSchema: GenMessage<PutResponse> = /*@__PURE__*/
-  messageDesc(file_etcd_etcdserverpb_rpc, 4);
+  messageDesc(file_etcd_etcdserverpb_rpc, 8);
 
 /**
  * @generated from service etcdserverpb.KV
@@ -314,4 +405,30 @@ export const KV: GenService<{
   },
 }> = /*@__PURE__*/
   serviceDesc(file_etcd_etcdserverpb_rpc, 0);
+
+/**
+ * The harness moves leadership to the member it sends load to, as it does
+ * for raftkv, so neither system pays a follower-to-leader hop.
+ *
+ * @generated from service etcdserverpb.Maintenance
+ */
+export const Maintenance: GenService<{
+  /**
+   * @generated from rpc etcdserverpb.Maintenance.Status
+   */
+  status: {
+    methodKind: "unary";
+    input: typeof StatusRequestSchema;
+    output: typeof StatusResponseSchema;
+  },
+  /**
+   * @generated from rpc etcdserverpb.Maintenance.MoveLeader
+   */
+  moveLeader: {
+    methodKind: "unary";
+    input: typeof MoveLeaderRequestSchema;
+    output: typeof MoveLeaderResponseSchema;
+  },
+}> = /*@__PURE__*/
+  serviceDesc(file_etcd_etcdserverpb_rpc, 1);
 

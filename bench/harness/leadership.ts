@@ -1,0 +1,55 @@
+import { createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { Maintenance } from "../../src/gen/etcd/etcdserverpb/rpc_pb.ts";
+import { Cluster } from "../../src/gen/raftkv/v1/cluster_pb.ts";
+
+/**
+ * The harness sends all load to one member. Both systems get it as their
+ * leader, so neither pays a follower-to-leader hop (etcd forwards over its
+ * peer channel, raftkv with a gRPC call): the figures compare the leader
+ * paths, as the raftkv client library (leader discovery) and etcd's own
+ * benchmark tool would drive them.
+ */
+const ATTEMPTS = 40;
+
+function grpc(endpoint: string) {
+  return createGrpcTransport({ baseUrl: `http://${endpoint}`, acceptCompression: [] });
+}
+
+/** Makes raftkv member `id` (reached at `endpoint`) the leader; a follower forwards the request. */
+export async function moveRaftkvLeadership(endpoint: string, id: string): Promise<void> {
+  const cluster = createClient(Cluster, grpc(endpoint));
+  let last: unknown;
+  for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+    try {
+      const status = await cluster.status({}, { timeoutMs: 2000 });
+      if (status.state === "leader") return;
+      await cluster.transferLeadership({ id }, { timeoutMs: 5000 });
+    } catch (error) {
+      last = error;
+    }
+    await Bun.sleep(250);
+  }
+  throw new Error(`raftkv: could not make ${id} the leader: ${String(last)}`);
+}
+
+/** Makes the etcd member at `target` the leader (MoveLeader must be sent to the current leader). */
+export async function moveEtcdLeadership(target: string, all: readonly string[]): Promise<void> {
+  let last: unknown;
+  for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+    try {
+      const targetStatus = await createClient(Maintenance, grpc(target)).status({}, { timeoutMs: 2000 });
+      const targetId = targetStatus.header?.memberId ?? 0n;
+      if (targetStatus.leader === targetId && targetId !== 0n) return;
+      for (const endpoint of all) {
+        const maintenance = createClient(Maintenance, grpc(endpoint));
+        const status = await maintenance.status({}, { timeoutMs: 2000 });
+        if (status.header?.memberId === status.leader) await maintenance.moveLeader({ targetID: targetId }, { timeoutMs: 5000 });
+      }
+    } catch (error) {
+      last = error;
+    }
+    await Bun.sleep(250);
+  }
+  throw new Error(`etcd: could not make the member at ${target} the leader: ${String(last)}`);
+}
