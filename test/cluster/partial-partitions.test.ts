@@ -29,6 +29,14 @@ function expectAllStored(stored: readonly string[], acknowledged: ReadonlyMap<st
   expect([...acknowledged].map(([k, v]) => `${k}=${v}`).filter((kv) => !contents.has(kv))).toEqual([]);
 }
 
+/** After healing, every node holds exactly the acknowledged writes (and the same applied index). */
+async function healAndExpectExactly(acknowledged: ReadonlyMap<string, string>): Promise<void> {
+  cluster?.heal();
+  const converged = await eventually("all nodes converged after healing", () => convergedContent(cluster?.nodes ?? []), 30_000);
+  expectAllStored(converged.kvs, acknowledged);
+  expect(converged.kvs.length).toBe(acknowledged.size);
+}
+
 test(
   "bridge: the leader and one follower cannot reach each other, the third node reaches both; writes go on and all converge",
   async () => {
@@ -45,10 +53,7 @@ test(
     expect(cluster.member(cutOff.id).proxy.stats().discardedBytes).toBeGreaterThan(0);
     expect(cluster.member(leader.id).proxy.stats().discardedBytes).toBeGreaterThan(0);
 
-    cluster.heal();
-    const converged = await eventually("all nodes converged after healing", () => convergedContent(cluster?.nodes ?? []), 30_000);
-    expectAllStored(converged.kvs, acknowledged);
-    expect(converged.kvs.length).toBe(acknowledged.size);
+    await healAndExpectExactly(acknowledged);
   },
   90_000,
 );
@@ -69,10 +74,7 @@ test(
     // The cut was in the path: the leader's traffic to the deaf node went into the blackhole.
     expect(cluster.member(deaf.id).proxy.stats().discardedBytes).toBeGreaterThan(0);
 
-    cluster.heal();
-    const converged = await eventually("all nodes converged after healing", () => convergedContent(cluster?.nodes ?? []), 30_000);
-    expectAllStored(converged.kvs, acknowledged);
-    expect(converged.kvs.length).toBe(acknowledged.size);
+    await healAndExpectExactly(acknowledged);
   },
   90_000,
 );
