@@ -1,5 +1,5 @@
 import { create } from "@bufbuild/protobuf";
-import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
+import { Code, ConnectError, type Client, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import {
   AddNonvoterResponseSchema,
   AddVoterResponseSchema,
@@ -19,7 +19,7 @@ import { RaftHandedOverError } from "../engine/raft-handed-over-error.ts";
 import { RaftNotLeaderError } from "../engine/raft-not-leader-error.ts";
 import { clusterHeader, memberMessages, statusMessage } from "./cluster-messages.ts";
 import { toConnectError } from "./engine-error-to-connect.ts";
-import type { LeaderForwarder } from "./leader-forwarder.ts";
+import type { ForwardOptions, LeaderForwarder } from "./leader-forwarder.ts";
 import { invalidArgument } from "./validation.ts";
 
 /** What the Cluster service needs from the engine. */
@@ -91,6 +91,26 @@ export function createClusterService(engine: ClusterEngine, forwarder?: LeaderFo
     }
   }
 
+  /**
+   * Demote and remove: a leader asked to do either to itself hands leadership
+   * over first (RaftHandedOverError), and the call then goes on to the new
+   * leader even if it was forwarded here (it cannot loop: this node no longer leads).
+   */
+  function selfRemovable<T>(
+    request: { readonly id: string; readonly prevIndex: bigint },
+    context: HandlerContext,
+    change: (id: string, prevIndex: number) => Promise<ConfigurationChange>,
+    respond: (done: ConfigurationChange) => T,
+    call: (client: Client<typeof Cluster>, options: ForwardOptions) => Promise<T>,
+  ): Promise<T> {
+    const id = validateId("id", request.id);
+    const prevIndex = prevIndexOf(request.prevIndex);
+    return onLeader(
+      async () => respond(await change(id, prevIndex)),
+      (to, refusal) => to.forward(Cluster, refusal, context, call, refusal instanceof RaftHandedOverError),
+    );
+  }
+
   return {
     status() {
       const status = admin.status();
@@ -129,35 +149,29 @@ export function createClusterService(engine: ClusterEngine, forwarder?: LeaderFo
       return onLeader(
         async () => {
           const done = await admin.addNonvoter(id, raftAddress, clientAddress, prevIndex, context.signal);
-          return create(AddNonvoterResponseSchema, { ...changeFields(engine, done) });
+          return create(AddNonvoterResponseSchema, changeFields(engine, done));
         },
         (to, refusal) => to.forward(Cluster, refusal, context, (c, options) => c.addNonvoter(request, options)),
       );
     },
 
     async demoteVoter(request, context) {
-      const id = validateId("id", request.id);
-      const prevIndex = prevIndexOf(request.prevIndex);
-      return onLeader(
-        async () => {
-          const done = await admin.demoteVoter(id, prevIndex, context.signal);
-          return create(DemoteVoterResponseSchema, { ...changeFields(engine, done) });
-        },
-        (to, refusal) =>
-          to.forward(Cluster, refusal, context, (c, options) => c.demoteVoter(request, options), refusal instanceof RaftHandedOverError),
+      return selfRemovable(
+        request,
+        context,
+        (id, prevIndex) => admin.demoteVoter(id, prevIndex, context.signal),
+        (done) => create(DemoteVoterResponseSchema, changeFields(engine, done)),
+        (c, options) => c.demoteVoter(request, options),
       );
     },
 
     async removeServer(request, context) {
-      const id = validateId("id", request.id);
-      const prevIndex = prevIndexOf(request.prevIndex);
-      return onLeader(
-        async () => {
-          const done = await admin.removeServer(id, prevIndex, context.signal);
-          return create(RemoveServerResponseSchema, { ...changeFields(engine, done) });
-        },
-        (to, refusal) =>
-          to.forward(Cluster, refusal, context, (c, options) => c.removeServer(request, options), refusal instanceof RaftHandedOverError),
+      return selfRemovable(
+        request,
+        context,
+        (id, prevIndex) => admin.removeServer(id, prevIndex, context.signal),
+        (done) => create(RemoveServerResponseSchema, changeFields(engine, done)),
+        (c, options) => c.removeServer(request, options),
       );
     },
 
