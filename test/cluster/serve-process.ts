@@ -1,5 +1,6 @@
 import { spawn, type Subprocess } from "bun";
-import { resolve } from "node:path";
+import { Database } from "bun:sqlite";
+import { join, resolve } from "node:path";
 import { createClient, type Client } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { KV } from "../../src/gen/raftkv/v1/kv_pb.ts";
@@ -66,6 +67,16 @@ export class ServeProcess {
 
   hasLogged(message: string): boolean {
     return this.lines.some((line) => line.msg === message);
+  }
+
+  /** The last log index the node compacted away, read from its raft.db beside the running process (WAL allows a reader). */
+  compactedLogIndex(): number {
+    const db = new Database(join(this.dataDir, "raft.db"), { readonly: true });
+    try {
+      return db.query<{ compacted_index: number }, []>("SELECT compacted_index FROM log_boundary WHERE id = 1").get()?.compacted_index ?? 0;
+    } finally {
+      db.close();
+    }
   }
 
   /** Starts and resolves once the node logs that it serves (client port bound). */

@@ -1,6 +1,4 @@
-import { Database } from "bun:sqlite";
 import { afterAll, expect, test } from "bun:test";
-import { join } from "node:path";
 import { eventually } from "./cluster-process.ts";
 import { contentOf, convergedContent } from "./node-content.ts";
 import { fastRaftFlags, ProxiedCluster } from "./proxied-cluster.ts";
@@ -13,16 +11,6 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
-/** The last log index the node compacted away, read from its raft.db next to the running process (WAL allows a reader). */
-function compactedIndexOf(node: ServeProcess): number {
-  const db = new Database(join(node.dataDir, "raft.db"), { readonly: true });
-  try {
-    const row = db.query<{ compacted_index: number }, []>("SELECT compacted_index FROM log_boundary WHERE id = 1").get();
-    return row?.compacted_index ?? 0;
-  } finally {
-    db.close();
-  }
-}
 
 async function writeMany(node: ServeProcess, prefix: string, count: number, concurrency: number): Promise<void> {
   let next = 0;
@@ -57,7 +45,7 @@ test(
     // Enough writes for several snapshots; the leader then keeps only 5 entries behind the newest one.
     await writeMany(leader, "late", 300, 10);
     const compacted = await eventually("the leader compacted past the follower", async () => {
-      const index = compactedIndexOf(leader);
+      const index = leader.compactedLogIndex();
       return index > Number(followerIndex) ? index : undefined;
     });
     expect(compacted).toBeGreaterThan(Number(followerIndex));

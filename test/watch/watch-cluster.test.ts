@@ -1,6 +1,4 @@
-import { Database } from "bun:sqlite";
 import { afterAll, expect, test } from "bun:test";
-import { join } from "node:path";
 import { eventually } from "../cluster/cluster-process.ts";
 import { fastRaftFlags, ProxiedCluster } from "../cluster/proxied-cluster.ts";
 import type { ServeProcess } from "../cluster/serve-process.ts";
@@ -13,15 +11,6 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
-/** The last log index the node compacted away (raft.db is WAL, so a reader beside the process is fine). */
-function compactedLogIndexOf(node: ServeProcess): number {
-  const db = new Database(join(node.dataDir, "raft.db"), { readonly: true });
-  try {
-    return db.query<{ compacted_index: number }, []>("SELECT compacted_index FROM log_boundary WHERE id = 1").get()?.compacted_index ?? 0;
-  } finally {
-    db.close();
-  }
-}
 
 /** Keys whose put failed at least once and was retried: an attempt may have been applied without an answer. */
 const retried = new Set<string>();
@@ -93,7 +82,7 @@ test(
       for (let n = 0; n < 40; n++) await put(leader, `late/${w}/${n}`, "v");
     });
     await Promise.all(writers.map((write) => write()));
-    await eventually("the leader compacted its log past the follower", async () => (compactedLogIndexOf(leader) > followerIndex + 10 ? true : undefined), 30_000);
+    await eventually("the leader compacted its log past the follower", async () => (leader.compactedLogIndex() > followerIndex + 10 ? true : undefined), 30_000);
 
     cluster.heal();
     const rest = await watch.until((m) => m.kind.case === "abandoned", 40_000);
