@@ -34,7 +34,7 @@ const NOT_SENT_CAUSE_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", 
  */
 const NOT_PROPOSED_MESSAGES: readonly RegExp[] = [
   /cannot forward the write/,
-  /is not forwarded twice/,
+  /is not forwarded again/,
   /^node \S+ is not the leader:/,
   /forwarded the write to leader .*ECONNREFUSED/,
   /connection establishment timed out/,

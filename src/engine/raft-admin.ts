@@ -5,7 +5,6 @@ import type { RawNode } from "../raft/raw-node.ts";
 import type { Applied, EngineStatus } from "./engine.ts";
 import { EngineError } from "./engine-error.ts";
 import type { AddVoterChange, ClusterConfiguration, ClusterStatus, ConfigurationChange } from "./raft-admin-types.ts";
-import { RaftHandedOverError } from "./raft-handed-over-error.ts";
 import type { RaftNotLeaderError } from "./raft-not-leader-error.ts";
 import { RaftWaiter } from "./raft-waiter.ts";
 
@@ -113,7 +112,7 @@ export class RaftAdmin {
 
   /**
    * Removing the leader itself first hands leadership to another voter and
-   * then fails with RaftHandedOverError, so the caller sends the removal to
+   * then refuses as a follower would (RaftNotLeaderError, not proposed), so the caller sends the removal to
    * the new leader: the cluster never waits out an election timeout for it.
    */
   async removeServer(id: string, prevIndex = 0, signal?: AbortSignal): Promise<ConfigurationChange> {
@@ -312,8 +311,7 @@ export class RaftAdmin {
     if (id !== this.host.id || raw.role() !== "leader" || otherVoters.length === 0) return;
     this.checkGuard(`${what} ${id}`, prevIndex);
     const successor = await this.transferLeadership(undefined, signal);
-    const refusal = this.host.notLeader(`leadership was handed to ${successor} before the ${what} of ${id}`);
-    throw new RaftHandedOverError(refusal.message, refusal.leaderId, refusal.leaderClientAddress);
+    throw this.host.notLeader(`leadership was handed to ${successor} before the ${what} of ${id}`);
   }
 
   private checkGuard(what: string, prevIndex: number): void {

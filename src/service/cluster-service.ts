@@ -15,7 +15,6 @@ import {
 import type { EngineStatus } from "../engine/engine.ts";
 import type { RaftAdmin } from "../engine/raft-admin.ts";
 import type { ConfigurationChange } from "../engine/raft-admin-types.ts";
-import { RaftHandedOverError } from "../engine/raft-handed-over-error.ts";
 import { RaftNotLeaderError } from "../engine/raft-not-leader-error.ts";
 import { clusterHeader, memberMessages, statusMessage } from "./cluster-messages.ts";
 import { toConnectError } from "./engine-error-to-connect.ts";
@@ -93,8 +92,7 @@ export function createClusterService(engine: ClusterEngine, forwarder?: LeaderFo
 
   /**
    * Demote and remove: a leader asked to do either to itself hands leadership
-   * over first (RaftHandedOverError), and the call then goes on to the new
-   * leader even if it was forwarded here (it cannot loop: this node no longer leads).
+   * over first and refuses as a follower would, so the call goes on to the new leader.
    */
   function selfRemovable<T>(
     request: { readonly id: string; readonly prevIndex: bigint },
@@ -107,7 +105,7 @@ export function createClusterService(engine: ClusterEngine, forwarder?: LeaderFo
     const prevIndex = prevIndexOf(request.prevIndex);
     return onLeader(
       async () => respond(await change(id, prevIndex)),
-      (to, refusal) => to.forward(Cluster, refusal, context, call, refusal instanceof RaftHandedOverError),
+      (to, refusal) => to.forward(Cluster, refusal, context, call),
     );
   }
 

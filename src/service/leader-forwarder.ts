@@ -3,8 +3,26 @@ import { Code, ConnectError, createClient, type Client, type HandlerContext, typ
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import type { RaftNotLeaderError } from "../engine/raft-not-leader-error.ts";
 
-/** Marks a forwarded call, so a node that is not the leader either never forwards it again (no loops). */
+/**
+ * The ids of the nodes that forwarded a call, in order ("n1,n3"). A node
+ * that finds itself in the list, or a list MAX_FORWARD_HOPS long, refuses
+ * instead of forwarding: no loops, and a bounded path while views of the
+ * leader settle after a change (a follower that has not yet heard of the new
+ * leader forwards to the old one, which knows better and sends it on).
+ */
 export const FORWARDED_HEADER = "raftkv-forwarded-by";
+
+/** How many nodes may forward one call before a node refuses it. */
+export const MAX_FORWARD_HOPS = 3;
+
+function forwardedBy(context: HandlerContext): string[] {
+  const value = context.requestHeader.get(FORWARDED_HEADER);
+  if (value === null) return [];
+  return value
+    .split(",")
+    .map((id) => id.trim())
+    .filter((id) => id !== "");
+}
 
 /**
  * Set to "true" on an UNAVAILABLE answer to a write that provably never
@@ -60,13 +78,12 @@ export class LeaderForwarder {
     refusal: RaftNotLeaderError,
     context: HandlerContext,
     call: (client: Client<S>, options: ForwardOptions) => Promise<T>,
-    /** Forward even a call that was forwarded here (only when this node just handed leadership over for it: no loop). */
-    evenIfForwarded = false,
   ): Promise<T> {
-    const forwardedBy = context.requestHeader.get(FORWARDED_HEADER);
-    if (forwardedBy !== null && !evenIfForwarded) {
+    const path = forwardedBy(context);
+    if (path.includes(this.selfId) || path.length >= MAX_FORWARD_HOPS) {
+      const why = path.includes(this.selfId) ? "it came back to this node" : `${path.length} nodes forwarded it already`;
       throw new ConnectError(
-        `${refusal.message}; the write was already forwarded here by ${forwardedBy} and is not forwarded twice`,
+        `${refusal.message}; the write was forwarded here by ${path.join(" → ")} and is not forwarded again (${why}); retry shortly`,
         Code.Unavailable,
         notProposedMetadata(),
       );
@@ -79,7 +96,7 @@ export class LeaderForwarder {
     // Whole milliseconds: a fractional grpc-timeout header is a protocol error.
     const timeoutMs = Math.max(1, Math.floor(context.timeoutMs() ?? DEFAULT_FORWARD_TIMEOUT_MS));
     try {
-      return await call(client, { signal: context.signal, timeoutMs, headers: new Headers({ [FORWARDED_HEADER]: this.selfId }) });
+      return await call(client, { signal: context.signal, timeoutMs, headers: new Headers({ [FORWARDED_HEADER]: [...path, this.selfId].join(",") }) });
     } catch (error) {
       const cause = ConnectError.from(error);
       if (cause.code === Code.Unavailable) {

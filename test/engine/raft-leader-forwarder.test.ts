@@ -3,7 +3,7 @@ import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, createHandlerContext } from "@connectrpc/connect";
 import { RaftNotLeaderError } from "../../src/engine/raft-not-leader-error.ts";
 import { DeleteRequestSchema, KV, PutRequestSchema } from "../../src/gen/raftkv/v1/kv_pb.ts";
-import { FORWARDED_HEADER, LeaderForwarder } from "../../src/service/leader-forwarder.ts";
+import { FORWARDED_HEADER, LeaderForwarder, MAX_FORWARD_HOPS } from "../../src/service/leader-forwarder.ts";
 import { WRITE_NOT_PROPOSED_HEADER } from "../../src/client/call-failure.ts";
 import { freePort } from "../support/free-port.ts";
 
@@ -55,18 +55,46 @@ test("an unreachable leader: UNAVAILABLE naming the leader and its address", asy
   expect(error.metadata.get(WRITE_NOT_PROPOSED_HEADER)).toBe("true");
 });
 
-test("a call that was already forwarded is not forwarded again", async () => {
+test("a call forwarded to a node that no longer leads goes on to the leader it names, with the path in the header", async () => {
   const forwarder = new LeaderForwarder("n3");
-  const error = await failure(
-    forwarder.forward(
-      KV,
-      new RaftNotLeaderError("node n3 is not the leader", "n1", "127.0.0.1:1", false),
-      contextWith({ [FORWARDED_HEADER]: "n2" }),
-      (kv, options) => kv.delete(create(DeleteRequestSchema, { key: request.key }), options),
-    ),
+  const seen: string[] = [];
+  const answer = await forwarder.forward(
+    KV,
+    new RaftNotLeaderError("node n3 is not the leader", "n1", "127.0.0.1:1", false),
+    contextWith({ [FORWARDED_HEADER]: "n2" }),
+    (_kv, options) => {
+      seen.push(options.headers.get(FORWARDED_HEADER) ?? "");
+      return Promise.resolve("answered by n1");
+    },
   );
-  expect(error.code).toBe(Code.Unavailable);
-  expect(error.rawMessage).toContain("already forwarded here by n2");
-  // The client library retries such writes elsewhere only when marked so.
-  expect(error.metadata.get(WRITE_NOT_PROPOSED_HEADER)).toBe("true");
+  expect(answer).toBe("answered by n1");
+  expect(seen).toEqual(["n2,n3"]);
 });
+
+for (const [path, why] of [
+  ["n2,n3", "it came back to this node"],
+  ["n1,n2,n4", "3 nodes forwarded it already"],
+] as const) {
+  test(`a call forwarded by ${path} is refused by n3, marked not proposed (${why})`, async () => {
+    const forwarder = new LeaderForwarder("n3");
+    let called = false;
+    const error = await failure(
+      forwarder.forward(
+        KV,
+        new RaftNotLeaderError("node n3 is not the leader", "n5", "127.0.0.1:1", false),
+        contextWith({ [FORWARDED_HEADER]: path }),
+        (kv, options) => {
+          called = true;
+          return kv.delete(create(DeleteRequestSchema, { key: request.key }), options);
+        },
+      ),
+    );
+    expect(called).toBe(false);
+    expect(MAX_FORWARD_HOPS).toBe(3);
+    expect(error.code).toBe(Code.Unavailable);
+    expect(error.rawMessage).toContain(`forwarded here by ${path.split(",").join(" → ")}`);
+    expect(error.rawMessage).toContain(why);
+    // The client library retries such writes elsewhere only when marked so.
+    expect(error.metadata.get(WRITE_NOT_PROPOSED_HEADER)).toBe("true");
+  });
+}
