@@ -74,8 +74,8 @@ export const serveCommand = defineCommand({
     "heartbeat-timeout": { type: "string", description: describe("heartbeat-timeout", "A follower that hears no leader this long campaigns (hashicorp's meaning)") },
     "election-timeout": { type: "string", description: describe("election-timeout", "Floor of the randomized election timeout") },
     "leader-lease-timeout": { type: "string", description: describe("leader-lease-timeout", "Leader lease for lease reads; must stay below the heartbeat timeout") },
-    "snapshot-interval": { type: "string", description: describe("snapshot-interval", "Take a snapshot this often if anything was applied") },
-    "snapshot-threshold": { type: "string", description: describe("snapshot-threshold", "Take a snapshot after this many applied entries") },
+    "snapshot-interval": { type: "string", description: describe("snapshot-interval", "Check for a snapshot at a random time between this and twice this") },
+    "snapshot-threshold": { type: "string", description: describe("snapshot-threshold", "A check takes a snapshot if at least this many entries were applied since the last one") },
     "trailing-logs": { type: "string", description: describe("trailing-logs", "Log entries kept behind a snapshot for slow followers") },
     "snapshots-retained": { type: "string", description: describe("snapshots-retained", "Snapshot files kept") },
     "history-retention-entries": {

@@ -231,7 +231,7 @@ export class RaftEngine implements Engine {
     const snapshotter =
       options.snapshots === undefined
         ? undefined
-        : new RaftSnapshotter(options.snapshots, options.stateMachine, (index) => onSnapshotTaken(index), options.logger);
+        : new RaftSnapshotter(options.snapshots, options.stateMachine, (index) => onSnapshotTaken(index), options.logger, options.random ?? Math.random);
     const raw = new RawNode({
       id: options.id,
       storage: new RaftLogStorage(options.logStore, () => snapshotter?.latest()),

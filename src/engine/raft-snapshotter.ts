@@ -8,9 +8,9 @@ import type { SnapshotMeta } from "../storage/snapshot-meta.ts";
 
 export interface RaftSnapshotOptions {
   readonly store: FileSnapshotStore;
-  /** Take a snapshot once this many entries were applied since the last one (default 8192). */
+  /** A check takes a snapshot only when at least this many entries were applied since the last one (default 8192). */
   readonly thresholdEntries?: number;
-  /** Also take one this often if anything was applied since (default 120 s). */
+  /** Checks come at a random time between this and twice this after the previous one (default 120 s). */
   readonly intervalMs?: number;
   /** Log entries kept below a snapshot for slow followers (default 10240). */
   readonly trailingLogs?: number;
@@ -28,6 +28,14 @@ export interface RaftSnapshotOptions {
  * Takes snapshots of the state machine while applies continue (the copy runs
  * in a Worker), one at a time, and remembers the newest one the node holds
  * (taken or received): the core reads it through the storage adapter.
+ *
+ * When, in hashicorp/raft's meaning of its knobs: a check comes at a random
+ * time between the interval and twice the interval after the previous one
+ * (so the members of a cluster do not all copy their state at once), and
+ * takes a snapshot when at least the threshold of entries was applied since
+ * the last one. A copy costs time in proportion to the whole state, so it is
+ * paced by the clock, not by every few thousand writes; the state machine is
+ * durable on its own, so nothing waits for a snapshot to be safe.
  */
 export class RaftSnapshotter {
   readonly store: FileSnapshotStore;
@@ -35,7 +43,7 @@ export class RaftSnapshotter {
   private readonly intervalMs: number;
   private latestMeta: SnapshotMeta | undefined;
   private inFlight: Promise<void> | undefined;
-  private lastTakenAtMs = performance.now();
+  private nextCheckAtMs: number | undefined;
   private blocked = false;
 
   constructor(
@@ -43,6 +51,8 @@ export class RaftSnapshotter {
     private readonly stateMachine: KvStateMachine,
     private readonly onTaken: (index: number) => void,
     private readonly logger: Logger | undefined,
+    /** In [0, 1): staggers the checks. */
+    private readonly random: () => number,
   ) {
     this.store = options.store;
     this.thresholdEntries = options.thresholdEntries ?? 8192;
@@ -68,17 +78,20 @@ export class RaftSnapshotter {
     this.blocked = blocked;
   }
 
-  /** Starts a snapshot if one is due and none is running. */
+  /** At a check that is due: starts a snapshot if enough was applied since the last one and none is running. */
   maybeTake(nowMs: number): void {
-    if (this.inFlight !== undefined || this.blocked) return;
-    const applied = this.stateMachine.appliedIndex();
-    const since = applied - (this.latestMeta?.index ?? 0);
-    const due = since >= this.thresholdEntries || (since > 0 && nowMs - this.lastTakenAtMs >= this.intervalMs);
-    if (!due) return;
-    this.lastTakenAtMs = nowMs;
+    if (this.nextCheckAtMs === undefined) this.nextCheckAtMs = nowMs + this.staggeredIntervalMs();
+    if (nowMs < this.nextCheckAtMs || this.inFlight !== undefined || this.blocked) return;
+    this.nextCheckAtMs = nowMs + this.staggeredIntervalMs();
+    const since = this.stateMachine.appliedIndex() - (this.latestMeta?.index ?? 0);
+    if (since < this.thresholdEntries) return;
     this.inFlight = this.take().finally(() => {
       this.inFlight = undefined;
     });
+  }
+
+  private staggeredIntervalMs(): number {
+    return this.intervalMs * (1 + this.random());
   }
 
   /**
@@ -93,7 +106,6 @@ export class RaftSnapshotter {
       if (latest > 0 && latest >= this.stateMachine.appliedIndex()) return latest;
       if (this.blocked) throw new Error("a snapshot received from the leader is being installed; retry shortly");
       if (this.inFlight !== undefined) continue;
-      this.lastTakenAtMs = performance.now();
       this.inFlight = this.take().finally(() => {
         this.inFlight = undefined;
       });
@@ -111,22 +123,27 @@ export class RaftSnapshotter {
   }
 
   private async take(): Promise<void> {
-    const temp = this.store.tempPath();
     try {
-      const position = await this.stateMachine.snapshotTo(temp);
-      if (position.config === undefined) throw new Error(`the state machine has no configuration as of index ${position.index}`);
-      const meta = await this.store.importFile(temp, {
-        index: position.index,
-        term: position.term,
-        membership: decodeMembership(position.config),
-      });
+      const meta = await snapshotStateMachine(this.store, this.stateMachine);
       this.setLatest(meta);
       this.logger?.debug("snapshot taken", { index: meta.index, term: meta.term, bytes: meta.size });
       this.onTaken(meta.index);
     } catch (error) {
-      rmSync(temp, { force: true });
       this.logger?.error("taking a snapshot failed", { error: error instanceof Error ? error.message : String(error) });
     }
+  }
+}
+
+/** Copies the state machine into the store as a snapshot at its applied index, with the membership it holds. */
+async function snapshotStateMachine(store: FileSnapshotStore, stateMachine: KvStateMachine): Promise<SnapshotMeta> {
+  const temp = store.tempPath();
+  try {
+    const position = await stateMachine.snapshotTo(temp);
+    if (position.config === undefined) throw new Error(`the state machine has no configuration as of index ${position.index}`);
+    return await store.importFile(temp, { index: position.index, term: position.term, membership: decodeMembership(position.config) }, position.file);
+  } catch (error) {
+    rmSync(temp, { force: true });
+    throw error;
   }
 }
 
@@ -137,7 +154,8 @@ export class RaftSnapshotter {
  * core treats the snapshot's index as applied, so a state machine left below
  * it would silently miss entries; one below the log's compacted prefix could
  * not catch up at all, which is a clear error. Returns the newest valid
- * snapshot, or undefined when there is none.
+ * snapshot; when none covers the compacted log (all corrupt), a new one of
+ * the state machine; undefined when there is none and the log is whole.
  */
 export async function restoreSnapshotOnStart(
   store: FileSnapshotStore,
@@ -155,7 +173,19 @@ export async function restoreSnapshotOnStart(
         `and no valid snapshot in ${store.dir} covers it (newest valid: ${newest?.meta.index ?? "none"})`,
     );
   }
-  if (newest === undefined || applied >= newest.meta.index) return newest;
+  if (newest === undefined || applied >= newest.meta.index) {
+    if (compacted === 0 || (newest !== undefined && newest.meta.index >= compacted)) return newest;
+    // The core needs a snapshot at or past the compacted log: its membership (config entries below the
+    // boundary are gone) and something to send a follower that needs those entries. The state machine
+    // is past the boundary, so a copy of it is one.
+    const meta = await snapshotStateMachine(store, stateMachine);
+    logger?.info("no valid snapshot covers the compacted log; took one of the state machine", {
+      index: meta.index,
+      compactedThrough: compacted,
+      newestValid: newest?.meta.index ?? null,
+    });
+    return store.open(meta.id);
+  }
   stateMachine.restoreFrom(newest.path);
   logger?.info("state machine restored from snapshot", { index: newest.meta.index, term: newest.meta.term, appliedBefore: applied });
   return newest;

@@ -8,6 +8,7 @@ import { ChangeFeed } from "./change-feed.ts";
 import { readCompactIndex, readHistory, readPreviousRevision, type HistoryInterval } from "./change-history.ts";
 import { CommandApplier } from "./command-applier.ts";
 import { copyDatabaseInWorker } from "./consistent-copy.ts";
+import type { FileDigest } from "../storage/snapshot-store.ts";
 import { readRange } from "./key-range-reader.ts";
 import { KeySpaceWriter } from "./key-space-writer.ts";
 import { hashState } from "./kv-hash.ts";
@@ -31,6 +32,7 @@ import type {
   LeaseRecord,
   RangeQuery,
   RangeResult,
+  SnapshotCopy,
   SnapshotPosition,
   StoredKv,
 } from "./kv-types.ts";
@@ -250,19 +252,20 @@ export class KvStateMachine {
    * Writes a consistent copy of the database (data, leases, history and
    * applied position of one committed state) to `path`, which must not exist,
    * and returns that position. The copy runs on another connection in a
-   * Worker, so applies on this connection continue meanwhile. The copy is not
-   * fsynced: the snapshot store does that when it imports the file.
+   * Worker, so applies on this connection continue meanwhile. The copy is
+   * fsynced, and its size and checksum come back with the position.
    */
-  async snapshotTo(path: string): Promise<SnapshotPosition> {
+  async snapshotTo(path: string): Promise<SnapshotCopy> {
     this.#assertOpen();
     if (existsSync(path)) throw new Error(`snapshot target ${path} already exists`);
     this.#snapshotsInFlight++;
+    let file: FileDigest;
     try {
-      await copyDatabaseInWorker(this.#path, path);
+      file = await copyDatabaseInWorker(this.#path, path);
     } finally {
       this.#snapshotsInFlight--;
     }
-    return readSnapshotPosition(path);
+    return { ...readSnapshotPosition(path), file };
   }
 
   /**

@@ -1,3 +1,4 @@
+import type { FileDigest } from "../storage/snapshot-store.ts";
 import type { Entry } from "../raft/entry.ts";
 
 /** One key as the state machine stores it, with etcd-style metadata. */
@@ -75,6 +76,11 @@ export interface AppliedPosition {
  */
 export interface SnapshotPosition extends AppliedPosition {
   readonly config?: Entry;
+}
+
+/** A snapshot file the state machine wrote: the position it reflects and the file as fsynced. */
+export interface SnapshotCopy extends SnapshotPosition {
+  readonly file: FileDigest;
 }
 
 /**

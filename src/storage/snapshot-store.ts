@@ -18,6 +18,12 @@ export interface OpenedSnapshot {
   readonly path: string;
 }
 
+/** A data file's length and lowercase hex SHA-256. */
+export interface FileDigest {
+  readonly size: number;
+  readonly checksum: string;
+}
+
 export type SnapshotLog = (message: string, context: Record<string, unknown>) => void;
 
 export interface FileSnapshotStoreOptions {
@@ -84,18 +90,27 @@ export class FileSnapshotStore {
   /**
    * Takes ownership of a finished file inside the store's directory: fsyncs
    * it, computes size and checksum, moves it into place, records the
-   * metadata and prunes old snapshots.
+   * metadata and prunes old snapshots. A writer that already fsynced and
+   * hashed the file (off the event loop) passes `written`, and only its size
+   * is checked here.
    */
-  async importFile(tempPath: string, descriptor: SnapshotDescriptor): Promise<SnapshotMeta> {
+  async importFile(tempPath: string, descriptor: SnapshotDescriptor, written?: FileDigest): Promise<SnapshotMeta> {
     validateDescriptor(descriptor);
     const absolute = resolve(tempPath);
     if (dirname(absolute) !== this.#dir) {
       throw new Error(`cannot import ${tempPath}: it must be inside the snapshot directory ${this.#dir} (atomic rename)`);
     }
     try {
-      const { size, checksum } = await digestFile(absolute);
-      fsyncFile(absolute);
-      return this.#finish(absolute, descriptor, size, checksum);
+      let digest = written;
+      if (digest === undefined) {
+        digest = await digestFile(absolute);
+        fsyncFile(absolute);
+      } else {
+        const size = statSync(absolute).size;
+        if (size !== digest.size) throw new Error(`the file has ${size} bytes, its writer reported ${digest.size}`);
+        if (!/^[0-9a-f]{64}$/.test(digest.checksum)) throw new Error(`its writer reported checksum ${JSON.stringify(digest.checksum)}, not a SHA-256 hex digest`);
+      }
+      return this.#finish(absolute, descriptor, digest.size, digest.checksum);
     } catch (err) {
       throw new Error(`importing snapshot file ${tempPath} (index ${descriptor.index}): ${errorMessage(err)}`, {
         cause: err,
@@ -122,7 +137,7 @@ export class FileSnapshotStore {
   async open(id: string): Promise<OpenedSnapshot> {
     const meta = this.#readMeta(id);
     const path = this.#dataPath(id);
-    let actual: { size: number; checksum: string };
+    let actual: FileDigest;
     try {
       actual = await digestFile(path);
     } catch (err) {
@@ -270,7 +285,7 @@ export class FileSnapshotStore {
   }
 }
 
-async function digestFile(path: string): Promise<{ size: number; checksum: string }> {
+async function digestFile(path: string): Promise<FileDigest> {
   const hasher = new Bun.CryptoHasher("sha256");
   let size = 0;
   for await (const chunk of Bun.file(path).stream()) {

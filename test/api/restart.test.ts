@@ -99,7 +99,7 @@ test("snapshot flags: snapshots are taken and retained as asked, the log is comp
   const dir = tempDir("snapflags");
   dirs.push(dir);
   const port = freePort();
-  const flags = ["--snapshot-threshold", "20", "--trailing-logs", "5", "--snapshots-retained", "2", "--snapshot-interval", "1h"];
+  const flags = ["--snapshot-threshold", "20", "--trailing-logs", "5", "--snapshots-retained", "2", "--snapshot-interval", "200ms"];
   const first = await startProcess(dir, port, flags);
   const kv = createClient(KV, createGrpcTransport({ baseUrl: `http://127.0.0.1:${port}` }));
   const acknowledged = new Map<string, bigint>();

@@ -28,6 +28,7 @@ export const chaosTimingFlags: readonly string[] = [
   "--election-timeout", "500ms",
   "--leader-lease-timeout", "250ms",
   "--snapshot-threshold", "1000",
+  "--snapshot-interval", "1s",
   "--trailing-logs", "200",
 ];
 

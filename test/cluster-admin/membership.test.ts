@@ -7,7 +7,7 @@ import { BackgroundWriter, currentLeader, describeMembers, expectAllPresent, mem
 import { fastRaftArgs, runCli } from "./run-cli.ts";
 
 // Small snapshot threshold and trailing logs: a node joining after a few hundred writes must catch up by snapshot.
-const serveArgs = [...fastRaftArgs, "--snapshot-threshold", "40", "--trailing-logs", "10"];
+const serveArgs = [...fastRaftArgs, "--snapshot-threshold", "40", "--snapshot-interval", "200ms", "--trailing-logs", "10"];
 
 let cluster: ProcessCluster;
 let writer: BackgroundWriter | undefined;

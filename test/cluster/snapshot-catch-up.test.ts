@@ -29,7 +29,7 @@ test(
   async () => {
     cluster = await ProxiedCluster.start({
       size: 3,
-      flags: [...fastRaftFlags, "--snapshot-threshold", "40", "--trailing-logs", "5", "--snapshot-interval", "1h"],
+      flags: [...fastRaftFlags, "--snapshot-threshold", "40", "--trailing-logs", "5", "--snapshot-interval", "200ms"],
     });
     const leader = await cluster.awaitLeader();
     const follower = cluster.others(leader.id)[0];

@@ -18,7 +18,7 @@ let cluster: RaftTestCluster | undefined;
 const startCluster = (): Promise<RaftTestCluster> =>
   // Small chunks: every transfer here takes several round trips.
   RaftTestCluster.start(3, {
-    snapshots: { thresholdEntries: THRESHOLD, trailingLogs: TRAILING, intervalMs: 600_000, chunkBytes: 4096 },
+    snapshots: { thresholdEntries: THRESHOLD, trailingLogs: TRAILING, intervalMs: 50, chunkBytes: 4096 },
     maxQueuedFrames: MAX_QUEUED_FRAMES,
   });
 
@@ -96,7 +96,31 @@ describe("raft engine snapshots", () => {
     const lines: string[] = [];
     await c.restart(member, new Logger("error", "json", {}, (line) => lines.push(line)));
     expect(lines.some((line) => line.includes("skipping corrupt snapshot") && line.includes(newest.id))).toBe(true);
-    expect(member.engine.snapshotStats().latestIndex).toBeLessThan(newest.index);
+    const inUse = await member.snapshots.newestValid();
+    expect(inUse?.meta.id).not.toBe(newest.id);
+    expect(member.engine.snapshotStats().latestIndex).toBe(inUse?.meta.index ?? 0);
+    const more = await c.write(10, "b");
+    await c.converged(more);
+  }, 30_000);
+
+  test("a member whose snapshots are all corrupt and whose log is compacted takes a new one of its state machine at start, and stays a voter", async () => {
+    const c = (cluster = await startCluster());
+    const last = await c.write(200, "a");
+    await c.converged(last);
+    const member = await c.waitFor("a member with a compacted log", () => c.members.find((m) => m.logStore.compactedIndex() > 0));
+    await c.stop(member);
+    const corrupted = member.snapshots.list();
+    for (const meta of corrupted) corrupt(join(member.dir, "snapshots", `${meta.id}.snap`));
+    const applied = member.stateMachine.appliedIndex();
+    const lines: string[] = [];
+    await c.restart(member, new Logger("info", "json", {}, (line) => lines.push(line)));
+    expect(lines.some((line) => line.includes("no valid snapshot covers the compacted log"))).toBe(true);
+    const inUse = await member.snapshots.newestValid();
+    expect(corrupted.map((m) => m.id)).not.toContain(inUse?.meta.id);
+    expect(inUse?.meta.index).toBeGreaterThanOrEqual(applied);
+    // Its membership came with the new snapshot: it is still one of the three voters.
+    expect(inUse?.meta.membership.members.filter((m) => m.suffrage === "voter").map((m) => m.id).sort()).toEqual(["n1", "n2", "n3"]);
+    await c.waitFor("the member a voter again", () => (member.engine.status().role === "learner" ? undefined : true));
     const more = await c.write(10, "b");
     await c.converged(more);
   }, 30_000);

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { prefixEnd } from "../../src/fsm/key-range.ts";
@@ -280,7 +280,7 @@ describe("snapshot and restore", () => {
       batches++;
       await Bun.sleep(0);
     }
-    const position = await applied;
+    const { file: _file, ...position } = await applied;
     expect(position.index).toBeGreaterThanOrEqual(2000);
     expect(position.index).toBeLessThanOrEqual(fsm.appliedIndex());
     expect(position.term).toBe(2);
@@ -325,8 +325,11 @@ describe("snapshot and restore", () => {
     fsm.applyBatch([config(1, "members-a"), putEntry(2, "k", "v", { term: 2 }), config(3, "members-b")]);
     expect(fsm.lastConfigEntry()).toEqual(config(3, "members-b"));
     const snapshotPath = join(dir, "snap.db");
-    const position = await fsm.snapshotTo(snapshotPath);
+    const { file, ...position } = await fsm.snapshotTo(snapshotPath);
     expect(position).toEqual({ index: 3, term: 2, config: config(3, "members-b") });
+    // The worker's size and checksum describe the file it left behind.
+    const written = readFileSync(snapshotPath);
+    expect(file).toEqual({ size: written.length, checksum: new Bun.CryptoHasher("sha256").update(written).digest("hex") });
     fsm.applyBatch([config(4, "members-c")]);
     reopen();
     expect(fsm.lastConfigEntry()).toEqual(config(4, "members-c"));

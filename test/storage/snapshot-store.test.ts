@@ -181,4 +181,20 @@ describe("importFile errors", () => {
     await expect(store.importFile(missing, { index: 1, term: 1, membership })).rejects.toThrow(/importing snapshot file/);
     expect(store.list()).toEqual([]);
   });
+
+  test("a digest passed by the file's writer is used, and one whose size disagrees with the file is refused", async () => {
+    const data = payload(5000, 7);
+    const temp = store.tempPath();
+    writeFileSync(temp, data);
+    const meta = await store.importFile(temp, { index: 5, term: 1, membership }, { size: 5000, checksum: sha256(data) });
+    expect(meta).toMatchObject({ size: 5000, checksum: sha256(data) });
+    expect((await store.open(meta.id)).meta).toEqual(meta);
+
+    const short = store.tempPath();
+    writeFileSync(short, data);
+    await expect(store.importFile(short, { index: 6, term: 1, membership }, { size: 4999, checksum: sha256(data) })).rejects.toThrow(
+      /has 5000 bytes, its writer reported 4999/,
+    );
+    expect(store.list()).toEqual([meta]);
+  });
 });
