@@ -25,6 +25,7 @@ import { RaftProposals } from "./raft-proposals.ts";
 import { RaftReadWaiters, type ReadIndexSource } from "./raft-read-waiters.ts";
 import { RaftSnapshotReceiver } from "./raft-snapshot-receiver.ts";
 import { RaftSnapshotSender } from "./raft-snapshot-sender.ts";
+import { RaftLogCompactor } from "./raft-log-compactor.ts";
 import { RaftSnapshotter, type RaftSnapshotOptions } from "./raft-snapshotter.ts";
 import { RaftWaiter } from "./raft-waiter.ts";
 
@@ -119,6 +120,7 @@ export class RaftEngine implements Engine {
   private readonly transport: PeerTransport;
   private readonly proposals: RaftProposals;
   private readonly reads = new RaftReadWaiters();
+  private readonly compactor: RaftLogCompactor;
   private readonly selfId: string;
   private readonly readSource: ReadIndexSource;
   private drainScheduled = false;
@@ -141,6 +143,7 @@ export class RaftEngine implements Engine {
     this.selfId = options.id;
     this.stateMachine = options.stateMachine;
     this.logStore = options.logStore;
+    this.compactor = new RaftLogCompactor(options.logStore);
     this.logger = options.logger;
     this.peerWarnings = options.logger === undefined ? undefined : new RateLimitedLog(options.logger, 5, 10_000, () => performance.now());
     this.raw = raw;
@@ -392,6 +395,7 @@ export class RaftEngine implements Engine {
     this.reads.retryStale(performance.now());
     this.reportIo();
     this.snapshotter?.maybeTake(performance.now());
+    if (this.compactor.pending) this.compactor.step(this.stateMachine.appliedIndex());
     this.scheduleDrain();
   }
 
@@ -527,7 +531,10 @@ export class RaftEngine implements Engine {
     }
     for (const rs of ready.readStates) this.reads.onReadState(rs);
     this.reads.release(this.stateMachine.appliedIndex());
-    if (ready.compactLogTo > 0) this.compactLog(ready.compactLogTo);
+    if (ready.compactLogTo > 0) {
+      this.compactor.allow(ready.compactLogTo);
+      this.compactor.step(this.stateMachine.appliedIndex());
+    }
     this.raw.advance(ready);
     this.addresses.syncPeers();
   }
@@ -579,12 +586,6 @@ export class RaftEngine implements Engine {
     this.logger?.info("state machine restored from a received snapshot", { index: snapshot.index, term: snapshot.term });
   }
 
-  /** Deletes log entries the core no longer needs (a snapshot covers them; trailing ones were kept). */
-  private compactLog(throughIndex: number): void {
-    const term = this.logStore.term(throughIndex);
-    if (term === undefined || throughIndex > this.stateMachine.appliedIndex()) return;
-    this.logStore.compactPrefix(throughIndex, term);
-  }
 
   private send(messages: readonly Message[]): void {
     const transport = this.transport;
