@@ -2,6 +2,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Logger } from "../../src/log/logger.ts";
+import type { SnapshotMeta } from "../../src/storage/snapshot-meta.ts";
 import { RaftTestCluster, type TestMember } from "./raft-test-cluster.ts";
 
 const THRESHOLD = 50;
@@ -104,13 +105,7 @@ describe("raft engine snapshots", () => {
   }, 30_000);
 
   test("a member whose snapshots are all corrupt and whose log is compacted takes a new one of its state machine at start, and stays a voter", async () => {
-    const c = (cluster = await startCluster());
-    const last = await c.write(200, "a");
-    await c.converged(last);
-    const member = await c.waitFor("a member with a compacted log", () => c.members.find((m) => m.logStore.compactedIndex() > 0));
-    await c.stop(member);
-    const corrupted = member.snapshots.list();
-    for (const meta of corrupted) corrupt(join(member.dir, "snapshots", `${meta.id}.snap`));
+    const { c, member, corrupted } = await stoppedMemberWithCorruptSnapshots();
     const applied = member.stateMachine.appliedIndex();
     const lines: string[] = [];
     await c.restart(member, new Logger("info", "json", {}, (line) => lines.push(line)));
@@ -126,18 +121,25 @@ describe("raft engine snapshots", () => {
   }, 30_000);
 
   test("a lost state machine with only corrupt snapshots to rebuild it from is a clear error at start", async () => {
-    const c = (cluster = await startCluster());
-    const last = await c.write(200, "a");
-    await c.converged(last);
-    const member = await c.waitFor("a member with a compacted log", () => c.members.find((m) => m.logStore.compactedIndex() > 0));
-    await c.stop(member);
-    for (const meta of member.snapshots.list()) corrupt(join(member.dir, "snapshots", `${meta.id}.snap`));
+    const { c, member } = await stoppedMemberWithCorruptSnapshots();
     for (const suffix of ["", "-wal", "-shm"]) rmSync(join(member.dir, `kv.db${suffix}`), { force: true });
     const lines: string[] = [];
     await expect(c.restart(member, new Logger("error", "json", {}, (line) => lines.push(line)))).rejects.toThrow(/no valid snapshot/);
     expect(lines.some((line) => line.includes("skipping corrupt snapshot"))).toBe(true);
   }, 30_000);
 });
+
+/** A cluster past its first compaction, and a member of it stopped with every snapshot it holds corrupted. */
+async function stoppedMemberWithCorruptSnapshots(): Promise<{ c: RaftTestCluster; member: TestMember; corrupted: SnapshotMeta[] }> {
+  const c = (cluster = await startCluster());
+  const last = await c.write(200, "a");
+  await c.converged(last);
+  const member = await c.waitFor("a member with a compacted log", () => c.members.find((m) => m.logStore.compactedIndex() > 0));
+  await c.stop(member);
+  const corrupted = member.snapshots.list();
+  for (const meta of corrupted) corrupt(join(member.dir, "snapshots", `${meta.id}.snap`));
+  return { c, member, corrupted };
+}
 
 /** Flips one byte in the middle: same size, wrong checksum. */
 function corrupt(path: string): void {
