@@ -586,7 +586,6 @@ export class RaftEngine implements Engine {
     this.logger?.info("state machine restored from a received snapshot", { index: snapshot.index, term: snapshot.term });
   }
 
-
   private send(messages: readonly Message[]): void {
     const transport = this.transport;
     for (const m of messages) {
