@@ -1,18 +1,16 @@
-import { spawn, type Subprocess } from "bun";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { createClient, type Client } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { KV } from "../../src/gen/raftkv/v1/kv_pb.ts";
 import { Cluster } from "../../src/gen/raftkv/v1/cluster_pb.ts";
 import { freePort } from "../support/free-port.ts";
-
-const mainScript = resolve(import.meta.dir, "../../src/cli/main.ts");
+import { ServeChild } from "./serve-child.ts";
 
 /** One `raftkv serve` process of the project's entry point, restartable on the same data dir and ports. */
 export class ClusterProcess {
-  private child: Subprocess<"ignore", "ignore", "pipe"> | undefined;
+  private child: ServeChild | undefined;
   private clientPort = 0;
   readonly stderrLines: string[] = [];
   /** Extra `serve` flags (Raft timings, --join, ...); may be changed between restarts. */
@@ -56,11 +54,9 @@ export class ClusterProcess {
 
   /** Starts and resolves once the node logs that it serves (client port bound). */
   async start(): Promise<void> {
-    const child = spawn(
-      [
-        "bun",
-        mainScript,
-        "serve",
+    const child = await ServeChild.start({
+      label: this.id,
+      args: [
         "--id", this.id,
         "--data-dir", this.dataDir,
         // The same client port on a restart, so the address peers recorded stays right.
@@ -71,58 +67,24 @@ export class ClusterProcess {
         "--log-level", "info",
         ...this.extraArgs,
       ],
-      { stdin: "ignore", stdout: "ignore", stderr: "pipe" },
-    );
+      onLine: (text) => {
+        this.stderrLines.push(text);
+        if (this.stderrLines.length > 2000) this.stderrLines.splice(0, 1000);
+      },
+      timeoutMs: 45_000,
+      describe: () => this.stderrLines.join("\n"),
+    });
     this.child = child;
-    this.clientPort = await this.awaitServing(child);
-  }
-
-  private async awaitServing(child: Subprocess<"ignore", "ignore", "pipe">): Promise<number> {
-    const reader = child.stderr.getReader();
-    const decoder = new TextDecoder();
-    let pending = "";
-    const deadline = setTimeout(() => child.kill("SIGKILL"), 45_000);
-    try {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) throw new Error(`${this.id} exited before serving:\n${this.stderrLines.join("\n")}`);
-        pending += decoder.decode(value, { stream: true });
-        let newline = pending.indexOf("\n");
-        while (newline >= 0) {
-          const line = pending.slice(0, newline);
-          pending = pending.slice(newline + 1);
-          this.stderrLines.push(line);
-          // The one non-JSON line a failing start prints is its "error: ..." line.
-          const parsed = (line.startsWith("{") ? JSON.parse(line) : {}) as { msg?: string; listen?: string };
-          if (parsed.msg === "serving" && parsed.listen !== undefined) {
-            // Keep draining stderr so the child never blocks on a full pipe.
-            void this.drain(reader, decoder);
-            return Number(parsed.listen.split(":").pop());
-          }
-          newline = pending.indexOf("\n");
-        }
-      }
-    } finally {
-      clearTimeout(deadline);
-    }
-  }
-
-  private async drain(reader: ReadableStreamDefaultReader<Uint8Array>, decoder: TextDecoder): Promise<void> {
-    for (;;) {
-      const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true as const }));
-      if (done) return;
-      for (const line of decoder.decode(value, { stream: true }).split("\n")) if (line !== "") this.stderrLines.push(line);
-      if (this.stderrLines.length > 2000) this.stderrLines.splice(0, 1000);
-    }
+    this.clientPort = child.clientPort;
   }
 
   /** SIGSTOP: the process keeps its sockets, so what peers and clients send queues up. */
   pause(): void {
-    this.child?.kill("SIGSTOP");
+    this.child?.pause();
   }
 
   resume(): void {
-    this.child?.kill("SIGCONT");
+    this.child?.resume();
   }
 
   /** SIGTERM (a graceful stop: a leader hands over first); resolves with the exit code. */
@@ -130,25 +92,17 @@ export class ClusterProcess {
     const child = this.child;
     if (child === undefined) return 0;
     this.child = undefined;
-    child.kill("SIGTERM");
-    const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
-    try {
-      return await child.exited;
-    } finally {
-      clearTimeout(timer);
-    }
+    return child.terminate(30_000);
   }
 
   async kill(): Promise<void> {
     const child = this.child;
     if (child === undefined) return;
     this.child = undefined;
-    child.kill("SIGKILL");
-    await child.exited;
+    await child.kill();
   }
 }
 
-/** Three (or n) nodes started statically with one --initial-cluster list, data under one temp root. */
 export class ProcessCluster {
   private readonly members: ClusterProcess[];
 

@@ -1,11 +1,9 @@
-import { spawn, type Subprocess } from "bun";
 import { Database } from "bun:sqlite";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { createClient, type Client } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { KV } from "../../src/gen/raftkv/v1/kv_pb.ts";
-
-const mainScript = resolve(import.meta.dir, "../../src/cli/main.ts");
+import { ServeChild } from "./serve-child.ts";
 
 // Enough lines to find any event of a test run; older ones are dropped so a chatty node cannot grow memory.
 const KEPT_LOG_LINES = 20_000;
@@ -30,7 +28,7 @@ export interface ServeProcessOptions {
  * Signals go to the recorded PID only.
  */
 export class ServeProcess {
-  private child: Subprocess<"ignore", "ignore", "pipe"> | undefined;
+  private child: ServeChild | undefined;
   private clientPort = 0;
   private readonly lines: LogLine[] = [];
 
@@ -82,11 +80,9 @@ export class ServeProcess {
   /** Starts and resolves once the node logs that it serves (client port bound). */
   async start(): Promise<void> {
     if (this.child !== undefined) throw new Error(`${this.id} is already running`);
-    const child = spawn(
-      [
-        "bun",
-        mainScript,
-        "serve",
+    const child = await ServeChild.start({
+      label: this.id,
+      args: [
         "--id", this.id,
         "--data-dir", this.dataDir,
         // Port 0 the first time; the same port on a restart, so the address the cluster recorded stays right.
@@ -95,17 +91,12 @@ export class ServeProcess {
         "--log-level", this.options.logLevel ?? "info",
         ...this.options.flags,
       ],
-      { stdin: "ignore", stdout: "ignore", stderr: "pipe" },
-    );
+      onLine: (text) => this.record(text),
+      timeoutMs: this.options.startTimeoutMs ?? 20_000,
+      describe: () => this.tail(),
+    });
     this.child = child;
-    try {
-      this.clientPort = await this.awaitServing(child);
-    } catch (error) {
-      this.child = undefined;
-      child.kill("SIGKILL");
-      await child.exited;
-      throw error;
-    }
+    this.clientPort = child.clientPort;
   }
 
   /** SIGKILL: no shutdown path runs, as in a crash. */
@@ -113,56 +104,10 @@ export class ServeProcess {
     const child = this.child;
     if (child === undefined) return;
     this.child = undefined;
-    child.kill("SIGKILL");
-    await child.exited;
+    await child.kill();
   }
 
-  private async awaitServing(child: Subprocess<"ignore", "ignore", "pipe">): Promise<number> {
-    const reader = child.stderr.getReader();
-    const decoder = new TextDecoder();
-    let pending = "";
-    const timeoutMs = this.options.startTimeoutMs ?? 20_000;
-    const deadline = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-    try {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) throw new Error(`${this.id} exited before serving (or took over ${timeoutMs} ms):\n${this.tail()}`);
-        pending += decoder.decode(value, { stream: true });
-        let newline = pending.indexOf("\n");
-        while (newline >= 0) {
-          const line = this.record(pending.slice(0, newline));
-          pending = pending.slice(newline + 1);
-          const listen = line?.listen;
-          if (line?.msg === "serving" && typeof listen === "string") {
-            // Keep draining stderr so the child never blocks on a full pipe.
-            void this.drain(reader, decoder, pending);
-            return Number(listen.split(":").pop());
-          }
-          newline = pending.indexOf("\n");
-        }
-      }
-    } finally {
-      clearTimeout(deadline);
-    }
-  }
-
-  private async drain(reader: ReadableStreamDefaultReader<Uint8Array>, decoder: TextDecoder, carried: string): Promise<void> {
-    let pending = carried;
-    for (;;) {
-      const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true as const }));
-      if (done) return;
-      pending += decoder.decode(value, { stream: true });
-      let newline = pending.indexOf("\n");
-      while (newline >= 0) {
-        this.record(pending.slice(0, newline));
-        pending = pending.slice(newline + 1);
-        newline = pending.indexOf("\n");
-      }
-    }
-  }
-
-  private record(text: string): LogLine | undefined {
-    if (text.trim() === "") return undefined;
+  private record(text: string): void {
     let line: LogLine;
     try {
       line = JSON.parse(text) as LogLine;
@@ -172,7 +117,6 @@ export class ServeProcess {
     }
     this.lines.push(line);
     if (this.lines.length > KEPT_LOG_LINES) this.lines.splice(0, this.lines.length - KEPT_LOG_LINES / 2);
-    return line;
   }
 
   private tail(): string {
