@@ -9,6 +9,19 @@ interface Incoming {
   readonly sink: SnapshotSink;
 }
 
+/** The last transfer from a peer that was received whole: a resent last chunk is acknowledged again. */
+interface Received {
+  readonly index: number;
+  readonly term: number;
+  /** Undefined while its checksum is verified: a resent last chunk then waits for the first answer. */
+  size: number | undefined;
+}
+
+/** True when `chunk` is one this transfer already holds, ending exactly at `size` (the sender resent it, its ack lost). */
+function isRepeat(chunk: SnapshotChunk, index: number, term: number, size: number): boolean {
+  return chunk.snapshot.index === index && chunk.snapshot.term === term && chunk.data.length > 0 && chunk.offset + chunk.data.length === size;
+}
+
 /**
  * Writes snapshot chunks from a leader into the store. Once the last chunk
  * is in and the whole file's checksum matches, the InstallSnapshot message
@@ -17,6 +30,7 @@ interface Incoming {
 export class RaftSnapshotReceiver {
   private readonly incoming = new Map<string, Incoming>();
   private readonly received = new Map<string, OpenedSnapshot>();
+  private readonly lastWhole = new Map<string, Received>();
 
   constructor(
     private readonly selfId: string,
@@ -44,6 +58,16 @@ export class RaftSnapshotReceiver {
     const answer = (ok: boolean, nextOffset: number): void =>
       this.ack(from, { kind: "snapshotAck", from: this.selfId, index: chunk.snapshot.index, term: chunk.snapshot.term, nextOffset, ok });
     let current = this.incoming.get(from);
+    // A chunk resent because its ack was lost (a link reset): acknowledge it again, write nothing.
+    if (current !== undefined && isRepeat(chunk, current.chunk.snapshot.index, current.chunk.snapshot.term, current.sink.size)) {
+      answer(true, current.sink.size);
+      return;
+    }
+    const whole = this.lastWhole.get(from);
+    if (current === undefined && whole !== undefined && isRepeat(chunk, whole.index, whole.term, whole.size ?? chunk.offset + chunk.data.length)) {
+      if (whole.size !== undefined) answer(true, whole.size);
+      return;
+    }
     if (chunk.offset === 0) {
       current?.sink.abort();
       try {
@@ -77,19 +101,24 @@ export class RaftSnapshotReceiver {
       }
       this.incoming.delete(from);
       const size = sink.size;
+      const whole: Received = { index: chunk.snapshot.index, term: chunk.snapshot.term, size: undefined };
+      this.lastWhole.set(from, whole);
       const meta = sink.commit();
       const opened = await this.store.open(meta.id);
       // Checked after the last await: from here to the core's Ready nothing can start a local snapshot.
       if (!this.canInstall()) {
+        this.lastWhole.delete(from);
         answer(false, size);
         return;
       }
       this.received.set(`${meta.index}/${meta.term}`, opened);
       this.deliver({ kind: "installSnapshot", from, to: this.selfId, term: chunk.term, snapshot: chunk.snapshot });
+      whole.size = size;
       answer(true, size);
     } catch (error) {
       sink.abort();
       this.incoming.delete(from);
+      this.lastWhole.delete(from);
       this.logger?.error("a received snapshot was discarded", { peer: from, index: chunk.snapshot.index, error: String(error) });
       answer(false, 0);
     }

@@ -12,10 +12,24 @@ interface Outgoing {
   awaitedOffset: number;
   last: boolean;
   timer: Timer | undefined;
+  /** The chunk awaiting its ack, kept to send again. */
+  inFlight: SnapshotChunk | undefined;
+  /** Times `inFlight` was sent again. */
+  resends: number;
 }
 
-/** How long a chunk may wait for its ack before the transfer is reported failed (the core retries later). */
-const ACK_TIMEOUT_MS = 10_000;
+export interface SnapshotResendPolicy {
+  /**
+   * How long a chunk waits for its ack before it is sent again. A link reset
+   * loses whatever was in flight, a chunk or its ack; the follower
+   * acknowledges a chunk it already holds again, so resending is safe.
+   */
+  readonly ackTimeoutMs: number;
+  /** Resends of one chunk before the transfer is reported failed (the core retries later, from the start). */
+  readonly maxResends: number;
+}
+
+const defaultResendPolicy: SnapshotResendPolicy = { ackTimeoutMs: 2_000, maxResends: 5 };
 
 /**
  * Streams snapshot files to followers, one chunk in flight per follower: the
@@ -31,6 +45,7 @@ export class RaftSnapshotSender {
     private readonly send: (to: string, chunk: SnapshotChunk) => boolean,
     private readonly report: (peer: string, ok: boolean) => void,
     private readonly logger: Logger | undefined,
+    private readonly resend: SnapshotResendPolicy = defaultResendPolicy,
   ) {}
 
   /** The core chose to send `message.snapshot` to a follower. */
@@ -49,6 +64,8 @@ export class RaftSnapshotSender {
       awaitedOffset: 0,
       last: false,
       timer: undefined,
+      inFlight: undefined,
+      resends: 0,
     };
     this.outgoing.set(message.to, transfer);
     void this.sendNext(message.to, transfer, 0);
@@ -57,10 +74,15 @@ export class RaftSnapshotSender {
   onAck(from: string, ack: SnapshotAck): void {
     const transfer = this.outgoing.get(from);
     if (transfer === undefined || ack.index !== transfer.meta.index || ack.term !== transfer.meta.term) return;
+    // Between chunks (the next one is being read), or the second ack of a chunk sent twice: the transfer has moved on.
+    if (transfer.inFlight === undefined || (ack.ok && ack.nextOffset < transfer.awaitedOffset)) return;
     if (!ack.ok || ack.nextOffset !== transfer.awaitedOffset) {
       this.finish(from, transfer, false, `follower refused the chunk before offset ${ack.nextOffset}`);
       return;
     }
+    if (transfer.timer !== undefined) clearTimeout(transfer.timer);
+    transfer.timer = undefined;
+    transfer.inFlight = undefined;
     if (transfer.last) {
       this.finish(from, transfer, true, "");
       return;
@@ -81,7 +103,7 @@ export class RaftSnapshotSender {
       const end = offset + data.length;
       transfer.last = end >= transfer.meta.size;
       transfer.awaitedOffset = end;
-      const sent = this.send(to, {
+      transfer.inFlight = {
         kind: "snapshotChunk",
         from: transfer.message.from,
         term: transfer.message.term,
@@ -90,16 +112,31 @@ export class RaftSnapshotSender {
         offset,
         data,
         last: transfer.last,
-      });
-      if (!sent) {
-        this.finish(to, transfer, false, "the transport dropped a chunk");
-        return;
-      }
-      if (transfer.timer !== undefined) clearTimeout(transfer.timer);
-      transfer.timer = setTimeout(() => this.finish(to, transfer, false, "no acknowledgement in time"), ACK_TIMEOUT_MS);
+      };
+      transfer.resends = 0;
+      this.sendInFlight(to, transfer);
     } catch (error) {
       this.finish(to, transfer, false, `reading the snapshot failed: ${error instanceof Error ? error.message : String(error)}`);
     }
+  }
+
+  private sendInFlight(to: string, transfer: Outgoing): void {
+    const chunk = transfer.inFlight;
+    if (chunk === undefined) return;
+    if (!this.send(to, chunk)) {
+      this.finish(to, transfer, false, "the transport dropped a chunk");
+      return;
+    }
+    if (transfer.timer !== undefined) clearTimeout(transfer.timer);
+    transfer.timer = setTimeout(() => {
+      if (this.outgoing.get(to) !== transfer || transfer.inFlight !== chunk) return;
+      if (transfer.resends >= this.resend.maxResends) {
+        this.finish(to, transfer, false, `no acknowledgement of the chunk at offset ${chunk.offset} after ${this.resend.maxResends + 1} sends`);
+        return;
+      }
+      transfer.resends++;
+      this.sendInFlight(to, transfer);
+    }, this.resend.ackTimeoutMs);
   }
 
   private finish(peer: string, transfer: Outgoing, ok: boolean, reason: string): void {
