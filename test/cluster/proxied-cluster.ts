@@ -14,6 +14,17 @@ export const fastRaftFlags: readonly string[] = [
   "--leader-lease-timeout", "100ms",
 ];
 
+/**
+ * Snapshot checks every 200–400 ms taking one after 40 entries, 5 trailing
+ * entries: after a few dozen writes the log is compacted, so a follower that
+ * missed them can only catch up by InstallSnapshot.
+ */
+export const eagerSnapshotFlags: readonly string[] = [
+  "--snapshot-threshold", "40",
+  "--trailing-logs", "5",
+  "--snapshot-interval", "200ms",
+];
+
 export interface ProxiedClusterOptions {
   readonly size: number;
   /** Flags every node gets on top of the Raft wiring (default: fastRaftFlags). */
@@ -95,6 +106,13 @@ export class ProxiedCluster {
 
   others(id: string): ServeProcess[] {
     return this.nodes.filter((n) => n.id !== id);
+  }
+
+  /** A node other than `leaderId`. */
+  follower(leaderId: string): ServeProcess {
+    const follower = this.others(leaderId)[0];
+    if (follower === undefined) throw new Error(`a ${this.nodes.length}-node cluster without followers`);
+    return follower;
   }
 
   /**

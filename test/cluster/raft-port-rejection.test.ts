@@ -1,7 +1,7 @@
 import { afterAll, expect, test } from "bun:test";
 import { Consistency } from "../../src/gen/raftkv/v1/kv_pb.ts";
 import { encodeEnvelopePrefix, encodeHelloFrame } from "../../src/transport/frame-codec.ts";
-import { RawPeerSocket } from "../transport/transport-harness.ts";
+import { garbage, RawPeerSocket } from "../transport/transport-harness.ts";
 import { eventually } from "./cluster-process.ts";
 import { convergedContent } from "./node-content.ts";
 import { ProxiedCluster } from "./proxied-cluster.ts";
@@ -14,19 +14,6 @@ let cluster: ProxiedCluster | undefined;
 afterAll(async () => {
   await cluster?.stop();
 });
-
-/** Deterministic garbage (xorshift32), so a failing run replays exactly. */
-function garbage(length: number, seed: number): Uint8Array {
-  let state = seed;
-  const bytes = new Uint8Array(length);
-  for (let i = 0; i < length; i++) {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    bytes[i] = state & 0xff;
-  }
-  return bytes;
-}
 
 /** A length header announcing ~2 GiB, then a few bytes: the node must refuse before reserving memory for it. */
 function oversizedFrame(): Uint8Array {

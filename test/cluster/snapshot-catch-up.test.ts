@@ -1,7 +1,7 @@
 import { afterAll, expect, test } from "bun:test";
 import { eventually } from "./cluster-process.ts";
 import { contentOf, convergedContent } from "./node-content.ts";
-import { fastRaftFlags, ProxiedCluster } from "./proxied-cluster.ts";
+import { eagerSnapshotFlags, fastRaftFlags, ProxiedCluster } from "./proxied-cluster.ts";
 import type { ServeProcess } from "./serve-process.ts";
 
 const utf8 = new TextEncoder();
@@ -29,11 +29,10 @@ test(
   async () => {
     cluster = await ProxiedCluster.start({
       size: 3,
-      flags: [...fastRaftFlags, "--snapshot-threshold", "40", "--trailing-logs", "5", "--snapshot-interval", "200ms"],
+      flags: [...fastRaftFlags, ...eagerSnapshotFlags],
     });
     const leader = await cluster.awaitLeader();
-    const follower = cluster.others(leader.id)[0];
-    if (follower === undefined) throw new Error("a three-node cluster without followers");
+    const follower = cluster.follower(leader.id);
 
     await writeMany(leader, "early", 10, 5);
     const followerIndex = await eventually("the follower has the early writes", async () => {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { encodeEnvelopePrefix, encodeHelloFrame, encodePayloadFrame } from "../../src/transport/frame-codec.ts";
 import type { InboundRejectionKind } from "../../src/transport/inbound-rejection.ts";
 import type { TransportLogFields } from "../../src/transport/transport-logger.ts";
-import { RawPeerSocket, startNode, TEST_CLUSTER, text, type TestNode } from "./transport-harness.ts";
+import { garbage, RawPeerSocket, startNode, TEST_CLUSTER, text, type TestNode } from "./transport-harness.ts";
 
 const warnings: { message: string; fields: TransportLogFields | undefined }[] = [];
 let target: TestNode;
@@ -62,19 +62,6 @@ async function expectGoodPeersStillWork(): Promise<void> {
   await good.inbox.waitForCount(round);
   expect(target.inbox.texts()).toContain(`good:hello ${round}`);
   expect(good.inbox.texts()).toContain(`target:reply ${round}`);
-}
-
-/** Deterministic garbage (xorshift32), so a failing run replays exactly. */
-function garbage(length: number, seed: number): Uint8Array {
-  let state = seed;
-  const bytes = new Uint8Array(length);
-  for (let i = 0; i < length; i++) {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    bytes[i] = state & 0xff;
-  }
-  return bytes;
 }
 
 describe("inbound validation on the Raft port", () => {

@@ -72,6 +72,20 @@ export async function waitUntil(
 
 export const text = (value: string): Uint8Array => new TextEncoder().encode(value);
 
+/** Deterministic garbage (xorshift32), so a failing run replays exactly. */
+export function garbage(length: number, seed: number): Uint8Array {
+  let state = seed;
+  const bytes = new Uint8Array(length);
+  for (let i = 0; i < length; i++) {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    bytes[i] = state & 0xff;
+  }
+  return bytes;
+}
+
+
 /** A plain TCP client that writes whatever a test wants and reports when the server closes it. */
 export class RawPeerSocket {
   private constructor(

@@ -1,6 +1,6 @@
 import { afterAll, expect, test } from "bun:test";
 import { eventually } from "../cluster/cluster-process.ts";
-import { fastRaftFlags, ProxiedCluster } from "../cluster/proxied-cluster.ts";
+import { eagerSnapshotFlags, fastRaftFlags, ProxiedCluster } from "../cluster/proxied-cluster.ts";
 import type { ServeProcess } from "../cluster/serve-process.ts";
 import { describeEvents, kvClient, WatchReader } from "./watch-reader.ts";
 
@@ -49,11 +49,10 @@ test(
   async () => {
     cluster = await ProxiedCluster.start({
       size: 3,
-      flags: [...fastRaftFlags, "--snapshot-threshold", "40", "--trailing-logs", "5", "--snapshot-interval", "200ms"],
+      flags: [...fastRaftFlags, ...eagerSnapshotFlags],
     });
     const leader = await cluster.awaitLeader();
-    const follower = cluster.others(leader.id)[0];
-    if (follower === undefined) throw new Error("a three-node cluster without followers");
+    const follower = cluster.follower(leader.id);
 
     // Watch on the follower while 4 writers write through the leader.
     const watch = new WatchReader(kvClient(follower.endpoint), { key: utf8.encode("f/"), prefix: true, progressIntervalMs: 60_000 });
