@@ -80,9 +80,7 @@ const MIN_ENTRY_BYTES = 8 + 8 + 1 + 4;
 const MIN_MEMBER_BYTES = 4 + 1 + 4 + 4;
 
 export function encodePeerPayload(payload: PeerPayload): Uint8Array {
-  const w = new RaftWireWriter(
-    payload.kind === "snapshotChunk" ? payload.data.length + 512 : payload.kind === "raft" && payload.message.kind === "append" ? 512 : 96,
-  );
+  const w = new RaftWireWriter(encodedSizeHint(payload));
   w.u8(FORMAT_VERSION);
   switch (payload.kind) {
     case "raft":
@@ -118,6 +116,15 @@ export function encodePeerPayload(payload: PeerPayload): Uint8Array {
     }
   }
   return w.finish();
+}
+
+/** Enough bytes for the whole payload (ids assumed short), so the writer never grows and copies. */
+function encodedSizeHint(payload: PeerPayload): number {
+  if (payload.kind === "snapshotChunk") return payload.data.length + 512;
+  if (payload.kind !== "raft" || payload.message.kind !== "append") return 96;
+  let bytes = 256;
+  for (const e of payload.message.entries) bytes += MIN_ENTRY_BYTES + e.data.length;
+  return bytes;
 }
 
 export function encodeRaftMessage(message: Message): Uint8Array {

@@ -511,7 +511,9 @@ export class RaftEngine implements Engine {
     this.send(ready.messages);
     if (ready.snapshot !== undefined) this.installSnapshot(ready.snapshot);
     // Leader appends go out now, not after our fsync: followers persist in parallel with us.
-    if (ready.messages.length > 0) this.transport.flush();
+    // Without entries to persist (a commit index moving on), they wait for the transport's
+    // own flush at the end of this turn, so the applies and client answers below go first.
+    if (ready.messages.length > 0 && ready.entries.length > 0) this.transport.flush();
     const hardState = this.hardStateToWrite(ready);
     const persistStart = performance.now();
     this.logStore.persist({ hardState, entries: ready.entries });

@@ -61,7 +61,8 @@ export class RaftWireWriter {
     this.bytes(RaftWireWriter.utf8.encode(value));
   }
 
+  /** A view, not a copy: the writer is not used after finish, and callers size it close to the result. */
   finish(): Uint8Array {
-    return this.buffer.slice(0, this.length);
+    return this.buffer.subarray(0, this.length);
   }
 }

@@ -2,6 +2,7 @@ import type { Database, Statement } from "bun:sqlite";
 import { entryKindCode, entryKindFromCode, type Entry } from "../raft/entry.ts";
 import type { HardState } from "../raft/hard-state.ts";
 import { LogCompactedError, LogUnavailableError } from "./log-errors.ts";
+import { RecentLogEntries } from "./recent-log-entries.ts";
 import { errorMessage, openWalDatabase } from "./sqlite-file.ts";
 import { StableStore, validateMetaKey } from "./stable-store.ts";
 
@@ -59,6 +60,8 @@ export class RaftLogStore {
   #lastIndex: number;
   #lastTerm: number;
   #closed = false;
+  /** The newest entries written, so reads right after a write skip SQLite. */
+  readonly #recent = new RecentLogEntries(8192, 32 * 1024 * 1024);
 
   private constructor(db: Database) {
     this.#db = db;
@@ -155,6 +158,8 @@ export class RaftLogStore {
     if (index === this.#compactedIndex) return this.#compactedTerm;
     if (index === this.#lastIndex) return this.#lastTerm;
     if (!Number.isSafeInteger(index) || index < this.#compactedIndex || index > this.#lastIndex) return undefined;
+    const recent = this.#recent.at(index);
+    if (recent !== undefined) return recent.term;
     const row = this.#selectTerm.get(index) as { term: number } | null;
     if (row === null) {
       throw new Error(`raft log is inconsistent: entry ${index} missing between ${this.firstIndex()} and ${this.#lastIndex}`);
@@ -176,6 +181,8 @@ export class RaftLogStore {
     if (hi > this.#lastIndex + 1) throw new LogUnavailableError(hi - 1, this.#lastIndex);
     const out: Entry[] = [];
     if (lo === hi) return out;
+    const recent = this.#recent.slice(lo, hi, maxBytes);
+    if (recent !== undefined) return recent;
     let bytes = 0;
     for (const row of this.#selectRange.iterate(lo, hi) as IterableIterator<LogRow>) {
       if (row.idx !== lo + out.length) {
@@ -221,6 +228,8 @@ export class RaftLogStore {
     if (plan !== undefined) {
       this.#lastIndex = plan.lastIndex;
       this.#lastTerm = plan.lastTerm;
+      if (plan.truncateFrom !== undefined) this.#recent.truncateFrom(plan.truncateFrom);
+      this.#recent.append(plan.entries);
     }
   }
 
@@ -236,6 +245,7 @@ export class RaftLogStore {
     if (fromIndex > this.#lastIndex) return;
     const newLastTerm = this.#termOrThrow(fromIndex - 1);
     this.#deleteFrom.run(fromIndex);
+    this.#recent.truncateFrom(fromIndex);
     this.#lastIndex = fromIndex - 1;
     this.#lastTerm = newLastTerm;
   }
@@ -269,6 +279,7 @@ export class RaftLogStore {
         this.#deleteThrough.run(throughIndex);
         this.#upsertBoundary.run(throughIndex, throughTerm);
       }).immediate();
+      this.#recent.dropThrough(throughIndex);
       this.#compactedIndex = throughIndex;
       this.#compactedTerm = throughTerm;
       return;
@@ -347,6 +358,7 @@ export class RaftLogStore {
       this.#deleteAll.run();
       this.#upsertBoundary.run(index, term);
     }).immediate();
+    this.#recent.clear();
     this.#compactedIndex = index;
     this.#compactedTerm = term;
     this.#lastIndex = index;
