@@ -1,32 +1,7 @@
 #!/usr/bin/env bun
-import { defineCommand, runMain } from "citty";
-import { delCommand, getCommand, putCommand, scanCommand } from "./kv-commands.ts";
-import { benchCommand } from "./bench-command.ts";
-import { clusterCommand } from "./cluster-commands.ts";
-import { withCliErrors } from "./cli-error.ts";
-import { serveCommand } from "./serve-command.ts";
-import { leaseCommand } from "./lease-command.ts";
-import { txnCommand } from "./txn-command.ts";
-import { watchCommand } from "./watch-command.ts";
+import { reexecWithAllocatorTuning } from "./allocator-tuning.ts";
 
-const main = defineCommand({
-  meta: {
-    name: "raftkv",
-    version: "0.1.0",
-    description: "A strongly consistent, replicated key-value store (Raft + SQLite + gRPC/Connect)",
-  },
-  subCommands: {
-    serve: withCliErrors(serveCommand),
-    put: withCliErrors(putCommand),
-    get: withCliErrors(getCommand),
-    del: withCliErrors(delCommand),
-    scan: withCliErrors(scanCommand),
-    txn: withCliErrors(txnCommand),
-    watch: withCliErrors(watchCommand),
-    lease: leaseCommand,
-    cluster: clusterCommand,
-    bench: withCliErrors(benchCommand),
-  },
-});
-
-void runMain(main);
+// Before the rest of the CLI is loaded: a re-executed process would load it again.
+reexecWithAllocatorTuning();
+const { runCli } = await import("./cli-app.ts");
+runCli();
