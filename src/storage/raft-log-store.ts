@@ -61,7 +61,7 @@ export class RaftLogStore {
   #lastTerm: number;
   #closed = false;
   /** The newest entries written, so reads right after a write skip SQLite. */
-  readonly #recent = new RecentLogEntries(8192, 32 * 1024 * 1024);
+  readonly #recent = new RecentLogEntries(4096, 8 * 1024 * 1024);
 
   private constructor(db: Database) {
     this.#db = db;
