@@ -69,6 +69,9 @@ const raftTags: Readonly<Record<MessageKind, number>> = {
   readIndex: 9,
   readIndexResponse: 10,
 };
+const kindsByTag: ReadonlyMap<number, MessageKind> = new Map(
+  (Object.entries(raftTags) as [MessageKind, number][]).map(([kind, tag]) => [tag, kind]),
+);
 const CLIENT_ADDRESS_TAG = 64;
 const SNAPSHOT_CHUNK_TAG = 65;
 const SNAPSHOT_ACK_TAG = 66;
@@ -254,8 +257,9 @@ function decodeTagged(r: RaftWireReader, tag: number): PeerPayload {
 }
 
 function kindOfTag(tag: number): MessageKind {
-  for (const [kind, value] of Object.entries(raftTags)) if (value === tag) return kind as MessageKind;
-  throw new PeerMessageDecodeError(`unknown peer message kind tag ${tag}`);
+  const kind = kindsByTag.get(tag);
+  if (kind === undefined) throw new PeerMessageDecodeError(`unknown peer message kind tag ${tag}`);
+  return kind;
 }
 
 function decodeMessage(r: RaftWireReader, tag: number): Message {
