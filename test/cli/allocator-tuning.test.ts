@@ -1,35 +1,31 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { spawn, type Subprocess } from "bun";
+import { join } from "node:path";
+import { ServeChild } from "../cluster/serve-child.ts";
 
-const mainScript = resolve(import.meta.dir, "../../src/cli/main.ts");
-const started: { child: Subprocess; dir: string }[] = [];
+const started: { child: ServeChild; dir: string }[] = [];
 
 afterEach(async () => {
   for (const { child, dir } of started.splice(0)) {
-    child.kill("SIGKILL");
-    await child.exited;
+    await child.kill();
     rmSync(dir, { recursive: true, force: true });
   }
 });
 
-/** Starts `raftkv serve` on port 0 and returns once it serves, with the environment its process ended up with. */
+/** Starts `raftkv serve` on port 0 and returns, once it serves, the environment of the spawned PID. */
 async function serveAndReadEnvironment(env: Record<string, string | undefined>): Promise<Map<string, string>> {
   const dir = mkdtempSync(join(tmpdir(), "raftkv-alloc-"));
-  const child = spawn(
-    ["bun", mainScript, "serve", "--data-dir", dir, "--listen", "127.0.0.1:0", "--raft-listen", "127.0.0.1:0", "--log-format", "json"],
-    { stdin: "ignore", stdout: "ignore", stderr: "pipe", env },
-  );
+  const lines: string[] = [];
+  const child = await ServeChild.start({
+    label: "allocator-tuning node",
+    args: ["--data-dir", dir, "--listen", "127.0.0.1:0", "--raft-listen", "127.0.0.1:0", "--log-format", "json"],
+    onLine: (text) => lines.push(text),
+    timeoutMs: 15_000,
+    describe: () => lines.slice(-10).join("\n"),
+    env,
+  });
   started.push({ child, dir });
-  const decoder = new TextDecoder();
-  let text = "";
-  for await (const chunk of child.stderr) {
-    text += decoder.decode(chunk);
-    if (text.includes('"msg":"serving"')) break;
-  }
-  expect(text).toContain('"msg":"serving"');
   const environ = new Map<string, string>();
   for (const pair of readFileSync(`/proc/${child.pid}/environ`, "utf8").split("\0")) {
     const at = pair.indexOf("=");
@@ -40,8 +36,8 @@ async function serveAndReadEnvironment(env: Record<string, string | undefined>):
 
 describe.skipIf(process.platform !== "linux")("allocator tuning of long-running commands", () => {
   test("serve re-executes itself, keeping its PID, with mimalloc's purging turned off", async () => {
-    const environ = await serveAndReadEnvironment({ ...process.env, MIMALLOC_PURGE_DELAY: undefined });
     // The spawned PID itself serves (execve replaced the image), and its environment has the option.
+    const environ = await serveAndReadEnvironment({ ...process.env, MIMALLOC_PURGE_DELAY: undefined });
     expect(environ.get("MIMALLOC_PURGE_DELAY")).toBe("-1");
   });
 

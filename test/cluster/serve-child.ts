@@ -30,9 +30,11 @@ export class ServeChild {
     readonly onLine: (text: string) => void;
     readonly timeoutMs: number;
     readonly describe: () => string;
+    /** The child's environment; this process's when omitted. */
+    readonly env?: Record<string, string | undefined>;
   }): Promise<ServeChild> {
-    const { label, args, onLine, timeoutMs, describe } = options;
-    const child = spawn(["bun", mainScript, "serve", ...args], { stdin: "ignore", stdout: "ignore", stderr: "pipe" });
+    const { label, args, onLine, timeoutMs, describe, env } = options;
+    const child = spawn(["bun", mainScript, "serve", ...args], { stdin: "ignore", stdout: "ignore", stderr: "pipe", env });
     const serving = Promise.withResolvers<number>();
     const deadline = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
     void ServeChild.readLines(child, (text) => {
