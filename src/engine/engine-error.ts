@@ -9,6 +9,12 @@ export type EngineErrorReason =
   | "timeout"
   | "aborted"
   | "storage"
+  /**
+   * The write may or may not take effect: it left this node (it is in the
+   * log, and maybe on followers) but the node lost leadership, storage or
+   * its process before it knew. Never a definite failure.
+   */
+  | "outcome_unknown"
   /** A membership change's previous-index guard no longer matches the configuration. */
   | "guard_mismatch"
   /** Another membership change (or a leadership transfer) is still in progress. */

@@ -1,5 +1,6 @@
 import type { ApplyResult } from "../fsm/kv-types.ts";
 import type { KvStateMachine } from "../fsm/kv-state-machine.ts";
+import type { Applied as AppliedResult } from "./applied.ts";
 
 /** How fresh a read must be; see DESIGN.md's correctness contract. */
 export type ReadConsistency = "linearizable" | "lease" | "stale";
@@ -17,15 +18,11 @@ export interface EngineStatus {
   readonly lastLogIndex: number;
 }
 
-/** What a committed proposal produced once the state machine applied it. */
-export interface Applied {
-  readonly index: number;
-  readonly result: ApplyResult;
-}
+/** What a committed proposal produced once the key-value state machine applied it. */
+export type Applied = AppliedResult<ApplyResult>;
 
 /**
- * The contract between the service layer and whatever replicates the log:
- * the single-node engine now, the Raft engine later. A proposal's promise
+ * The contract between the service layer and the Raft engine. A proposal's promise
  * settles only after the entry is durable in the log and applied to the
  * state machine; a read barrier settles only when the local state machine
  * reflects every write acknowledged before the call (per the consistency

@@ -17,9 +17,28 @@ export { PeerMessageDecodeError } from "./raft-wire-reader.ts";
  */
 export type PeerPayload =
   | { readonly kind: "raft"; readonly message: Message }
-  | { readonly kind: "clientAddress"; readonly from: string; readonly clientAddress: string; readonly raftAddress?: string }
+  | {
+      readonly kind: "clientAddress";
+      readonly from: string;
+      readonly clientAddress: string;
+      readonly raftAddress?: string;
+      /** The sender's data dir incarnation, recorded when the configuration has none for it yet. */
+      readonly incarnation?: string;
+    }
   | SnapshotChunk
-  | SnapshotAck;
+  | SnapshotAck
+  | PeerRefusal;
+
+/**
+ * Why a member ignores everything this node sends: it is not the
+ * incarnation the configuration records under its id. Sent back (rate
+ * limited) so the refused node can say so in its log.
+ */
+export interface PeerRefusal {
+  readonly kind: "refusal";
+  readonly from: string;
+  readonly reason: string;
+}
 
 /**
  * One piece of a snapshot's data file streamed from the leader next to the
@@ -77,6 +96,12 @@ const SNAPSHOT_CHUNK_TAG = 65;
 const SNAPSHOT_ACK_TAG = 66;
 /** The client address note with the raft address after it. */
 const ADDRESSES_TAG = 67;
+/** The address note with the sender's incarnation after the raft address. */
+const MEMBER_NOTE_TAG = 68;
+const REFUSAL_TAG = 69;
+/** Member flags in a snapshot's membership: voter, and an incarnation follows the addresses. */
+const MEMBER_VOTER = 1;
+const MEMBER_HAS_INCARNATION = 2;
 
 // Smallest encodings, used to reject counts larger than the payload could hold.
 const MIN_ENTRY_BYTES = 8 + 8 + 1 + 4;
@@ -90,10 +115,23 @@ export function encodePeerPayload(payload: PeerPayload): Uint8Array {
       encodeMessage(w, payload.message);
       break;
     case "clientAddress":
+      if (payload.incarnation !== undefined) {
+        w.u8(MEMBER_NOTE_TAG);
+        w.string(payload.from);
+        w.string(payload.clientAddress);
+        w.string(payload.raftAddress ?? "");
+        w.string(payload.incarnation);
+        break;
+      }
       w.u8(payload.raftAddress === undefined ? CLIENT_ADDRESS_TAG : ADDRESSES_TAG);
       w.string(payload.from);
       w.string(payload.clientAddress);
       if (payload.raftAddress !== undefined) w.string(payload.raftAddress);
+      break;
+    case "refusal":
+      w.u8(REFUSAL_TAG);
+      w.string(payload.from);
+      w.string(payload.reason);
       break;
     case "snapshotChunk":
       w.u8(SNAPSHOT_CHUNK_TAG);
@@ -202,10 +240,12 @@ function encodeSnapshotMeta(w: RaftWireWriter, s: SnapshotMeta): void {
   w.uint(s.membership.index);
   w.u32(s.membership.members.length);
   for (const m of s.membership.members) {
+    const incarnation = m.incarnation ?? "";
     w.string(m.id);
-    w.u8(m.suffrage === "voter" ? 1 : 0);
+    w.u8((m.suffrage === "voter" ? MEMBER_VOTER : 0) | (incarnation === "" ? 0 : MEMBER_HAS_INCARNATION));
     w.string(m.raftAddress);
     w.string(m.clientAddress);
+    if (incarnation !== "") w.string(incarnation);
   }
 }
 
@@ -231,6 +271,16 @@ function decodeTagged(r: RaftWireReader, tag: number): PeerPayload {
       return { kind: "clientAddress", from: r.string("from"), clientAddress: r.string("clientAddress") };
     case ADDRESSES_TAG:
       return { kind: "clientAddress", from: r.string("from"), clientAddress: r.string("clientAddress"), raftAddress: r.string("raftAddress") };
+    case MEMBER_NOTE_TAG:
+      return {
+        kind: "clientAddress",
+        from: r.string("from"),
+        clientAddress: r.string("clientAddress"),
+        raftAddress: r.string("raftAddress"),
+        incarnation: r.string("incarnation"),
+      };
+    case REFUSAL_TAG:
+      return { kind: "refusal", from: r.string("from"), reason: r.string("reason") };
     case SNAPSHOT_CHUNK_TAG:
       return {
         kind: "snapshotChunk",
@@ -333,10 +383,11 @@ function decodeEntry(r: RaftWireReader, position: number): Entry {
   return { index, term, kind, data: r.bytes(`entries[${position}].data`) };
 }
 
-function decodeSuffrage(code: number): Suffrage {
-  if (code === 1) return "voter";
-  if (code === 0) return "nonvoter";
-  throw new PeerMessageDecodeError(`peer message field suffrage: unknown code ${code}`);
+function decodeSuffrage(flags: number): Suffrage {
+  if ((flags & ~(MEMBER_VOTER | MEMBER_HAS_INCARNATION)) !== 0) {
+    throw new PeerMessageDecodeError(`peer message field suffrage: unknown flags ${flags}`);
+  }
+  return (flags & MEMBER_VOTER) !== 0 ? "voter" : "nonvoter";
 }
 
 function decodeSnapshotMeta(r: RaftWireReader): SnapshotMeta {
@@ -347,10 +398,15 @@ function decodeSnapshotMeta(r: RaftWireReader): SnapshotMeta {
   const members: Member[] = [];
   for (let i = 0; i < n; i++) {
     const id = r.string(`members[${i}].id`);
-    const suffrage = decodeSuffrage(r.u8(`members[${i}].suffrage`));
+    const flags = r.u8(`members[${i}].suffrage`);
+    const suffrage = decodeSuffrage(flags);
     const raftAddress = r.string(`members[${i}].raftAddress`);
     const clientAddress = r.string(`members[${i}].clientAddress`);
-    members.push({ id, suffrage, raftAddress, clientAddress });
+    if ((flags & MEMBER_HAS_INCARNATION) !== 0) {
+      members.push({ id, suffrage, raftAddress, clientAddress, incarnation: r.string(`members[${i}].incarnation`) });
+    } else {
+      members.push({ id, suffrage, raftAddress, clientAddress });
+    }
   }
   const membership: Membership = { members, index: membershipIndex };
   return { index, term, membership };

@@ -2,15 +2,18 @@ import type { Member, Membership } from "../raft/membership.ts";
 import type { MembershipChange } from "../raft/membership-change.ts";
 import type { AcceptResult, ProposalResult, Refusal } from "../raft/proposal-result.ts";
 import type { RawNode } from "../raft/raw-node.ts";
-import type { Applied, EngineStatus } from "./engine.ts";
+import type { Applied } from "./applied.ts";
+import type { EngineStatus } from "./engine.ts";
 import { EngineError } from "./engine-error.ts";
 import type { AddVoterChange, ClusterConfiguration, ClusterStatus, ConfigurationChange } from "./raft-admin-types.ts";
 import type { RaftNotLeaderError } from "./raft-not-leader-error.ts";
 import { RaftWaiter } from "./raft-waiter.ts";
+import type { Scheduler } from "./scheduler.ts";
 
 /** What the admin operations need from the engine that owns the core. */
 export interface RaftAdminHost {
   readonly id: string;
+  readonly scheduler: Scheduler;
   readonly clusterId: string;
   readonly raw: RawNode;
   readonly tickMs: number;
@@ -21,7 +24,7 @@ export interface RaftAdminHost {
   /** A refusal naming the known leader; proposed false, so the caller may forward it. */
   notLeader(detail?: string): RaftNotLeaderError;
   /** Settles the waiter once the entry at (index, term) applied, like a proposal (rejected if leadership is lost). */
-  track(index: number, term: number, waiter: RaftWaiter<Applied>): void;
+  track(index: number, term: number, waiter: RaftWaiter<Applied<unknown>>): void;
   scheduleDrain(): void;
   status(): EngineStatus;
   leaderClientAddress(): string;
@@ -46,6 +49,8 @@ function describeChange(change: MembershipChange): string {
       return `demote voter ${change.id}`;
     case "removeServer":
       return `remove server ${change.id}`;
+    case "updateMember":
+      return `record the addresses of ${change.id} (raft ${change.raftAddress}, client ${change.clientAddress || "unset"})`;
     default: {
       const unreachable: never = change;
       throw new Error(`unknown membership change ${JSON.stringify(unreachable)}`);
@@ -93,15 +98,20 @@ function hashicorpState(state: EngineStatus["role"]): string {
 export class RaftAdmin {
   constructor(private readonly host: RaftAdminHost) {}
 
-  addVoter(id: string, raftAddress: string, clientAddress: string, prevIndex = 0, signal?: AbortSignal): Promise<AddVoterChange> {
-    return this.change({ kind: "addVoter", id, raftAddress, clientAddress }, prevIndex, signal).then((done) => {
+  /**
+   * `incarnation`: the data dir of the node asking to join ("" for an
+   * operator's add). A node listed under `id` with another incarnation is
+   * replaced: it re-enters as a nonvoter and is promoted once caught up.
+   */
+  addVoter(id: string, raftAddress: string, clientAddress: string, prevIndex = 0, signal?: AbortSignal, incarnation = ""): Promise<AddVoterChange> {
+    return this.change({ kind: "addVoter", id, raftAddress, clientAddress, incarnation }, prevIndex, signal).then((done) => {
       const member = done.members.find((m) => m.id === id);
       return { ...done, promotionPending: member?.suffrage === "nonvoter" };
     });
   }
 
-  addNonvoter(id: string, raftAddress: string, clientAddress: string, prevIndex = 0, signal?: AbortSignal): Promise<ConfigurationChange> {
-    return this.change({ kind: "addNonvoter", id, raftAddress, clientAddress }, prevIndex, signal);
+  addNonvoter(id: string, raftAddress: string, clientAddress: string, prevIndex = 0, signal?: AbortSignal, incarnation = ""): Promise<ConfigurationChange> {
+    return this.change({ kind: "addNonvoter", id, raftAddress, clientAddress, incarnation }, prevIndex, signal);
   }
 
   /** Demoting the leader itself hands leadership over first, as removeServer does. */
@@ -123,7 +133,7 @@ export class RaftAdmin {
   /** Resolves with the new leader's id once another voter leads. */
   async transferLeadership(target?: string, signal?: AbortSignal): Promise<string> {
     const raw = this.host.raw;
-    const deadline = performance.now() + this.host.timeoutMs;
+    const deadline = this.host.scheduler.now() + this.host.timeoutMs;
     const what = `transfer leadership to ${target || "the most up-to-date voter"}`;
     let attempts = 0;
     // The core gives up on a target that does not catch up and win within an election timeout; within
@@ -146,9 +156,9 @@ export class RaftAdmin {
         if (leader !== "" && leader !== this.host.id) return leader;
         if (raw.role() === "leader" && raw.stats().leadTransferee === "") break;
         this.checkStillWaiting(deadline, signal, `leadership transfer to ${chosen || "another voter"}`);
-        await Bun.sleep(Math.max(5, this.host.tickMs / 2));
+        await this.host.scheduler.sleep(Math.max(5, this.host.tickMs / 2));
       }
-      if (performance.now() > deadline) {
+      if (this.host.scheduler.now() > deadline) {
         throw new EngineError(
           "timeout",
           `node ${this.host.id}: leadership transfer to ${chosen || "another voter"} did not complete in ${attempts} attempts within ` +
@@ -160,10 +170,9 @@ export class RaftAdmin {
 
   /** hashicorp's Barrier: resolves with an index once every entry up to it is applied on the leader. */
   async barrier(signal?: AbortSignal): Promise<number> {
-    const deadline = performance.now() + this.host.timeoutMs;
+    const deadline = this.host.scheduler.now() + this.host.timeoutMs;
     const raw = this.host.raw;
-    const applied = await this.awaitProposal(deadline, signal, () => raw.barrier(), "barrier");
-    return applied.index;
+    return this.awaitProposal(deadline, signal, () => raw.barrier(), "barrier");
   }
 
   /** Resolves only if this node leads and a quorum still follows it (one ReadIndex round). */
@@ -244,34 +253,34 @@ export class RaftAdmin {
 
   private async change(change: MembershipChange, prevIndex: number, signal: AbortSignal | undefined): Promise<ConfigurationChange> {
     const what = describeChange(change);
-    const deadline = performance.now() + this.host.timeoutMs;
+    const deadline = this.host.scheduler.now() + this.host.timeoutMs;
     const raw = this.host.raw;
-    const applied = await this.awaitProposal(deadline, signal, () => raw.changeMembership(change, prevIndex), what);
-    return { index: applied.index, members: raw.membership().members.slice() };
+    const index = await this.awaitProposal(deadline, signal, () => raw.changeMembership(change, prevIndex), what);
+    return { index, members: raw.membership().members.slice() };
   }
 
-  /** Submits (retrying transient refusals), then waits until the entry applied here. */
+  /** Submits (retrying transient refusals), then waits until the entry applied here; resolves with its index. */
   private async awaitProposal(
     deadline: number,
     signal: AbortSignal | undefined,
     submit: () => ProposalResult,
     what: string,
-  ): Promise<Applied> {
+  ): Promise<number> {
     const position = await this.retrying(deadline, signal, (): Attempt<{ index: number; term: number }> => {
       const result = submit();
       return result.ok ? { done: true, value: { index: result.index, term: result.term } } : { done: false, refusal: result.refusal };
     }, what);
     const status = this.host.status();
-    if (position.index <= status.appliedIndex) return { index: position.index, result: { kind: "none", index: position.index } };
-    const waiter = new RaftWaiter<Applied>(Math.max(1, deadline - performance.now()), signal, what);
+    if (position.index <= status.appliedIndex) return position.index;
+    const waiter = new RaftWaiter<Applied<unknown>>(this.host.scheduler, Math.max(1, deadline - this.host.scheduler.now()), signal, what);
     this.host.track(position.index, position.term, waiter);
     this.host.scheduleDrain();
-    return waiter.promise;
+    return (await waiter.promise).index;
   }
 
   /** Runs attempt until it succeeds; transient refusals are retried for a bounded time, others fail at once. */
   private async retrying<T>(deadline: number, signal: AbortSignal | undefined, attempt: () => Attempt<T>, what = "the operation"): Promise<T> {
-    const pendingUntil = Math.min(deadline, performance.now() + PENDING_WAIT_MS);
+    const pendingUntil = Math.min(deadline, this.host.scheduler.now() + PENDING_WAIT_MS);
     for (;;) {
       const stopped = this.host.refusal(signal);
       if (stopped !== undefined) throw stopped;
@@ -289,10 +298,10 @@ export class RaftAdmin {
           throw new EngineError("invalid", `cannot ${what}: ${refusal.message}`);
         case "configChangePending":
         case "transferInProgress":
-          if (performance.now() > pendingUntil) throw new EngineError("change_pending", `cannot ${what} now: ${refusal.message}; retry shortly`);
+          if (this.host.scheduler.now() > pendingUntil) throw new EngineError("change_pending", `cannot ${what} now: ${refusal.message}; retry shortly`);
           break;
         case "leaderNotReady":
-          if (performance.now() > pendingUntil) throw new EngineError("timeout", `cannot ${what} yet: ${refusal.message}`);
+          if (this.host.scheduler.now() > pendingUntil) throw new EngineError("timeout", `cannot ${what} yet: ${refusal.message}`);
           break;
         default: {
           const unreachable: never = refusal.kind;
@@ -300,7 +309,7 @@ export class RaftAdmin {
         }
       }
       this.host.scheduleDrain();
-      await Bun.sleep(Math.max(5, this.host.tickMs / 2));
+      await this.host.scheduler.sleep(Math.max(5, this.host.tickMs / 2));
     }
   }
 
@@ -324,6 +333,6 @@ export class RaftAdmin {
   private checkStillWaiting(deadline: number, signal: AbortSignal | undefined, what: string): void {
     const stopped = this.host.refusal(signal);
     if (stopped !== undefined) throw stopped;
-    if (performance.now() > deadline) throw new EngineError("timeout", `node ${this.host.id}: ${what} did not complete within ${this.host.timeoutMs} ms`);
+    if (this.host.scheduler.now() > deadline) throw new EngineError("timeout", `node ${this.host.id}: ${what} did not complete within ${this.host.timeoutMs} ms`);
   }
 }

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type { Member } from "../raft/membership.ts";
 import { bootstrapEntries } from "../raft/raw-node.ts";
-import type { RaftLogStore } from "../storage/raft-log-store.ts";
+import type { LogStore } from "./log-store.ts";
 
 /** One member of `--initial-cluster id=raftaddr,...`. */
 export interface InitialMember {
@@ -16,9 +16,14 @@ export interface BootstrapOptions {
   /** This node's advertised addresses (used for a single-node bootstrap). */
   readonly raftAddress: string;
   readonly clientAddress: string;
+  /** This data dir's incarnation (see ensureIncarnation): recorded for a node that bootstraps alone. */
+  readonly incarnation: string;
 }
 
 const CLUSTER_ID_KEY = "cluster_id";
+const INCARNATION_KEY = "incarnation";
+/** "join" when the data dir entered a running cluster; absent when it bootstrapped one (or predates this key). */
+const ENTERED_BY_KEY = "entered_by";
 const utf8 = new TextEncoder();
 const fromUtf8 = new TextDecoder();
 
@@ -49,7 +54,7 @@ function hashClusterId(firstEntryData: Uint8Array): string {
 }
 
 /** True once the node holds Raft state (entries or a term): it is, or was, a member and never joins or bootstraps again. */
-export function hasData(logStore: RaftLogStore): boolean {
+export function hasData(logStore: LogStore): boolean {
   return logStore.lastIndex() > 0 || logStore.hardState().term > 0;
 }
 
@@ -58,8 +63,33 @@ export function hasData(logStore: RaftLogStore): boolean {
  * writes no entry: its log starts empty and is filled by the leader. Until
  * an entry arrives it counts as empty, so a restart asks to join again.
  */
-export function rememberClusterId(logStore: RaftLogStore, clusterId: string): void {
-  logStore.setMeta(CLUSTER_ID_KEY, utf8.encode(clusterId));
+export function rememberClusterId(logStore: LogStore, clusterId: string): void {
+  logStore.persist({ meta: new Map([[CLUSTER_ID_KEY, utf8.encode(clusterId)], [ENTERED_BY_KEY, utf8.encode("join")]]) });
+}
+
+/** Whether this data dir entered its cluster by a join (see RaftConfig.acceptUnrecordedIncarnation). */
+export function enteredByJoin(logStore: LogStore): boolean {
+  const value = logStore.getMeta(ENTERED_BY_KEY);
+  return value !== undefined && fromUtf8.decode(value) === "join";
+}
+
+/**
+ * The data dir's incarnation: a random id made once, when a node first uses
+ * an empty data dir (or, for a data dir from before incarnations, the first
+ * time it starts now). A wiped or re-created data dir gets a new one, and
+ * the cluster tells the two apart by it.
+ */
+export function ensureIncarnation(logStore: LogStore, fresh: () => string): string {
+  const stored = logStore.getMeta(INCARNATION_KEY);
+  if (stored !== undefined) return fromUtf8.decode(stored);
+  const incarnation = fresh();
+  logStore.setMeta(INCARNATION_KEY, utf8.encode(incarnation));
+  return incarnation;
+}
+
+/** A fresh 16-hex-digit id (cluster ids, incarnations). */
+export function randomId(): string {
+  return crypto.randomUUID().replaceAll("-", "").slice(0, 16);
 }
 
 /**
@@ -68,7 +98,7 @@ export function rememberClusterId(logStore: RaftLogStore, clusterId: string): vo
  * (identical on every initial member, so they agree without talking); for a
  * lone new node, a fresh random id.
  */
-export function resolveClusterId(logStore: RaftLogStore, initialCluster: readonly InitialMember[] | undefined): string {
+export function resolveClusterId(logStore: LogStore, initialCluster: readonly InitialMember[] | undefined): string {
   if (hasData(logStore)) {
     const stored = logStore.getMeta(CLUSTER_ID_KEY);
     if (stored !== undefined) return fromUtf8.decode(stored);
@@ -81,7 +111,7 @@ export function resolveClusterId(logStore: RaftLogStore, initialCluster: readonl
     if (first === undefined) throw new Error("bootstrapEntries returned no entry");
     return hashClusterId(first.data);
   }
-  return crypto.randomUUID().replaceAll("-", "").slice(0, 16);
+  return randomId();
 }
 
 /**
@@ -93,7 +123,7 @@ export function resolveClusterId(logStore: RaftLogStore, initialCluster: readonl
  * once a leader exists); alone, a node is the only voter. Returns whether it
  * wrote the first entry.
  */
-export function bootstrapLog(logStore: RaftLogStore, options: BootstrapOptions, clusterId: string): boolean {
+export function bootstrapLog(logStore: LogStore, options: BootstrapOptions, clusterId: string): boolean {
   if (hasData(logStore)) {
     const first = logStore.compactedIndex() === 0 && logStore.lastIndex() > 0 ? logStore.entries(1, 2)[0] : undefined;
     if (first !== undefined && first.kind !== "config") {
@@ -108,7 +138,9 @@ export function bootstrapLog(logStore: RaftLogStore, options: BootstrapOptions, 
   const initial = options.initialCluster ?? [];
   let members: Member[];
   if (initial.length === 0) {
-    members = [{ id: options.selfId, suffrage: "voter", raftAddress: options.raftAddress, clientAddress: options.clientAddress }];
+    members = [
+      { id: options.selfId, suffrage: "voter", raftAddress: options.raftAddress, clientAddress: options.clientAddress, incarnation: options.incarnation },
+    ];
   } else {
     if (!initial.some((m) => m.id === options.selfId)) {
       throw new Error(

@@ -1,23 +1,26 @@
-import type { KvStateMachine } from "../fsm/kv-state-machine.ts";
+import type { Failpoints } from "../failpoint/failpoints.ts";
 import type { Logger } from "../log/logger.ts";
 import type { HardState } from "../raft/hard-state.ts";
 import type { Member, Membership } from "../raft/membership.ts";
 import type { InstallSnapshot, Message } from "../raft/message.ts";
 import type { RaftStats } from "../raft/raft-stats.ts";
 import { RawNode } from "../raft/raw-node.ts";
+import type { RaftEvent } from "../raft/raft-event.ts";
 import type { Ready } from "../raft/ready.ts";
 import type { Role } from "../raft/role.ts";
 import type { SnapshotMeta as RaftSnapshotMeta } from "../raft/snapshot-meta.ts";
-import type { RaftLogStore } from "../storage/raft-log-store.ts";
-import type { PeerTransport } from "../transport/peer-transport.ts";
 import { RateLimitedLog } from "../log/rate-limited-log.ts";
-import type { Applied, Engine, EngineRole, EngineStatus, ReadConsistency } from "./engine.ts";
+import type { Applied } from "./applied.ts";
+import type { EngineRole, EngineStatus, ReadConsistency } from "./engine.ts";
 import { EngineError } from "./engine-error.ts";
-import { decodePeerPayload, encodePeerPayload, encodeRaftMessage } from "./peer-message-codec.ts";
+import { decodePeerPayload, encodePeerPayload, encodeRaftMessage, type PeerPayload } from "./peer-message-codec.ts";
 import { RaftAdmin } from "./raft-admin.ts";
 import { RaftIoMeter, type RaftIoStats } from "./raft-io-meter.ts";
 import { RaftMemberAddresses, type SeedPeer } from "./raft-member-addresses.ts";
 import { RaftLogStorage } from "./raft-log-storage.ts";
+import type { LogStore } from "./log-store.ts";
+import { PeerIncarnations } from "./peer-incarnations.ts";
+import type { PeerNetwork, PeerSender } from "./peer-network.ts";
 import type { RaftPeerInbox } from "./raft-peer-inbox.ts";
 import { RaftNotLeaderError } from "./raft-not-leader-error.ts";
 import { defaultRaftTiming, ticksOf, type RaftTiming } from "./raft-timing.ts";
@@ -28,15 +31,25 @@ import { RaftSnapshotSender } from "./raft-snapshot-sender.ts";
 import { RaftLogCompactor } from "./raft-log-compactor.ts";
 import { RaftSnapshotter, type RaftSnapshotOptions } from "./raft-snapshotter.ts";
 import { RaftWaiter } from "./raft-waiter.ts";
+import type { Scheduler, TimerHandle } from "./scheduler.ts";
+import type { StateMachine } from "./state-machine.ts";
 
-export interface RaftEngineOptions {
+export interface RaftEngineOptions<R, M extends StateMachine<R>> {
   readonly id: string;
   /** The log must already hold a cluster (see bootstrapLog). */
-  readonly logStore: RaftLogStore;
-  readonly stateMachine: KvStateMachine;
+  readonly logStore: LogStore;
+  readonly stateMachine: M;
   /** Listening on the Raft port, created with `inbox.deliver` as its onMessage. */
-  readonly transport: PeerTransport;
+  readonly transport: PeerNetwork;
   readonly inbox: RaftPeerInbox;
+  /** Clock, timers and randomness. */
+  readonly scheduler: Scheduler;
+  /** This node's data dir incarnation (see Member.incarnation). */
+  readonly incarnation: string;
+  /** See RaftConfig.acceptUnrecordedIncarnation (false for a data dir that entered by a join). */
+  readonly acceptUnrecordedIncarnation: boolean;
+  /** Crash points for the chaos suite and the simulator; undefined in normal operation. */
+  readonly failpoints?: Failpoints;
   /** This node's client address as others should dial it; advertised to the cluster. */
   readonly clientAddress: string;
   /** This node's raft address as others should dial it; advertised to the cluster when it changed (default: left as recorded). */
@@ -53,8 +66,6 @@ export interface RaftEngineOptions {
   /** A proposal or read with no AbortSignal fails with "timeout" after this long (default 10 s). */
   readonly requestTimeoutMs?: number;
   readonly logger?: Logger;
-  /** Injected for tests; Math.random otherwise. */
-  readonly random?: () => number;
   /** Snapshots, log compaction and InstallSnapshot; without it the log is never compacted. */
   readonly snapshots?: RaftSnapshotOptions;
 }
@@ -72,6 +83,42 @@ const ADVERTISE_EVERY_TICKS = 2;
 /** How often the event-loop time spent in SQLite is logged (debug level). */
 const IO_REPORT_EVERY_MS = 10_000;
 const DEFAULT_SNAPSHOT_CHUNK_BYTES = 256 * 1024;
+
+/** Payloads that count toward a quorum (a vote, an acknowledgement, a snapshot's receipt) or change the configuration. */
+// requestVote is decided by RaftEngine.needsRecordedIncarnation.
+function countsTowardQuorum(payload: PeerPayload): boolean {
+  switch (payload.kind) {
+    case "raft":
+      switch (payload.message.kind) {
+        case "voteResponse":
+        case "appendResponse":
+        case "heartbeatResponse":
+          return true;
+        case "append":
+        case "heartbeat":
+        case "installSnapshot":
+        case "timeoutNow":
+        case "requestVote":
+        case "readIndex":
+        case "readIndexResponse":
+          return false;
+        default: {
+          const unreachable: never = payload.message;
+          throw new Error(`unknown raft message ${JSON.stringify(unreachable)}`);
+        }
+      }
+    case "snapshotAck":
+    case "clientAddress":
+      return true;
+    case "snapshotChunk":
+    case "refusal":
+      return false;
+    default: {
+      const unreachable: never = payload;
+      throw new Error(`unknown peer payload ${JSON.stringify(unreachable)}`);
+    }
+  }
+}
 
 function engineRoleOf(role: Role): EngineRole {
   switch (role) {
@@ -101,25 +148,37 @@ function engineRoleOf(role: Role): EngineRole {
  * proposals, reads) only step the core and schedule one drain on the next
  * macrotask, so everything that arrived in one turn shares one Ready: one
  * fsync for many proposals (group commit) and one quorum round for many reads.
+ *
+ * Every effect goes through a port (log store, state machine, snapshot
+ * files, peer network, scheduler), so the simulator runs this very code
+ * under a virtual clock with in-memory stores that lose what a crash loses.
  */
-export class RaftEngine implements Engine {
-  readonly stateMachine: KvStateMachine;
+export class RaftEngine<R, M extends StateMachine<R> = StateMachine<R>> {
+  readonly stateMachine: M;
   private readonly ioMeter = new RaftIoMeter();
   private readonly raw: RawNode;
-  private readonly logStore: RaftLogStore;
+  private readonly logStore: LogStore;
+  private readonly scheduler: Scheduler;
+  private readonly failpoints: Failpoints | undefined;
+  private readonly incarnation: string;
+  private readonly peerIncarnations: PeerIncarnations;
   private readonly logger: Logger | undefined;
-  /** A peer can send bad payloads at will: its warnings are rate-limited. */
-  private readonly peerWarnings: RateLimitedLog | undefined;
+  /**
+   * A peer can send bad payloads at will: its warnings (and the refusals
+   * answered to it) are rate-limited, with or without a logger, so that
+   * logging never changes what the node sends.
+   */
+  private readonly peerWarnings: RateLimitedLog;
   private readonly requestTimeoutMs: number;
   /** How long a request waits for an election to produce a leader before it fails as not_leader. */
   private readonly leaderWaitMs: number;
   private readonly addresses: RaftMemberAddresses;
   /** Operator API: membership changes, transfer, barrier, verify-leader, snapshot-now, status. */
   readonly admin: RaftAdmin;
-  private readonly tickTimer: Timer;
-  private readonly transport: PeerTransport;
-  private readonly proposals: RaftProposals;
-  private readonly reads = new RaftReadWaiters();
+  private readonly tickTimer: TimerHandle;
+  private readonly transport: PeerNetwork;
+  private readonly proposals: RaftProposals<R>;
+  private readonly reads: RaftReadWaiters;
   private readonly compactor: RaftLogCompactor;
   private readonly selfId: string;
   private readonly readSource: ReadIndexSource;
@@ -131,7 +190,7 @@ export class RaftEngine implements Engine {
   private readonly tickMs: number;
   /** Ticks the core may be fed at once after a stall: enough to expire a lease and an election timeout twice. */
   private readonly maxCatchUpTicks: number;
-  private nextTickAtMs = performance.now();
+  private nextTickAtMs: number;
   private writtenHardState: HardState;
   private readonly snapshotter: RaftSnapshotter | undefined;
   private readonly snapshotSender: RaftSnapshotSender | undefined;
@@ -139,13 +198,20 @@ export class RaftEngine implements Engine {
   private snapshotsTaken = 0;
   private snapshotsInstalled = 0;
 
-  private constructor(options: RaftEngineOptions, raw: RawNode, timing: RaftTiming, snapshotter: RaftSnapshotter | undefined) {
+  private constructor(options: RaftEngineOptions<R, M>, raw: RawNode, timing: RaftTiming, snapshotter: RaftSnapshotter | undefined) {
+    const scheduler = options.scheduler;
     this.selfId = options.id;
     this.stateMachine = options.stateMachine;
     this.logStore = options.logStore;
+    this.scheduler = scheduler;
+    this.failpoints = options.failpoints;
+    this.incarnation = options.incarnation;
+    this.peerIncarnations = new PeerIncarnations(options.logStore);
+    this.reads = new RaftReadWaiters(Math.floor(scheduler.random() * 2 ** 48).toString(36));
+    this.lastIoReport = { atMs: scheduler.now(), stats: this.ioMeter.snapshot() };
     this.compactor = new RaftLogCompactor(options.logStore);
     this.logger = options.logger;
-    this.peerWarnings = options.logger === undefined ? undefined : new RateLimitedLog(options.logger, 5, 10_000, () => performance.now());
+    this.peerWarnings = new RateLimitedLog(options.logger ?? { warn: () => {} }, 5, 10_000, () => scheduler.now());
     this.raw = raw;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
     // Two randomized election timeouts' worth: a normal election fits, a lost quorum does not.
@@ -157,13 +223,15 @@ export class RaftEngine implements Engine {
       options.transport,
       options.raftAddress,
       options.clientAddress,
+      options.incarnation,
       options.seedPeers ?? [],
       () => this.scheduleDrain(),
       options.logger,
     );
-    this.proposals = new RaftProposals({
+    this.proposals = new RaftProposals<R>({
       raw,
       leaderWaitMs: this.leaderWaitMs,
+      now: () => scheduler.now(),
       notLeader: (proposed, detail) => this.notLeader(proposed, detail),
       leaderClientAddress: () => this.leaderClientAddress(),
     });
@@ -177,12 +245,13 @@ export class RaftEngine implements Engine {
     };
     this.tickMs = timing.tickMs;
     this.maxCatchUpTicks = 2 * ticksOf(timing).electionTicks + 1;
-    this.nextTickAtMs = performance.now() + timing.tickMs;
+    this.nextTickAtMs = scheduler.now() + timing.tickMs;
     this.snapshotter = snapshotter;
     if (snapshotter !== undefined) {
       const store = snapshotter.store;
       this.snapshotSender = new RaftSnapshotSender(
         store,
+        scheduler,
         options.snapshots?.chunkBytes ?? DEFAULT_SNAPSHOT_CHUNK_BYTES,
         (to, chunk) => {
           const sent = this.transport.send(to, encodePeerPayload(chunk));
@@ -195,6 +264,8 @@ export class RaftEngine implements Engine {
           this.scheduleDrain();
         },
         options.logger,
+        // Two election timeouts (2 s by default): a lost chunk or ack is sent again well before a transfer looks dead.
+        { ackTimeoutMs: 2 * Math.max(timing.heartbeatTimeoutMs, timing.electionTimeoutMs), maxResends: 5 },
       );
       this.snapshotReceiver = new RaftSnapshotReceiver(
         options.id,
@@ -210,23 +281,24 @@ export class RaftEngine implements Engine {
     }
     this.admin = new RaftAdmin({
       id: options.id,
+      scheduler,
       clusterId: options.clusterId ?? "",
       raw,
       tickMs: timing.tickMs,
       timeoutMs: this.requestTimeoutMs,
       refusal: (signal) => this.refuseIfStopped(signal),
       notLeader: (detail) => this.notLeader(false, detail),
-      track: (index, term, waiter) => this.proposals.track(index, term, waiter),
+      track: (index, term, waiter) => this.proposals.track(index, term, waiter as RaftWaiter<Applied<R>>),
       scheduleDrain: () => this.scheduleDrain(),
       status: () => this.status(),
       leaderClientAddress: () => this.leaderClientAddress(),
       readIndex: (signal) => this.readBarrier("linearizable", signal),
       snapshotNow: snapshotter === undefined ? undefined : () => snapshotter.takeNow(),
     });
-    this.tickTimer = setInterval(() => this.onTick(), timing.tickMs);
+    this.tickTimer = scheduler.every(timing.tickMs, () => this.onTick());
   }
 
-  static start(options: RaftEngineOptions): RaftEngine {
+  static start<R, M extends StateMachine<R>>(options: RaftEngineOptions<R, M>): RaftEngine<R, M> {
     const timing: RaftTiming = { ...defaultRaftTiming, ...options.timing };
     const ticks = ticksOf(timing);
     // The snapshotter exists before the core (whose storage reads it) and the engine (which it reports to).
@@ -234,7 +306,14 @@ export class RaftEngine implements Engine {
     const snapshotter =
       options.snapshots === undefined
         ? undefined
-        : new RaftSnapshotter(options.snapshots, options.stateMachine, (index) => onSnapshotTaken(index), options.logger, options.random ?? Math.random);
+        : new RaftSnapshotter(
+            options.snapshots,
+            options.stateMachine,
+            options.logStore,
+            (index) => onSnapshotTaken(index),
+            options.logger,
+            () => options.scheduler.random(),
+          );
     const raw = new RawNode({
       id: options.id,
       storage: new RaftLogStorage(options.logStore, () => snapshotter?.latest()),
@@ -244,12 +323,14 @@ export class RaftEngine implements Engine {
       leaseTicks: ticks.leaseTicks,
       checkQuorum: true,
       preVote: true,
-      random: options.random ?? Math.random,
+      random: () => options.scheduler.random(),
       applied: options.stateMachine.appliedIndex(),
+      incarnation: options.incarnation,
+      acceptUnrecordedIncarnation: options.acceptUnrecordedIncarnation,
     });
-    const engine = new RaftEngine(options, raw, timing, snapshotter);
+    const engine = new RaftEngine<R, M>(options, raw, timing, snapshotter);
     onSnapshotTaken = (index) => engine.onSnapshotTaken(index);
-    options.inbox.attach((from, payload) => engine.onPeerPayload(from, payload));
+    options.inbox.attach((sender, payload) => engine.onPeerPayload(sender, payload));
     engine.addresses.syncPeers();
     // A sole voter need not wait an election timeout to lead itself.
     if (engine.isSoleVoter()) raw.campaign();
@@ -281,9 +362,9 @@ export class RaftEngine implements Engine {
     return { taken: this.snapshotsTaken, installed: this.snapshotsInstalled, latestIndex: this.snapshotter?.latest()?.index ?? 0 };
   }
 
-  /** The addresses this node advertises: where members dial it and where clients reach it. */
-  get advertisedAddresses(): { readonly raftAddress: string; readonly clientAddress: string } {
-    return { raftAddress: this.addresses.advertisedRaftAddress(), clientAddress: this.addresses.clientAddress };
+  /** The addresses this node advertises (where members dial it and where clients reach it) and its data dir's incarnation. */
+  get advertisedAddresses(): { readonly raftAddress: string; readonly clientAddress: string; readonly incarnation: string } {
+    return { raftAddress: this.addresses.advertisedRaftAddress(), clientAddress: this.addresses.clientAddress, incarnation: this.incarnation };
   }
 
   /** Changes the client address this node advertises (e.g. once an ephemeral port is bound). */
@@ -300,15 +381,15 @@ export class RaftEngine implements Engine {
    * cluster needs a leader first.
    */
   async clientAddressSettled(timeoutMs: number): Promise<boolean> {
-    const deadline = performance.now() + timeoutMs;
+    const deadline = this.scheduler.now() + timeoutMs;
     for (;;) {
       const membership = this.raw.membership();
       const self = membership.members.find((m) => m.id === this.id);
       if (self?.clientAddress === this.addresses.clientAddress && this.stateMachine.appliedIndex() >= membership.index) return true;
-      if (this.closed || this.fatal !== undefined || performance.now() > deadline) return false;
+      if (this.closed || this.fatal !== undefined || this.scheduler.now() > deadline) return false;
       this.addresses.advertise();
       this.scheduleDrain();
-      await Bun.sleep(5);
+      await this.scheduler.sleep(5);
     }
   }
 
@@ -324,10 +405,10 @@ export class RaftEngine implements Engine {
 
   // ------------------------------------------------------------- Engine
 
-  propose(command: Uint8Array, signal?: AbortSignal): Promise<Applied> {
+  propose(command: Uint8Array, signal?: AbortSignal): Promise<Applied<R>> {
     const refusal = this.refuseIfStopped(signal);
     if (refusal !== undefined) return Promise.reject(refusal);
-    const waiter = new RaftWaiter<Applied>(this.requestTimeoutMs, signal, "proposal");
+    const waiter = new RaftWaiter<Applied<R>>(this.scheduler, this.requestTimeoutMs, signal, "proposal");
     this.proposals.enqueue(command, waiter);
     this.scheduleDrain();
     return waiter.promise;
@@ -341,7 +422,7 @@ export class RaftEngine implements Engine {
         return Promise.resolve(this.stateMachine.appliedIndex());
       case "lease":
       case "linearizable": {
-        const waiter = new RaftWaiter<number>(this.requestTimeoutMs, signal, "read");
+        const waiter = new RaftWaiter<number>(this.scheduler, this.requestTimeoutMs, signal, "read");
         this.reads.enqueue(waiter, consistency === "lease");
         this.scheduleDrain();
         return waiter.promise;
@@ -369,8 +450,8 @@ export class RaftEngine implements Engine {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    clearInterval(this.tickTimer);
-    this.failAll(new EngineError("shutdown", "the node is shutting down"));
+    this.tickTimer.cancel();
+    this.failAll(new EngineError("shutdown", "the node is shutting down"), "the node shut down before it was applied");
     this.snapshotSender?.cancelAll();
     this.snapshotReceiver?.abortAll();
     // The state machine is closed after us: let a snapshot copy of it finish first.
@@ -392,9 +473,9 @@ export class RaftEngine implements Engine {
     this.advanceClock();
     this.ticks++;
     if (this.ticks % ADVERTISE_EVERY_TICKS === 0) this.addresses.advertise();
-    this.reads.retryStale(performance.now());
+    this.reads.retryStale(this.scheduler.now());
     this.reportIo();
-    this.snapshotter?.maybeTake(performance.now());
+    this.snapshotter?.maybeTake(this.scheduler.now());
     if (this.compactor.pending) this.compactor.step(this.stateMachine.appliedIndex());
     this.scheduleDrain();
   }
@@ -408,18 +489,18 @@ export class RaftEngine implements Engine {
    * lease must not serve a lease read as if no time had passed.
    */
   private advanceClock(): void {
-    const now = performance.now();
+    const now = this.scheduler.now();
     if (now < this.nextTickAtMs) return;
     const due = Math.floor((now - this.nextTickAtMs) / this.tickMs) + 1;
     this.nextTickAtMs += due * this.tickMs;
     for (let i = Math.min(due, this.maxCatchUpTicks); i > 0; i--) this.raw.tick();
   }
 
-  private lastIoReport = { atMs: performance.now(), stats: this.ioMeter.snapshot() };
+  private lastIoReport: { atMs: number; stats: RaftIoStats };
 
   /** Logs how many ms per second the event loop was blocked by persist and apply (bun:sqlite is synchronous). */
   private reportIo(): void {
-    const now = performance.now();
+    const now = this.scheduler.now();
     const elapsedMs = now - this.lastIoReport.atMs;
     if (elapsedMs < IO_REPORT_EVERY_MS || this.logger === undefined) return;
     const stats = this.ioMeter.snapshot();
@@ -435,19 +516,27 @@ export class RaftEngine implements Engine {
     });
   }
 
-  private onPeerPayload(from: string, bytes: Uint8Array): void {
+  private onPeerPayload(sender: PeerSender, bytes: Uint8Array): void {
     if (this.closed || this.fatal !== undefined) return;
+    const from = sender.id;
     let payload;
     try {
       payload = decodePeerPayload(bytes);
     } catch (error) {
-      this.peerWarnings?.warn(`undecodable:${from}`, "dropped an undecodable peer message", { peer: from, error: String(error) });
+      this.peerWarnings.warn(`undecodable:${from}`, "dropped an undecodable peer message", { peer: from, error: String(error) });
       return;
     }
+    if (payload.kind === "refusal") {
+      if (payload.from === from) this.onRefused(from, payload.reason);
+      return;
+    }
+    this.peerIncarnations.heard(from, sender.incarnation);
+    this.addresses.heard(from, sender.address);
+    if (this.needsRecordedIncarnation(payload) && !this.acceptsIncarnation(sender)) return;
     switch (payload.kind) {
       case "raft":
         if (payload.message.from !== from) {
-          this.peerWarnings?.warn(`sender:${from}`, "dropped a peer message whose sender does not match its connection", {
+          this.peerWarnings.warn(`sender:${from}`, "dropped a peer message whose sender does not match its connection", {
             peer: from,
             claimed: payload.message.from,
           });
@@ -455,13 +544,14 @@ export class RaftEngine implements Engine {
         }
         if (payload.message.kind === "installSnapshot") {
           // Its data comes as chunks; the receiver builds this message once the data verified.
-          this.peerWarnings?.warn(`bare-snapshot:${from}`, "dropped an InstallSnapshot message sent without its data", { peer: from });
+          this.peerWarnings.warn(`bare-snapshot:${from}`, "dropped an InstallSnapshot message sent without its data", { peer: from });
           return;
         }
         this.raw.step(payload.message);
         break;
       case "clientAddress":
-        if (payload.from === from) this.addresses.record(payload.from, payload.clientAddress, payload.raftAddress);
+        // The incarnation recorded is the one the connection vouches for, whatever the note says.
+        if (payload.from === from) this.addresses.record(payload.from, payload.clientAddress, payload.raftAddress, sender.incarnation);
         break;
       case "snapshotChunk":
         if (payload.from !== from || this.snapshotReceiver === undefined) return;
@@ -478,11 +568,57 @@ export class RaftEngine implements Engine {
     this.scheduleDrain();
   }
 
+  /**
+   * A vote or an acknowledgement counts only from the data dir incarnation
+   * the configuration records for its sender: a node that lost its log and
+   * came back under the same id must not vote or acknowledge as the member
+   * that held it (it joins again and is re-added). The refused node is told
+   * why. What a leader sends is accepted from any incarnation: it was
+   * elected with votes checked this way, and a follower whose configuration
+   * is older than the leader's re-admission must still hear from it to learn
+   * of it. A vote request is the one in between (see needsRecordedIncarnation).
+   */
+  private acceptsIncarnation(sender: PeerSender): boolean {
+    const recorded = this.peerIncarnations.expected(sender.id, this.memberOf(sender.id));
+    if (recorded === "" || recorded === sender.incarnation) return true;
+    const reason =
+      `the configuration records member ${sender.id} with data dir incarnation ${recorded}, but this node runs incarnation ` +
+      `${sender.incarnation || "(none)"}: its data dir was wiped or re-created, so it does not hold what ${sender.id} acknowledged; ` +
+      `start it with --join to be re-added as a new member (or run 'raftkv cluster remove ${sender.id}' first)`;
+    if (this.peerWarnings.allow(`incarnation:${sender.id}`)) {
+      this.logger?.warn("ignoring a peer that is not the incarnation the configuration records", {
+        peer: sender.id,
+        recorded,
+        presented: sender.incarnation,
+      });
+      this.transport.send(sender.id, encodePeerPayload({ kind: "refusal", from: this.selfId, reason }));
+    }
+    return false;
+  }
+
+  /**
+   * Whether a payload must come from the recorded incarnation. A vote
+   * request from another incarnation is heard only when the candidate's log
+   * goes past our latest configuration: then it may hold the entry that
+   * re-admitted it under its new incarnation, which we have not seen yet (we
+   * must not stall its election). A node whose data dir was re-created (a
+   * re-bootstrap: a one-entry log) or is still catching up after a join
+   * never gets that far, so it cannot collect our vote.
+   */
+  private needsRecordedIncarnation(payload: PeerPayload): boolean {
+    if (payload.kind === "raft" && payload.message.kind === "requestVote") return payload.message.lastIndex <= this.raw.membership().index;
+    return countsTowardQuorum(payload);
+  }
+
+  private onRefused(from: string, reason: string): void {
+    if (this.peerWarnings.allow(`refused:${from}`)) this.logger?.error(`member ${from} refuses this node`, { peer: from, reason });
+  }
+
   private scheduleDrain(): void {
     if (this.drainScheduled || this.closed) return;
     this.drainScheduled = true;
-    // setImmediate (not a microtask): every request and message read in this I/O turn joins the batch.
-    setImmediate(() => {
+    // Not a microtask: every request and message read in this I/O turn joins the batch.
+    this.scheduler.soon(() => {
       this.drainScheduled = false;
       this.drain();
     });
@@ -496,9 +632,10 @@ export class RaftEngine implements Engine {
     try {
       this.advanceClock();
       this.proposals.submit();
-      if (this.reads.hasQueued) this.reads.submit(this.readSource, performance.now());
+      if (this.reads.hasQueued) this.reads.submit(this.readSource, this.scheduler.now());
       while (this.raw.hasReady()) this.handleReady(this.raw.ready());
       // A received snapshot was either installed by the Readies above or declined by the core.
+      this.snapshotReceiver?.discardPending();
       this.snapshotter?.setBlocked(false);
     } catch (error) {
       this.fail(error);
@@ -509,15 +646,15 @@ export class RaftEngine implements Engine {
 
   private handleReady(ready: Ready): void {
     this.send(ready.messages);
-    if (ready.snapshot !== undefined) this.installSnapshot(ready.snapshot);
+    if (ready.snapshot !== undefined) this.installSnapshot(ready.snapshot, ready.hardState ?? this.writtenHardState);
     // Leader appends go out now, not after our fsync: followers persist in parallel with us.
     // Without entries to persist (a commit index moving on), they wait for the transport's
     // own flush at the end of this turn, so the applies and client answers below go first.
     if (ready.messages.length > 0 && ready.entries.length > 0) this.transport.flush();
     const hardState = this.hardStateToWrite(ready);
-    const persistStart = performance.now();
+    const persistStart = this.scheduler.now();
     this.logStore.persist({ hardState, entries: ready.entries });
-    const persistEnd = performance.now();
+    const persistEnd = this.scheduler.now();
     if (hardState !== undefined || ready.entries.length > 0) this.ioMeter.recordPersist(persistEnd - persistStart);
     if (hardState !== undefined) this.writtenHardState = hardState;
     this.send(ready.messagesAfterPersist);
@@ -525,12 +662,11 @@ export class RaftEngine implements Engine {
     if (ready.messagesAfterPersist.length > 0) this.transport.flush();
     if (ready.committedEntries.length > 0) {
       const results = this.stateMachine.applyBatch(ready.committedEntries);
-      this.ioMeter.recordApply(performance.now() - persistEnd);
+      this.ioMeter.recordApply(this.scheduler.now() - persistEnd);
+      this.failpoints?.hit("apply.before-answer");
       this.proposals.settle(ready.committedEntries, results);
     }
-    for (const event of ready.events) {
-      if (event.kind === "roleChanged" || event.kind === "leaderChanged") this.onLeadershipChange();
-    }
+    for (const event of ready.events) this.onEvent(event);
     for (const rs of ready.readStates) this.reads.onReadState(rs);
     this.reads.release(this.stateMachine.appliedIndex());
     if (ready.compactLogTo > 0) {
@@ -539,6 +675,31 @@ export class RaftEngine implements Engine {
     }
     this.raw.advance(ready);
     this.addresses.syncPeers();
+  }
+
+  private onEvent(event: RaftEvent): void {
+    switch (event.kind) {
+      case "roleChanged":
+      case "leaderChanged":
+        this.onLeadershipChange();
+        return;
+      case "peerLogRegressed":
+        this.peerWarnings.warn(`regressed:${event.peer}`, "a follower lacks entries it acknowledged (its log was lost or cut short); probing it back", {
+          peer: event.peer,
+          acknowledged: event.acknowledged,
+          holds: event.holds,
+        });
+        return;
+      case "peerUnreachable":
+      case "peerReachable":
+      case "leadershipTransferFinished":
+      case "nonvoterPromoted":
+        return;
+      default: {
+        const unreachable: never = event;
+        throw new Error(`unknown raft event ${JSON.stringify(unreachable)}`);
+      }
+    }
   }
 
   /**
@@ -569,20 +730,31 @@ export class RaftEngine implements Engine {
   /** A snapshot's data arrived and verified: now the core decides whether to install it. */
   private onSnapshotReceived(message: InstallSnapshot): void {
     if (this.closed || this.fatal !== undefined) return;
+    this.failpoints?.hit("snapshot.received");
     // No snapshot of our own may start before the install: restoreFrom refuses to run beside one.
     this.snapshotter?.setBlocked(true);
     this.raw.step(message);
     this.scheduleDrain();
   }
 
-  /** Ready step 2 for a snapshot: the state machine becomes the snapshot, the log restarts after it. */
-  private installSnapshot(snapshot: RaftSnapshotMeta): void {
+  /**
+   * Ready step 2 for a snapshot. The log store's one durable step comes
+   * first (record, log reset, hard state): from then on a restart finds a
+   * log that vouches for the snapshot and restores the state machine from it
+   * if this restore did not finish. The other order could leave a state
+   * machine ahead of a log that knows nothing of it.
+   */
+  private installSnapshot(snapshot: RaftSnapshotMeta, hardState: HardState): void {
     const opened = this.snapshotReceiver?.take(snapshot.index, snapshot.term);
     if (opened === undefined) {
       throw new Error(`the core installs snapshot ${snapshot.index} (term ${snapshot.term}) but no such file was received`);
     }
+    const written = { ...hardState, commit: Math.max(hardState.commit, snapshot.index) };
+    this.failpoints?.hit("snapshot.install.before-log-reset");
+    this.logStore.installSnapshot({ index: snapshot.index, term: snapshot.term }, written);
+    this.writtenHardState = written;
+    this.failpoints?.hit("snapshot.install.after-log-reset");
     this.stateMachine.restoreFrom(opened.path);
-    this.logStore.resetForSnapshot(snapshot.index, snapshot.term);
     this.snapshotter?.setLatest(opened.meta);
     this.snapshotsInstalled++;
     this.logger?.info("state machine restored from a received snapshot", { index: snapshot.index, term: snapshot.term });
@@ -624,13 +796,14 @@ export class RaftEngine implements Engine {
   private fail(error: unknown): void {
     const cause = error instanceof Error ? error : new Error(String(error));
     this.fatal = cause;
-    clearInterval(this.tickTimer);
+    this.tickTimer.cancel();
     this.logger?.error("raft engine stopped", { error: cause.message });
-    this.failAll(new EngineError("storage", `the engine stopped: ${cause.message}`, { cause }));
+    // A leader sends appends before its own fsync: a write already proposed may still be committed by the followers.
+    this.failAll(new EngineError("storage", `the engine stopped: ${cause.message}`, { cause }), `the engine stopped before it was applied (${cause.message})`);
   }
 
-  private failAll(error: EngineError): void {
-    this.proposals.failAll(error);
+  private failAll(error: EngineError, proposedOutcome: string): void {
+    this.proposals.failAll(error, proposedOutcome);
     this.reads.failAll(error);
   }
 }

@@ -1,4 +1,4 @@
-import type { RaftLogStore } from "../storage/raft-log-store.ts";
+import type { LogStore } from "./log-store.ts";
 
 /** Entries deleted per step: about 5–15 ms of the event loop on this machine's disk. */
 const DEFAULT_STEP_ENTRIES = 1024;
@@ -15,7 +15,7 @@ export class RaftLogCompactor {
   private target = 0;
 
   constructor(
-    private readonly logStore: RaftLogStore,
+    private readonly logStore: LogStore,
     private readonly stepEntries = DEFAULT_STEP_ENTRIES,
   ) {}
 

@@ -2,7 +2,7 @@ import type { Entry } from "../raft/entry.ts";
 import type { HardState } from "../raft/hard-state.ts";
 import { emptySnapshotMeta, type SnapshotMeta } from "../raft/snapshot-meta.ts";
 import type { RaftStorage } from "../raft/storage.ts";
-import type { RaftLogStore } from "../storage/raft-log-store.ts";
+import type { LogStore } from "./log-store.ts";
 
 /**
  * The core's read-only view of the durable log (etcd's Storage) on the
@@ -14,7 +14,7 @@ import type { RaftLogStore } from "../storage/raft-log-store.ts";
  */
 export class RaftLogStorage implements RaftStorage {
   constructor(
-    private readonly logStore: RaftLogStore,
+    private readonly logStore: LogStore,
     private readonly latestSnapshot: () => SnapshotMeta | undefined = () => undefined,
   ) {}
 

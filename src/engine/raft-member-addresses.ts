@@ -1,8 +1,9 @@
 import type { Logger } from "../log/logger.ts";
 import type { Member } from "../raft/membership.ts";
 import type { RawNode } from "../raft/raw-node.ts";
-import type { PeerTransport } from "../transport/peer-transport.ts";
+import { incarnationOf } from "../raft/membership-codec.ts";
 import { encodePeerPayload } from "./peer-message-codec.ts";
+import type { PeerNetwork } from "./peer-network.ts";
 
 /** A member to dial before the log says who the members are. */
 export interface SeedPeer {
@@ -18,16 +19,20 @@ export interface SeedPeer {
  * this node actually is.
  */
 export class RaftMemberAddresses {
-  private syncedMembershipIndex = -1;
+  private synced = "";
   private readonly seeds: ReadonlyMap<string, string>;
+  /** Raft addresses peers gave for themselves when they connected. */
+  private readonly learned = new Map<string, string>();
 
   constructor(
     private readonly selfId: string,
     private readonly raw: RawNode,
-    private readonly transport: PeerTransport,
+    private readonly transport: PeerNetwork,
     /** Undefined: keep the raft address the configuration records. */
     private readonly raftAddress: string | undefined,
     public clientAddress: string,
+    /** This node's data dir incarnation, filled into the configuration where it is not recorded. */
+    private readonly incarnation: string,
     seeds: readonly SeedPeer[],
     private readonly onChangeProposed: () => void,
     private readonly logger: Logger | undefined,
@@ -45,20 +50,32 @@ export class RaftMemberAddresses {
     return this.raftAddress ?? this.memberOf(this.selfId)?.raftAddress ?? "";
   }
 
+  /** A peer connected and said where it listens. */
+  heard(id: string, address: string): void {
+    if (address !== "" && id !== this.selfId) this.learned.set(id, address);
+  }
+
   /**
    * Dials every member at the raft address the configuration gives; until
    * the configuration lists this node, also the seed peers (a joining node
-   * must answer a leader its log does not know yet).
+   * must answer a leader its log does not know yet); and the leader, also
+   * when the configuration this node knows predates it (a node restored
+   * from an old snapshot, or back from a long absence, must answer a leader
+   * added since, or it could never catch up to learn of it).
    */
   syncPeers(): void {
     const membership = this.raw.membership();
-    if (membership.index === this.syncedMembershipIndex) return;
-    this.syncedMembershipIndex = membership.index;
+    const leader = this.raw.leader();
+    const key = `${membership.index}/${leader}`;
+    if (key === this.synced) return;
+    this.synced = key;
     const peers = new Map<string, string>();
     if (!membership.members.some((m) => m.id === this.selfId)) for (const [id, address] of this.seeds) peers.set(id, address);
+    const leaderAddress = this.learned.get(leader);
+    if (leader !== "" && leader !== this.selfId && leaderAddress !== undefined) peers.set(leader, leaderAddress);
     for (const m of membership.members) if (m.id !== this.selfId) peers.set(m.id, m.raftAddress);
     for (const [id, address] of peers) this.transport.setPeer(id, address);
-    for (const id of Object.keys(this.transport.stats().peers)) {
+    for (const id of this.transport.peerIds()) {
       if (!peers.has(id)) this.transport.removePeer(id);
     }
   }
@@ -75,26 +92,41 @@ export class RaftMemberAddresses {
     const self = this.memberOf(this.selfId);
     if (self === undefined) return;
     const raftAddress = this.advertisedRaftAddress();
-    if (self.clientAddress === this.clientAddress && self.raftAddress === raftAddress) return;
+    // A configuration that records another incarnation under our id is not ours to change: the
+    // node that asks to join under it gets it replaced (see planChange).
+    const recorded = incarnationOf(self);
+    if (recorded !== "" && recorded !== this.incarnation) return;
+    const incarnationKnown = recorded === this.incarnation || this.incarnation === "";
+    if (self.clientAddress === this.clientAddress && self.raftAddress === raftAddress && incarnationKnown) return;
     if (this.raw.role() === "leader") {
-      this.record(this.selfId, this.clientAddress, raftAddress);
+      this.record(this.selfId, this.clientAddress, raftAddress, this.incarnation);
       return;
     }
-    const note = encodePeerPayload({ kind: "clientAddress", from: this.selfId, clientAddress: this.clientAddress, raftAddress });
+    const note = encodePeerPayload({
+      kind: "clientAddress",
+      from: this.selfId,
+      clientAddress: this.clientAddress,
+      raftAddress,
+      incarnation: this.incarnation,
+    });
     for (const m of this.raw.membership().members) if (m.id !== this.selfId) this.transport.send(m.id, note);
   }
 
-  /** On the leader: a member's addresses go into the configuration (an empty raft address keeps the recorded one). */
-  record(id: string, clientAddress: string, raftAddress: string | undefined): void {
+  /**
+   * On the leader: a member's addresses (an empty raft address keeps the
+   * recorded one) and, where none is recorded, its incarnation go into the
+   * configuration. The caller vouches that `incarnation` is the sender's own
+   * (the connection it came on said so).
+   */
+  record(id: string, clientAddress: string, raftAddress: string | undefined, incarnation: string): void {
     const member = this.memberOf(id);
     if (this.raw.role() !== "leader" || member === undefined) return;
     const newRaftAddress = raftAddress === undefined || raftAddress === "" ? member.raftAddress : raftAddress;
-    if (member.clientAddress === clientAddress && member.raftAddress === newRaftAddress) return;
-    const change =
-      member.suffrage === "voter"
-        ? { kind: "addVoter" as const, id, raftAddress: newRaftAddress, clientAddress }
-        : { kind: "addNonvoter" as const, id, raftAddress: newRaftAddress, clientAddress };
-    const result = this.raw.changeMembership(change);
+    const recorded = incarnationOf(member);
+    if (recorded !== "" && incarnation !== "" && recorded !== incarnation) return;
+    const fillsIncarnation = recorded === "" && incarnation !== "";
+    if (member.clientAddress === clientAddress && member.raftAddress === newRaftAddress && !fillsIncarnation) return;
+    const result = this.raw.changeMembership({ kind: "updateMember", id, raftAddress: newRaftAddress, clientAddress, incarnation });
     if (!result.ok) this.logger?.debug("member address update deferred", { member: id, reason: result.refusal.message });
     this.onChangeProposed();
   }

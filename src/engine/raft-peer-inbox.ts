@@ -1,3 +1,5 @@
+import type { PeerSender } from "./peer-network.ts";
+
 /**
  * The transport must be listening (its port known) before the log is
  * bootstrapped with this node's raft address, and the engine needs the log:
@@ -6,13 +8,14 @@
  * (Raft retransmits).
  */
 export class RaftPeerInbox {
-  private handler: ((from: string, payload: Uint8Array) => void) | undefined;
+  private handler: ((sender: PeerSender, payload: Uint8Array) => void) | undefined;
 
-  readonly deliver = (from: string, payload: Uint8Array): void => {
-    this.handler?.(from, payload);
+  /** In PeerTransport's onMessage shape. */
+  readonly deliver = (from: string, payload: Uint8Array, incarnation = "", address = ""): void => {
+    this.handler?.({ id: from, incarnation, address }, payload);
   };
 
-  attach(handler: (from: string, payload: Uint8Array) => void): void {
+  attach(handler: (sender: PeerSender, payload: Uint8Array) => void): void {
     this.handler = handler;
   }
 }

@@ -1,20 +1,19 @@
-import type { ApplyResult } from "../fsm/kv-types.ts";
 import type { Entry } from "../raft/entry.ts";
 import type { Refusal } from "../raft/proposal-result.ts";
 import type { RawNode } from "../raft/raw-node.ts";
-import type { Applied } from "./engine.ts";
+import type { Applied } from "./applied.ts";
 import { EngineError } from "./engine-error.ts";
 import { RaftNotLeaderError } from "./raft-not-leader-error.ts";
 import type { RaftWaiter } from "./raft-waiter.ts";
 
-interface QueuedProposal {
+interface QueuedProposal<R> {
   readonly data: Uint8Array;
-  readonly waiter: RaftWaiter<Applied>;
+  readonly waiter: RaftWaiter<Applied<R>>;
 }
 
-interface ProposedEntry {
+interface ProposedEntry<R> {
   readonly term: number;
-  readonly waiter: RaftWaiter<Applied>;
+  readonly waiter: RaftWaiter<Applied<R>>;
 }
 
 /** What the proposal pipeline needs from the engine around it. */
@@ -22,6 +21,7 @@ export interface ProposalContext {
   readonly raw: RawNode;
   /** How long a proposal waits for an election to produce a leader before it fails. */
   readonly leaderWaitMs: number;
+  now(): number;
   notLeader(proposed: boolean, detail?: string): RaftNotLeaderError;
   leaderClientAddress(): string;
 }
@@ -34,18 +34,18 @@ const MAX_BATCH_PROPOSALS = 4096;
  * tracked by log index, and settled when their entry applies — or rejected
  * when another leader's entry replaced them or leadership was lost.
  */
-export class RaftProposals {
-  private queued: QueuedProposal[] = [];
-  private readonly proposed = new Map<number, ProposedEntry>();
+export class RaftProposals<R> {
+  private queued: QueuedProposal<R>[] = [];
+  private readonly proposed = new Map<number, ProposedEntry<R>>();
 
   constructor(private readonly context: ProposalContext) {}
 
-  enqueue(data: Uint8Array, waiter: RaftWaiter<Applied>): void {
+  enqueue(data: Uint8Array, waiter: RaftWaiter<Applied<R>>): void {
     this.queued.push({ data, waiter });
   }
 
   /** An entry some other path (membership changes, barriers) appended, settled like a proposal's. */
-  track(index: number, term: number, waiter: RaftWaiter<Applied>): void {
+  track(index: number, term: number, waiter: RaftWaiter<Applied<R>>): void {
     this.proposed.set(index, { term, waiter });
   }
 
@@ -59,7 +59,7 @@ export class RaftProposals {
       if (raw.leader() === "") {
         // An election usually ends within leaderWaitMs: hide it from callers; past that, fail fast
         // (UNAVAILABLE) rather than wait out the request's deadline, e.g. on a minority side.
-        const now = performance.now();
+        const now = this.context.now();
         const error = this.context.notLeader(false);
         for (const p of live) {
           if (now - p.waiter.startedAtMs > this.context.leaderWaitMs) p.waiter.reject(error);
@@ -83,7 +83,7 @@ export class RaftProposals {
   }
 
   /** Answers the proposals whose entries were just applied. */
-  settle(entries: readonly Entry[], results: readonly ApplyResult[]): void {
+  settle(entries: readonly Entry[], results: readonly R[]): void {
     if (this.proposed.size === 0) return;
     // applyBatch returns results only for entries not applied before (replay skips the rest).
     const offset = entries.length - results.length;
@@ -123,14 +123,21 @@ export class RaftProposals {
     this.proposed.clear();
   }
 
-  failAll(error: EngineError): void {
-    for (const p of this.queued) p.waiter.reject(error);
+  /**
+   * Fails every waiter: those still queued were never proposed (`queuedError`
+   * is definite); those already in the log have an unknown outcome, since
+   * followers may commit them whatever happens here.
+   */
+  failAll(queuedError: EngineError, reason: string): void {
+    for (const p of this.queued) p.waiter.reject(queuedError);
     this.queued = [];
-    for (const p of this.proposed.values()) p.waiter.reject(error);
+    for (const [index, p] of this.proposed) {
+      p.waiter.reject(new EngineError("outcome_unknown", `the write was proposed at index ${index} but ${reason}; its outcome is unknown`));
+    }
     this.proposed.clear();
   }
 
-  private onRefused(rest: QueuedProposal[], refusal: Refusal): void {
+  private onRefused(rest: QueuedProposal<R>[], refusal: Refusal): void {
     if (refusal.kind === "transferInProgress" || refusal.kind === "leaderNotReady") {
       // Transient on this leader: retried on the next drain (bounded by each request's deadline).
       this.queued.push(...rest);

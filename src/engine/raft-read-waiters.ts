@@ -45,6 +45,15 @@ export class RaftReadWaiters {
   private awaitingApply: IndexedReads[] = [];
   private sequence = 0;
 
+  constructor(
+    /**
+     * Unique to this process: read request ids restart at 1 in every
+     * process, and an answer to an earlier process's request (delayed in the
+     * network) must never release a read of this one at a stale index.
+     */
+    private readonly nonce: string,
+  ) {}
+
   enqueue(waiter: RaftWaiter<number>, lease: boolean): void {
     this.queued.push({ waiter, lease });
   }
@@ -74,7 +83,7 @@ export class RaftReadWaiters {
   }
 
   private request(source: ReadIndexSource, waiters: RaftWaiter<number>[], lease: boolean, nowMs: number): void {
-    const requestId = `${source.id}/${++this.sequence}`;
+    const requestId = `${source.id}/${this.nonce}/${++this.sequence}`;
     const accepted = lease ? source.leaseRead(requestId) : source.readIndex(requestId);
     if (accepted.ok) {
       this.inFlight.set(requestId, { sentAtMs: nowMs, lease, waiters });

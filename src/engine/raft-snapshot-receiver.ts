@@ -1,12 +1,12 @@
 import type { Logger } from "../log/logger.ts";
 import type { InstallSnapshot } from "../raft/message.ts";
-import type { SnapshotSink } from "../storage/snapshot-sink.ts";
-import type { FileSnapshotStore, OpenedSnapshot } from "../storage/snapshot-store.ts";
+import type { OpenedSnapshot } from "../storage/snapshot-store.ts";
+import type { SnapshotFiles, SnapshotSinkPort } from "./snapshot-files.ts";
 import type { SnapshotAck, SnapshotChunk } from "./peer-message-codec.ts";
 
 interface Incoming {
   readonly chunk: SnapshotChunk;
-  readonly sink: SnapshotSink;
+  readonly sink: SnapshotSinkPort;
 }
 
 /** The last transfer from a peer that was received whole: a resent last chunk is acknowledged again. */
@@ -34,7 +34,7 @@ export class RaftSnapshotReceiver {
 
   constructor(
     private readonly selfId: string,
-    private readonly store: FileSnapshotStore,
+    private readonly store: SnapshotFiles,
     /** False when the snapshot cannot be installed now (the follower is taking one itself). */
     private readonly canInstall: () => boolean,
     private readonly deliver: (message: InstallSnapshot) => void,
@@ -50,8 +50,25 @@ export class RaftSnapshotReceiver {
   take(index: number, term: number): OpenedSnapshot | undefined {
     const key = `${index}/${term}`;
     const opened = this.received.get(key);
-    this.received.clear();
+    this.received.delete(key);
+    this.discardPending();
     return opened;
+  }
+
+  /**
+   * Removes every received file the core did not install (it declined, or a
+   * newer one replaced it): the log vouches for none of them, so they would
+   * only take disk space until the next start.
+   */
+  discardPending(): void {
+    for (const opened of this.received.values()) {
+      try {
+        this.store.remove(opened.meta.id);
+      } catch (error) {
+        this.logger?.warn("could not remove a received snapshot that was not installed", { id: opened.meta.id, error: String(error) });
+      }
+    }
+    this.received.clear();
   }
 
   async onChunk(from: string, chunk: SnapshotChunk): Promise<void> {

@@ -1,6 +1,7 @@
 import type { Logger } from "../log/logger.ts";
 import type { InstallSnapshot } from "../raft/message.ts";
-import type { FileSnapshotStore } from "../storage/snapshot-store.ts";
+import type { Scheduler, TimerHandle } from "./scheduler.ts";
+import type { SnapshotFiles } from "./snapshot-files.ts";
 import type { SnapshotMeta } from "../storage/snapshot-meta.ts";
 import type { SnapshotAck, SnapshotChunk } from "./peer-message-codec.ts";
 
@@ -11,7 +12,7 @@ interface Outgoing {
   /** Offset the follower must acknowledge next. */
   awaitedOffset: number;
   last: boolean;
-  timer: Timer | undefined;
+  timer: TimerHandle | undefined;
   /** The chunk awaiting its ack, kept to send again. */
   inFlight: SnapshotChunk | undefined;
   /** Times `inFlight` was sent again. */
@@ -40,7 +41,8 @@ export class RaftSnapshotSender {
   private readonly outgoing = new Map<string, Outgoing>();
 
   constructor(
-    private readonly store: FileSnapshotStore,
+    private readonly store: SnapshotFiles,
+    private readonly scheduler: Scheduler,
     private readonly chunkBytes: number,
     private readonly send: (to: string, chunk: SnapshotChunk) => boolean,
     private readonly report: (peer: string, ok: boolean) => void,
@@ -80,7 +82,7 @@ export class RaftSnapshotSender {
       this.finish(from, transfer, false, `follower refused the chunk before offset ${ack.nextOffset}`);
       return;
     }
-    if (transfer.timer !== undefined) clearTimeout(transfer.timer);
+    transfer.timer?.cancel();
     transfer.timer = undefined;
     transfer.inFlight = undefined;
     if (transfer.last) {
@@ -127,8 +129,8 @@ export class RaftSnapshotSender {
       this.finish(to, transfer, false, "the transport dropped a chunk");
       return;
     }
-    if (transfer.timer !== undefined) clearTimeout(transfer.timer);
-    transfer.timer = setTimeout(() => {
+    transfer.timer?.cancel();
+    transfer.timer = this.scheduler.after(this.resend.ackTimeoutMs, () => {
       if (this.outgoing.get(to) !== transfer || transfer.inFlight !== chunk) return;
       if (transfer.resends >= this.resend.maxResends) {
         this.finish(to, transfer, false, `no acknowledgement of the chunk at offset ${chunk.offset} after ${this.resend.maxResends + 1} sends`);
@@ -136,13 +138,13 @@ export class RaftSnapshotSender {
       }
       transfer.resends++;
       this.sendInFlight(to, transfer);
-    }, this.resend.ackTimeoutMs);
+    });
   }
 
   private finish(peer: string, transfer: Outgoing, ok: boolean, reason: string): void {
     if (this.outgoing.get(peer) !== transfer) return;
     this.outgoing.delete(peer);
-    if (transfer.timer !== undefined) clearTimeout(transfer.timer);
+    transfer.timer?.cancel();
     void transfer.chunks.return(undefined).catch(() => {});
     if (ok) this.logger?.debug("snapshot sent", { peer, index: transfer.meta.index, bytes: transfer.meta.size });
     else this.logger?.warn("sending a snapshot failed", { peer, index: transfer.meta.index, reason });

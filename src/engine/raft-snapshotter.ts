@@ -1,13 +1,12 @@
-import { rmSync } from "node:fs";
-import type { KvStateMachine } from "../fsm/kv-state-machine.ts";
 import type { Logger } from "../log/logger.ts";
-import { decodeMembership } from "../raft/membership-codec.ts";
-import type { RaftLogStore } from "../storage/raft-log-store.ts";
-import type { FileSnapshotStore, OpenedSnapshot } from "../storage/snapshot-store.ts";
 import type { SnapshotMeta } from "../storage/snapshot-meta.ts";
+import type { LogStore } from "./log-store.ts";
+import { snapshotStateMachine } from "./snapshot-copy.ts";
+import type { SnapshotFiles } from "./snapshot-files.ts";
+import type { StateMachine } from "./state-machine.ts";
 
 export interface RaftSnapshotOptions {
-  readonly store: FileSnapshotStore;
+  readonly store: SnapshotFiles;
   /** A check takes a snapshot only when at least this many entries were applied since the last one (default 8192). */
   readonly thresholdEntries?: number;
   /** Checks come at a random time between this and twice this after the previous one (default 120 s). */
@@ -17,9 +16,9 @@ export interface RaftSnapshotOptions {
   /** Bytes per InstallSnapshot chunk (default 256 KiB). */
   readonly chunkBytes?: number;
   /**
-   * The newest snapshot that verified (see restoreSnapshotOnStart), null when
-   * none did (a corrupt one must never be offered); when omitted, the newest
-   * listed one, unverified.
+   * The newest snapshot the log vouches for that verified (see
+   * recoverOnStart), null when none did (a corrupt one must never be
+   * offered); when omitted, none.
    */
   readonly latest?: SnapshotMeta | null;
 }
@@ -38,7 +37,7 @@ export interface RaftSnapshotOptions {
  * durable on its own, so nothing waits for a snapshot to be safe.
  */
 export class RaftSnapshotter {
-  readonly store: FileSnapshotStore;
+  readonly store: SnapshotFiles;
   private readonly thresholdEntries: number;
   private readonly intervalMs: number;
   private latestMeta: SnapshotMeta | undefined;
@@ -48,7 +47,8 @@ export class RaftSnapshotter {
 
   constructor(
     options: RaftSnapshotOptions,
-    private readonly stateMachine: KvStateMachine,
+    private readonly stateMachine: StateMachine<unknown>,
+    private readonly logStore: LogStore,
     private readonly onTaken: (index: number) => void,
     private readonly logger: Logger | undefined,
     /** In [0, 1): staggers the checks. */
@@ -57,7 +57,7 @@ export class RaftSnapshotter {
     this.store = options.store;
     this.thresholdEntries = options.thresholdEntries ?? 8192;
     this.intervalMs = options.intervalMs ?? 120_000;
-    this.latestMeta = options.latest === undefined ? options.store.list()[0] : (options.latest ?? undefined);
+    this.latestMeta = options.latest ?? undefined;
   }
 
   latest(): SnapshotMeta | undefined {
@@ -125,6 +125,8 @@ export class RaftSnapshotter {
   private async take(): Promise<void> {
     try {
       const meta = await snapshotStateMachine(this.store, this.stateMachine);
+      // The file is durable; from this write on the log vouches for it (a crash before leaves an orphan, removed at start).
+      this.logStore.recordSnapshot({ index: meta.index, term: meta.term });
       this.setLatest(meta);
       this.logger?.debug("snapshot taken", { index: meta.index, term: meta.term, bytes: meta.size });
       this.onTaken(meta.index);
@@ -134,59 +136,3 @@ export class RaftSnapshotter {
   }
 }
 
-/** Copies the state machine into the store as a snapshot at its applied index, with the membership it holds. */
-async function snapshotStateMachine(store: FileSnapshotStore, stateMachine: KvStateMachine): Promise<SnapshotMeta> {
-  const temp = store.tempPath();
-  try {
-    const position = await stateMachine.snapshotTo(temp);
-    if (position.config === undefined) throw new Error(`the state machine has no configuration as of index ${position.index}`);
-    return await store.importFile(temp, { index: position.index, term: position.term, membership: decodeMembership(position.config) }, position.file);
-  } catch (error) {
-    rmSync(temp, { force: true });
-    throw error;
-  }
-}
-
-/**
- * Before the engine starts: when the state machine is behind the newest
- * snapshot (e.g. its database was lost), restores it from the newest
- * snapshot that verifies (corrupt ones are skipped with a logged error). The
- * core treats the snapshot's index as applied, so a state machine left below
- * it would silently miss entries; one below the log's compacted prefix could
- * not catch up at all, which is a clear error. Returns the newest valid
- * snapshot; when none covers the compacted log (all corrupt), a new one of
- * the state machine; undefined when there is none and the log is whole.
- */
-export async function restoreSnapshotOnStart(
-  store: FileSnapshotStore,
-  stateMachine: KvStateMachine,
-  logStore: RaftLogStore,
-  logger: Logger | undefined,
-): Promise<OpenedSnapshot | undefined> {
-  const newest = await store.newestValid((message, context) => logger?.error(message, context));
-  const applied = stateMachine.appliedIndex();
-  const compacted = logStore.compactedIndex();
-  const covered = Math.max(applied, newest?.meta.index ?? 0);
-  if (covered < compacted) {
-    throw new Error(
-      `cannot start: the state machine is at index ${applied}, the log is compacted through ${compacted}, ` +
-        `and no valid snapshot in ${store.dir} covers it (newest valid: ${newest?.meta.index ?? "none"})`,
-    );
-  }
-  if (newest === undefined || applied >= newest.meta.index) {
-    if (compacted === 0 || (newest !== undefined && newest.meta.index >= compacted)) return newest;
-    // The core needs a snapshot at or past the compacted log: its membership (config entries below the
-    // boundary are gone) and something to send a follower that needs those entries. The state machine
-    // is past the boundary, so a copy of it is one.
-    const meta = await snapshotStateMachine(store, stateMachine);
-    logger?.info("no valid snapshot covers the compacted log; took one of the state machine", {
-      index: meta.index,
-      compactedThrough: compacted,
-      newestValid: newest?.meta.index ?? null,
-    });
-    return store.open(meta.id);
-  }
-  stateMachine.restoreFrom(newest.path);
-  logger?.info("state machine restored from snapshot", { index: newest.meta.index, term: newest.meta.term, appliedBefore: applied });
-  return newest;
-}

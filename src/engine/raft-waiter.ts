@@ -1,4 +1,5 @@
 import { EngineError } from "./engine-error.ts";
+import type { Scheduler, TimerHandle } from "./scheduler.ts";
 
 /**
  * One caller waiting for the engine: settles exactly once, by the engine, by
@@ -8,18 +9,19 @@ import { EngineError } from "./engine-error.ts";
  */
 export class RaftWaiter<T> {
   readonly promise: Promise<T>;
-  /** performance.now() at creation: how long a caller has waited for a leader. */
-  readonly startedAtMs = performance.now();
+  /** The scheduler's now() at creation: how long a caller has waited for a leader. */
+  readonly startedAtMs: number;
   settled = false;
   private resolveFn!: (value: T) => void;
   private rejectFn!: (error: Error) => void;
-  private readonly timer: Timer;
+  private readonly timer: TimerHandle;
   private readonly signal: AbortSignal | undefined;
   private readonly onAbort = (): void => {
     this.reject(new EngineError("aborted", `the ${this.what} was cancelled; if it was a write, its outcome is unknown`));
   };
 
   constructor(
+    scheduler: Scheduler,
     timeoutMs: number,
     signal: AbortSignal | undefined,
     private readonly what: string,
@@ -28,9 +30,10 @@ export class RaftWaiter<T> {
       this.resolveFn = resolve;
       this.rejectFn = reject;
     });
-    this.timer = setTimeout(() => {
+    this.startedAtMs = scheduler.now();
+    this.timer = scheduler.after(timeoutMs, () => {
       this.reject(new EngineError("timeout", `the ${this.what} did not complete within ${timeoutMs} ms (no quorum or no leader?)`));
-    }, timeoutMs);
+    });
     this.signal = signal;
     signal?.addEventListener("abort", this.onAbort, { once: true });
   }
@@ -46,7 +49,7 @@ export class RaftWaiter<T> {
   private settle(): boolean {
     if (this.settled) return false;
     this.settled = true;
-    clearTimeout(this.timer);
+    this.timer.cancel();
     this.signal?.removeEventListener("abort", this.onAbort);
     return true;
   }

@@ -1,5 +1,6 @@
 import { Database } from "bun:sqlite";
 import { copyFileSync, existsSync, renameSync, rmSync } from "node:fs";
+import type { StateMachine } from "../engine/state-machine.ts";
 import type { Entry } from "../raft/entry.ts";
 import { fsyncFile, fsyncParentDir } from "../storage/fs-sync.ts";
 import { errorMessage, openWalDatabase } from "../storage/sqlite-file.ts";
@@ -77,7 +78,7 @@ interface Connection {
  * and travel in snapshots. The history is not compacted on its own: whoever
  * proposes commands must propose compactions, or it grows with every write.
  */
-export class KvStateMachine {
+export class KvStateMachine implements StateMachine<ApplyResult> {
   readonly #path: string;
   readonly #recordHistory: boolean;
   readonly #feed: ChangeFeed;

@@ -22,19 +22,34 @@ export class RateLimitedLog {
   ) {}
 
   warn(key: string, message: string, fields: LogFields): void {
+    const suppressed = this.take(key);
+    if (suppressed === undefined) return;
+    this.logger.warn(message, suppressed > 0 ? { ...fields, suppressedSinceLast: suppressed } : fields);
+  }
+
+  /**
+   * Counts one occurrence under `key` and says whether it is within the
+   * limit, for a caller that logs (or answers) by other means.
+   */
+  allow(key: string): boolean {
+    return this.take(key) !== undefined;
+  }
+
+  /** Undefined when over the limit; otherwise how many were held back before this one. */
+  private take(key: string): number | undefined {
     const now = this.now();
     let window = this.windows.get(key);
+    let suppressedBefore = 0;
     if (window === undefined || now - window.startedAt >= this.windowMs) {
-      const suppressed = window?.suppressed ?? 0;
+      suppressedBefore = window?.suppressed ?? 0;
       window = { startedAt: now, logged: 0, suppressed: 0 };
       this.windows.set(key, window);
-      if (suppressed > 0) fields = { ...fields, suppressedSinceLast: suppressed };
     }
     if (window.logged >= this.perWindow) {
       window.suppressed++;
-      return;
+      return undefined;
     }
     window.logged++;
-    this.logger.warn(message, fields);
+    return suppressedBefore;
   }
 }

@@ -2,7 +2,7 @@ import { createClient, type Client } from "@connectrpc/connect";
 import { Cluster } from "../gen/raftkv/v1/cluster_pb.ts";
 import { transportFor } from "../client/transport-for.ts";
 import type { JoinTarget } from "../engine/raft-engine-launcher.ts";
-import type { RaftEngine } from "../engine/raft-engine.ts";
+import type { KvRaftEngine } from "../engine/raft-engine-launcher.ts";
 import type { Logger } from "../log/logger.ts";
 
 const CALL_TIMEOUT_MS = 5000;
@@ -73,7 +73,7 @@ export class ClusterJoin {
    * that the configuration lists this node (committed there, even if this
    * node has not received it yet); throws after timeoutMs.
    */
-  async becomeMember(engine: RaftEngine, timeoutMs: number): Promise<void> {
+  async becomeMember(engine: KvRaftEngine, timeoutMs: number): Promise<void> {
     const deadline = performance.now() + timeoutMs;
     let lastError = "no answer";
     while (!this.stopped) {
@@ -89,7 +89,7 @@ export class ClusterJoin {
   }
 
   /** In the background: asks again while this node is a nonvoter, until it is a voter or stop() is called. */
-  keepAskingForPromotion(engine: RaftEngine): void {
+  keepAskingForPromotion(engine: KvRaftEngine): void {
     void (async () => {
       while (!this.stopped) {
         if (this.isVoter(engine)) {
@@ -108,11 +108,13 @@ export class ClusterJoin {
     this.stopped = true;
   }
 
-  private async askToBeVoter(engine: RaftEngine): Promise<string | undefined> {
-    const { raftAddress, clientAddress } = engine.advertisedAddresses;
+  private async askToBeVoter(engine: KvRaftEngine): Promise<string | undefined> {
+    const { raftAddress, clientAddress, incarnation } = engine.advertisedAddresses;
     const { endpoint, client } = this.member();
     try {
-      const answer = await client.addVoter({ id: engine.id, raftAddress, clientAddress }, { timeoutMs: CALL_TIMEOUT_MS });
+      // The incarnation tells the leader this is a new data dir: a member listed under our id with
+      // another one (we lost our data) is replaced by us as a nonvoter and promoted once we caught up.
+      const answer = await client.addVoter({ id: engine.id, raftAddress, clientAddress, incarnation }, { timeoutMs: CALL_TIMEOUT_MS });
       this.backoffMs = FIRST_BACKOFF_MS;
       this.logger.debug("add-voter answered", { id: engine.id, index: Number(answer.index), promotionPending: answer.promotionPending });
       return undefined;
@@ -122,12 +124,15 @@ export class ClusterJoin {
     }
   }
 
-  private isMember(engine: RaftEngine): boolean {
-    return engine.membership().members.some((m) => m.id === engine.id);
+  /** Listed under our id with our incarnation: a listing of an earlier data dir under the same id does not count. */
+  private isMember(engine: KvRaftEngine): boolean {
+    return engine.membership().members.some((m) => m.id === engine.id && m.incarnation === engine.advertisedAddresses.incarnation);
   }
 
-  private isVoter(engine: RaftEngine): boolean {
-    return engine.membership().members.some((m) => m.id === engine.id && m.suffrage === "voter");
+  private isVoter(engine: KvRaftEngine): boolean {
+    return engine.membership().members.some(
+      (m) => m.id === engine.id && m.suffrage === "voter" && m.incarnation === engine.advertisedAddresses.incarnation,
+    );
   }
 
   private member(): { readonly endpoint: string; readonly client: Client<typeof Cluster> } {

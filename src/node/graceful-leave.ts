@@ -1,7 +1,7 @@
 import { createClient } from "@connectrpc/connect";
 import { Cluster } from "../gen/raftkv/v1/cluster_pb.ts";
 import { transportFor } from "../client/transport-for.ts";
-import type { RaftEngine } from "../engine/raft-engine.ts";
+import type { KvRaftEngine } from "../engine/raft-engine-launcher.ts";
 import { EngineError } from "../engine/engine-error.ts";
 import { RaftNotLeaderError } from "../engine/raft-not-leader-error.ts";
 import type { Logger } from "../log/logger.ts";
@@ -10,7 +10,7 @@ function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-function hasOtherVoters(engine: RaftEngine): boolean {
+function hasOtherVoters(engine: KvRaftEngine): boolean {
   return engine.membership().members.some((m) => m.suffrage === "voter" && m.id !== engine.id);
 }
 
@@ -19,7 +19,7 @@ function hasOtherVoters(engine: RaftEngine): boolean {
  * cluster does not wait out an election timeout; after boundMs it stops
  * anyway (the others elect a leader as after a crash).
  */
-export async function handOverLeadership(engine: RaftEngine, boundMs: number, logger: Logger): Promise<void> {
+export async function handOverLeadership(engine: KvRaftEngine, boundMs: number, logger: Logger): Promise<void> {
   if (engine.status().role !== "leader" || !hasOtherVoters(engine)) return;
   try {
     const successor = await engine.admin.transferLeadership(undefined, AbortSignal.timeout(boundMs));
@@ -34,7 +34,7 @@ export async function handOverLeadership(engine: RaftEngine, boundMs: number, lo
  * (through the leader; a leader hands over first) before it stops. After
  * boundMs it stops anyway and says so: the cluster still lists it.
  */
-export async function leaveCluster(engine: RaftEngine, boundMs: number, logger: Logger): Promise<void> {
+export async function leaveCluster(engine: KvRaftEngine, boundMs: number, logger: Logger): Promise<void> {
   const deadline = performance.now() + boundMs;
   let lastError = "";
   while (performance.now() < deadline) {

@@ -13,7 +13,7 @@ import { Cluster } from "../gen/raftkv/v1/cluster_pb.ts";
 import { createClusterService } from "../service/cluster-service.ts";
 import { ClusterJoin } from "./cluster-join.ts";
 import { handOverLeadership, leaveCluster } from "./graceful-leave.ts";
-import type { RaftEngine } from "../engine/raft-engine.ts";
+import type { KvRaftEngine } from "../engine/raft-engine-launcher.ts";
 import { Health } from "../gen/grpc/health/v1/health_pb.ts";
 import { ServerReflection as ReflectionV1 } from "../gen/grpc/reflection/v1/reflection_pb.ts";
 import { ServerReflection as ReflectionV1alpha } from "../gen/grpc/reflection/v1alpha/reflection_pb.ts";
@@ -39,7 +39,7 @@ import { parseHostPort, type NodeConfig } from "./node-config.ts";
 export class RaftkvNode {
   private constructor(
     readonly config: NodeConfig,
-    readonly engine: RaftEngine,
+    readonly engine: KvRaftEngine,
     private readonly server: ClientServer,
     private readonly health: HealthState,
     private readonly logStore: RaftLogStore,
@@ -61,7 +61,7 @@ export class RaftkvNode {
     mkdirSync(config.dataDir, { recursive: true });
     const logStore = RaftLogStore.open(join(config.dataDir, "raft.db"));
     let stateMachine: KvStateMachine | undefined;
-    let engine: RaftEngine | undefined;
+    let engine: KvRaftEngine | undefined;
     // A node with Raft state finds its cluster from its own log: --join is for an empty data dir only.
     const joiner = config.join !== undefined && config.join.length > 0 && !hasData(logStore) ? new ClusterJoin(config.join, logger) : undefined;
     const joinTimeoutMs = config.joinTimeoutMs ?? 30_000;

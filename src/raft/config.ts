@@ -32,6 +32,20 @@ export interface RaftConfig {
   readonly leaseTicks?: number;
   /** Ticks before an unfinished leadership transfer is abandoned (default electionTicks). */
   readonly transferTimeoutTicks?: number;
+  /**
+   * This node's data dir incarnation (see Member.incarnation; default ""). A
+   * node never votes or campaigns as a member the configuration records
+   * with another incarnation, nor with an empty log.
+   */
+  readonly incarnation?: string;
+  /**
+   * Whether a configuration that records this node's id with no incarnation
+   * ("" : a static bootstrap not yet advertised) may be taken as this node
+   * (default true). False for a data dir that entered by a join: the leader
+   * always records a joiner's incarnation, so a blank one names an earlier
+   * node under the same id.
+   */
+  readonly acceptUnrecordedIncarnation?: boolean;
 }
 
 export interface ResolvedConfig {
@@ -48,6 +62,8 @@ export interface ResolvedConfig {
   readonly promotionLag: number;
   readonly leaseTicks: number;
   readonly transferTimeoutTicks: number;
+  readonly incarnation: string;
+  readonly acceptUnrecordedIncarnation: boolean;
 }
 
 export function resolveConfig(config: RaftConfig): ResolvedConfig {
@@ -65,6 +81,8 @@ export function resolveConfig(config: RaftConfig): ResolvedConfig {
     promotionLag: config.promotionLag ?? 64,
     leaseTicks: config.leaseTicks ?? 0,
     transferTimeoutTicks: config.transferTimeoutTicks ?? config.electionTicks,
+    incarnation: config.incarnation ?? "",
+    acceptUnrecordedIncarnation: config.acceptUnrecordedIncarnation ?? true,
   };
   if (resolved.id === "") throw new Error("raft config: id must not be empty");
   if (resolved.heartbeatTicks < 1) throw new Error(`raft config: heartbeatTicks ${resolved.heartbeatTicks} must be >= 1`);

@@ -6,7 +6,18 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 export function encodeMembers(members: readonly Member[]): Uint8Array {
-  return encoder.encode(JSON.stringify({ members }));
+  // An unrecorded incarnation is left out, so configurations written before incarnations existed read back the same.
+  const plain = members.map((m) =>
+    m.incarnation === undefined || m.incarnation === ""
+      ? { id: m.id, suffrage: m.suffrage, raftAddress: m.raftAddress, clientAddress: m.clientAddress }
+      : { id: m.id, suffrage: m.suffrage, raftAddress: m.raftAddress, clientAddress: m.clientAddress, incarnation: m.incarnation },
+  );
+  return encoder.encode(JSON.stringify({ members: plain }));
+}
+
+/** The incarnation a configuration records for a member ("" when not recorded). */
+export function incarnationOf(member: Member): string {
+  return member.incarnation ?? "";
 }
 
 function isSuffrage(value: unknown): value is Suffrage {
@@ -16,11 +27,17 @@ function isSuffrage(value: unknown): value is Suffrage {
 function decodeMember(raw: unknown, at: number): Member {
   if (typeof raw !== "object" || raw === null) throw new Error(`config entry ${at}: member is not an object`);
   const r = raw as Record<string, unknown>;
-  const { id, suffrage, raftAddress, clientAddress } = r;
-  if (typeof id !== "string" || !isSuffrage(suffrage) || typeof raftAddress !== "string" || typeof clientAddress !== "string") {
+  const { id, suffrage, raftAddress, clientAddress, incarnation } = r;
+  if (
+    typeof id !== "string" ||
+    !isSuffrage(suffrage) ||
+    typeof raftAddress !== "string" ||
+    typeof clientAddress !== "string" ||
+    (incarnation !== undefined && typeof incarnation !== "string")
+  ) {
     throw new Error(`config entry ${at}: malformed member ${JSON.stringify(raw)}`);
   }
-  return { id, suffrage, raftAddress, clientAddress };
+  return incarnation === undefined || incarnation === "" ? { id, suffrage, raftAddress, clientAddress } : { id, suffrage, raftAddress, clientAddress, incarnation };
 }
 
 /** Decodes a config entry's payload into the Membership it establishes. */

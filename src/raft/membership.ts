@@ -10,6 +10,15 @@ export interface Member {
   readonly suffrage: Suffrage;
   readonly raftAddress: string;
   readonly clientAddress: string;
+  /**
+   * The data dir this member's log lives in (a random id made when the dir
+   * was created). A member is that id in that data dir: an empty or
+   * re-created dir under the same id is another incarnation and must not vote
+   * or be counted as the member the configuration lists. "" (or absent): not
+   * recorded yet (a static bootstrap, or a configuration written before
+   * incarnations existed); the member fills it in when it advertises itself.
+   */
+  readonly incarnation?: string;
 }
 
 export interface Membership {

@@ -8,6 +8,15 @@ import { Inflights } from "./inflights.ts";
  */
 export type ProgressState = "probe" | "replicate" | "snapshot";
 
+/** What a rejected append tells the leader about a peer's log. */
+export type RejectOutcome =
+  /** An answer to an append no longer outstanding: ignore it. */
+  | "stale"
+  /** Probe again from an earlier index now. */
+  | "retry"
+  /** As retry, and the peer no longer holds entries it acknowledged: its match went down. */
+  | "regressed";
+
 export class Progress {
   match = 0;
   next: number;
@@ -23,7 +32,13 @@ export class Progress {
   ackedRound = 0;
   readonly inflights: Inflights;
 
-  constructor(next: number, maxInflight: number, nowTick: number) {
+  constructor(
+    next: number,
+    maxInflight: number,
+    nowTick: number,
+    /** The peer's incarnation this progress was learned from; another one starts from scratch. */
+    readonly incarnation = "",
+  ) {
     this.next = next;
     this.inflights = new Inflights(maxInflight);
     this.lastContactTick = nowTick;
@@ -72,18 +87,28 @@ export class Progress {
 
   /**
    * A rejection of the append at `rejected`; `matchHint` is where the logs
-   * probably agree. Returns false for stale rejections.
+   * probably agree. A rejection of the very probe outstanding at or below
+   * `match` means the peer no longer holds entries it acknowledged (its log
+   * was lost or cut short behind our back): its match is forgotten down to
+   * the hint, so it is probed back from there or sent a snapshot, instead of
+   * being probed at match + 1 forever. A rejection that was in fact stale
+   * only costs a resend: a lower match is conservative.
    */
-  maybeDecrTo(rejected: number, matchHint: number): boolean {
+  onReject(rejected: number, matchHint: number): RejectOutcome {
     if (this.state === "replicate") {
-      if (rejected <= this.match) return false;
-      this.next = this.match + 1;
-      return true;
+      if (rejected <= this.match) return "stale";
+      this.becomeProbe();
+      return "retry";
     }
-    if (this.next - 1 !== rejected) return false;
-    this.next = Math.max(Math.min(rejected, matchHint + 1), this.match + 1);
+    if (this.next - 1 !== rejected) return "stale";
+    // Every answered probe moves next back by at least one, so a peer that cannot match is walked
+    // back to where it does (or below the log's start, where it gets a snapshot) in bounded steps.
+    const next = Math.max(1, Math.min(rejected, matchHint + 1, this.next - 1));
+    this.next = next;
     this.probeSent = false;
-    return true;
+    if (next - 1 >= this.match) return "retry";
+    this.match = next - 1;
+    return "regressed";
   }
 
   isPaused(): boolean {

@@ -3,7 +3,7 @@ import { resolveConfig, type RaftConfig, type ResolvedConfig } from "./config.ts
 import type { HardState } from "./hard-state.ts";
 import type { Member, Membership } from "./membership.ts";
 import { planChange, promoted, type MembershipChange } from "./membership-change.ts";
-import { encodeMembers, findMember, voterIds } from "./membership-codec.ts";
+import { encodeMembers, findMember, incarnationOf, voterIds } from "./membership-codec.ts";
 import { MembershipLog } from "./membership-log.ts";
 import type {
   AppendEntries,
@@ -116,9 +116,27 @@ export class Raft {
     return voterIds(this.membershipLog.latest());
   }
 
-  /** May this node campaign? Only voters of the latest configuration. */
+  /** May this node campaign? Only voters of the latest configuration, and only as the incarnation it records. */
   promotable(): boolean {
-    return findMember(this.membershipLog.latest(), this.id)?.suffrage === "voter";
+    return findMember(this.membershipLog.latest(), this.id)?.suffrage === "voter" && this.isRecordedSelf();
+  }
+
+  /**
+   * Whether this node may act (vote, campaign) as the member its id names.
+   * Never with an empty log: a node that lost its log would otherwise count
+   * as a voter that holds every entry it once acknowledged. Never when the
+   * configuration records this id with another data dir's incarnation. A
+   * configuration that does not list this node does not stop it voting: one
+   * promoted without having heard of it yet must still vote (etcd lets
+   * learners vote for the same reason); its peers check its incarnation.
+   */
+  isRecordedSelf(): boolean {
+    if (this.raftLog.lastIndex() === 0) return false;
+    const self = findMember(this.membershipLog.latest(), this.id);
+    if (self === undefined) return true;
+    const recorded = incarnationOf(self);
+    if (recorded === "") return this.cfg.acceptUnrecordedIncarnation;
+    return recorded === this.cfg.incarnation;
   }
 
   role(): Role {
@@ -193,8 +211,11 @@ export class Raft {
     const latest = this.membershipLog.latest();
     const next = this.raftLog.lastIndex() + 1;
     for (const m of latest.members) {
-      if (m.id === this.id || this.progress.has(m.id)) continue;
-      this.progress.set(m.id, new Progress(next, this.cfg.maxInflightMessages, this.nowTick));
+      if (m.id === this.id) continue;
+      const known = this.progress.get(m.id);
+      // Another incarnation under the same id holds none of what the earlier one acknowledged.
+      if (known !== undefined && known.incarnation === incarnationOf(m)) continue;
+      this.progress.set(m.id, new Progress(next, this.cfg.maxInflightMessages, this.nowTick, incarnationOf(m)));
     }
     for (const id of [...this.progress.keys()]) {
       if (findMember(latest, id) === undefined) this.progress.delete(id);
@@ -378,7 +399,7 @@ export class Raft {
 
   private handleRequestVote(m: RequestVote): void {
     const canVote = this.vote === m.from || (this.vote === "" && this.lead === "") || (m.preVote && m.term > this.term);
-    if (canVote && this.raftLog.isUpToDate(m.lastIndex, m.lastTerm)) {
+    if (canVote && this.isRecordedSelf() && this.raftLog.isUpToDate(m.lastIndex, m.lastTerm)) {
       this.msgs.push({ kind: "voteResponse", from: this.id, to: m.from, term: m.term, preVote: m.preVote, granted: true });
       if (!m.preVote) {
         this.electionElapsed = 0;
@@ -561,10 +582,22 @@ export class Raft {
     if (m.reject) {
       let hint = m.hintIndex;
       if (m.hintTerm > 0) hint = this.raftLog.findConflictByTerm(m.hintIndex, m.hintTerm);
-      if (pr.maybeDecrTo(m.index, hint)) {
-        if (pr.state === "replicate") pr.becomeProbe();
-        this.sendAppend(m.from, true);
+      const matchBefore = pr.match;
+      const outcome = pr.onReject(m.index, hint);
+      switch (outcome) {
+        case "stale":
+          return;
+        case "regressed":
+          this.events.push({ kind: "peerLogRegressed", peer: m.from, acknowledged: matchBefore, holds: pr.match });
+          break;
+        case "retry":
+          break;
+        default: {
+          const unreachable: never = outcome;
+          throw new Error(`unknown reject outcome ${String(unreachable)}`);
+        }
       }
+      this.sendAppend(m.from, true);
       return;
     }
     const wasPaused = pr.isPaused();
@@ -709,6 +742,9 @@ export class Raft {
     if (this.state !== "leader") return this.refuse("notLeader", "not the leader");
     if (this.leadTransferee !== "") return this.refuse("transferInProgress", `leadership transfer to ${this.leadTransferee} in progress`);
     const latest = this.membershipLog.latest();
+    if (change.kind !== "demoteVoter" && change.kind !== "removeServer" && change.id === this.id && (change.incarnation ?? "") !== "" && change.incarnation !== this.cfg.incarnation) {
+      return this.refuse("invalidChange", `server ${change.id} is the leader itself, which runs incarnation ${this.cfg.incarnation}, not ${change.incarnation}`);
+    }
     if (prevIndex !== 0 && prevIndex !== latest.index) {
       return this.refuse("configIndexMismatch", `configuration is at index ${latest.index}, not ${prevIndex}`);
     }
@@ -861,6 +897,15 @@ export class Raft {
 
 function sameMembers(a: readonly Member[], b: readonly Member[]): boolean {
   if (a.length !== b.length) return false;
-  return a.every((m) => b.some((o) => o.id === m.id && o.suffrage === m.suffrage && o.raftAddress === m.raftAddress && o.clientAddress === m.clientAddress));
+  return a.every((m) =>
+    b.some(
+      (o) =>
+        o.id === m.id &&
+        o.suffrage === m.suffrage &&
+        o.raftAddress === m.raftAddress &&
+        o.clientAddress === m.clientAddress &&
+        incarnationOf(o) === incarnationOf(m),
+    ),
+  );
 }
 

@@ -171,7 +171,10 @@ export class RawNode {
     }
     const messages: Message[] = [];
     const messagesAfterPersist: Message[] = [];
-    for (const m of r.msgs) (canSendBeforePersist(m.kind) ? messages : messagesAfterPersist).push(m);
+    // A leader's early messages rest on its term being durable, which its vote requests normally
+    // ensured; a sole voter wins without sending any, so until its new term is written nothing leaves.
+    const termDurable = hs.term === this.persistedHardState.term;
+    for (const m of r.msgs) (termDurable && canSendBeforePersist(m.kind) ? messages : messagesAfterPersist).push(m);
     const ready: Ready = {
       hardState: sameHardState(hs, this.persistedHardState) ? undefined : hs,
       entries: log.unstable.entries.slice(),

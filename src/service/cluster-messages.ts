@@ -22,6 +22,7 @@ export function memberMessage(member: RaftMember, leaderId: string): Member {
     clientAddress: member.clientAddress,
     suffrage: member.suffrage === "voter" ? Suffrage.VOTER : Suffrage.NONVOTER,
     leader: member.id === leaderId,
+    incarnation: member.incarnation ?? "",
   });
 }
 

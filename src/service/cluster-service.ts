@@ -62,6 +62,13 @@ function validateAddress(field: string, address: string, required: boolean): str
   return trimmed;
 }
 
+/** An incarnation is the random id a data dir made for itself: short, printable, no spaces. */
+function validateIncarnation(incarnation: string): string {
+  if (incarnation === "") return "";
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(incarnation)) throw invalidArgument("incarnation", "must be 1 to 64 letters, digits, '-' or '_'");
+  return incarnation;
+}
+
 function prevIndexOf(value: bigint): number {
   if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw invalidArgument("prev_index", `is ${value}, over ${Number.MAX_SAFE_INTEGER}`);
   return Number(value);
@@ -130,9 +137,10 @@ export function createClusterService(engine: ClusterEngine, forwarder?: LeaderFo
       const raftAddress = validateAddress("raft_address", request.raftAddress, true);
       const clientAddress = validateAddress("client_address", request.clientAddress, false);
       const prevIndex = prevIndexOf(request.prevIndex);
+      const incarnation = validateIncarnation(request.incarnation);
       return onLeader(
         async () => {
-          const done = await admin.addVoter(id, raftAddress, clientAddress, prevIndex, context.signal);
+          const done = await admin.addVoter(id, raftAddress, clientAddress, prevIndex, context.signal, incarnation);
           return create(AddVoterResponseSchema, { ...changeFields(engine, done), promotionPending: done.promotionPending });
         },
         (to, refusal) => to.forward(Cluster, refusal, context, (c, options) => c.addVoter(request, options)),
@@ -144,9 +152,10 @@ export function createClusterService(engine: ClusterEngine, forwarder?: LeaderFo
       const raftAddress = validateAddress("raft_address", request.raftAddress, true);
       const clientAddress = validateAddress("client_address", request.clientAddress, false);
       const prevIndex = prevIndexOf(request.prevIndex);
+      const incarnation = validateIncarnation(request.incarnation);
       return onLeader(
         async () => {
-          const done = await admin.addNonvoter(id, raftAddress, clientAddress, prevIndex, context.signal);
+          const done = await admin.addNonvoter(id, raftAddress, clientAddress, prevIndex, context.signal, incarnation);
           return create(AddNonvoterResponseSchema, changeFields(engine, done));
         },
         (to, refusal) => to.forward(Cluster, refusal, context, (c, options) => c.addNonvoter(request, options)),

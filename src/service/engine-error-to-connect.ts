@@ -20,6 +20,9 @@ export function toConnectError(error: unknown): ConnectError {
         return new ConnectError(error.message, Code.Canceled, undefined, undefined, error);
       case "storage":
         return new ConnectError(error.message, Code.Internal, undefined, undefined, error);
+      case "outcome_unknown":
+        // The same signal as a timeout: clients treat it as "may or may not have been applied".
+        return new ConnectError(error.message, Code.DeadlineExceeded, undefined, undefined, error);
       case "guard_mismatch":
         return new ConnectError(error.message, Code.FailedPrecondition, undefined, undefined, error);
       case "change_pending":

@@ -1,4 +1,5 @@
 import type { Database, Statement } from "bun:sqlite";
+import type { LogStore, PersistBatch, SnapshotRecord } from "../engine/log-store.ts";
 import { entryKindCode, entryKindFromCode, type Entry } from "../raft/entry.ts";
 import type { HardState } from "../raft/hard-state.ts";
 import { LogCompactedError, LogUnavailableError } from "./log-errors.ts";
@@ -6,13 +7,10 @@ import { RecentLogEntries } from "./recent-log-entries.ts";
 import { errorMessage, openWalDatabase } from "./sqlite-file.ts";
 import { StableStore, validateMetaKey } from "./stable-store.ts";
 
-/** What `persist` writes in one transaction (one fsync). */
-export interface PersistBatch {
-  readonly hardState?: HardState;
-  readonly entries?: readonly Entry[];
-  /** Metadata to set alongside (e.g. membership that arrived with the entries). */
-  readonly meta?: ReadonlyMap<string, Uint8Array>;
-}
+export type { PersistBatch } from "../engine/log-store.ts";
+
+/** Snapshot records kept (newest first); older ones name files long pruned. */
+const KEPT_SNAPSHOT_RECORDS = 16;
 
 /** The validated effect of an append, computed before anything is written. */
 interface AppendPlan {
@@ -45,7 +43,7 @@ interface LogRow {
  * firstIndex/lastIndex/lastTerm and the boundary are cached in memory, so the
  * hot path (term of last, append) costs no extra queries.
  */
-export class RaftLogStore {
+export class RaftLogStore implements LogStore {
   readonly #db: Database;
   readonly #stable: StableStore;
   readonly #insertEntry: Statement;
@@ -55,6 +53,9 @@ export class RaftLogStore {
   readonly #deleteThrough: Statement;
   readonly #deleteAll: Statement;
   readonly #upsertBoundary: Statement;
+  readonly #insertRecord: Statement;
+  readonly #selectRecords: Statement;
+  readonly #pruneRecords: Statement;
   #compactedIndex: number;
   #compactedTerm: number;
   #lastIndex: number;
@@ -76,6 +77,11 @@ export class RaftLogStore {
       compacted_index INTEGER NOT NULL,
       compacted_term INTEGER NOT NULL
     )`);
+    db.exec(`CREATE TABLE IF NOT EXISTS snapshot_record (
+      idx INTEGER NOT NULL,
+      term INTEGER NOT NULL,
+      PRIMARY KEY (idx, term)
+    ) WITHOUT ROWID`);
     this.#stable = new StableStore(db);
     this.#insertEntry = db.prepare("INSERT INTO log (idx, term, kind, data) VALUES (?, ?, ?, ?)");
     this.#selectTerm = db.prepare("SELECT term FROM log WHERE idx = ?");
@@ -86,6 +92,12 @@ export class RaftLogStore {
     this.#upsertBoundary = db.prepare(
       `INSERT INTO log_boundary (id, compacted_index, compacted_term) VALUES (1, ?, ?)
        ON CONFLICT (id) DO UPDATE SET compacted_index = excluded.compacted_index, compacted_term = excluded.compacted_term`,
+    );
+
+    this.#insertRecord = db.prepare("INSERT OR IGNORE INTO snapshot_record (idx, term) VALUES (?, ?)");
+    this.#selectRecords = db.prepare("SELECT idx, term FROM snapshot_record ORDER BY idx DESC, term DESC");
+    this.#pruneRecords = db.prepare(
+      `DELETE FROM snapshot_record WHERE (idx, term) NOT IN (SELECT idx, term FROM snapshot_record ORDER BY idx DESC, term DESC LIMIT ${KEPT_SNAPSHOT_RECORDS})`,
     );
 
     const boundary = db.query("SELECT compacted_index, compacted_term FROM log_boundary WHERE id = 1").get() as {
@@ -293,22 +305,53 @@ export class RaftLogStore {
   }
 
   /**
-   * After installing a snapshot (Raft §7): when the log holds an entry with the
-   * snapshot's index and term, the entries after it are kept; otherwise the
-   * whole log is discarded. Either way the snapshot becomes the boundary.
+   * Installing a snapshot (Raft §7) in one transaction: the record, the log
+   * reset (entries after the snapshot kept when the log holds its last
+   * entry, the whole log discarded otherwise; the snapshot becomes the
+   * boundary either way) and the hard state.
    */
-  resetForSnapshot(index: number, term: number): void {
+  installSnapshot(record: SnapshotRecord, hardState: HardState): void {
     this.#assertOpen();
+    const { index, term } = record;
     requireIndex("index", index);
     requireIndex("term", term);
     if (index < this.#compactedIndex) {
       throw new RangeError(`snapshot index ${index} is below the compacted index ${this.#compactedIndex}`);
     }
-    if (this.term(index) === term) {
-      this.compactPrefix(index, term);
-      return;
+    const keepsSuffix = this.term(index) === term;
+    this.#db.transaction(() => {
+      if (keepsSuffix) this.#deleteThrough.run(index);
+      else this.#deleteAll.run();
+      this.#upsertBoundary.run(index, term);
+      this.#insertRecord.run(index, term);
+      this.#pruneRecords.run();
+      this.#stable.writeHardState(hardState);
+    }).immediate();
+    this.#stable.rememberHardState(hardState);
+    if (keepsSuffix) {
+      this.#recent.dropThrough(index);
+    } else {
+      this.#recent.clear();
+      this.#lastIndex = index;
+      this.#lastTerm = term;
     }
-    this.#replaceWithBoundary(index, term);
+    this.#compactedIndex = index;
+    this.#compactedTerm = term;
+  }
+
+  recordSnapshot(record: SnapshotRecord): void {
+    this.#assertOpen();
+    requireIndex("index", record.index);
+    requireIndex("term", record.term);
+    this.#db.transaction(() => {
+      this.#insertRecord.run(record.index, record.term);
+      this.#pruneRecords.run();
+    }).immediate();
+  }
+
+  snapshotRecords(): SnapshotRecord[] {
+    this.#assertOpen();
+    return (this.#selectRecords.all() as { idx: number; term: number }[]).map((row) => ({ index: row.idx, term: row.term }));
   }
 
   hardState(): HardState {
@@ -347,6 +390,9 @@ export class RaftLogStore {
       this.#deleteThrough,
       this.#deleteAll,
       this.#upsertBoundary,
+      this.#insertRecord,
+      this.#selectRecords,
+      this.#pruneRecords,
     ]) {
       stmt.finalize();
     }

@@ -54,12 +54,14 @@ function parseMembership(raw: unknown): Membership {
     if (suffrage !== "voter" && suffrage !== "nonvoter") {
       throw new Error(`membership member ${i} has unknown suffrage ${String(suffrage)}`);
     }
-    return {
+    const member: Member = {
       id: requireString(m, "id"),
       suffrage,
       raftAddress: requireString(m, "raftAddress"),
       clientAddress: requireString(m, "clientAddress"),
     };
+    if (m.incarnation === undefined || m.incarnation === "") return member;
+    return { ...member, incarnation: requireString(m, "incarnation") };
   });
   return { members, index: requireCount(raw, "index") };
 }

@@ -10,6 +10,7 @@ import {
   type SnapshotMeta,
 } from "./snapshot-meta.ts";
 import { SnapshotSink } from "./snapshot-sink.ts";
+import type { SnapshotFiles } from "../engine/snapshot-files.ts";
 import { errorMessage } from "./sqlite-file.ts";
 
 export interface OpenedSnapshot {
@@ -50,7 +51,7 @@ const partialSuffix = ".partial";
  * point leaves either a complete, listed snapshot or leftovers that are never
  * listed and are removed when the store is opened again.
  */
-export class FileSnapshotStore {
+export class FileSnapshotStore implements SnapshotFiles {
   readonly #dir: string;
   readonly #retain: number;
   readonly #now: () => number;
@@ -157,14 +158,14 @@ export class FileSnapshotStore {
    * is skipped and reported to `log` with its id and the reason; a corrupt
    * snapshot is never returned.
    */
-  async newestValid(log: SnapshotLog = () => {}): Promise<OpenedSnapshot | undefined> {
+  async newestValid(log: SnapshotLog = () => {}, accept: (meta: SnapshotMeta) => boolean = () => true): Promise<OpenedSnapshot | undefined> {
     const scanned = this.#scan();
     for (const broken of scanned) {
       if (broken.kind === "broken") {
         log("skipping unreadable snapshot", { snapshotId: broken.id, dir: this.#dir, reason: broken.reason });
       }
     }
-    const candidates = scanned.flatMap((s) => (s.kind === "ok" ? [s.meta] : [])).sort(compareNewestFirst);
+    const candidates = scanned.flatMap((s) => (s.kind === "ok" && accept(s.meta) ? [s.meta] : [])).sort(compareNewestFirst);
     for (const meta of candidates) {
       try {
         return await this.open(meta.id);
@@ -179,6 +180,21 @@ export class FileSnapshotStore {
       }
     }
     return undefined;
+  }
+
+  /** Removes a temp file handed out by tempPath() that will not be imported. */
+  discard(tempPath: string): void {
+    const absolute = resolve(tempPath);
+    if (dirname(absolute) !== this.#dir) throw new Error(`cannot discard ${tempPath}: it is not inside ${this.#dir}`);
+    rmSync(absolute, { force: true });
+  }
+
+  /** Removes a listed snapshot (metadata first, so a crash midway leaves an orphan data file, removed on open). */
+  remove(id: string): void {
+    this.#readMeta(id);
+    rmSync(this.#metaPath(id), { force: true });
+    rmSync(this.#dataPath(id), { force: true });
+    fsyncDir(this.#dir);
   }
 
   /** Streams a snapshot's data file in chunks of at most `chunkSize` bytes (each a fresh buffer). */

@@ -20,6 +20,8 @@ const TAG_RECIPIENT_ID = (3 << 3) | 2;
 const TAG_HELLO = (4 << 3) | 2;
 const TAG_PAYLOAD = (5 << 3) | 2;
 const TAG_HELLO_PROTOCOL_VERSION = (1 << 3) | 0;
+const TAG_HELLO_INCARNATION = (2 << 3) | 2;
+const TAG_HELLO_RAFT_ADDRESS = (3 << 3) | 2;
 
 const utf8 = new TextEncoder();
 
@@ -34,11 +36,14 @@ export function encodeEnvelopePrefix(clusterId: string, senderId: string, recipi
 }
 
 /** A complete hello frame (length header included) for the given envelope prefix. */
-export function encodeHelloFrame(envelopePrefix: Uint8Array, protocolVersion: number = PROTOCOL_VERSION): Uint8Array {
-  const helloBody = new Uint8Array(1 + varintSize(protocolVersion));
-  helloBody[0] = TAG_HELLO_PROTOCOL_VERSION;
-  writeVarint(helloBody, 1, protocolVersion);
-  const body = concatBytes([envelopePrefix, encodeLengthDelimited(TAG_HELLO, helloBody)]);
+export function encodeHelloFrame(envelopePrefix: Uint8Array, protocolVersion: number = PROTOCOL_VERSION, incarnation = "", raftAddress = ""): Uint8Array {
+  const version = new Uint8Array(1 + varintSize(protocolVersion));
+  version[0] = TAG_HELLO_PROTOCOL_VERSION;
+  writeVarint(version, 1, protocolVersion);
+  const parts: Uint8Array[] = [version];
+  if (incarnation !== "") parts.push(encodeLengthDelimited(TAG_HELLO_INCARNATION, utf8.encode(incarnation)));
+  if (raftAddress !== "") parts.push(encodeLengthDelimited(TAG_HELLO_RAFT_ADDRESS, utf8.encode(raftAddress)));
+  const body = concatBytes([envelopePrefix, encodeLengthDelimited(TAG_HELLO, concatBytes(parts))]);
   return withLengthHeader(body);
 }
 
@@ -73,6 +78,10 @@ export class FrameView {
   recipientIdEnd = 0;
   body: "none" | "hello" | "payload" = "none";
   protocolVersion = 0;
+  helloIncarnationStart = 0;
+  helloIncarnationEnd = 0;
+  helloAddressStart = 0;
+  helloAddressEnd = 0;
   payloadStart = 0;
   payloadEnd = 0;
 }
@@ -88,6 +97,8 @@ export function decodeFrameBody(body: Uint8Array, view: FrameView): string | und
   view.recipientIdStart = view.recipientIdEnd = 0;
   view.body = "none";
   view.protocolVersion = 0;
+  view.helloIncarnationStart = view.helloIncarnationEnd = 0;
+  view.helloAddressStart = view.helloAddressEnd = 0;
   let offset = 0;
   while (offset < body.length) {
     const tag = readVarint32(body, offset);
@@ -151,6 +162,19 @@ function decodeHello(body: Uint8Array, start: number, end: number, view: FrameVi
       if (version < 0 || varintNext > end) return `bad hello protocol version at byte ${offset}`;
       view.protocolVersion = version;
       offset = varintNext;
+      continue;
+    }
+    if (tag === TAG_HELLO_INCARNATION || tag === TAG_HELLO_RAFT_ADDRESS) {
+      const length = readVarint32(body, offset);
+      if (length < 0 || varintNext + length > end) return `bad hello field at byte ${offset}`;
+      if (tag === TAG_HELLO_INCARNATION) {
+        view.helloIncarnationStart = varintNext;
+        view.helloIncarnationEnd = varintNext + length;
+      } else {
+        view.helloAddressStart = varintNext;
+        view.helloAddressEnd = varintNext + length;
+      }
+      offset = varintNext + length;
       continue;
     }
     const next =

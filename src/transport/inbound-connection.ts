@@ -24,7 +24,7 @@ const utf8 = new TextDecoder("utf-8", { fatal: false });
 export class InboundConnection {
   private readonly reader: FrameReader;
   private readonly view = new FrameView();
-  private sender: { readonly id: string; readonly bytes: Uint8Array } | undefined;
+  private sender: { readonly id: string; readonly incarnation: string; readonly address: string; readonly bytes: Uint8Array } | undefined;
   private rejection: InboundRejection | undefined;
   private retired = false;
   private lastProgressAt: number;
@@ -32,7 +32,7 @@ export class InboundConnection {
 
   constructor(
     private readonly policy: InboundPolicy,
-    private readonly deliver: (from: string, payload: Uint8Array) => void,
+    private readonly deliver: (from: string, incarnation: string, address: string, payload: Uint8Array) => void,
     private readonly openedAt: number,
   ) {
     // Until the hello is in, a frame longer than a hello can be is garbage:
@@ -120,7 +120,7 @@ export class InboundConnection {
     // test/transport/peer-transport.test.ts), so a view stays valid; copying
     // cost 40 % of receive throughput in bench/transport.bench.ts.
     this.receivedFrames++;
-    this.deliver(this.sender.id, body.subarray(view.payloadStart, view.payloadEnd));
+    this.deliver(this.sender.id, this.sender.incarnation, this.sender.address, body.subarray(view.payloadStart, view.payloadEnd));
     return this.accepting;
   }
 
@@ -139,7 +139,9 @@ export class InboundConnection {
       this.reject({ kind: "unknown-sender", senderId });
       return false;
     }
-    this.sender = { id: senderId, bytes: body.slice(view.senderIdStart, view.senderIdEnd) };
+    const incarnation = text(body, view.helloIncarnationStart, view.helloIncarnationEnd);
+    const address = text(body, view.helloAddressStart, view.helloAddressEnd);
+    this.sender = { id: senderId, incarnation, address, bytes: body.slice(view.senderIdStart, view.senderIdEnd) };
     this.reader.setMaxFrameBytes(this.policy.maxFrameBytes);
     return true;
   }

@@ -12,6 +12,10 @@ export interface PeerLinkOptions {
   readonly address: string;
   /** Encoded cluster, sender and recipient ids (see frame-codec.ts). */
   readonly envelopePrefix: Uint8Array;
+  /** This node's data dir incarnation, said in the hello. */
+  readonly incarnation?: string;
+  /** Where this node listens for peers, said in the hello. */
+  readonly advertisedAddress?: string;
   readonly maxFrameBytes: number;
   readonly maxQueuedFrames: number;
   readonly maxQueuedBytes: number;
@@ -63,7 +67,7 @@ export class PeerLink {
     this.addressText = options.address;
     this.queue = new FrameQueue(options.maxQueuedFrames, options.maxQueuedBytes);
     this.backoff = new ReconnectBackoff(options.backoff);
-    this.helloFrame = encodeHelloFrame(options.envelopePrefix);
+    this.helloFrame = encodeHelloFrame(options.envelopePrefix, undefined, options.incarnation ?? "", options.advertisedAddress ?? "");
     this.state = this.connect();
   }
 

@@ -11,6 +11,7 @@ import { PeerLink } from "./peer-link.ts";
 import { RateLimitedLog } from "../log/rate-limited-log.ts";
 import { silentTransportLogger, type TransportLogger } from "./transport-logger.ts";
 import type { PeerLinkStats, TransportStats } from "./transport-stats.ts";
+import type { PeerNetwork } from "../engine/peer-network.ts";
 
 export const DEFAULT_RAFT_HOST = "127.0.0.1";
 export const DEFAULT_RAFT_PORT = 50051;
@@ -30,7 +31,9 @@ export interface PeerTransportOptions {
    * up to a few hundred KiB that nothing else writes to; slice() what is kept
    * for long so the whole buffer is not retained.
    */
-  readonly onMessage: (from: string, payload: Uint8Array) => void;
+  readonly onMessage: (from: string, payload: Uint8Array, incarnation: string, address: string) => void;
+  /** This node's data dir incarnation, sent in every hello. */
+  readonly incarnation?: string;
   /** When given, a hello from an id it refuses closes the connection. */
   readonly isKnownPeer?: (id: string) => boolean;
   readonly logger?: TransportLogger;
@@ -77,7 +80,7 @@ const MAX_HELLO_BYTES = 4096;
  * violation; the node keeps running. Delivery is best effort, in order per
  * connection: Raft retransmits what is lost.
  */
-export class PeerTransport {
+export class PeerTransport implements PeerNetwork {
   private readonly links = new Map<string, PeerLink>();
   private readonly dirtyLinks = new Set<PeerLink>();
   private flushScheduled = false;
@@ -181,6 +184,8 @@ export class PeerTransport {
       peerId: id,
       address,
       envelopePrefix: encodeEnvelopePrefix(this.options.clusterId, this.options.selfId, id),
+      incarnation: this.options.incarnation ?? "",
+      advertisedAddress: this.advertisedAddress,
       maxFrameBytes: this.limits.maxFrameBytes,
       maxQueuedFrames: this.limits.maxQueuedFrames,
       maxQueuedBytes: this.limits.maxQueuedBytes,
@@ -196,6 +201,13 @@ export class PeerTransport {
       failureLog: this.warnings,
     });
     this.links.set(id, link);
+  }
+
+  /** Where this node says it listens for peers (sent in every hello); set once the port is known. */
+  advertisedAddress = "";
+
+  peerIds(): string[] {
+    return [...this.links.keys()];
   }
 
   /** Forgets a peer: its connection is closed and its queued frames discarded. */
@@ -276,7 +288,11 @@ export class PeerTransport {
     }
     this.acceptedConnections++;
     this.inboundSockets.add(socket);
-    socket.data = new InboundConnection(this.policy, (from, payload) => this.deliver(from, payload), this.now());
+    socket.data = new InboundConnection(
+      this.policy,
+      (from, incarnation, address, payload) => this.deliver(from, incarnation, address, payload),
+      this.now(),
+    );
   }
 
   private onInboundData(socket: InboundSocket, chunk: Uint8Array): void {
@@ -334,9 +350,9 @@ export class PeerTransport {
     socket.end();
   }
 
-  private deliver(from: string, payload: Uint8Array): void {
+  private deliver(from: string, incarnation: string, address: string, payload: Uint8Array): void {
     try {
-      this.options.onMessage(from, payload);
+      this.options.onMessage(from, payload, incarnation, address);
     } catch (error) {
       // A bug in the handler must not tear down the connection or the node.
       this.warnings.warn("onMessage", "peer message handler threw", { peer: from, error });

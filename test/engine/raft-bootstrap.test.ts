@@ -37,7 +37,7 @@ test("every initial member writes the identical first entry and agrees on the cl
   const written = ["n1", "n2", "n3"].map((id) => {
     const store = freshStore(id);
     const clusterId = resolveClusterId(store, initial);
-    expect(bootstrapLog(store, { selfId: id, initialCluster: initial, raftAddress: "ignored", clientAddress: "ignored" }, clusterId)).toBe(true);
+    expect(bootstrapLog(store, { selfId: id, initialCluster: initial, raftAddress: "ignored", clientAddress: "ignored", incarnation: "inc-" + id }, clusterId)).toBe(true);
     return { clusterId, entry: store.entries(1, 2)[0], hardState: store.hardState() };
   });
   const [first] = written;
@@ -56,28 +56,28 @@ test("every initial member writes the identical first entry and agrees on the cl
 test("a node with data ignores --initial-cluster and keeps its cluster id", () => {
   const store = freshStore("restart");
   const alone = resolveClusterId(store, undefined);
-  bootstrapLog(store, { selfId: "solo", raftAddress: "127.0.0.1:1", clientAddress: "127.0.0.1:2" }, alone);
+  bootstrapLog(store, { selfId: "solo", raftAddress: "127.0.0.1:1", clientAddress: "127.0.0.1:2", incarnation: "inc-solo" }, alone);
   const before = store.entries(1, 2);
   const again = resolveClusterId(store, initial);
   expect(again).toBe(alone);
-  expect(bootstrapLog(store, { selfId: "solo", initialCluster: initial, raftAddress: "x", clientAddress: "y" }, again)).toBe(false);
+  expect(bootstrapLog(store, { selfId: "solo", initialCluster: initial, raftAddress: "x", clientAddress: "y", incarnation: "inc-solo" }, again)).toBe(false);
   expect(store.lastIndex()).toBe(1);
   expect(store.entries(1, 2)).toEqual(before);
   const only = before[0];
   if (only === undefined) throw new Error("no entry");
-  expect(decodeMembership(only).members).toEqual([{ id: "solo", suffrage: "voter", raftAddress: "127.0.0.1:1", clientAddress: "127.0.0.1:2" }]);
+  expect(decodeMembership(only).members).toEqual([{ id: "solo", suffrage: "voter", raftAddress: "127.0.0.1:1", clientAddress: "127.0.0.1:2", incarnation: "inc-solo" }]);
 });
 
 test("an initial cluster that does not list this node is refused", () => {
   const store = freshStore("stranger");
-  expect(() => bootstrapLog(store, { selfId: "n9", initialCluster: initial, raftAddress: "", clientAddress: "" }, "c")).toThrow(/does not list this node's id "n9"/);
+  expect(() => bootstrapLog(store, { selfId: "n9", initialCluster: initial, raftAddress: "", clientAddress: "", incarnation: "inc-n9" }, "c")).toThrow(/does not list this node's id "n9"/);
   expect(store.lastIndex()).toBe(0);
 });
 
 test("a log without a configuration entry (0.1 single-node data) is refused with a clear error", () => {
   const store = freshStore("legacy");
   store.persist({ hardState: { term: 1, vote: "node1", commit: 0 }, entries: [{ index: 1, term: 1, kind: "normal", data: new Uint8Array([1]) }] });
-  expect(() => bootstrapLog(store, { selfId: "node1", raftAddress: "a:1", clientAddress: "b:2" }, resolveClusterId(store, undefined))).toThrow(
+  expect(() => bootstrapLog(store, { selfId: "node1", raftAddress: "a:1", clientAddress: "b:2", incarnation: "inc-1" }, resolveClusterId(store, undefined))).toThrow(
     /without a cluster configuration/,
   );
 });

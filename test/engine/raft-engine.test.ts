@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { launchRaftEngine } from "../../src/engine/raft-engine-launcher.ts";
-import type { RaftEngine } from "../../src/engine/raft-engine.ts";
+import { launchRaftEngine, type KvRaftEngine } from "../../src/engine/raft-engine-launcher.ts";
 import { EngineError } from "../../src/engine/engine-error.ts";
 import { RaftNotLeaderError } from "../../src/engine/raft-not-leader-error.ts";
 import { KvStateMachine } from "../../src/fsm/kv-state-machine.ts";
@@ -15,7 +14,7 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function singleNode(dir: string): Promise<{ engine: RaftEngine; close: () => Promise<void> }> {
+async function singleNode(dir: string): Promise<{ engine: KvRaftEngine; close: () => Promise<void> }> {
   const logStore = RaftLogStore.open(join(dir, "raft.db"));
   const stateMachine = KvStateMachine.open(join(dir, "kv.db"));
   const engine = await launchRaftEngine({

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import type { SnapshotAck, SnapshotChunk } from "../../src/engine/peer-message-codec.ts";
 import { RaftSnapshotReceiver } from "../../src/engine/raft-snapshot-receiver.ts";
 import { RaftSnapshotSender } from "../../src/engine/raft-snapshot-sender.ts";
+import { systemScheduler } from "../../src/engine/scheduler.ts";
 import type { InstallSnapshot } from "../../src/raft/message.ts";
 import type { Membership } from "../../src/raft/membership.ts";
 import { FileSnapshotStore } from "../../src/storage/snapshot-store.ts";
@@ -61,6 +62,7 @@ async function transfer(losses: Losses, maxResends = 5) {
   );
   sender = new RaftSnapshotSender(
     leaderStore,
+    systemScheduler,
     CHUNK_BYTES,
     (_to, chunk: SnapshotChunk) => {
       chunksSent++;

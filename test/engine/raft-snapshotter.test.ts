@@ -2,6 +2,7 @@ import { afterEach, beforeEach, expect, test } from "bun:test";
 import { join } from "node:path";
 import { RaftSnapshotter } from "../../src/engine/raft-snapshotter.ts";
 import { KvStateMachine } from "../../src/fsm/kv-state-machine.ts";
+import { RaftLogStore } from "../../src/storage/raft-log-store.ts";
 import type { Entry } from "../../src/raft/entry.ts";
 import { encodeMembers } from "../../src/raft/membership-codec.ts";
 import { FileSnapshotStore } from "../../src/storage/snapshot-store.ts";
@@ -13,6 +14,7 @@ const INTERVAL_MS = 1000;
 
 let dir: string;
 let fsm: KvStateMachine;
+let logStore: RaftLogStore;
 let snapshotter: RaftSnapshotter;
 let taken: number[];
 let randomValue: number;
@@ -39,12 +41,14 @@ async function checkAt(nowMs: number): Promise<number | undefined> {
 beforeEach(() => {
   dir = tempDir("snapshotter");
   fsm = KvStateMachine.open(join(dir, "kv.db"));
+  logStore = RaftLogStore.open(join(dir, "raft.db"));
   fsm.applyBatch([config]);
   taken = [];
   randomValue = 0.5;
   snapshotter = new RaftSnapshotter(
     { store: FileSnapshotStore.open(join(dir, "snapshots")), thresholdEntries: THRESHOLD, intervalMs: INTERVAL_MS },
     fsm,
+    logStore,
     (index) => taken.push(index),
     undefined,
     () => randomValue,
@@ -53,6 +57,7 @@ beforeEach(() => {
 
 afterEach(() => {
   fsm.close();
+  logStore.close();
   removeDir(dir);
 });
 

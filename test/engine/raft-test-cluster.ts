@@ -1,14 +1,14 @@
 import { join } from "node:path";
 import { create, toBinary } from "@bufbuild/protobuf";
-import { bootstrapLog } from "../../src/engine/raft-bootstrap.ts";
-import { RaftEngine } from "../../src/engine/raft-engine.ts";
+import { bootstrapLog, ensureIncarnation, randomId } from "../../src/engine/raft-bootstrap.ts";
+import { startEngine, type KvRaftEngine } from "../../src/engine/raft-engine-launcher.ts";
 import { RaftPeerInbox } from "../../src/engine/raft-peer-inbox.ts";
-import { restoreSnapshotOnStart, type RaftSnapshotOptions } from "../../src/engine/raft-snapshotter.ts";
+import type { RaftSnapshotOptions } from "../../src/engine/raft-snapshotter.ts";
+import { systemScheduler } from "../../src/engine/scheduler.ts";
 import { KvStateMachine } from "../../src/fsm/kv-state-machine.ts";
 import { CommandSchema } from "../../src/gen/raftkv/v1/command_pb.ts";
 import type { Logger } from "../../src/log/logger.ts";
 import { RaftLogStore } from "../../src/storage/raft-log-store.ts";
-import type { SnapshotMeta } from "../../src/storage/snapshot-meta.ts";
 import { FileSnapshotStore } from "../../src/storage/snapshot-store.ts";
 import { PeerTransport } from "../../src/transport/peer-transport.ts";
 import { removeDir, tempDir } from "../support/test-node.ts";
@@ -22,7 +22,7 @@ export function putCommand(key: string, value: string): Uint8Array {
 export interface TestMember {
   readonly id: string;
   readonly dir: string;
-  engine: RaftEngine;
+  engine: KvRaftEngine;
   logStore: RaftLogStore;
   stateMachine: KvStateMachine;
   snapshots: FileSnapshotStore;
@@ -56,41 +56,52 @@ export class RaftTestCluster {
     const clusterId = `test-${crypto.randomUUID().slice(0, 8)}`;
     const ids = Array.from({ length: size }, (_, i) => `n${i + 1}`);
     const inboxes = ids.map(() => new RaftPeerInbox());
-    const transports = await Promise.all(ids.map((id, i) => listen(clusterId, id, 0, inboxes[i] as RaftPeerInbox, options)));
-    const initialCluster = ids.map((id, i) => ({ id, raftAddress: `127.0.0.1:${(transports[i] as PeerTransport).port}` }));
-    const cluster = new RaftTestCluster([], clusterId, new Map(ids.map((id, i) => [id, (transports[i] as PeerTransport).port])), options);
-    ids.forEach((id, i) => {
+    const members = ids.map((id) => {
       const dir = tempDir(`raft-${id}`);
-      const files = {
+      const logStore = RaftLogStore.open(join(dir, "raft.db"));
+      return {
         id,
         dir,
-        logStore: RaftLogStore.open(join(dir, "raft.db")),
+        logStore,
         stateMachine: KvStateMachine.open(join(dir, "kv.db")),
         snapshots: FileSnapshotStore.open(join(dir, "snapshots")),
+        incarnation: ensureIncarnation(logStore, randomId),
       };
-      bootstrapLog(files.logStore, { selfId: id, initialCluster, raftAddress: "", clientAddress: "" }, clusterId);
-      const engine = cluster.startEngine(files, transports[i] as PeerTransport, inboxes[i] as RaftPeerInbox);
-      cluster.members.push({ ...files, engine, running: true });
     });
+    const transports = await Promise.all(
+      members.map((m, i) => listen(clusterId, m.id, 0, inboxes[i] as RaftPeerInbox, options, m.incarnation)),
+    );
+    const initialCluster = ids.map((id, i) => ({ id, raftAddress: `127.0.0.1:${(transports[i] as PeerTransport).port}` }));
+    const cluster = new RaftTestCluster([], clusterId, new Map(ids.map((id, i) => [id, (transports[i] as PeerTransport).port])), options);
+    for (const [i, { incarnation, ...files }] of members.entries()) {
+      const id = files.id;
+      bootstrapLog(files.logStore, { selfId: id, initialCluster, raftAddress: "", clientAddress: "", incarnation }, clusterId);
+      const engine = await cluster.startEngine(files, transports[i] as PeerTransport, inboxes[i] as RaftPeerInbox);
+      cluster.members.push({ ...files, engine, running: true });
+    }
     return cluster;
   }
 
+  /** The node's own start path: start-up recovery (snapshots, log and state machine brought into agreement), then the engine. */
   private startEngine(
     member: Pick<TestMember, "id" | "logStore" | "stateMachine" | "snapshots">,
     transport: PeerTransport,
     inbox: RaftPeerInbox,
-    latest?: SnapshotMeta | null,
-  ): RaftEngine {
-    return RaftEngine.start({
+    logger?: Logger,
+  ): Promise<KvRaftEngine> {
+    return startEngine({
       id: member.id,
       logStore: member.logStore,
       stateMachine: member.stateMachine,
       transport,
       inbox,
+      scheduler: systemScheduler,
+      incarnation: ensureIncarnation(member.logStore, randomId),
       clientAddress: `client-of-${member.id}:1`,
       timing: fastTiming,
       requestTimeoutMs: 5000,
-      snapshots: { ...this.options.snapshots, store: member.snapshots, latest },
+      logger,
+      snapshots: { ...this.options.snapshots, store: member.snapshots },
     });
   }
 
@@ -162,21 +173,20 @@ export class RaftTestCluster {
    */
   async restart(member: TestMember, logger?: Logger): Promise<boolean> {
     const inbox = new RaftPeerInbox();
-    const transport = await listen(this.clusterId, member.id, this.raftPorts.get(member.id) ?? 0, inbox, this.options);
     member.logStore = RaftLogStore.open(join(member.dir, "raft.db"));
+    const incarnation = ensureIncarnation(member.logStore, randomId);
+    const transport = await listen(this.clusterId, member.id, this.raftPorts.get(member.id) ?? 0, inbox, this.options, incarnation);
     member.stateMachine = KvStateMachine.open(join(member.dir, "kv.db"));
     member.snapshots = FileSnapshotStore.open(join(member.dir, "snapshots"));
     const appliedBefore = member.stateMachine.appliedIndex();
-    let newest;
     try {
-      newest = await restoreSnapshotOnStart(member.snapshots, member.stateMachine, member.logStore, logger);
+      member.engine = await this.startEngine(member, transport, inbox, logger);
     } catch (error) {
       await transport.close();
       member.stateMachine.close();
       member.logStore.close();
       throw error;
     }
-    member.engine = this.startEngine(member, transport, inbox, newest?.meta ?? null);
     member.running = true;
     return member.stateMachine.appliedIndex() !== appliedBefore;
   }
@@ -189,13 +199,21 @@ export class RaftTestCluster {
   }
 }
 
-function listen(clusterId: string, id: string, port: number, inbox: RaftPeerInbox, options: TestClusterOptions): Promise<PeerTransport> {
+function listen(
+  clusterId: string,
+  id: string,
+  port: number,
+  inbox: RaftPeerInbox,
+  options: TestClusterOptions,
+  incarnation: string,
+): Promise<PeerTransport> {
   return PeerTransport.listen({
     clusterId,
     selfId: id,
     host: "127.0.0.1",
     port,
     onMessage: inbox.deliver,
+    incarnation,
     ...(options.maxQueuedFrames === undefined ? {} : { maxQueuedFrames: options.maxQueuedFrames }),
   });
 }

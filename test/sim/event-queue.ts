@@ -25,6 +25,11 @@ export class EventQueue<T> {
     }
   }
 
+  /** The time of the earliest item, undefined when empty. */
+  peekTime(): number | undefined {
+    return this.heap[0]?.time;
+  }
+
   /** Removes and returns every item due at or before `time`, in order. */
   popDue(time: number): T[] {
     const out: T[] = [];

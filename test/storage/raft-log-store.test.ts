@@ -205,14 +205,31 @@ describe("compactPrefix", () => {
     expectBounds(4, 5);
   });
 
-  test("resetForSnapshot keeps a matching suffix and discards a conflicting log", () => {
+  test("installSnapshot keeps a matching suffix, discards a conflicting log, and records the snapshot with the hard state, durably", () => {
     store.append(entries(1, 6, 2));
-    store.resetForSnapshot(4, 2);
+    store.installSnapshot({ index: 4, term: 2 }, { term: 3, vote: "", commit: 4 });
     expectBounds(5, 6);
-    store.resetForSnapshot(6, 3);
+    store.installSnapshot({ index: 6, term: 3 }, { term: 3, vote: "", commit: 6 });
     expectBounds(7, 6);
     expect(store.term(6)).toBe(3);
-    expect(() => store.resetForSnapshot(2, 3)).toThrow(/below the compacted index/);
+    expect(() => store.installSnapshot({ index: 2, term: 3 }, { term: 3, vote: "", commit: 6 })).toThrow(/below the compacted index/);
+    reopen();
+    expectBounds(7, 6);
+    expect(store.hardState()).toEqual({ term: 3, vote: "", commit: 6 });
+    expect(store.snapshotRecords()).toEqual([
+      { index: 6, term: 3 },
+      { index: 4, term: 2 },
+    ]);
+  });
+
+  test("snapshot records survive reopening and only the newest 16 are kept", () => {
+    store.append(entries(1, 40, 1));
+    for (let i = 1; i <= 20; i++) store.recordSnapshot({ index: i * 2, term: 1 });
+    reopen();
+    const records = store.snapshotRecords();
+    expect(records.length).toBe(16);
+    expect(records[0]).toEqual({ index: 40, term: 1 });
+    expect(records[15]).toEqual({ index: 10, term: 1 });
   });
 });
 

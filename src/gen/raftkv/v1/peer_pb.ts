@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file raftkv/v1/peer.proto.
  */
 export const file_raftkv_v1_peer: GenFile = /*@__PURE__*/
-  fileDesc("ChRyYWZ0a3YvdjEvcGVlci5wcm90bxIJcmFmdGt2LnYxIooBCglQZWVyRnJhbWUSEgoKY2x1c3Rlcl9pZBgBIAEoCRIRCglzZW5kZXJfaWQYAiABKAkSFAoMcmVjaXBpZW50X2lkGAMgASgJEiUKBWhlbGxvGAQgASgLMhQucmFmdGt2LnYxLlBlZXJIZWxsb0gAEhEKB3BheWxvYWQYBSABKAxIAEIGCgRib2R5IiUKCVBlZXJIZWxsbxIYChBwcm90b2NvbF92ZXJzaW9uGAEgASgNYgZwcm90bzM");
+  fileDesc("ChRyYWZ0a3YvdjEvcGVlci5wcm90bxIJcmFmdGt2LnYxIooBCglQZWVyRnJhbWUSEgoKY2x1c3Rlcl9pZBgBIAEoCRIRCglzZW5kZXJfaWQYAiABKAkSFAoMcmVjaXBpZW50X2lkGAMgASgJEiUKBWhlbGxvGAQgASgLMhQucmFmdGt2LnYxLlBlZXJIZWxsb0gAEhEKB3BheWxvYWQYBSABKAxIAEIGCgRib2R5IlAKCVBlZXJIZWxsbxIYChBwcm90b2NvbF92ZXJzaW9uGAEgASgNEhMKC2luY2FybmF0aW9uGAIgASgJEhQKDHJhZnRfYWRkcmVzcxgDIAEoCWIGcHJvdG8z");
 
 /**
  * The envelope of one frame on the Raft port (peer transport, not a client
@@ -82,6 +82,24 @@ export type PeerHello = Message<"raftkv.v1.PeerHello"> & {
    * @generated from field: uint32 protocol_version = 1;
    */
   protocolVersion: number;
+
+  /**
+   * The sender's data dir incarnation: a member is heard only from the
+   * incarnation the cluster configuration records for its id. Empty from a
+   * node that does not say.
+   *
+   * @generated from field: string incarnation = 2;
+   */
+  incarnation: string;
+
+  /**
+   * Where the sender listens for peers (its advertised Raft address), so a
+   * member whose configuration is older than the sender's admission can
+   * still answer it (a leader added after the configuration it knows).
+   *
+   * @generated from field: string raft_address = 3;
+   */
+  raftAddress: string;
 };
 
 /**

@@ -1,0 +1,138 @@
+import type { PeerNetwork, PeerSender } from "../../../src/engine/peer-network.ts";
+import type { Prng } from "../prng.ts";
+import type { VirtualTime } from "./virtual-time.ts";
+
+export interface WireFaults {
+  readonly dropRate: number;
+  readonly duplicateRate: number;
+  readonly minDelay: number;
+  readonly maxDelay: number;
+  /** Chance a payload is held much longer (reordering, stale retransmissions). */
+  readonly slowRate: number;
+  readonly slowDelay: number;
+}
+
+/** Where a node's incoming payloads go (its current incarnation's inbox). */
+export interface WireEndpoint {
+  receive(sender: PeerSender, payload: Uint8Array): void;
+}
+
+/**
+ * The network between simulated nodes: payloads (the engine's real
+ * encoding) with delay, loss, duplication, reordering, and partitions that
+ * may cut a link one way only.
+ */
+export class SimWire {
+  private readonly endpoints = new Map<string, WireEndpoint>();
+  /** "a>b": nothing from a reaches b. */
+  private readonly blocked = new Set<string>();
+  sent = 0;
+  dropped = 0;
+
+  constructor(
+    private readonly time: VirtualTime,
+    private faults: WireFaults,
+    private readonly rng: Prng,
+  ) {}
+
+  /** No more loss, duplication or long delays (the quiet period at the end of a run). */
+  calm(): void {
+    this.faults = { ...this.faults, dropRate: 0, duplicateRate: 0, slowRate: 0 };
+  }
+
+  attach(id: string, endpoint: WireEndpoint | undefined): void {
+    if (endpoint === undefined) this.endpoints.delete(id);
+    else this.endpoints.set(id, endpoint);
+  }
+
+  send(sender: PeerSender, to: string, payload: Uint8Array): void {
+    this.sent++;
+    if (this.rng.chance(this.faults.dropRate) || !this.connected(sender.id, to)) {
+      this.dropped++;
+      return;
+    }
+    const copy = payload.slice();
+    this.schedule(sender, to, copy, this.delay());
+    if (this.rng.chance(this.faults.duplicateRate)) this.schedule(sender, to, copy, this.rng.between(this.faults.maxDelay, this.faults.slowDelay));
+  }
+
+  connected(from: string, to: string): boolean {
+    return !this.blocked.has(`${from}>${to}`);
+  }
+
+  /** Cuts every link between groups, both ways (replacing earlier cuts). */
+  partition(groups: readonly (readonly string[])[]): void {
+    this.blocked.clear();
+    for (const [i, a] of groups.entries()) {
+      for (const [j, b] of groups.entries()) {
+        if (i === j) continue;
+        for (const x of a) for (const y of b) this.blocked.add(`${x}>${y}`);
+      }
+    }
+  }
+
+  /** Cuts the links from `from` to each of `to`, one way. */
+  cutOneWay(from: string, to: readonly string[]): void {
+    for (const y of to) this.blocked.add(`${from}>${y}`);
+  }
+
+  heal(): void {
+    this.blocked.clear();
+  }
+
+  get partitioned(): boolean {
+    return this.blocked.size > 0;
+  }
+
+  private delay(): number {
+    if (this.rng.chance(this.faults.slowRate)) return this.rng.between(this.faults.maxDelay, this.faults.slowDelay);
+    return this.rng.between(this.faults.minDelay, this.faults.maxDelay);
+  }
+
+  private schedule(sender: PeerSender, to: string, payload: Uint8Array, delay: number): void {
+    this.time.schedule(this.time.now + delay, undefined, () => {
+      if (!this.connected(sender.id, to)) {
+        this.dropped++;
+        return;
+      }
+      this.endpoints.get(to)?.receive(sender, payload);
+    });
+  }
+}
+
+/** One node incarnation's side of the wire: the engine's PeerNetwork. */
+export class SimPeerNetwork implements PeerNetwork {
+  readonly port = 0;
+  private readonly peers = new Set<string>();
+  private closed = false;
+
+  constructor(
+    private readonly wire: SimWire,
+    private readonly self: PeerSender,
+  ) {}
+
+  send(to: string, payload: Uint8Array): boolean {
+    if (this.closed || !this.peers.has(to)) return false;
+    this.wire.send(this.self, to, payload);
+    return true;
+  }
+
+  flush(): void {}
+
+  setPeer(id: string): void {
+    this.peers.add(id);
+  }
+
+  removePeer(id: string): void {
+    this.peers.delete(id);
+  }
+
+  peerIds(): string[] {
+    return [...this.peers];
+  }
+
+  close(): Promise<void> {
+    this.closed = true;
+    return Promise.resolve();
+  }
+}
