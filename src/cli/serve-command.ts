@@ -7,6 +7,7 @@ import { defaultLimits } from "../service/limits.ts";
 import { defaultHistoryRetentionEntries } from "../service/history-compactor.ts";
 import { parseDurationMs } from "./duration.ts";
 import { envName, flagValue, positiveInteger } from "./flag-value.ts";
+import { checkRaftTimingFlags } from "./raft-timing-flags.ts";
 
 const defaults = {
   id: "node1",
@@ -73,7 +74,7 @@ export const serveCommand = defineCommand({
     "shutdown-grace": { type: "string", description: describe("shutdown-grace", "Milliseconds shutdown waits for in-flight requests") },
     "heartbeat-timeout": { type: "string", description: describe("heartbeat-timeout", "A follower that hears no leader this long campaigns (hashicorp's meaning)") },
     "election-timeout": { type: "string", description: describe("election-timeout", "Floor of the randomized election timeout") },
-    "leader-lease-timeout": { type: "string", description: describe("leader-lease-timeout", "Leader lease for lease reads; must stay below the heartbeat timeout") },
+    "leader-lease-timeout": { type: "string", description: describe("leader-lease-timeout", "Leader lease for lease reads; must be below the heartbeat and election timeouts and at least one 100ms tick") },
     "snapshot-interval": { type: "string", description: describe("snapshot-interval", "Check for a snapshot at a random time between this and twice this") },
     "snapshot-threshold": { type: "string", description: describe("snapshot-threshold", "A check takes a snapshot if at least this many entries were applied since the last one") },
     "trailing-logs": { type: "string", description: describe("trailing-logs", "Log entries kept behind a snapshot for slow followers") },
@@ -126,6 +127,7 @@ export const serveCommand = defineCommand({
       logLevel: parseLogLevel(value("log-level")),
       logFormat: parseLogFormat(value("log-format")),
     };
+    checkRaftTimingFlags(config.raftTiming ?? {});
     const logger = new Logger(config.logLevel, config.logFormat);
     const node = await RaftkvNode.start(config, logger);
     await new Promise<void>((resolve) => {

@@ -28,6 +28,10 @@ type StreamEnd =
  * delivered all of N. The watch therefore resumes from N itself and skips
  * the events of N it already delivered (the server replays an index's events
  * in the same order). A progress mark for N proves N complete: resume at N + 1.
+ *
+ * Progress never goes back: a node the watch fails over to may lag behind
+ * what the caller already saw and report its own, lower applied index. Such a
+ * mark is true but would take the caller back in time, so it is dropped.
  */
 export class ResumableWatch implements AsyncIterable<WatchUpdate> {
   /** Where a new stream starts: the last index with delivered events, or the first not seen; 0 while a from-now watch has not started. */
@@ -36,6 +40,8 @@ export class ResumableWatch implements AsyncIterable<WatchUpdate> {
   private deliveredAtResume = 0;
   /** Of those, how many the current stream still has to skip. */
   private skipAtResume = 0;
+  /** The highest index the caller was handed (events, progress, resync) or, before any, the one before the start. */
+  private reportedThrough: bigint;
 
   constructor(
     private readonly pool: EndpointPool,
@@ -45,6 +51,7 @@ export class ResumableWatch implements AsyncIterable<WatchUpdate> {
     private readonly options: WatchOptions,
   ) {
     this.resumeIndex = request.startIndex;
+    this.reportedThrough = request.startIndex > 0n ? request.startIndex - 1n : 0n;
   }
 
   static requestOf(init: MessageInitShape<typeof WatchRequestSchema>): WatchRequest {
@@ -77,6 +84,7 @@ export class ResumableWatch implements AsyncIterable<WatchUpdate> {
           case "lost-history": {
             const { kvs, index } = await this.reread(this.request, local.signal);
             this.completeThrough(index);
+            this.reportedThrough = index;
             yield { kind: "resynced", reason: finished.reason, kvs, index };
             continue;
           }
@@ -161,6 +169,7 @@ export class ResumableWatch implements AsyncIterable<WatchUpdate> {
         if (this.resumeIndex === 0n) {
           const headerIndex = response.header?.index ?? 0n;
           this.resumeIndex = kind.value.startIndex > 0n ? kind.value.startIndex : headerIndex + 1n;
+          this.reportedThrough = this.resumeIndex - 1n;
         }
         return { kind: "connected", endpoint: endpoint.address, watchId: kind.value.watchId, startIndex: kind.value.startIndex };
       }
@@ -168,11 +177,17 @@ export class ResumableWatch implements AsyncIterable<WatchUpdate> {
         const fresh = kind.value.events.filter((event) => this.isNew(event.kv?.modIndex ?? 0n));
         const last = fresh.at(-1);
         if (last === undefined) return undefined;
-        return { kind: "events", events: fresh, index: last.kv?.modIndex ?? 0n };
+        const index = last.kv?.modIndex ?? 0n;
+        if (index > this.reportedThrough) this.reportedThrough = index;
+        return { kind: "events", events: fresh, index };
       }
-      case "progress":
-        if (kind.value.index >= this.resumeIndex) this.completeThrough(kind.value.index);
-        return { kind: "progress", index: kind.value.index };
+      case "progress": {
+        const index = kind.value.index;
+        if (index < this.reportedThrough) return undefined;
+        this.reportedThrough = index;
+        if (index >= this.resumeIndex) this.completeThrough(index);
+        return { kind: "progress", index };
+      }
       case "compacted":
         return { kind: "compacted", compactIndex: kind.value.compactIndex };
       case "abandoned":

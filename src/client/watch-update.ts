@@ -11,7 +11,7 @@ export type WatchUpdate =
   | { readonly kind: "connected"; readonly endpoint: string; readonly watchId: string; readonly startIndex: bigint }
   /** Changes in index order; `index` is the highest index among them. Never repeats or skips one. */
   | { readonly kind: "events"; readonly events: readonly Event[]; readonly index: bigint }
-  /** Every change up to index has been delivered. */
+  /** Every change up to index has been delivered; never below an index handed over before (a lagging node's lower mark is dropped). */
   | { readonly kind: "progress"; readonly index: bigint }
   /** The history to resume from is gone; compactIndex is the oldest index one can watch from. */
   | { readonly kind: "compacted"; readonly compactIndex: bigint }

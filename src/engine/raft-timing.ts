@@ -8,8 +8,11 @@
  * does. hashicorp's separate candidate election timeout has no equivalent in
  * an etcd-style core: the same randomized timeout restarts a stalled election,
  * so electionTimeoutMs only raises the floor when it exceeds the heartbeat
- * timeout. The leader lease becomes leaseTicks (lease reads), kept below
- * electionTicks as the core requires.
+ * timeout. The leader lease becomes leaseTicks (lease reads). A lease at or
+ * above the election floor, or shorter than one tick, is refused rather than
+ * clamped: a clamped lease would silently differ from what the operator set,
+ * and at the floor a deposed leader could still serve lease reads after a new
+ * leader was elected.
  */
 export interface RaftTiming {
   readonly tickMs: number;
@@ -31,12 +34,30 @@ export interface RaftTicks {
   readonly leaseTicks: number;
 }
 
-export function ticksOf(timing: RaftTiming): RaftTicks {
+/** How a setting is named in errors: the field by default, a flag for the CLI. */
+export type RaftTimingLabel = (field: keyof RaftTiming) => string;
+
+/** Converts the timings to ticks; throws a RangeError naming the settings and their values when they cannot be honoured. */
+export function ticksOf(timing: RaftTiming, label: RaftTimingLabel = (field) => field): RaftTicks {
   for (const [name, value] of Object.entries(timing)) {
-    if (!Number.isFinite(value) || value <= 0) throw new RangeError(`raft timing ${name} must be positive, got ${value}`);
+    if (!Number.isFinite(value) || value <= 0) throw new RangeError(`raft timing ${label(name as keyof RaftTiming)} must be positive, got ${value}`);
   }
-  const electionTicks = Math.max(2, Math.round(Math.max(timing.heartbeatTimeoutMs, timing.electionTimeoutMs) / timing.tickMs));
+  const floorMs = Math.max(timing.heartbeatTimeoutMs, timing.electionTimeoutMs);
+  const electionTicks = Math.max(2, Math.round(floorMs / timing.tickMs));
   const heartbeatTicks = 1;
-  const leaseTicks = Math.min(electionTicks - 1, Math.max(1, Math.floor(timing.leaderLeaseMs / timing.tickMs)));
+  // Rounded down: a lease may end early, never late.
+  const leaseTicks = Math.floor(timing.leaderLeaseMs / timing.tickMs);
+  const lease = `${label("leaderLeaseMs")} ${timing.leaderLeaseMs}ms`;
+  if (leaseTicks < 1) {
+    throw new RangeError(`${lease} is shorter than one raft tick (${timing.tickMs}ms); the lease is counted in whole ticks`);
+  }
+  // Both in milliseconds and in ticks: rounding the floor to ticks can bring it down to the lease.
+  if (timing.leaderLeaseMs >= floorMs || leaseTicks >= electionTicks) {
+    const floor = `max(${label("heartbeatTimeoutMs")} ${timing.heartbeatTimeoutMs}ms, ${label("electionTimeoutMs")} ${timing.electionTimeoutMs}ms)`;
+    throw new RangeError(
+      `${lease} must be strictly below the election timeout floor ${floor} = ${floorMs}ms ` +
+        `(${leaseTicks} vs ${electionTicks} ticks of ${timing.tickMs}ms), or a deposed leader could serve lease reads after a new leader is elected`,
+    );
+  }
   return { electionTicks, heartbeatTicks, leaseTicks };
 }

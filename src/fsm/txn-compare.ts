@@ -3,15 +3,18 @@ import { compareKeys } from "./key-range.ts";
 import type { StoredKv } from "./kv-types.ts";
 
 /**
- * One Compare of a transaction against one key's state. A missing key
- * (kv undefined) has value "", version/create_index/mod_index/lease 0 and
- * exists false, so "mod_index = 0" means "does not exist" (create-only CAS).
+ * One Compare of a transaction against one key's state, as etcd's compareKV
+ * and applyCompare do. A missing key (kv undefined) has version, create_index,
+ * mod_index and lease 0 and exists false, so "mod_index = 0" means "does not
+ * exist" (create-only CAS). A value compare on a missing key fails whatever
+ * the op: etcd cannot tell a missing value from "" on the wire, so it refuses
+ * to guess, and a client written for etcd relies on that.
  */
 export function compareHolds(compare: Compare, kv: StoredKv | undefined): boolean {
   const target = compare.target;
   switch (target.case) {
     case "value":
-      return relationHolds(compare.op, compareKeys(kv?.value ?? new Uint8Array(), target.value));
+      return kv !== undefined && relationHolds(compare.op, compareKeys(kv.value, target.value));
     case "version":
       return relationHolds(compare.op, compareBigInts(BigInt(kv?.version ?? 0), target.value));
     case "createIndex":

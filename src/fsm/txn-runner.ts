@@ -42,7 +42,7 @@ function compareSucceeds(compare: Compare, stmt: KvStatements): boolean {
       return compareHolds(compare, row === null ? undefined : toStoredKv(row));
     }
     case "before": {
-      if (compareKeys(compare.key, bound.end) >= 0) return true;
+      if (compareKeys(compare.key, bound.end) >= 0) return compareHolds(compare, undefined);
       return everyRowHolds(compare, stmt.rangeBefore.iterate(compare.key, bound.end, -1) as IterableIterator<KvRow>);
     }
     case "unbounded":
@@ -52,12 +52,18 @@ function compareSucceeds(compare: Compare, stmt: KvStatements): boolean {
   }
 }
 
-/** Streams the range (it may be large) and stops at the first key that fails. */
+/**
+ * Streams the range (it may be large) and stops at the first key that fails.
+ * An empty range is not vacuously true: as in etcd, it is judged as one
+ * missing key (a value compare fails, the others see zeros).
+ */
 function everyRowHolds(compare: Compare, rows: IterableIterator<KvRow>): boolean {
+  let empty = true;
   for (const row of rows) {
+    empty = false;
     if (!compareHolds(compare, toStoredKv(row))) return false;
   }
-  return true;
+  return empty ? compareHolds(compare, undefined) : true;
 }
 
 function runOp(op: RequestOp, where: string, stmt: KvStatements, writer: KeySpaceWriter): TxnOpResult {

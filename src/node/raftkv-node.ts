@@ -118,6 +118,8 @@ export class RaftkvNode {
           { service: ReflectionV1alpha, impl: createReflectionV1alphaService(descriptors) },
         ],
         httpRoutes: createRestKvHandler({ kv, maxRequestBytes: config.limits.maxRequestBytes, watchHub }),
+        // Clients get a generic INTERNAL; the operator needs the real error and its stack.
+        logger,
       });
       // An ephemeral client port is only known now: advertise the bound one.
       if (config.advertiseClient.endsWith(":0")) engine.setClientAddress(`${config.advertiseClient.slice(0, -2)}:${server.port}`);

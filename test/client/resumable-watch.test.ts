@@ -100,6 +100,31 @@ describe("resumable watch", () => {
     expect(eventIndexes(updates)).toEqual([42n]);
   });
 
+  test("failing over to a lagging node neither takes progress back nor repeats events", async () => {
+    const onA: WatchRequest[] = [];
+    const onB: WatchRequest[] = [];
+    // b has applied only up to 5: it reports that, then catches up (and, misbehaving, sends an old event again).
+    const nodes = new FakeNodes()
+      .define("a:1", { kv: { watch: streaming(onA, [created(5n), put(5n), put(6n), put(7n), put(8n), progress(8n)], new ConnectError("node went away", Code.Unavailable)) } })
+      .define("b:1", { kv: { watch: streaming(onB, [created(9n), progress(5n), put(7n), progress(8n), put(9n), progress(9n)], "hang") } });
+    const client = new RaftkvClient({ endpoints: ["a:1", "b:1"], transport: nodes.transport, retry: fastRetry, discoverMembers: false });
+    const updates = await collect(client.watch({ key: new TextEncoder().encode("p/k"), startIndex: 5n }), (seen) =>
+      seen.some((u) => u.kind === "progress" && u.index === 9n),
+    );
+    expect(onB[0]?.startIndex).toBe(9n);
+    expect(eventIndexes(updates)).toEqual([5n, 6n, 7n, 8n, 9n]);
+    const reported = updates.flatMap((u) => (u.kind === "events" || u.kind === "progress" ? [`${u.kind}:${u.index}`] : []));
+    expect(reported).toEqual(["events:5", "events:6", "events:7", "events:8", "progress:8", "progress:8", "events:9", "progress:9"]);
+  });
+
+  test("a progress mark below the watch's start is not handed over", async () => {
+    const requests: WatchRequest[] = [];
+    const nodes = new FakeNodes().define("a:1", { kv: { watch: streaming(requests, [created(20n), progress(12n), progress(19n), put(20n)], "hang") } });
+    const client = new RaftkvClient({ endpoints: ["a:1"], transport: nodes.transport, retry: fastRetry, discoverMembers: false });
+    const updates = await collect(client.watch({ key: new TextEncoder().encode("p/k"), startIndex: 20n }), (seen) => eventIndexes(seen).length > 0);
+    expect(updates.map((u) => (u.kind === "progress" || u.kind === "events" ? `${u.kind}:${u.index}` : u.kind))).toEqual(["connected", "progress:19", "events:20"]);
+  });
+
   test("a server that ends the stream without a final word is resumed too", async () => {
     const onA: WatchRequest[] = [];
     const nodes = new FakeNodes().define("a:1", {

@@ -100,23 +100,33 @@ describe("compare matrix", () => {
     }
   }
 
-  test("a missing key has value '', version/create/mod/lease 0 and does not exist", () => {
-    const holds: Target[] = [
-      { case: "value", value: new Uint8Array() },
-      { case: "version", value: 0n },
-      { case: "createIndex", value: 0n },
-      { case: "modIndex", value: 0n },
-      { case: "lease", value: 0n },
-      { case: "exists", value: false },
+  test("a value compare on a missing key fails whatever the op and operand, as in etcd", () => {
+    const ops = [CompareOp.EQUAL, CompareOp.NOT_EQUAL, CompareOp.LESS, CompareOp.GREATER];
+    const operands = [new Uint8Array(), bytes("x")];
+    const entries = ops.flatMap((op, i) =>
+      operands.map((value, j) => txnEntry(5 + 2 * i + j, { compare: [cmp("missing", op, { case: "value", value })], success: [], failure: [] })),
+    );
+    expect(fsm.applyBatch(entries).map((r) => txnResult(r).succeeded)).toEqual(entries.map(() => false));
+  });
+
+  test("other targets see a missing key as version/create/mod/lease 0 and not existing", () => {
+    const holds: [CompareOp, Target][] = [
+      [CompareOp.EQUAL, { case: "version", value: 0n }],
+      [CompareOp.EQUAL, { case: "createIndex", value: 0n }],
+      [CompareOp.EQUAL, { case: "modIndex", value: 0n }],
+      [CompareOp.LESS, { case: "modIndex", value: 4n }],
+      [CompareOp.EQUAL, { case: "lease", value: 0n }],
+      [CompareOp.EQUAL, { case: "exists", value: false }],
+      [CompareOp.NOT_EQUAL, { case: "exists", value: true }],
     ];
-    const fails: Target[] = [
-      { case: "value", value: bytes("x") },
-      { case: "version", value: 1n },
-      { case: "modIndex", value: 4n },
-      { case: "exists", value: true },
+    const fails: [CompareOp, Target][] = [
+      [CompareOp.EQUAL, { case: "version", value: 1n }],
+      [CompareOp.EQUAL, { case: "modIndex", value: 4n }],
+      [CompareOp.GREATER, { case: "createIndex", value: 0n }],
+      [CompareOp.EQUAL, { case: "exists", value: true }],
     ];
-    const entries = [...holds, ...fails].map((target, i) =>
-      txnEntry(5 + i, { compare: [cmp("missing", CompareOp.EQUAL, target)], success: [], failure: [] }),
+    const entries = [...holds, ...fails].map(([op, target], i) =>
+      txnEntry(5 + i, { compare: [cmp("missing", op, target)], success: [], failure: [] }),
     );
     expect(fsm.applyBatch(entries).map((r) => txnResult(r).succeeded)).toEqual([
       ...holds.map(() => true),
@@ -139,7 +149,7 @@ describe("compare matrix", () => {
     expect(fsm.get(bytes("z"))).toBeUndefined();
   });
 
-  test("a range compare must hold for every key in [key, range_end); an empty range holds", () => {
+  test("a range compare must hold for every key in [key, range_end)", () => {
     fsm.applyBatch([putEntry(5, "r/1", "v", { term: 1 }), putEntry(6, "r/2", "v"), putEntry(7, "r/3", "w")]);
     const rangeTxn = (index: number, target: Target, op: CompareOp, from: string, end: Uint8Array) =>
       txnEntry(index, { compare: [cmp(from, op, target, end)] });
@@ -147,14 +157,34 @@ describe("compare matrix", () => {
       rangeTxn(8, { case: "value", value: bytes("v") }, CompareOp.EQUAL, "r/", bytes("r/3")),
       rangeTxn(9, { case: "value", value: bytes("v") }, CompareOp.EQUAL, "r/", bytes("r0")),
       rangeTxn(10, { case: "modIndex", value: 8n }, CompareOp.LESS, "r/", bytes("r0")),
-      rangeTxn(11, { case: "version", value: 5n }, CompareOp.GREATER, "s/", bytes("s0")),
       // [0x00] = every key from "r/" on, "other" and "r/*" included.
-      rangeTxn(12, { case: "createIndex", value: 0n }, CompareOp.GREATER, "", new Uint8Array([0])),
-      rangeTxn(13, { case: "createIndex", value: 2n }, CompareOp.GREATER, "", new Uint8Array([0])),
-      // An inverted range is empty.
-      rangeTxn(14, { case: "value", value: bytes("nope") }, CompareOp.EQUAL, "r0", bytes("r/")),
+      rangeTxn(11, { case: "createIndex", value: 0n }, CompareOp.GREATER, "", new Uint8Array([0])),
+      rangeTxn(12, { case: "createIndex", value: 2n }, CompareOp.GREATER, "", new Uint8Array([0])),
+      rangeTxn(13, { case: "exists", value: true }, CompareOp.EQUAL, "r/", bytes("r0")),
+      rangeTxn(14, { case: "exists", value: false }, CompareOp.EQUAL, "r/", bytes("r0")),
     ]);
-    expect(results.map((r) => txnResult(r).succeeded)).toEqual([true, false, true, true, true, false, true]);
+    expect(results.map((r) => txnResult(r).succeeded)).toEqual([true, false, true, true, false, true, false]);
+  });
+
+  test("an empty range is judged as one missing key, as in etcd: value fails, other targets compare zeros", () => {
+    const empty = bytes("s0");
+    const rangeTxn = (index: number, op: CompareOp, target: Target, from = "s/", end = empty) => txnEntry(index, { compare: [cmp(from, op, target, end)] });
+    const results = fsm.applyBatch([
+      rangeTxn(5, CompareOp.EQUAL, { case: "value", value: bytes("") }),
+      rangeTxn(6, CompareOp.NOT_EQUAL, { case: "value", value: bytes("x") }),
+      rangeTxn(7, CompareOp.EQUAL, { case: "version", value: 0n }),
+      rangeTxn(8, CompareOp.GREATER, { case: "version", value: 5n }),
+      rangeTxn(9, CompareOp.LESS, { case: "modIndex", value: 1n }),
+      rangeTxn(10, CompareOp.EQUAL, { case: "lease", value: 0n }),
+      rangeTxn(11, CompareOp.EQUAL, { case: "exists", value: false }),
+      rangeTxn(12, CompareOp.EQUAL, { case: "exists", value: true }),
+      // An inverted range is empty too; so is [key, 0x00) over keys that all sort before key.
+      rangeTxn(13, CompareOp.NOT_EQUAL, { case: "value", value: bytes("nope") }, "r0", bytes("r/")),
+      rangeTxn(14, CompareOp.EQUAL, { case: "version", value: 0n }, "r0", bytes("r/")),
+      rangeTxn(15, CompareOp.EQUAL, { case: "value", value: bytes("") }, "zzz", new Uint8Array([0])),
+      rangeTxn(16, CompareOp.EQUAL, { case: "createIndex", value: 0n }, "zzz", new Uint8Array([0])),
+    ]);
+    expect(results.map((r) => txnResult(r).succeeded)).toEqual([false, false, true, false, true, true, true, false, false, true, false, true]);
   });
 
   test("every compare must hold; no compares means success", () => {

@@ -58,8 +58,10 @@ describe("compare matrix", () => {
     expect(await succeeds(cmp("a", CompareOp.LESS, { case: "value", value: text("2") }))).toBe(true);
     expect(await succeeds(cmp("a", CompareOp.GREATER, { case: "value", value: text("2") }))).toBe(false);
     expect(await succeeds(cmp("a", CompareOp.GREATER, { case: "value", value: text("0") }))).toBe(true);
-    // A missing key's value is "".
-    expect(await succeeds(cmp("missing", CompareOp.EQUAL, { case: "value", value: new Uint8Array(0) }))).toBe(true);
+    // As in etcd: a value compare on a missing key fails, whatever the op (a missing value is not "").
+    expect(await succeeds(cmp("missing", CompareOp.EQUAL, { case: "value", value: new Uint8Array(0) }))).toBe(false);
+    expect(await succeeds(cmp("missing", CompareOp.NOT_EQUAL, { case: "value", value: text("1") }))).toBe(false);
+    expect(await succeeds(cmp("missing", CompareOp.LESS, { case: "value", value: text("1") }))).toBe(false);
   });
 
   test("version, create_index and mod_index", async () => {
@@ -87,12 +89,17 @@ describe("compare matrix", () => {
     expect(await succeeds(cmp("missing", CompareOp.EQUAL, { case: "exists", value: false }))).toBe(true);
   });
 
-  test("a range compare must hold for every key in [key, range_end); vacuously true when empty", async () => {
+  test("a range compare must hold for every key in [key, range_end); an empty range is one missing key", async () => {
     expect(await succeeds(cmp("same/", CompareOp.EQUAL, { case: "value", value: text("s") }, "same0"))).toBe(true);
     expect(await succeeds(cmp("same/", CompareOp.EQUAL, { case: "version", value: 1n }, "same0"))).toBe(true);
     await kv.put({ key: text("same/2"), value: text("t") });
     expect(await succeeds(cmp("same/", CompareOp.EQUAL, { case: "value", value: text("s") }, "same0"))).toBe(false);
-    expect(await succeeds(cmp("none/", CompareOp.EQUAL, { case: "value", value: text("s") }, "none0"))).toBe(true);
+    // As in etcd: on an empty range a value compare fails; the other targets compare zeros.
+    expect(await succeeds(cmp("none/", CompareOp.EQUAL, { case: "value", value: text("s") }, "none0"))).toBe(false);
+    expect(await succeeds(cmp("none/", CompareOp.NOT_EQUAL, { case: "value", value: text("s") }, "none0"))).toBe(false);
+    expect(await succeeds(cmp("none/", CompareOp.EQUAL, { case: "version", value: 0n }, "none0"))).toBe(true);
+    expect(await succeeds(cmp("none/", CompareOp.GREATER, { case: "modIndex", value: 0n }, "none0"))).toBe(false);
+    expect(await succeeds(cmp("none/", CompareOp.EQUAL, { case: "exists", value: false }, "none0"))).toBe(true);
   });
 
   test("every compare must hold", async () => {

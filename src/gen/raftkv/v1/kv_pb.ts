@@ -387,11 +387,13 @@ export const RangeResponseSchema: GenMessage<RangeResponse> = /*@__PURE__*/
   messageDesc(file_raftkv_v1_kv, 9);
 
 /**
- * One condition of a transaction. A missing key has value "", version 0,
- * create_index 0, mod_index 0, lease 0 and exists false, so
- * "mod_index = 0" means "the key does not exist" (create-only CAS).
- * With range_end set the condition must hold for every key in
- * [key, range_end) (vacuously true for an empty range).
+ * One condition of a transaction, evaluated as etcd does. A missing key has
+ * version 0, create_index 0, mod_index 0, lease 0 and exists false, so
+ * "mod_index = 0" means "the key does not exist" (create-only CAS); a value
+ * compare on a missing key fails whatever the op and operand. With
+ * range_end set the condition must hold for every key in [key, range_end);
+ * an empty range is judged as one missing key (value fails, the other
+ * targets compare zeros, exists is false).
  *
  * @generated from message raftkv.v1.Compare
  */
