@@ -2,6 +2,7 @@ import type { KvStateMachine } from "../fsm/kv-state-machine.ts";
 import type { Logger } from "../log/logger.ts";
 import type { RaftLogStore } from "../storage/raft-log-store.ts";
 import { PeerTransport } from "../transport/peer-transport.ts";
+import type { RaftListener } from "../transport/raft-listener.ts";
 import { bootstrapLog, hasData, rememberClusterId, resolveClusterId, type InitialMember } from "./raft-bootstrap.ts";
 import { RaftEngine } from "./raft-engine.ts";
 import { RaftPeerInbox } from "./raft-peer-inbox.ts";
@@ -15,6 +16,8 @@ export interface RaftEngineLaunch {
   /** Raft port to listen on (port 0: ephemeral). */
   readonly raftHost: string;
   readonly raftPort: number;
+  /** The Raft port already bound by the caller (raftHost and raftPort are then ignored); stopped with the engine. */
+  readonly raftListener?: RaftListener;
   /** host:port other members dial; a port of 0 means "the port actually bound". */
   readonly advertiseRaft: string;
   /** This node's client address as clients and members should dial it. */
@@ -57,6 +60,7 @@ export async function launchRaftEngine(launch: RaftEngineLaunch): Promise<RaftEn
     selfId: launch.id,
     host: launch.raftHost,
     port: launch.raftPort,
+    listener: launch.raftListener,
     onMessage: inbox.deliver,
     logger: launch.logger,
   });
