@@ -8,7 +8,7 @@ import { leaseCommand } from "./lease-command.ts";
 import { txnCommand } from "./txn-command.ts";
 import { watchCommand } from "./watch-command.ts";
 
-const main = defineCommand({
+const main = withCliErrors(defineCommand({
   meta: {
     name: "raftkv",
     version: "0.1.0",
@@ -22,11 +22,11 @@ const main = defineCommand({
     scan: withCliErrors(scanCommand),
     txn: withCliErrors(txnCommand),
     watch: withCliErrors(watchCommand),
-    lease: leaseCommand,
-    cluster: clusterCommand,
+    lease: withCliErrors(leaseCommand),
+    cluster: withCliErrors(clusterCommand),
     bench: withCliErrors(benchCommand),
   },
-});
+}));
 
 /** Parses the command line and runs the chosen command. */
 export function runCli(): void {

@@ -1,5 +1,6 @@
-import type { ArgsDef, CommandDef } from "citty";
+import type { ArgsDef, CommandContext, CommandDef, Resolvable } from "citty";
 import { ConnectError, Code } from "@connectrpc/connect";
+import { checkArgs } from "./strict-args.ts";
 
 /** One line an operator can act on, instead of a stack trace. */
 export function cliErrorMessage(error: unknown): string {
@@ -8,18 +9,45 @@ export function cliErrorMessage(error: unknown): string {
   return `error: ${String(error)}`;
 }
 
-/** Wraps a command's run so failures print one line and exit with status 1. */
+function exitWith(error: unknown): never {
+  console.error(cliErrorMessage(error));
+  process.exit(1);
+}
+
+/** citty lets a command's args be a value, a promise or a function returning either. */
+async function resolved<T>(value: Resolvable<T>): Promise<T> {
+  return typeof value === "function" ? await (value as () => T | Promise<T>)() : await value;
+}
+
+/**
+ * Wraps a command so that what goes wrong prints one line and exits with
+ * status 1: an argument the command does not declare (checked before it
+ * runs, see checkArgs), and any error its run throws. A group of
+ * subcommands (no run of its own) refuses a flag before the subcommand's
+ * name, which citty would otherwise drop.
+ */
 export function withCliErrors<A extends ArgsDef>(command: CommandDef<A>): CommandDef<A> {
   const run = command.run;
-  if (run === undefined) return command;
+  if (run === undefined) {
+    const setup = command.setup;
+    return {
+      ...command,
+      async setup(context: CommandContext<A>) {
+        // The subcommand's name comes first: a flag before it belongs to no command.
+        const first = context.rawArgs[0];
+        if (first !== undefined && first.startsWith("-")) exitWith(new Error(`unknown flag ${first}: the command comes first (see --help)`));
+        return setup?.(context);
+      },
+    };
+  }
   return {
     ...command,
     async run(context) {
       try {
+        checkArgs(context.rawArgs, await resolved(command.args ?? {}));
         return await run(context);
       } catch (error) {
-        console.error(cliErrorMessage(error));
-        process.exit(1);
+        exitWith(error);
       }
     },
   };

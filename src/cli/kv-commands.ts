@@ -1,22 +1,32 @@
-import { create, toJsonString } from "@bufbuild/protobuf";
+import { toJsonString } from "@bufbuild/protobuf";
 import { defineCommand } from "citty";
-import {
-  DeleteResponseSchema,
-  GetResponseSchema,
-  PutResponseSchema,
-  RangeResponseSchema,
-} from "../gen/raftkv/v1/kv_pb.ts";
+import { DeleteResponseSchema, GetResponseSchema, PutResponseSchema } from "../gen/raftkv/v1/kv_pb.ts";
+import { prefixEnd } from "../client/key-bytes.ts";
 import { parseConsistencyName } from "../service/consistency.ts";
 import { bytesArg, printableBytes } from "./bytes-arg.ts";
 import { clientArgs } from "./client-args.ts";
 import { leaseIdArg } from "./lease-id-arg.ts";
 import { commandTimeoutArgs, raftkvClientFrom } from "./raftkv-client-args.ts";
 import { positiveInteger } from "./flag-value.ts";
+import { printRange } from "./range-printer.ts";
 
 const consistencyArg = {
   type: "string",
   description: "linearizable (default), lease or stale",
 } as const;
+
+/** "\0" as a range end (or a start) means "no bound" in etcd's conventions. */
+const unbounded = Uint8Array.of(0);
+
+/**
+ * The Delete range of every key under a prefix: [prefix, prefixEnd), open
+ * above when the prefix is all 0xff bytes, and every key for an empty prefix
+ * (etcd's `del "" --prefix`): the key may not be empty, "\0" is the least one.
+ */
+function prefixRange(prefix: Uint8Array): { key: Uint8Array; rangeEnd: Uint8Array } {
+  const end = prefixEnd(prefix);
+  return { key: prefix.length === 0 ? unbounded : prefix, rangeEnd: end.length === 0 ? unbounded : end };
+}
 
 export const putCommand = defineCommand({
   meta: { name: "put", description: "Write a key; prints the index it committed at" },
@@ -36,18 +46,26 @@ export const putCommand = defineCommand({
 });
 
 export const getCommand = defineCommand({
-  meta: { name: "get", description: "Read a key; prints its value (exit code 1 when missing)" },
+  meta: {
+    name: "get",
+    description: "Read a key; prints its value (exit code 1 when missing). With --prefix: every key under it, `key<TAB>value` per line, as scan",
+  },
   args: {
-    key: { type: "positional", required: true, description: "Key" },
+    key: { type: "positional", required: true, description: "Key (or prefix with --prefix; \"\" with --prefix = every key)" },
+    prefix: { type: "boolean", description: "Print every key that starts with KEY, paging through all of them" },
     consistency: consistencyArg,
     ...clientArgs,
     ...commandTimeoutArgs,
   },
   async run({ args }) {
     const hex = args.hex === true;
-    const answer = await raftkvClientFrom(args).get(bytesArg("key", args.key, hex), {
-      consistency: parseConsistencyName("--consistency", args.consistency),
-    });
+    const consistency = parseConsistencyName("--consistency", args.consistency);
+    if (args.prefix === true) {
+      const prefix = bytesArg("key", args.key, hex);
+      await printRange(raftkvClientFrom(args), { prefix, limit: Number.POSITIVE_INFINITY, keysOnly: false, consistency, json: args.json === true, hex });
+      return;
+    }
+    const answer = await raftkvClientFrom(args).get(bytesArg("key", args.key, hex), { consistency });
     if (args.json === true) {
       console.log(toJsonString(GetResponseSchema, answer));
     } else if (answer.found && answer.kv !== undefined) {
@@ -60,17 +78,21 @@ export const getCommand = defineCommand({
 });
 
 export const delCommand = defineCommand({
-  meta: { name: "del", description: "Delete a key (or [key, --range-end)); prints how many were deleted" },
+  meta: { name: "del", description: "Delete a key (or every key under it with --prefix, or [key, --range-end)); prints how many were deleted" },
   args: {
-    key: { type: "positional", required: true, description: "Key" },
+    key: { type: "positional", required: true, description: "Key (or prefix with --prefix; \"\" with --prefix = every key)" },
+    prefix: { type: "boolean", description: "Delete every key that starts with KEY" },
     "range-end": { type: "string", description: "Delete every key in [key, range-end)" },
     ...clientArgs,
     ...commandTimeoutArgs,
   },
   async run({ args }) {
     const hex = args.hex === true;
+    const key = bytesArg("key", args.key, hex);
+    if (args.prefix === true && args["range-end"] !== undefined) throw new Error("del: give --prefix or --range-end, not both");
     const rangeEnd = args["range-end"] === undefined ? new Uint8Array(0) : bytesArg("range-end", args["range-end"], hex);
-    const answer = await raftkvClientFrom(args).delete(bytesArg("key", args.key, hex), { rangeEnd });
+    const range = args.prefix === true ? prefixRange(key) : { key, rangeEnd };
+    const answer = await raftkvClientFrom(args).delete(range.key, { rangeEnd: range.rangeEnd });
     console.log(args.json === true ? toJsonString(DeleteResponseSchema, answer) : String(answer.deleted));
   },
 });
@@ -87,31 +109,13 @@ export const scanCommand = defineCommand({
   },
   async run({ args }) {
     const hex = args.hex === true;
-    const client = raftkvClientFrom(args);
-    const prefix = bytesArg("prefix", args.prefix ?? "", hex);
-    const wanted = args.limit === undefined ? Number.POSITIVE_INFINITY : positiveInteger("limit", args.limit);
-    const keysOnly = args["keys-only"] === true;
-    let start: Uint8Array = new Uint8Array(0);
-    let printed = 0;
-    for (;;) {
-      const page = await client.range({
-        prefix,
-        start,
-        limit: Math.min(1000, wanted - printed),
-        keysOnly,
-        consistency: parseConsistencyName("--consistency", args.consistency),
-      });
-      if (args.json === true) {
-        console.log(toJsonString(RangeResponseSchema, create(RangeResponseSchema, page)));
-      } else {
-        for (const kv of page.kvs) {
-          const key = printableBytes(kv.key, hex);
-          console.log(keysOnly ? key : `${key}\t${printableBytes(kv.value, hex)}`);
-        }
-      }
-      printed += page.kvs.length;
-      if (!page.more || printed >= wanted || page.nextKey.length === 0) break;
-      start = page.nextKey;
-    }
+    await printRange(raftkvClientFrom(args), {
+      prefix: bytesArg("prefix", args.prefix ?? "", hex),
+      limit: args.limit === undefined ? Number.POSITIVE_INFINITY : positiveInteger("limit", args.limit),
+      keysOnly: args["keys-only"] === true,
+      consistency: parseConsistencyName("--consistency", args.consistency),
+      json: args.json === true,
+      hex,
+    });
   },
 });

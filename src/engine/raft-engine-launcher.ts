@@ -4,6 +4,7 @@ import type { Failpoints } from "../failpoint/failpoints.ts";
 import type { Logger } from "../log/logger.ts";
 import type { RaftLogStore } from "../storage/raft-log-store.ts";
 import { PeerTransport } from "../transport/peer-transport.ts";
+import type { RaftListener } from "../transport/raft-listener.ts";
 import type { LogStore } from "./log-store.ts";
 import type { PeerNetwork } from "./peer-network.ts";
 import {
@@ -35,6 +36,8 @@ export interface RaftEngineLaunch {
   /** Raft port to listen on (port 0: ephemeral). */
   readonly raftHost: string;
   readonly raftPort: number;
+  /** The Raft port already bound by the caller (raftHost and raftPort are then ignored); stopped with the engine. */
+  readonly raftListener?: RaftListener;
   /** host:port other members dial; a port of 0 means "the port actually bound". */
   readonly advertiseRaft: string;
   /** This node's client address as clients and members should dial it. */
@@ -79,6 +82,7 @@ export async function launchRaftEngine(launch: RaftEngineLaunch): Promise<KvRaft
     selfId: launch.id,
     host: launch.raftHost,
     port: launch.raftPort,
+    listener: launch.raftListener,
     onMessage: inbox.deliver,
     incarnation,
     logger: launch.logger,

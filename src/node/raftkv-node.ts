@@ -1,17 +1,17 @@
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { Diagnostics } from "../gen/raftkv/v1/diagnostics_pb.ts";
 import { KV } from "../gen/raftkv/v1/kv_pb.ts";
 import { Lease } from "../gen/raftkv/v1/lease_pb.ts";
 import { KvStateMachine } from "../fsm/kv-state-machine.ts";
-import { RaftLogStore } from "../storage/raft-log-store.ts";
 import { errorMessage } from "../storage/sqlite-file.ts";
 import { FileSnapshotStore } from "../storage/snapshot-store.ts";
 import { launchRaftEngine } from "../engine/raft-engine-launcher.ts";
-import { hasData } from "../engine/raft-bootstrap.ts";
 import { Cluster } from "../gen/raftkv/v1/cluster_pb.ts";
 import { createClusterService } from "../service/cluster-service.ts";
 import { ClusterJoin } from "./cluster-join.ts";
+import { warnIgnoredStartFlags } from "./ignored-start-flags.ts";
+import { NodeDataDir } from "./node-data-dir.ts";
+import { bindNodePorts, releaseNodePorts, withBoundPort, type NodePorts } from "./node-ports.ts";
 import { handOverLeadership, leaveCluster } from "./graceful-leave.ts";
 import type { KvRaftEngine } from "../engine/raft-engine-launcher.ts";
 import { Health } from "../gen/grpc/health/v1/health_pb.ts";
@@ -42,7 +42,8 @@ export class RaftkvNode {
     readonly engine: KvRaftEngine,
     private readonly server: ClientServer,
     private readonly health: HealthState,
-    private readonly logStore: RaftLogStore,
+    /** Holds the data dir's lock until close(): one process per data dir. */
+    private readonly dataDir: NodeDataDir,
     private readonly stateMachine: KvStateMachine,
     private readonly logger: Logger,
     private readonly joiner: ClusterJoin | undefined,
@@ -55,18 +56,29 @@ export class RaftkvNode {
     return this.server.port;
   }
 
+  /**
+   * Starts in the order that keeps a failed start from changing the data dir:
+   * flags, the data dir's lock and identity, both ports, the join's cluster;
+   * only then the log (creating the directory if needed), the state machine,
+   * the engine and the client services. On failure everything is released
+   * and a first start's files are removed (see NodeDataDir).
+   */
   static async start(config: NodeConfig, logger: Logger): Promise<RaftkvNode> {
     const listen = parseHostPort("listen", config.listen);
     const raftListen = parseHostPort("raft-listen", config.raftListen);
-    mkdirSync(config.dataDir, { recursive: true });
-    const logStore = RaftLogStore.open(join(config.dataDir, "raft.db"));
+    const dataDir = NodeDataDir.claim(config.dataDir, config.id);
+    let ports: NodePorts | undefined;
+    let joiner: ClusterJoin | undefined;
     let stateMachine: KvStateMachine | undefined;
     let engine: KvRaftEngine | undefined;
-    // A node with Raft state finds its cluster from its own log: --join is for an empty data dir only.
-    const joiner = config.join !== undefined && config.join.length > 0 && !hasData(logStore) ? new ClusterJoin(config.join, logger) : undefined;
     const joinTimeoutMs = config.joinTimeoutMs ?? 30_000;
     try {
+      ports = await bindNodePorts(listen, raftListen);
+      // A node with Raft state finds its cluster from its own log: --join and --initial-cluster are for a new data dir only.
+      if (dataDir.hasRaftState()) warnIgnoredStartFlags(config, logger);
+      else if (config.join !== undefined && config.join.length > 0) joiner = new ClusterJoin(config.join, logger);
       const joinTarget = await joiner?.discover(joinTimeoutMs);
+      const logStore = dataDir.openLog();
       stateMachine = KvStateMachine.open(join(config.dataDir, "kv.db"), {
         reportListenerError: (err) => logger.error("a change listener threw", { error: errorMessage(err) }),
       });
@@ -76,8 +88,10 @@ export class RaftkvNode {
         stateMachine,
         raftHost: raftListen.host,
         raftPort: raftListen.port,
+        raftListener: ports.raft,
         advertiseRaft: config.advertiseRaft,
-        clientAddress: config.advertiseClient,
+        // The client port is bound already: an ephemeral one is advertised as the port it got.
+        clientAddress: withBoundPort(config.advertiseClient, ports.client.port),
         initialCluster: config.initialCluster,
         join: joinTarget,
         timing: config.raftTiming,
@@ -105,8 +119,7 @@ export class RaftkvNode {
       const descriptors = new DescriptorIndex(served);
       const health = new HealthState(served.map((s) => s.typeName));
       const server = await ClientServer.start({
-        host: listen.host,
-        port: listen.port,
+        listener: ports.client,
         maxRequestBytes: config.limits.maxRequestBytes,
         services: [
           { service: KV, impl: kv },
@@ -121,8 +134,6 @@ export class RaftkvNode {
         // Clients get a generic INTERNAL; the operator needs the real error and its stack.
         logger,
       });
-      // An ephemeral client port is only known now: advertise the bound one.
-      if (config.advertiseClient.endsWith(":0")) engine.setClientAddress(`${config.advertiseClient.slice(0, -2)}:${server.port}`);
       // A single node records its address before it reports serving, so nothing changes behind a first client's back.
       if (engine.isSoleVoter() && !(await engine.clientAddressSettled(5000))) {
         logger.warn("client address not yet recorded in the cluster configuration", { id: config.id });
@@ -134,7 +145,7 @@ export class RaftkvNode {
         });
         joiner.keepAskingForPromotion(engine);
       }
-      const node = new RaftkvNode(config, engine, server, health, logStore, stateMachine, logger, joiner, watchHub, historyCompactor);
+      const node = new RaftkvNode(config, engine, server, health, dataDir, stateMachine, logger, joiner, watchHub, historyCompactor);
       logger.info("serving", {
         id: config.id,
         listen: `${server.host}:${server.port}`,
@@ -147,7 +158,8 @@ export class RaftkvNode {
       joiner?.stop();
       await engine?.close();
       stateMachine?.close();
-      logStore.close();
+      if (ports !== undefined) await releaseNodePorts(ports);
+      dataDir.abandon();
       throw error;
     }
   }
@@ -165,7 +177,7 @@ export class RaftkvNode {
     else await handOverLeadership(this.engine, boundMs, this.logger);
     await this.engine.close();
     this.stateMachine.close();
-    this.logStore.close();
+    this.dataDir.close();
     this.logger.info("stopped", { id: this.config.id });
   }
 }

@@ -1,6 +1,6 @@
 import http from "node:http";
-import net from "node:net";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { ClientListener } from "./client-listener.ts";
 import { createConnectHandler } from "./connect-handler.ts";
 import { ConnectionTracker } from "./connection-tracker.ts";
 import { GrpcFastPath } from "./grpc-fast-path.ts";
@@ -11,6 +11,7 @@ import { silentLogger, type ServerLogger } from "./server-logger.ts";
 import { implSpecOf, type ServiceRegistration } from "./service-registration.ts";
 import { buildUnaryMethodTable } from "./unary-method-table.ts";
 
+export { ClientListener } from "./client-listener.ts";
 export { registerService, type ServiceRegistration } from "./service-registration.ts";
 export type { HttpRequest, HttpResponse, HttpRoutes } from "./http-request-handler.ts";
 export type { ServerLogger } from "./server-logger.ts";
@@ -23,10 +24,15 @@ const defaultGraceMs = 5_000;
 /** Longest grpc-timeout / connect-timeout-ms a client may ask for: one day. */
 const maxTimeoutMs = 24 * 60 * 60 * 1000;
 
-export interface ClientServerOptions {
-  readonly host: string;
-  /** 0 picks a free port; read it back from `ClientServer.port`. */
-  readonly port: number;
+/**
+ * Where to serve: host and port to bind (0 picks a free port; read it back
+ * from `ClientServer.port`), or a listener the caller bound earlier, which the
+ * server owns from then on.
+ */
+export type ClientServerOptions = ClientServerSettings &
+  ({ readonly host: string; readonly port: number } | { readonly listener: ClientListener });
+
+export interface ClientServerSettings {
   /** Served by Connect (every protocol) and by the unary gRPC fast path. */
   readonly services: readonly ServiceRegistration[];
   /** Largest request message (RPC) or body (plain HTTP) accepted; default 2 MiB. */
@@ -50,7 +56,7 @@ export class ClientServer {
   private closing: Promise<void> | undefined;
 
   private constructor(
-    private readonly listener: net.Server,
+    private readonly listener: ClientListener,
     private readonly tracker: ConnectionTracker,
     private readonly shutdown: AbortController,
     readonly host: string,
@@ -98,7 +104,8 @@ export class ClientServer {
 
     const http2Server = createHttp2Server(fastPath, handleRequest, tracker, logger);
 
-    const listener = net.createServer((socket) => {
+    const listener = "listener" in options ? options.listener : await ClientListener.bind(options.host, options.port);
+    const server = listener.serve((socket) => {
       tracker.addSocket(socket);
       socket.on("error", () => {
         // Resets and broken pipes are the client's business; 'close' follows.
@@ -119,23 +126,8 @@ export class ClientServer {
         }
       });
     });
-    listener.on("error", (error) => logger.error("client listener error", { error: String(error) }));
-
-    await new Promise<void>((resolve, reject) => {
-      const onError = (error: Error): void => {
-        reject(new Error(`cannot listen on ${options.host}:${options.port}: ${error.message}`, { cause: error }));
-      };
-      listener.once("error", onError);
-      listener.listen(options.port, options.host, () => {
-        listener.removeListener("error", onError);
-        resolve();
-      });
-    });
-    const address = listener.address();
-    if (address === null || typeof address === "string") {
-      throw new Error(`client listener on ${options.host}:${options.port} has no TCP address`);
-    }
-    return new ClientServer(listener, tracker, shutdown, options.host, address.port);
+    server.on("error", (error) => logger.error("client listener error", { error: String(error) }));
+    return new ClientServer(listener, tracker, shutdown, listener.host, listener.port);
   }
 
   /**
@@ -149,7 +141,7 @@ export class ClientServer {
   }
 
   private async drain(graceMs: number): Promise<void> {
-    const listenerClosed = new Promise<void>((resolve) => this.listener.close(() => resolve()));
+    const listenerClosed = this.listener.close();
     this.tracker.startDraining();
     let timer: ReturnType<typeof setTimeout> | undefined;
     const graceOver = new Promise<void>((resolve) => {

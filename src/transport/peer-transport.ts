@@ -1,4 +1,3 @@
-import type { Socket, TCPSocketListener } from "bun";
 import { encodeEnvelopePrefix } from "./frame-codec.ts";
 import { InboundConnection, type InboundPolicy } from "./inbound-connection.ts";
 import {
@@ -8,6 +7,7 @@ import {
   type InboundRejectionKind,
 } from "./inbound-rejection.ts";
 import { PeerLink } from "./peer-link.ts";
+import { RaftListener, type InboundSocket } from "./raft-listener.ts";
 import { RateLimitedLog } from "../log/rate-limited-log.ts";
 import { silentTransportLogger, type TransportLogger } from "./transport-logger.ts";
 import type { PeerLinkStats, TransportStats } from "./transport-stats.ts";
@@ -23,6 +23,8 @@ export interface PeerTransportOptions {
   readonly host: string;
   /** 0 picks an ephemeral port; read it back from `port`. */
   readonly port: number;
+  /** The Raft port already bound (host and port are then ignored); the transport owns it from now on. */
+  readonly listener?: RaftListener;
   /** Largest frame body accepted or sent (default 64 MiB, room for snapshot chunks). */
   readonly maxFrameBytes?: number;
   /**
@@ -65,8 +67,6 @@ interface ResolvedLimits {
   readonly connectTimeoutMs: number;
 }
 
-type InboundSocket = Socket<InboundConnection | undefined>;
-
 // Ids are bounded so that a hello (three ids and a version) always fits in
 // MAX_HELLO_BYTES, and anything longer on a new connection is garbage.
 const MAX_ID_BYTES = 1024;
@@ -101,7 +101,7 @@ export class PeerTransport implements PeerNetwork {
     private readonly logger: TransportLogger,
     private readonly warnings: RateLimitedLog,
     private readonly now: () => number,
-    private readonly listener: TCPSocketListener<InboundConnection | undefined>,
+    private readonly listener: RaftListener,
     private readonly progressSweep: Timer,
   ) {}
 
@@ -132,33 +132,19 @@ export class PeerTransport implements PeerNetwork {
     const now = options.now ?? (() => performance.now());
     const warnings = new RateLimitedLog(logger, 5, 10_000, now);
 
-    // The listener's callbacks need the instance, which needs the listener:
-    // route them through a holder filled in right after construction.
-    const holder: { transport: PeerTransport | undefined } = { transport: undefined };
-    let listener: TCPSocketListener<InboundConnection | undefined>;
-    try {
-      listener = Bun.listen<InboundConnection | undefined>({
-        hostname: options.host,
-        port: options.port,
-        // Two nodes on one Raft port must fail loudly, not share it.
-        exclusive: true,
-        data: undefined,
-        socket: {
-          open: (socket) => holder.transport?.onInboundOpen(socket),
-          data: (socket, chunk) => holder.transport?.onInboundData(socket, chunk),
-          close: (socket) => holder.transport?.onInboundClose(socket),
-          error: (socket, error) =>
-            logger.debug("inbound peer connection error", { remote: socket.remoteAddress, error }),
-        },
-      });
-    } catch (cause) {
-      throw new Error(`cannot listen for Raft peers on ${options.host}:${options.port}`, { cause });
-    }
+    const listener = options.listener ?? RaftListener.bind(options.host, options.port);
     const sweepEveryMs = Math.max(10, Math.min(policy.handshakeTimeoutMs, policy.stalledFrameTimeoutMs) / 4);
+    const holder: { transport: PeerTransport | undefined } = { transport: undefined };
     const progressSweep = setInterval(() => holder.transport?.checkInboundProgress(), sweepEveryMs);
     progressSweep.unref();
     const transport = new PeerTransport(options, limits, policy, logger, warnings, now, listener, progressSweep);
     holder.transport = transport;
+    listener.attach({
+      open: (socket) => transport.onInboundOpen(socket),
+      data: (socket, chunk) => transport.onInboundData(socket, chunk),
+      close: (socket) => transport.onInboundClose(socket),
+      error: (socket, error) => logger.debug("inbound peer connection error", { remote: socket.remoteAddress, error }),
+    });
     return transport;
   }
 
@@ -273,7 +259,7 @@ export class PeerTransport implements PeerNetwork {
     for (const link of this.links.values()) link.close();
     this.links.clear();
     this.dirtyLinks.clear();
-    this.listener.stop(true);
+    this.listener.stop();
     for (const socket of this.inboundSockets) socket.end();
     this.inboundSockets.clear();
     this.inboundBySender.clear();

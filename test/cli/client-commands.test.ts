@@ -146,3 +146,38 @@ describe("raftkv lease", () => {
     expect(nobody.stderr).toMatch(/^error: Unavailable: Get: no endpoint could serve the call within 300 ms .*ECONNREFUSED.*\n$/);
   }, 60_000);
 });
+
+describe("raftkv get/del --prefix", () => {
+  test("get --prefix prints every key under the prefix, paging past 1000; del --prefix deletes them and prints how many", async () => {
+    const client = new RaftkvClient({ endpoints: [liveEndpoint], transport: nodeTransportFactory("grpc") });
+    const keys = Array.from({ length: 1200 }, (_, i) => `pfx/${String(i).padStart(4, "0")}`);
+    for (let i = 0; i < keys.length; i += 100) {
+      await Promise.all(keys.slice(i, i + 100).map((key) => client.put(key, `v${key}`)));
+    }
+    await client.put("pfx", "the prefix itself, not under pfx/");
+    await client.put("pfy/other", "x");
+
+    const listed = await raftkv(["get", "pfx/", "--prefix"]);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout.split("\n")).toEqual([...keys.map((key) => `${key}\tv${key}`), ""]);
+
+    // Before --prefix was a flag of del, this deleted the one key "pfx/" and printed 0.
+    const deleted = await raftkv(["del", "pfx/", "--prefix"]);
+    expect(deleted).toMatchObject({ code: 0, stdout: "1200\n" });
+    expect((await raftkv(["get", "pfx/", "--prefix"])).stdout).toBe("");
+    expect((await client.get("pfx")).found).toBe(true);
+    expect((await client.get("pfy/other")).found).toBe(true);
+  }, 120_000);
+
+  test("del --prefix with --range-end is refused; a prefix of 0xff bytes reaches the end of the key space", async () => {
+    const both = await raftkv(["del", "a", "--prefix", "--range-end", "b"]);
+    expect(both).toMatchObject({ code: 1, stderr: "error: del: give --prefix or --range-end, not both\n" });
+    const client = new RaftkvClient({ endpoints: [liveEndpoint], transport: nodeTransportFactory("grpc") });
+    await client.put(Uint8Array.of(0xff, 0xff, 1), "a");
+    await client.put(Uint8Array.of(0xff, 0xff, 0xff, 0xff), "b");
+    await client.put(Uint8Array.of(0xff, 0xfe), "not under ffff");
+    expect((await raftkv(["get", "ffff", "--prefix", "--hex"])).stdout).toBe("ffff01\t61\nffffffff\t62\n");
+    expect((await raftkv(["del", "ffff", "--prefix", "--hex"])).stdout).toBe("2\n");
+    expect((await client.get(Uint8Array.of(0xff, 0xfe))).found).toBe(true);
+  }, 60_000);
+});

@@ -99,6 +99,14 @@ export class ServeProcess {
     this.clientPort = child.clientPort;
   }
 
+  /** SIGTERM: a graceful stop (SIGKILL after 30 s); resolves with the exit code. */
+  async terminate(): Promise<number> {
+    const child = this.child;
+    if (child === undefined) return 0;
+    this.child = undefined;
+    return child.terminate(30_000);
+  }
+
   /** SIGKILL: no shutdown path runs, as in a crash. */
   async kill(): Promise<void> {
     const child = this.child;

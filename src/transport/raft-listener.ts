@@ -1,0 +1,78 @@
+import type { Socket, TCPSocketListener } from "bun";
+import type { InboundConnection } from "./inbound-connection.ts";
+
+export type InboundSocket = Socket<InboundConnection | undefined>;
+
+/** What the transport that owns the Raft port does with its connections. */
+export interface InboundHandlers {
+  open(socket: InboundSocket): void;
+  data(socket: InboundSocket, chunk: Uint8Array): void;
+  close(socket: InboundSocket): void;
+  error(socket: InboundSocket, error: Error): void;
+}
+
+/**
+ * The Raft port, bound on its own so that a node can hold it before it knows
+ * its cluster id and before it touches its data dir: a port in use then fails
+ * a start that changed nothing. Until a transport attaches, a connection is
+ * closed at once; the peer redials with backoff and Raft retransmits, exactly
+ * as with a node that is still starting.
+ */
+export class RaftListener {
+  private handlers: InboundHandlers | undefined;
+  private stopped = false;
+
+  private constructor(
+    private readonly listener: TCPSocketListener<InboundConnection | undefined>,
+    readonly host: string,
+  ) {}
+
+  /** Binds host:port (0: an ephemeral port, read back from `port`); throws one line when it cannot. */
+  static bind(host: string, port: number): RaftListener {
+    // Bun's callbacks need the instance, which needs the listener: route them through a holder.
+    const holder: { target: RaftListener | undefined } = { target: undefined };
+    let listener: TCPSocketListener<InboundConnection | undefined>;
+    try {
+      listener = Bun.listen<InboundConnection | undefined>({
+        hostname: host,
+        port,
+        // Two nodes on one Raft port must fail loudly, not share it.
+        exclusive: true,
+        data: undefined,
+        socket: {
+          open: (socket) => {
+            const handlers = holder.target?.handlers;
+            if (handlers === undefined) socket.end();
+            else handlers.open(socket);
+          },
+          data: (socket, chunk) => holder.target?.handlers?.data(socket, chunk),
+          close: (socket) => holder.target?.handlers?.close(socket),
+          error: (socket, error) => holder.target?.handlers?.error(socket, error),
+        },
+      });
+    } catch (cause) {
+      const reason = cause instanceof Error && "code" in cause && typeof cause.code === "string" ? `: ${cause.code}` : "";
+      throw new Error(`cannot listen for Raft peers on ${host}:${port}${reason}`, { cause });
+    }
+    const bound = new RaftListener(listener, host);
+    holder.target = bound;
+    return bound;
+  }
+
+  get port(): number {
+    return this.listener.port;
+  }
+
+  /** Hands every later connection to `handlers`; one transport per listener. */
+  attach(handlers: InboundHandlers): void {
+    if (this.handlers !== undefined) throw new Error(`the Raft listener on ${this.host}:${this.port} already has a transport`);
+    this.handlers = handlers;
+  }
+
+  /** Stops listening and closes open connections; idempotent, so a failed start and its transport may both call it. */
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.listener.stop(true);
+  }
+}
