@@ -5,6 +5,7 @@
  *
  *   RAFTKV_FAILPOINTS="snapshot.install.after-log-reset=crash"
  *   RAFTKV_FAILPOINTS="log.persist.before-commit=crash@3"   (the third time it is reached)
+ *   RAFTKV_FAILPOINTS="log.persist.before-commit=error@5"   (an I/O error instead of a crash)
  *
  * The chaos suite sets them on real processes; the simulator installs its
  * own hook and crashes the simulated node there.
@@ -32,7 +33,7 @@ export interface Failpoints {
 }
 
 interface Armed {
-  readonly action: "crash";
+  readonly action: "crash" | "error";
   /** Fires on this hit (1 = the first). */
   readonly onHit: number;
   hits: number;
@@ -51,23 +52,26 @@ export function failpointsFromEnv(text: string | undefined, crash: () => never =
   if (text === undefined || text.trim() === "") return undefined;
   const armed = new Map<FailpointName, Armed>();
   for (const item of text.split(",")) {
-    const match = /^\s*([a-z.-]+)=crash(?:@(\d+))?\s*$/.exec(item);
+    const match = /^\s*([a-z.-]+)=(crash|error)(?:@(\d+))?\s*$/.exec(item);
     const name = match?.[1];
-    if (match === null || name === undefined) throw new Error(`RAFTKV_FAILPOINTS: expected name=crash or name=crash@N, got ${JSON.stringify(item)}`);
+    const action = match?.[2] === "error" ? "error" : "crash";
+    if (match === null || name === undefined) {
+      throw new Error(`RAFTKV_FAILPOINTS: expected name=crash, name=error, name=crash@N or name=error@N, got ${JSON.stringify(item)}`);
+    }
     if (!isFailpointName(name)) throw new Error(`RAFTKV_FAILPOINTS: unknown failpoint ${JSON.stringify(name)} (known: ${failpointNames.join(", ")})`);
-    const onHit = match[2] === undefined ? 1 : Number(match[2]);
+    const onHit = match[3] === undefined ? 1 : Number(match[3]);
     if (!Number.isSafeInteger(onHit) || onHit < 1) throw new Error(`RAFTKV_FAILPOINTS: ${name}: the hit count must be at least 1`);
-    armed.set(name, { action: "crash", onHit, hits: 0 });
+    armed.set(name, { action, onHit, hits: 0 });
   }
   return {
     hit(name) {
       const point = armed.get(name);
       if (point === undefined) return;
       point.hits++;
-      if (point.hits === point.onHit) {
-        process.stderr.write(`raftkv: failpoint ${name} reached (hit ${point.hits}): crashing\n`);
-        crash();
-      }
+      if (point.hits !== point.onHit) return;
+      if (point.action === "error") throw new Error(`failpoint ${name}: injected I/O error (hit ${point.hits})`);
+      process.stderr.write(`raftkv: failpoint ${name} reached (hit ${point.hits}): crashing\n`);
+      crash();
     },
   };
 }
@@ -76,4 +80,16 @@ export function failpointsFromEnv(text: string | undefined, crash: () => never =
 function crashNow(): never {
   process.kill(process.pid, "SIGKILL");
   throw new Error("unreachable: SIGKILL did not stop the process");
+}
+
+let processWide: Failpoints | undefined | null = null;
+
+/**
+ * This process's failpoints, from RAFTKV_FAILPOINTS (parsed once). The
+ * storage layers consult them at their crash windows; a node calls this at
+ * start so that a malformed value stops it with a clear error.
+ */
+export function processFailpoints(): Failpoints | undefined {
+  if (processWide === null) processWide = failpointsFromEnv(process.env.RAFTKV_FAILPOINTS);
+  return processWide;
 }

@@ -1,6 +1,7 @@
 import { Database } from "bun:sqlite";
 import { copyFileSync, existsSync, renameSync, rmSync } from "node:fs";
 import type { StateMachine } from "../engine/state-machine.ts";
+import { processFailpoints } from "../failpoint/failpoints.ts";
 import type { Entry } from "../raft/entry.ts";
 import { fsyncFile, fsyncParentDir } from "../storage/fs-sync.ts";
 import { errorMessage, openWalDatabase } from "../storage/sqlite-file.ts";
@@ -287,6 +288,7 @@ export class KvStateMachine implements StateMachine<ApplyResult> {
     const temp = restoreTempPath(this.#path);
     copyFileSync(path, temp);
     fsyncFile(temp);
+    processFailpoints()?.hit("snapshot.restore.mid");
     this.#checkpointer.stop();
     try {
       // Deleting the WAL is only harmless once all of it is in the database file.

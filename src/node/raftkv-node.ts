@@ -8,6 +8,7 @@ import { FileSnapshotStore } from "../storage/snapshot-store.ts";
 import { launchRaftEngine } from "../engine/raft-engine-launcher.ts";
 import { Cluster } from "../gen/raftkv/v1/cluster_pb.ts";
 import { createClusterService } from "../service/cluster-service.ts";
+import { processFailpoints } from "../failpoint/failpoints.ts";
 import { ClusterJoin } from "./cluster-join.ts";
 import { warnIgnoredStartFlags } from "./ignored-start-flags.ts";
 import { NodeDataDir } from "./node-data-dir.ts";
@@ -66,6 +67,8 @@ export class RaftkvNode {
   static async start(config: NodeConfig, logger: Logger): Promise<RaftkvNode> {
     const listen = parseHostPort("listen", config.listen);
     const raftListen = parseHostPort("raft-listen", config.raftListen);
+    // A malformed RAFTKV_FAILPOINTS stops the start here, before the data dir is touched.
+    const failpoints = processFailpoints();
     const dataDir = NodeDataDir.claim(config.dataDir, config.id);
     let ports: NodePorts | undefined;
     let joiner: ClusterJoin | undefined;
@@ -96,6 +99,7 @@ export class RaftkvNode {
         join: joinTarget,
         timing: config.raftTiming,
         logger,
+        failpoints,
         snapshots: {
           store: FileSnapshotStore.open(join(config.dataDir, "snapshots"), { retain: config.snapshots?.retain ?? 3 }),
           thresholdEntries: config.snapshots?.thresholdEntries,

@@ -2,6 +2,7 @@ import type { Database, Statement } from "bun:sqlite";
 import type { LogStore, PersistBatch, SnapshotRecord } from "../engine/log-store.ts";
 import { entryKindCode, entryKindFromCode, type Entry } from "../raft/entry.ts";
 import type { HardState } from "../raft/hard-state.ts";
+import { processFailpoints } from "../failpoint/failpoints.ts";
 import { LogCompactedError, LogUnavailableError } from "./log-errors.ts";
 import { RecentLogEntries } from "./recent-log-entries.ts";
 import { errorMessage, openWalDatabase } from "./sqlite-file.ts";
@@ -233,7 +234,11 @@ export class RaftLogStore implements LogStore {
     }
     this.#db.transaction(() => {
       if (batch.hardState !== undefined) this.#stable.writeHardState(batch.hardState);
-      if (plan !== undefined) this.#writeAppend(plan);
+      if (plan !== undefined) {
+        this.#writeAppend(plan);
+        // Written but not committed: a crash here loses the batch, as a crash before the fsync would.
+        processFailpoints()?.hit("log.persist.before-commit");
+      }
       if (batch.meta !== undefined) for (const [key, value] of batch.meta) this.#stable.setMeta(key, value);
     }).immediate();
     if (batch.hardState !== undefined) this.#stable.rememberHardState(batch.hardState);

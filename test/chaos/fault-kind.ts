@@ -3,6 +3,7 @@ export type FaultKind =
   | "kill"
   | "pause"
   | "torn-write"
+  | "failpoint-crash"
   | "graceful-restart"
   | "partition"
   | "link-delay"
@@ -15,6 +16,7 @@ export const allFaultKinds: readonly FaultKind[] = [
   "kill",
   "pause",
   "torn-write",
+  "failpoint-crash",
   "graceful-restart",
   "partition",
   "link-delay",
@@ -25,7 +27,7 @@ export const allFaultKinds: readonly FaultKind[] = [
 ];
 
 /** Faults on one process; all a single node can suffer. ("cluster-crash" on one node is just a kill.) */
-export const singleNodeFaults: readonly FaultKind[] = ["kill", "pause", "torn-write", "graceful-restart"];
+export const singleNodeFaults: readonly FaultKind[] = ["kill", "pause", "torn-write", "failpoint-crash", "graceful-restart"];
 
 /** Everything, for a cluster of 3 or more. */
 export const clusterFaults: readonly FaultKind[] = allFaultKinds;
@@ -34,7 +36,19 @@ export const clusterFaults: readonly FaultKind[] = allFaultKinds;
 export const adminFaults: readonly FaultKind[] = ["leader-transfer", "membership"];
 
 export function zeroFaultCounts(): Record<FaultKind, number> {
-  return { kill: 0, pause: 0, "torn-write": 0, "graceful-restart": 0, partition: 0, "link-delay": 0, "link-loss": 0, "leader-transfer": 0, membership: 0, "cluster-crash": 0 };
+  return {
+    kill: 0,
+    pause: 0,
+    "torn-write": 0,
+    "failpoint-crash": 0,
+    "graceful-restart": 0,
+    partition: 0,
+    "link-delay": 0,
+    "link-loss": 0,
+    "leader-transfer": 0,
+    membership: 0,
+    "cluster-crash": 0,
+  };
 }
 
 export interface FaultRecord {

@@ -8,9 +8,13 @@ import { delayLinks, loseOnLinks, partition, type LinkFaultTiming } from "./netw
 import { NodeStartError, type NodeProcess } from "./node-process.ts";
 import type { RaftNetwork } from "./raft-network.ts";
 import type { SeededRandom } from "../../src/random/seeded-random.ts";
+import { failpointNames, type FailpointName } from "../../src/failpoint/failpoints.ts";
 import { loseUnsyncedCommits, tearWalTail, type TornTail } from "./torn-tail.ts";
 
 export { singleNodeFaults, type FaultKind, type FaultRecord } from "./fault-kind.ts";
+
+/** The crash windows the chaos schedules aim at: every failpoint of src/failpoint/failpoints.ts. */
+const chaosFailpoints: readonly FailpointName[] = failpointNames;
 
 export interface NemesisOptions {
   readonly kinds: readonly FaultKind[];
@@ -156,6 +160,8 @@ export class Nemesis {
         const node = await this.processTarget();
         return { nodes: [node.id], detail: await this.processFault(kind, node) };
       }
+      case "failpoint-crash":
+        return this.failpointCrash();
       case "partition":
         return partition(this.targets.network, ids, await this.targets.probe.leader(), links, this.prng);
       case "link-delay":
@@ -178,6 +184,42 @@ export class Nemesis {
         throw new Error(`unknown fault ${String(unreachable)}`);
       }
     }
+  }
+
+  /**
+   * A crash exactly inside a critical window (src/failpoint/failpoints.ts):
+   * the node is restarted with one failpoint armed, dies there by itself,
+   * and is restarted plainly. The snapshot windows are reached by a node
+   * that was down long enough for the others to compact past it (it then
+   * catches up by InstallSnapshot); the log and apply windows at a random
+   * write of a node under load.
+   */
+  private async failpointCrash(): Promise<{ readonly nodes: readonly string[]; readonly detail: string }> {
+    const point = this.prng.pick(chaosFailpoints);
+    const snapshotWindow = point.startsWith("snapshot.");
+    const node = snapshotWindow ? await this.followerTarget() : await this.processTarget();
+    const armed = snapshotWindow ? `${point}=crash` : `${point}=crash@${this.prng.between(5, 300)}`;
+    await node.kill();
+    // Long enough, under the workload, for the others to snapshot and compact past it.
+    if (snapshotWindow) await Bun.sleep(this.prng.between(2_500, 4_000));
+    let reached: string;
+    try {
+      await node.start(armed);
+      reached = (await node.awaitOwnExit(snapshotWindow ? 15_000 : 10_000)) ? "crashed there" : "not reached in time";
+      if (reached !== "crashed there") await node.kill();
+    } catch (error) {
+      if (!(error instanceof NodeStartError)) throw error;
+      reached = "crashed there during start";
+    }
+    await this.restart("failpoint-crash", node);
+    return { nodes: [node.id], detail: `${armed}: ${reached}, restarted` };
+  }
+
+  /** A node that is not the leader (the leader is the one sending snapshots, not receiving them). */
+  private async followerTarget(): Promise<NodeProcess> {
+    const leader = await this.targets.probe.leader();
+    const followers = this.cluster.nodes.filter((n) => n.id !== leader);
+    return this.prng.pick(followers.length > 0 ? followers : this.cluster.nodes);
   }
 
   private admin(outcome: AdminFaultOutcome): AdminFaultOutcome {

@@ -60,6 +60,8 @@ export class NodeProcess {
   private readonly endedOnPurpose = new Set<number>();
   /** Exits nobody asked for (a crash, a panic, an outside kill): each is a finding. */
   readonly unexpectedExits: string[] = [];
+  /** The running incarnation was started to crash at a failpoint: its own exit is expected. */
+  private armedToCrash = false;
 
   constructor(options: NodeProcessOptions) {
     this.id = options.id;
@@ -85,9 +87,13 @@ export class NodeProcess {
     return `127.0.0.1:${this.clientPort}`;
   }
 
-  /** Starts the process and resolves once it answers GET /healthz with 200. */
-  async start(): Promise<void> {
-    const { child, logOffset } = this.spawnIncarnation();
+  /**
+   * Starts the process and resolves once it answers GET /healthz with 200.
+   * `failpoints` (RAFTKV_FAILPOINTS) arms crash points: the process is then
+   * expected to die by itself (see awaitOwnExit).
+   */
+  async start(failpoints?: string): Promise<void> {
+    const { child, logOffset } = this.spawnIncarnation(failpoints);
     try {
       this.clientPort = await this.awaitServing(child, logOffset);
     } catch (error) {
@@ -113,10 +119,23 @@ export class NodeProcess {
     this.forget();
   }
 
-  private spawnIncarnation(): { child: Subprocess; logOffset: number } {
+  /**
+   * Resolves true once a process armed with failpoints exits by itself
+   * (it reached its crash point), false if it is still running after
+   * `timeoutMs` (the point was not reached; the process keeps running).
+   */
+  async awaitOwnExit(timeoutMs: number): Promise<boolean> {
+    const child = this.requireChild("await its exit");
+    const exited = await Promise.race([child.exited.then(() => true), Bun.sleep(timeoutMs).then(() => false)]);
+    if (exited) this.forget();
+    return exited;
+  }
+
+  private spawnIncarnation(failpoints?: string): { child: Subprocess; logOffset: number } {
     if (this.child !== undefined) throw new Error(`${this.id}: already running as pid ${this.child.pid}`);
     this.incarnations++;
-    const logOffset = this.note(`start #${this.incarnations}`);
+    const logOffset = this.note(`start #${this.incarnations}${failpoints === undefined ? "" : ` with RAFTKV_FAILPOINTS=${failpoints}`}`);
+    this.armedToCrash = failpoints !== undefined;
     const args = [
       this.binary,
       "serve",
@@ -132,7 +151,12 @@ export class NodeProcess {
     const fd = openSync(this.logFile, "a");
     let child: Subprocess;
     try {
-      child = spawn(args, { stdin: "ignore", stdout: fd, stderr: fd });
+      child = spawn(args, {
+        stdin: "ignore",
+        stdout: fd,
+        stderr: fd,
+        ...(failpoints === undefined ? {} : { env: { ...process.env, RAFTKV_FAILPOINTS: failpoints } }),
+      });
     } finally {
       closeSync(fd);
     }
@@ -140,8 +164,9 @@ export class NodeProcess {
     trackPid(child.pid);
     // PIDs get reused over a long soak: this incarnation has not been ended by anyone yet.
     this.endedOnPurpose.delete(child.pid);
+    const armed = this.armedToCrash;
     void child.exited.then(() => {
-      if (this.endedOnPurpose.has(child.pid)) return;
+      if (this.endedOnPurpose.has(child.pid) || armed) return;
       this.unexpectedExits.push(`${this.id} pid ${child.pid} exited on its own (code ${child.exitCode}, signal ${child.signalCode}) at ${new Date().toISOString()}`);
       if (this.child === child) this.forget();
     });

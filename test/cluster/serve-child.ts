@@ -57,6 +57,11 @@ export class ServeChild {
     return this.child.pid;
   }
 
+  /** Resolves with the exit code once the process ends on its own (or by a signal). */
+  get exited(): Promise<number> {
+    return this.child.exited;
+  }
+
   /** SIGSTOP: the process keeps its sockets, so what peers and clients send queues up. */
   pause(): void {
     this.child.kill("SIGSTOP");

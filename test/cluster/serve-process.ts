@@ -2,6 +2,7 @@ import { Database } from "bun:sqlite";
 import { join } from "node:path";
 import { createClient, type Client } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
+import { Cluster } from "../../src/gen/raftkv/v1/cluster_pb.ts";
 import { KV } from "../../src/gen/raftkv/v1/kv_pb.ts";
 import { ServeChild } from "./serve-child.ts";
 
@@ -19,6 +20,8 @@ export interface ServeProcessOptions {
   readonly logLevel?: "debug" | "info" | "warn";
   /** How long a start may take before the process is killed and the start fails. */
   readonly startTimeoutMs?: number;
+  /** Extra environment (e.g. RAFTKV_FAILPOINTS) on top of this process's. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -58,6 +61,10 @@ export class ServeProcess {
     return createClient(KV, createGrpcTransport({ baseUrl: `http://${this.endpoint}`, acceptCompression: [] }));
   }
 
+  clusterClient(): Client<typeof Cluster> {
+    return createClient(Cluster, createGrpcTransport({ baseUrl: `http://${this.endpoint}`, acceptCompression: [] }));
+  }
+
   /** Log lines so far (all incarnations), oldest first. */
   logLines(): readonly LogLine[] {
     return this.lines;
@@ -94,6 +101,7 @@ export class ServeProcess {
       onLine: (text) => this.record(text),
       timeoutMs: this.options.startTimeoutMs ?? 20_000,
       describe: () => this.tail(),
+      ...(this.options.env === undefined ? {} : { env: { ...process.env, ...this.options.env } }),
     });
     this.child = child;
     this.clientPort = child.clientPort;
@@ -105,6 +113,20 @@ export class ServeProcess {
     if (child === undefined) return 0;
     this.child = undefined;
     return child.terminate(30_000);
+  }
+
+  /**
+   * Resolves with the exit code once the process ends by itself (a failpoint
+   * crash, a fatal error); rejects after `timeoutMs`, leaving it running.
+   */
+  async waitForExit(timeoutMs: number): Promise<number> {
+    const child = this.child;
+    if (child === undefined) throw new Error(`${this.id} is not running`);
+    const timeout = Bun.sleep(timeoutMs).then(() => undefined);
+    const code = await Promise.race([child.exited, timeout]);
+    if (code === undefined) throw new Error(`${this.id} did not exit within ${timeoutMs} ms:\n${this.tail()}`);
+    this.child = undefined;
+    return code;
   }
 
   /** SIGKILL: no shutdown path runs, as in a crash. */
