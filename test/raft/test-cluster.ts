@@ -34,6 +34,13 @@ export function member(id: string, suffrage: Suffrage = "voter"): Member {
   return { id, suffrage, raftAddress: `raft-${id}`, clientAddress: `client-${id}` };
 }
 
+/** What a transcript prints: each Ready as it is handled, each message as it is delivered or dropped. */
+export interface ClusterObserver {
+  ready(id: string, ready: Ready): void;
+  delivered(message: Message): void;
+  dropped(message: Message, why: string): void;
+}
+
 /**
  * A hand-driven cluster for transcript-like tests: nothing moves unless
  * the test ticks a node or delivers messages, and links can be cut.
@@ -44,6 +51,8 @@ export class TestCluster {
   queue: Message[] = [];
   private readonly cut = new Set<string>();
   private readonly rng = new Prng(1);
+  /** Sees every Ready handled and every message delivered (the transcript tests print them). */
+  observer: ClusterObserver | undefined;
 
   constructor(
     members: readonly Member[],
@@ -100,6 +109,13 @@ export class TestCluster {
     this.queue = this.queue.filter((m) => m.to !== id && m.from !== id);
   }
 
+  /** The node's disk is lost: it is down with empty storage (start() brings it back empty). */
+  wipe(id: string): void {
+    this.crash(id);
+    const old = this.node(id);
+    this.nodes.set(id, { ...old, storage: new MemoryStorage(), raw: undefined, held: undefined, applied: [], readStates: [], events: [], snapshotData: new Map() });
+  }
+
   cutLink(a: string, b: string): void {
     this.cut.add(`${a}>${b}`);
     this.cut.add(`${b}>${a}`);
@@ -123,6 +139,7 @@ export class TestCluster {
     const raw = n.raw;
     if (raw === undefined || n.held !== undefined || !raw.hasReady()) return undefined;
     const ready = raw.ready();
+    this.observer?.ready(id, ready);
     n.held = ready;
     for (const m of ready.messages) this.queue.push(m);
     return ready;
@@ -174,6 +191,7 @@ export class TestCluster {
       if (now.length === 0) return delivered;
       this.queue = this.queue.filter((m) => !now.includes(m));
       for (const m of now) {
+        this.observer?.delivered(m);
         const to = this.node(m.to);
         if (m.kind === "installSnapshot") to.snapshotData.set(m.snapshot.index, this.node(m.from).storage.snapshotData());
         to.raw?.step(m);
@@ -185,14 +203,15 @@ export class TestCluster {
   }
 
   /** Drops queued messages matching filter (all by default). */
-  drop(filter: (m: Message) => boolean = () => true): void {
+  drop(filter: (m: Message) => boolean = () => true, why = "dropped"): void {
+    for (const m of this.queue) if (filter(m)) this.observer?.dropped(m, why);
     this.queue = this.queue.filter((m) => !filter(m));
   }
 
   /** Delivers everything deliverable, then drops what crossed a cut link. */
   stabilize(): void {
     this.deliver();
-    this.drop((m) => !this.linkUp(m));
+    this.drop((m) => !this.linkUp(m), "link cut");
   }
 
   tick(id: string, times = 1): void {
