@@ -24,9 +24,17 @@ export interface FaultProfile {
   readonly crashPoints: boolean;
   /** Chance per step that an outstanding Ready is made durable (lower: more crash-loss windows). */
   readonly persistChance: number;
+  /** One voter, the others nonvoters: a sole voter wins without sending a vote request (its term must be durable before it sends anything). */
+  readonly soleVoter: boolean;
 }
 
 export function chooseProfile(rng: Prng): FaultProfile {
+  const profile = chooseFaults(rng);
+  // A sole voter's hazard is a crash between winning (it sends at once) and persisting its new term.
+  return profile.soleVoter ? { ...profile, crashPoints: true, leaderKiller: true, persistChance: 0.4 } : profile;
+}
+
+function chooseFaults(rng: Prng): FaultProfile {
   const leaseReads = rng.chance(0.25);
   const preVote = leaseReads || rng.chance(0.65);
   // Without pre-vote, very late vote replies meet candidates that moved on to a
@@ -56,6 +64,7 @@ export function chooseProfile(rng: Prng): FaultProfile {
     leaderKiller: rng.chance(0.3),
     crashPoints: rng.chance(0.3),
     persistChance: rng.pick([1, 0.7, 0.4]),
+    soleVoter: rng.chance(0.1),
   };
 }
 
@@ -73,6 +82,7 @@ export function describeProfile(p: FaultProfile): string {
     !p.preVote && "no-pre-vote",
     p.leaderKiller && "leader-killer",
     p.crashPoints && "crash-points",
+    p.soleVoter && "sole-voter",
   ].filter(Boolean);
   return `replay=${n.replayRate} churn=${p.churn} batch=${p.maxEntriesPerMessage} drop=${n.dropRate} dup=${n.duplicateRate} delay<=${n.maxDelay} slow=${n.slowRate} persist=${p.persistChance} ${flags.join(",")}`;
 }

@@ -75,7 +75,7 @@ export class Simulation {
     const members: Member[] = [];
     for (let i = 1; i <= options.nodeCount; i++) {
       const id = `n${i}`;
-      members.push({ id, suffrage: "voter", raftAddress: `raft-${id}`, clientAddress: `client-${id}` });
+      members.push({ id, suffrage: this.profile.soleVoter && i > 1 ? "nonvoter" : "voter", raftAddress: `raft-${id}`, clientAddress: `client-${id}` });
       const node = new SimNode(id, this.rng.fork(), timings, {
         send: (from, m) => this.send(from, m),
         applied: (node, e) => {
@@ -97,7 +97,8 @@ export class Simulation {
       node.start();
     }
     this.workload = new Workload(
-      { clients: 4, keys: ["x", "y", "z"], rate: 0.05, readRatio: 0.5, timeout: 400, useLeaseReads: this.profile.leaseReads },
+      // A sole voter's first Ready must carry writes for its crash point to matter: more of them.
+      { clients: 4, keys: ["x", "y", "z"], rate: this.profile.soleVoter ? 0.25 : 0.05, readRatio: 0.5, timeout: 400, useLeaseReads: this.profile.leaseReads },
       this.rng.fork(),
     );
   }
@@ -152,8 +153,24 @@ export class Simulation {
           node.completeReady();
         }
         if (!node.takeReady()) break;
+        if (this.crashBeforeFirstPersist(node)) break;
       }
     }
+  }
+
+  /**
+   * A crash point: a node that just won its election (a sole voter wins
+   * without sending a vote request) dies after its Ready's early messages
+   * left and before the Ready is durable.
+   */
+  private crashBeforeFirstPersist(node: SimNode): boolean {
+    const ready = node.pending;
+    const won = ready?.events.some((e) => e.kind === "roleChanged" && e.role === "leader") === true;
+    const withWrites = ready?.entries.some((e) => e.kind === "normal") === true;
+    if (!this.faultsOn || !this.profile.soleVoter || !won || !withWrites || !this.rng.chance(0.5)) return false;
+    node.crash();
+    this.trace(() => `crash point: ${node.id} just won and sent its first messages, before persisting`);
+    return true;
   }
 
   private isPaused(node: SimNode): boolean {

@@ -143,6 +143,16 @@ export class TranscriptRunner {
       }
       case "campaign":
         this.c.raw(this.node(positional)).campaign();
+        if (named.get("process") !== "false") this.c.processReadies();
+        return;
+      case "hold": {
+        // Takes the node's Ready: its early messages leave, nothing is durable until `release`.
+        const id = this.node(positional);
+        if (this.c.hold(id) === undefined) this.out.push(`${id}: no Ready`);
+        return;
+      }
+      case "release":
+        this.c.release(this.node(positional));
         this.c.processReadies();
         return;
       case "tick": {
@@ -157,7 +167,7 @@ export class TranscriptRunner {
       case "propose": {
         const id = this.node(positional);
         this.out.push(describeProposal(this.c.raw(id).propose(encoder.encode(positional[1] ?? ""))));
-        this.c.processReadies();
+        if (named.get("process") !== "false") this.c.processReadies();
         return;
       }
       case "deliver":

@@ -41,6 +41,7 @@ export function chooseNodeProfile(rng: Prng): NodeFaultProfile {
       maxDelay: rng.pick([3, 8, 20]),
       slowRate: rng.pick([0, 0.01, 0.05]),
       slowDelay: rng.pick([100, 400]),
+      replayRate: rng.pick([0, 0, 0.005, 0.02]),
     },
     soleVoter: rng.chance(0.15),
     crashes: rng.chance(0.7),
@@ -84,5 +85,5 @@ export function describeNodeProfile(p: NodeFaultProfile): string {
     p.diskFailures && "disk-failure",
   ].filter(Boolean);
   const fp = p.failpoints.get("snapshot.received") ?? 0;
-  return `churn=${p.churn} drop=${w.dropRate} dup=${w.duplicateRate} delay<=${w.maxDelay} slow=${w.slowRate} failpoints=${fp > 0.1 ? "heavy" : "light"} ${flags.join(",")}`;
+  return `churn=${p.churn} drop=${w.dropRate} dup=${w.duplicateRate} replay=${w.replayRate} delay<=${w.maxDelay} slow=${w.slowRate} failpoints=${fp > 0.1 ? "heavy" : "light"} ${flags.join(",")}`;
 }

@@ -10,7 +10,15 @@ export interface WireFaults {
   /** Chance a payload is held much longer (reordering, stale retransmissions). */
   readonly slowRate: number;
   readonly slowDelay: number;
+  /**
+   * Chance per send that an old payload (one of the last few hundred) is
+   * delivered again, long after it was sent: a stale retransmission, which
+   * may reach a later process of its recipient.
+   */
+  readonly replayRate: number;
 }
+
+const replayMemory = 256;
 
 /** Where a node's incoming payloads go (its current incarnation's inbox). */
 export interface WireEndpoint {
@@ -26,6 +34,7 @@ export class SimWire {
   private readonly endpoints = new Map<string, WireEndpoint>();
   /** "a>b": nothing from a reaches b. */
   private readonly blocked = new Set<string>();
+  private readonly recent: { readonly sender: PeerSender; readonly to: string; readonly payload: Uint8Array }[] = [];
   sent = 0;
   dropped = 0;
 
@@ -37,7 +46,7 @@ export class SimWire {
 
   /** No more loss, duplication or long delays (the quiet period at the end of a run). */
   calm(): void {
-    this.faults = { ...this.faults, dropRate: 0, duplicateRate: 0, slowRate: 0 };
+    this.faults = { ...this.faults, dropRate: 0, duplicateRate: 0, slowRate: 0, replayRate: 0 };
   }
 
   attach(id: string, endpoint: WireEndpoint | undefined): void {
@@ -53,6 +62,12 @@ export class SimWire {
     }
     const copy = payload.slice();
     this.schedule(sender, to, copy, this.delay());
+    this.recent.push({ sender, to, payload: copy });
+    if (this.recent.length > replayMemory) this.recent.shift();
+    if (this.rng.chance(this.faults.replayRate)) {
+      const old = this.rng.pick(this.recent);
+      this.schedule(old.sender, old.to, old.payload, this.rng.between(this.faults.maxDelay, this.faults.slowDelay));
+    }
     if (this.rng.chance(this.faults.duplicateRate)) this.schedule(sender, to, copy, this.rng.between(this.faults.maxDelay, this.faults.slowDelay));
   }
 
