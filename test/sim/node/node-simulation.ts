@@ -97,6 +97,7 @@ export class NodeSimulation {
       { clients: 4, keys, rate: 0.02, readRatio: 0.5, leaseReads: this.profile.leaseReads, clientTimeoutMs: 1500 },
       this.rng.fork(),
       () => this.time.now,
+      (line) => this.trace(line),
     );
   }
 
@@ -257,7 +258,10 @@ export class NodeSimulation {
     if (this.recovering !== undefined || this.refused !== undefined || !rng.chance(0.0004 * p.churn)) return;
     const leader = this.leader();
     if (leader?.engine === undefined) return;
-    const members = leader.engine.membership().members;
+    // Only against a committed configuration: an uncommitted one may count a voter that is not one yet.
+    const membership = leader.engine.membership();
+    if (membership.index > leader.engine.status().commitIndex) return;
+    const members = membership.members;
     const voters = members.filter((m) => m.suffrage === "voter");
     // Which data dir to lose: a voter's only while the others still make a quorum. With fewer, losing
     // one is a disaster no consensus system recovers from on its own (nothing holds that data twice).
@@ -293,9 +297,11 @@ export class NodeSimulation {
     const self = leader?.engine?.membership().members.find((m) => m.id === host.id);
     const status = host.engine?.status();
     const wanted = host.joinAs;
+    const membershipIndex = leader?.engine?.membership().index ?? Number.POSITIVE_INFINITY;
     if (
       leaderStatus !== undefined &&
       status !== undefined &&
+      membershipIndex <= leaderStatus.commitIndex &&
       self?.incarnation === host.incarnation &&
       self.suffrage === wanted &&
       status.appliedIndex >= leaderStatus.commitIndex

@@ -65,6 +65,7 @@ export class NodeWorkload {
     private readonly rng: Prng,
     /** The simulation's virtual time (a node's drifted clock is for its engine only). */
     private readonly now: () => number,
+    private readonly trace: (line: () => string) => void = () => {},
   ) {}
 
   issue(now: number, hosts: readonly SimHost[]): void {
@@ -89,7 +90,8 @@ export class NodeWorkload {
     const value = `c${client}-${this.sequence++}`;
     const id = this.history.invoke(client, { kind: "write", key, value }, now);
     engine.propose(encodeRegisterWrite({ key, value })).then(
-      () => {
+      (applied) => {
+        this.trace(() => `client ${client}: write ${key}=${value} via ${target.id} committed at ${applied.index}`);
         this.completedWrites++;
         this.history.ok(id, { kind: "write" }, this.now());
         this.busyUntil.delete(client);
@@ -108,9 +110,14 @@ export class NodeWorkload {
     if (engine === undefined) return;
     const id = this.history.invoke(client, { kind: "read", key }, now);
     engine.readBarrier(this.options.leaseReads ? "lease" : "linearizable").then(
-      () => {
+      (index) => {
         // The service reads its state machine right after the barrier, in the same turn.
         const values = host.generation === generation ? host.values() : undefined;
+        const status = host.engine?.status();
+        this.trace(
+          () =>
+            `client ${client}: read ${key}=${String(values?.get(key))} on ${host.id} (${status?.role} term ${status?.term}) at index ${index}, applied ${status?.appliedIndex}`,
+        );
         if (values === undefined) {
           this.history.fail(id);
         } else {
