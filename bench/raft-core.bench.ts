@@ -64,12 +64,12 @@ function run(size: number, totalEntries: number): { entriesPerCpuSecond: number;
   }
   if (leader.raw.role() !== "leader") throw new Error("n1 did not become leader");
   const batch = Array.from({ length: 64 }, (_, i) => new TextEncoder().encode(`value-${i}-0123456789abcdef`));
-  const startCommit = leader.raw.raft.raftLog.committed;
+  const startCommit = leader.raw.log().committed;
   const target = startCommit + totalEntries;
   let messages = 0;
   const cpuBefore = process.cpuUsage();
   let proposed = 0;
-  while (leader.raw.raft.raftLog.committed < target) {
+  while (leader.raw.log().committed < target) {
     if (proposed < totalEntries) {
       const r = leader.raw.proposeBatch(batch);
       if (!r.ok) throw new Error(r.refusal.message);
@@ -80,9 +80,9 @@ function run(size: number, totalEntries: number): { entriesPerCpuSecond: number;
     for (const m of inbox) nodes.get(m.to)?.raw.step(m);
     if (leader.storage.lastIndex() - 4096 > leader.storage.firstIndex()) {
       // Keep memory flat: snapshot + compact as an engine would.
-      const at = leader.raw.raft.raftLog.applied;
+      const at = leader.raw.log().applied;
       for (const n of nodes.values()) {
-        const applied = n.raw.raft.raftLog.applied;
+        const applied = n.raw.log().applied;
         const term = n.storage.term(applied);
         if (term === undefined) continue;
         n.storage.createSnapshot({ index: applied, term, membership: n.raw.membership() }, new Uint8Array(0));

@@ -2,9 +2,10 @@ import type { Entry } from "./entry.ts";
 import type { SnapshotMeta } from "./snapshot-meta.ts";
 import { limitBytes, type RaftStorage } from "./storage.ts";
 import { Unstable } from "./unstable.ts";
+import type { RaftLogView } from "./raft-log-view.ts";
 
 /** Durable log (storage) + unstable suffix + commit/applied cursors. */
-export class RaftLog {
+export class RaftLog implements RaftLogView {
   readonly storage: RaftStorage;
   readonly unstable: Unstable;
   committed: number;
@@ -18,6 +19,18 @@ export class RaftLog {
     // Applied never goes below the snapshot: the engine restores from it.
     this.applied = Math.max(applied, storage.snapshot().index, firstIndex - 1);
     if (this.committed < this.applied) this.committed = this.applied;
+  }
+
+  unstableEntries(): readonly Entry[] {
+    return this.unstable.entries;
+  }
+
+  unstableSnapshot(): SnapshotMeta | undefined {
+    return this.unstable.snapshot;
+  }
+
+  storedSnapshot(): SnapshotMeta {
+    return this.storage.snapshot();
   }
 
   firstIndex(): number {

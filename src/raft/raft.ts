@@ -19,6 +19,9 @@ import { Progress } from "./progress.ts";
 import type { AcceptResult, ProposalResult, Refusal, RefusalKind } from "./proposal-result.ts";
 import { committedIndex, voteResult } from "./quorum.ts";
 import { RaftLog } from "./raft-log.ts";
+import type { RaftLogView } from "./raft-log-view.ts";
+import type { RaftOutput } from "./raft-output.ts";
+import type { PeerView, RaftView } from "./raft-view.ts";
 import type { RaftEvent } from "./raft-event.ts";
 import type { ReadState } from "./read-state.ts";
 import { ReadRounds, type PendingRead } from "./read-rounds.ts";
@@ -42,38 +45,39 @@ const noData = new Uint8Array(0);
  */
 export class Raft {
   readonly id: string;
-  readonly cfg: ResolvedConfig;
-  readonly raftLog: RaftLog;
-  readonly membershipLog: MembershipLog;
+  private readonly cfg: ResolvedConfig;
+  private readonly raftLog: RaftLog;
+  private readonly membershipLog: MembershipLog;
 
-  term = 0;
-  vote = "";
-  lead = "";
-  state: State = "follower";
+  private term = 0;
+  private vote = "";
+  private lead = "";
+  private state: State = "follower";
 
-  readonly progress = new Map<string, Progress>();
+  private readonly progress = new Map<string, Progress>();
   private readonly votes = new Map<string, boolean>();
 
-  electionElapsed = 0;
+  private electionElapsed = 0;
   private heartbeatElapsed = 0;
   private randomizedElectionTimeout = 0;
   /** Local tick counter: the clock for leases and last-contact stats. */
-  nowTick = 0;
+  private nowTick = 0;
 
-  leadTransferee = "";
+  private leadTransferee = "";
   private transferElapsed = 0;
   /** Set once TimeoutNow went out: another node may win this term's successor election despite our lease. */
   private leaseDisabled = false;
 
   private readonly reads = new ReadRounds();
   private readsAwaitingCommit: { requestId: string; from: string }[] = [];
-  readonly pendingPromotions = new Set<string>();
+  private readonly pendingPromotions = new Set<string>();
   private readonly unreachablePeers = new Set<string>();
 
-  msgs: Message[] = [];
-  readStates: ReadState[] = [];
-  events: RaftEvent[] = [];
-  compactLogTo = 0;
+  /** Outputs collected for the next Ready (see takeOutput). */
+  private msgs: Message[] = [];
+  private readStates: ReadState[] = [];
+  private events: RaftEvent[] = [];
+  private compactLogTo = 0;
 
   constructor(config: RaftConfig) {
     this.cfg = resolveConfig(config);
@@ -104,12 +108,58 @@ export class Raft {
 
   // ---------------------------------------------------------------- queries
 
+  /** The log as the engine and tests may read it; only the core changes it. */
+  log(): RaftLogView {
+    return this.raftLog;
+  }
+
+  /** A consistent read-only view of this node's state (what stats, status and the simulators' invariants read). */
+  view(): RaftView {
+    const peers: PeerView[] = [];
+    if (this.state === "leader") {
+      for (const [id, pr] of this.progress) {
+        peers.push({ id, match: pr.match, next: pr.next, state: pr.state, ackedRound: pr.ackedRound, lastContactTick: pr.lastContactTick, inflight: pr.inflight });
+      }
+    }
+    return {
+      id: this.id,
+      term: this.term,
+      vote: this.vote,
+      leader: this.lead,
+      role: this.role(),
+      nowTick: this.nowTick,
+      electionElapsed: this.electionElapsed,
+      leadTransferee: this.leadTransferee,
+      pendingPromotions: [...this.pendingPromotions],
+      peers,
+    };
+  }
+
+  /** Whether anything waits to be handed to the engine (messages, read states, events, a compaction). */
+  hasOutput(): boolean {
+    return this.msgs.length > 0 || this.readStates.length > 0 || this.events.length > 0 || this.compactLogTo > 0;
+  }
+
+  /** Hands over what was collected for the next Ready and starts collecting anew. */
+  takeOutput(): RaftOutput {
+    const output: RaftOutput = { messages: this.msgs, readStates: this.readStates, events: this.events, compactLogTo: this.compactLogTo };
+    this.msgs = [];
+    this.readStates = [];
+    this.events = [];
+    this.compactLogTo = 0;
+    return output;
+  }
+
   hardState(): HardState {
     return { term: this.term, vote: this.vote, commit: this.raftLog.committed };
   }
 
   membership(): Membership {
     return this.membershipLog.latest();
+  }
+
+  membershipAt(index: number): Membership {
+    return this.membershipLog.at(index);
   }
 
   voters(): string[] {
@@ -144,12 +194,23 @@ export class Raft {
     return this.state;
   }
 
+  leader(): string {
+    return this.lead;
+  }
+
   private committedInCurrentTerm(): boolean {
     return this.raftLog.term(this.raftLog.committed) === this.term;
   }
 
   private refuse(kind: RefusalKind, message: string): { ok: false; refusal: Refusal } {
     return { ok: false, refusal: { kind, message: `raft ${this.id}: ${message}`, leader: this.lead } };
+  }
+
+  /** The one guard of every leader-only operation: not the leader, or a leadership transfer under way. */
+  private notReadyToLead(): { ok: false; refusal: Refusal } | undefined {
+    if (this.state !== "leader") return this.refuse("notLeader", "not the leader");
+    if (this.leadTransferee !== "") return this.refuse("transferInProgress", `leadership transfer to ${this.leadTransferee} in progress`);
+    return undefined;
   }
 
   // ------------------------------------------------------------ transitions
@@ -179,7 +240,7 @@ export class Raft {
     this.unreachablePeers.clear();
   }
 
-  becomeFollower(term: number, lead: string): void {
+  private becomeFollower(term: number, lead: string): void {
     this.reset(term);
     this.lead = lead;
     this.state = "follower";
@@ -267,24 +328,16 @@ export class Raft {
 
   /** Check-quorum sweep: did a quorum of voters talk to us since the last sweep? */
   private quorumActive(): boolean {
-    const voters = this.voters();
-    let active = 0;
-    for (const id of voters) {
-      if (id === this.id) {
-        active++;
-        continue;
-      }
-      const pr = this.progress.get(id);
-      if (pr?.recentActive === true) active++;
-    }
+    const heard = new Set<string>([this.id]);
     for (const [id, pr] of this.progress) {
-      if (!pr.recentActive && !this.unreachablePeers.has(id)) {
+      if (pr.sweepActive()) heard.add(id);
+      else if (!this.unreachablePeers.has(id)) {
         this.unreachablePeers.add(id);
         this.events.push({ kind: "peerUnreachable", peer: id });
       }
-      pr.recentActive = false;
     }
-    return active >= Math.floor(voters.length / 2) + 1;
+    const voters = this.voters();
+    return voters.filter((id) => heard.has(id)).length >= Math.floor(voters.length / 2) + 1;
   }
 
   // -------------------------------------------------------------- elections
@@ -529,15 +582,7 @@ export class Raft {
     if (entries.length === 0 && !sendIfEmpty) return false;
     const m: AppendEntries = { kind: "append", from: this.id, to, term: this.term, prevIndex, prevTerm, entries, commit: log.committed };
     this.msgs.push(m);
-    const last = entries[entries.length - 1];
-    if (pr.state === "replicate") {
-      if (last !== undefined) {
-        pr.next = last.index + 1;
-        pr.inflights.add(last.index);
-      }
-    } else {
-      pr.probeSent = true;
-    }
+    pr.onAppendSent(entries[entries.length - 1]?.index);
     return true;
   }
 
@@ -570,8 +615,7 @@ export class Raft {
   }
 
   private markContact(id: string, pr: Progress): void {
-    pr.recentActive = true;
-    pr.lastContactTick = this.nowTick;
+    pr.heardFrom(this.nowTick);
     if (this.unreachablePeers.delete(id)) this.events.push({ kind: "peerReachable", peer: id });
   }
 
@@ -601,22 +645,7 @@ export class Raft {
       return;
     }
     const wasPaused = pr.isPaused();
-    if (!pr.maybeUpdate(m.index)) return;
-    switch (pr.state) {
-      case "probe":
-        pr.becomeReplicate();
-        break;
-      case "snapshot":
-        if (pr.match >= pr.pendingSnapshot) pr.becomeReplicate();
-        break;
-      case "replicate":
-        pr.inflights.freeLE(m.index);
-        break;
-      default: {
-        const unreachable: never = pr.state;
-        throw new Error(`unknown progress state ${String(unreachable)}`);
-      }
-    }
+    if (!pr.onAppendAck(m.index)) return;
     if (this.maybeCommit()) this.bcastAppend();
     else if (wasPaused) this.sendAppend(m.from, true);
     while (this.sendAppend(m.from, false)) {
@@ -630,17 +659,13 @@ export class Raft {
     const pr = this.progress.get(m.from);
     if (pr === undefined) return;
     this.markContact(m.from, pr);
-    pr.probeSent = false;
-    if (pr.state === "replicate" && pr.inflights.full()) pr.inflights.freeFirstOne();
+    pr.onHeartbeatResponse();
     if (pr.match < this.raftLog.lastIndex()) this.sendAppend(m.from, true);
-    if (m.round > pr.ackedRound) {
-      pr.ackedRound = m.round;
-      this.onRoundAcks();
-    }
+    if (pr.ackRound(m.round)) this.onRoundAcks();
   }
 
   /** Figure 8: only an entry of the current term is committed by counting replicas. */
-  maybeCommit(): boolean {
+  private maybeCommit(): boolean {
     const persisted = this.raftLog.persistedLastIndex();
     const matches = this.voters().map((id) => (id === this.id ? persisted : (this.progress.get(id)?.match ?? 0)));
     const index = committedIndex(matches);
@@ -723,8 +748,8 @@ export class Raft {
 
   /** Appends a batch of normal entries; they land at [index, index + datas.length). */
   proposeBatch(datas: readonly Uint8Array[]): ProposalResult {
-    if (this.state !== "leader") return this.refuse("notLeader", "not the leader");
-    if (this.leadTransferee !== "") return this.refuse("transferInProgress", `leadership transfer to ${this.leadTransferee} in progress`);
+    const refused = this.notReadyToLead();
+    if (refused !== undefined) return refused;
     if (datas.length === 0) return { ok: true, index: this.raftLog.lastIndex() + 1, term: this.term };
     const index = this.appendEntries(datas.map((data) => ({ kind: "normal", data })));
     return { ok: true, index, term: this.term };
@@ -732,15 +757,15 @@ export class Raft {
 
   /** hashicorp's Barrier: a no-op whose apply means everything before it is applied. */
   barrier(): ProposalResult {
-    if (this.state !== "leader") return this.refuse("notLeader", "not the leader");
-    if (this.leadTransferee !== "") return this.refuse("transferInProgress", `leadership transfer to ${this.leadTransferee} in progress`);
+    const refused = this.notReadyToLead();
+    if (refused !== undefined) return refused;
     const index = this.appendEntries([{ kind: "noop", data: noData }]);
     return { ok: true, index, term: this.term };
   }
 
   changeMembership(change: MembershipChange, prevIndex: number): ProposalResult {
-    if (this.state !== "leader") return this.refuse("notLeader", "not the leader");
-    if (this.leadTransferee !== "") return this.refuse("transferInProgress", `leadership transfer to ${this.leadTransferee} in progress`);
+    const refused = this.notReadyToLead();
+    if (refused !== undefined) return refused;
     const latest = this.membershipLog.latest();
     if (change.kind !== "demoteVoter" && change.kind !== "removeServer" && change.id === this.id && (change.incarnation ?? "") !== "" && change.incarnation !== this.cfg.incarnation) {
       return this.refuse("invalidChange", `server ${change.id} is the leader itself, which runs incarnation ${this.cfg.incarnation}, not ${change.incarnation}`);
@@ -812,8 +837,8 @@ export class Raft {
   // --------------------------------------------------- leadership transfer
 
   transferLeadership(target: string | undefined): AcceptResult {
-    if (this.state !== "leader") return this.refuse("notLeader", "not the leader");
-    if (this.leadTransferee !== "") return this.refuse("transferInProgress", `leadership transfer to ${this.leadTransferee} in progress`);
+    const refused = this.notReadyToLead();
+    if (refused !== undefined) return refused;
     const voters = this.voters().filter((id) => id !== this.id);
     let chosen = target;
     if (chosen === undefined) {
@@ -877,7 +902,7 @@ export class Raft {
   reportUnreachable(peer: string): void {
     const pr = this.progress.get(peer);
     if (pr === undefined) return;
-    if (pr.state === "replicate") pr.becomeProbe();
+    pr.onUnreachable();
     if (!this.unreachablePeers.has(peer)) {
       this.unreachablePeers.add(peer);
       this.events.push({ kind: "peerUnreachable", peer });
@@ -886,12 +911,7 @@ export class Raft {
 
   /** The engine finished (or failed) streaming a snapshot to peer. */
   reportSnapshot(peer: string, succeeded: boolean): void {
-    const pr = this.progress.get(peer);
-    if (pr === undefined || pr.state !== "snapshot") return;
-    if (!succeeded) pr.pendingSnapshot = 0;
-    pr.becomeProbe();
-    // Wait for the follower's answer (or a heartbeat answer) before probing again.
-    pr.probeSent = true;
+    this.progress.get(peer)?.onSnapshotReported(succeeded);
   }
 }
 

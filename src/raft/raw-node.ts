@@ -26,6 +26,8 @@ import type { AcceptResult, ProposalResult } from "./proposal-result.ts";
 import { Raft } from "./raft.ts";
 import type { RaftEvent } from "./raft-event.ts";
 import type { PeerStats, RaftStats, RaftStatus } from "./raft-stats.ts";
+import type { RaftLogView } from "./raft-log-view.ts";
+import type { RaftView } from "./raft-view.ts";
 import type { Ready } from "./ready.ts";
 import type { Role } from "./role.ts";
 
@@ -43,8 +45,7 @@ export function bootstrapEntries(members: readonly Member[]): { entries: Entry[]
 }
 
 export class RawNode {
-  /** The state machine itself; exposed for the simulator's invariant checks, not for engines. */
-  readonly raft: Raft;
+  private readonly raft: Raft;
   private persistedHardState: HardState;
   private lastRole: Role;
   private lastLeader: string;
@@ -54,7 +55,7 @@ export class RawNode {
     this.raft = new Raft(config);
     this.persistedHardState = config.storage.initialState();
     this.lastRole = this.raft.role();
-    this.lastLeader = this.raft.lead;
+    this.lastLeader = this.raft.leader();
   }
 
   tick(): void {
@@ -119,31 +120,44 @@ export class RawNode {
     return this.raft.membership();
   }
 
+  /** The configuration in effect at `index` (for the metadata of a snapshot taken there). */
+  membershipAt(index: number): Membership {
+    return this.raft.membershipAt(index);
+  }
+
   role(): Role {
     return this.raft.role();
   }
 
   leader(): string {
-    return this.raft.lead;
+    return this.raft.view().leader;
+  }
+
+  /** The log, read-only (the simulators' invariants read it). */
+  log(): RaftLogView {
+    return this.raft.log();
+  }
+
+  /** The consensus state, read-only. */
+  view(): RaftView {
+    return this.raft.view();
   }
 
   private appliedBase(): number {
-    const snap = this.raft.raftLog.unstable.snapshot;
-    return Math.max(this.raft.raftLog.applied, snap?.index ?? 0);
+    const log = this.raft.log();
+    return Math.max(log.applied, log.unstableSnapshot()?.index ?? 0);
   }
 
   hasReady(): boolean {
     const r = this.raft;
+    const log = r.log();
     return (
-      r.msgs.length > 0 ||
-      r.readStates.length > 0 ||
-      r.events.length > 0 ||
-      r.raftLog.unstable.entries.length > 0 ||
-      r.raftLog.unstable.snapshot !== undefined ||
-      r.raftLog.committed > this.appliedBase() ||
-      r.compactLogTo > 0 ||
+      r.hasOutput() ||
+      log.unstableEntries().length > 0 ||
+      log.unstableSnapshot() !== undefined ||
+      log.committed > this.appliedBase() ||
       r.role() !== this.lastRole ||
-      r.lead !== this.lastLeader ||
+      r.leader() !== this.lastLeader ||
       !sameHardState(r.hardState(), this.persistedHardState)
     );
   }
@@ -151,19 +165,21 @@ export class RawNode {
   ready(): Ready {
     if (this.awaitingAdvance) throw new Error(`raft ${this.raft.id}: ready() called before advance() of the previous Ready`);
     const r = this.raft;
-    const log = r.raftLog;
+    const log = r.log();
+    const hs = r.hardState();
+    const output = r.takeOutput();
     const events: RaftEvent[] = [];
     const role = r.role();
     if (role !== this.lastRole) {
-      events.push({ kind: "roleChanged", role, term: r.term });
+      events.push({ kind: "roleChanged", role, term: hs.term });
       this.lastRole = role;
     }
-    if (r.lead !== this.lastLeader) {
-      events.push({ kind: "leaderChanged", leader: r.lead, term: r.term });
-      this.lastLeader = r.lead;
+    const leader = r.leader();
+    if (leader !== this.lastLeader) {
+      events.push({ kind: "leaderChanged", leader, term: hs.term });
+      this.lastLeader = leader;
     }
-    for (const e of r.events) events.push(e);
-    const hs = r.hardState();
+    for (const e of output.events) events.push(e);
     const from = this.appliedBase() + 1;
     const committedEntries = log.committed >= from ? (log.slice(from, log.committed + 1, Number.POSITIVE_INFINITY) ?? []) : [];
     if (committedEntries.length !== Math.max(0, log.committed + 1 - from)) {
@@ -174,22 +190,18 @@ export class RawNode {
     // A leader's early messages rest on its term being durable, which its vote requests normally
     // ensured; a sole voter wins without sending any, so until its new term is written nothing leaves.
     const termDurable = hs.term === this.persistedHardState.term;
-    for (const m of r.msgs) (termDurable && canSendBeforePersist(m.kind) ? messages : messagesAfterPersist).push(m);
+    for (const m of output.messages) (termDurable && canSendBeforePersist(m.kind) ? messages : messagesAfterPersist).push(m);
     const ready: Ready = {
       hardState: sameHardState(hs, this.persistedHardState) ? undefined : hs,
-      entries: log.unstable.entries.slice(),
-      snapshot: log.unstable.snapshot,
+      entries: log.unstableEntries().slice(),
+      snapshot: log.unstableSnapshot(),
       committedEntries,
       messages,
       messagesAfterPersist,
-      readStates: r.readStates,
+      readStates: output.readStates,
       events,
-      compactLogTo: r.compactLogTo,
+      compactLogTo: output.compactLogTo,
     };
-    r.msgs = [];
-    r.readStates = [];
-    r.events = [];
-    r.compactLogTo = 0;
     this.awaitingAdvance = true;
     return ready;
   }
@@ -214,37 +226,32 @@ export class RawNode {
    * without building full stats (peers, membership): cheap enough per request.
    */
   status(): RaftStatus {
-    const r = this.raft;
-    return { role: r.role(), term: r.term, leader: r.lead, commitIndex: r.raftLog.committed, lastLogIndex: r.raftLog.lastIndex() };
+    const log = this.raft.log();
+    const view = this.raft.view();
+    return { role: view.role, term: view.term, leader: view.leader, commitIndex: log.committed, lastLogIndex: log.lastIndex() };
   }
 
   stats(): RaftStats {
-    const r = this.raft;
-    const log = r.raftLog;
-    const snap = log.unstable.snapshot ?? log.storage.snapshot();
-    const peers: PeerStats[] = [];
-    if (r.state === "leader") {
-      for (const [id, pr] of r.progress) {
-        peers.push({ id, match: pr.match, next: pr.next, state: pr.state, ticksSinceContact: r.nowTick - pr.lastContactTick });
-      }
-    }
+    const log = this.raft.log();
+    const view = this.raft.view();
+    const snap = log.unstableSnapshot() ?? log.storedSnapshot();
     return {
-      id: r.id,
-      role: r.role(),
-      term: r.term,
-      vote: r.vote,
-      leader: r.lead,
+      id: view.id,
+      role: view.role,
+      term: view.term,
+      vote: view.vote,
+      leader: view.leader,
       lastLogIndex: log.lastIndex(),
       lastLogTerm: log.lastTerm(),
       commitIndex: log.committed,
       appliedIndex: log.applied,
       lastSnapshotIndex: snap.index,
       lastSnapshotTerm: snap.term,
-      membership: r.membership(),
-      ticksSinceLeaderContact: r.state === "leader" ? 0 : r.electionElapsed,
-      peers,
-      leadTransferee: r.leadTransferee,
-      pendingPromotions: [...r.pendingPromotions],
+      membership: this.raft.membership(),
+      ticksSinceLeaderContact: view.role === "leader" ? 0 : view.electionElapsed,
+      peers: view.peers.map((p): PeerStats => ({ id: p.id, match: p.match, next: p.next, state: p.state, ticksSinceContact: view.nowTick - p.lastContactTick })),
+      leadTransferee: view.leadTransferee,
+      pendingPromotions: view.pendingPromotions,
     };
   }
 }

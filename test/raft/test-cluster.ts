@@ -249,15 +249,15 @@ export class TestCluster {
   }
 
   term(id: string): number {
-    return this.raw(id).raft.term;
+    return this.raw(id).view().term;
   }
 
   commit(id: string): number {
-    return this.raw(id).raft.raftLog.committed;
+    return this.raw(id).log().committed;
   }
 
   logTerms(id: string): (number | undefined)[] {
-    const log = this.raw(id).raft.raftLog;
+    const log = this.raw(id).log();
     const out: (number | undefined)[] = [];
     for (let i = 1; i <= log.lastIndex(); i++) out.push(log.term(i));
     return out;
@@ -267,9 +267,9 @@ export class TestCluster {
   snapshot(id: string): number {
     const n = this.node(id);
     const raw = this.raw(id);
-    const index = raw.raft.raftLog.applied;
+    const index = raw.log().applied;
     const term = n.storage.term(index) ?? 0;
-    n.storage.createSnapshot({ index, term, membership: raw.raft.membershipLog.at(index) }, encoder.encode(`snap@${index}`));
+    n.storage.createSnapshot({ index, term, membership: raw.membershipAt(index) }, encoder.encode(`snap@${index}`));
     raw.snapshotTaken(index);
     this.processReadies();
     return index;

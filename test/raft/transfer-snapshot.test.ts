@@ -110,7 +110,7 @@ describe("snapshots", () => {
     c.processReadies();
     expect(c.queue.some((m) => m.kind === "installSnapshot" && m.to === "n3")).toBe(true);
     c.deliver((m) => m.kind === "installSnapshot");
-    expect(c.raw("n3").raft.raftLog.unstable.snapshot?.index).toBe(snapAt);
+    expect(c.raw("n3").log().unstableSnapshot()?.index).toBe(snapAt);
     c.release("n3"); // the old entries become durable after the snapshot replaced them in memory
     c.stabilize();
     c.tickAll(3);

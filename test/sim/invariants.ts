@@ -1,6 +1,8 @@
 import type { Entry } from "../../src/raft/entry.ts";
 import { voterIds } from "../../src/raft/membership-codec.ts";
-import type { Raft } from "../../src/raft/raft.ts";
+import type { Membership } from "../../src/raft/membership.ts";
+import type { RaftLogView } from "../../src/raft/raft-log-view.ts";
+import type { RaftView } from "../../src/raft/raft-view.ts";
 import { SimFailure } from "./sim-failure.ts";
 import type { SimNode } from "./sim-node.ts";
 
@@ -8,6 +10,14 @@ const decoder = new TextDecoder();
 
 function signature(e: Entry): string {
   return `${e.term}/${e.kind}/${decoder.decode(e.data)}`;
+}
+
+/** One live node as the checks see it: only the core's public, read-only surface. */
+interface CoreState {
+  readonly id: string;
+  readonly view: RaftView;
+  readonly log: RaftLogView;
+  readonly membership: Membership;
 }
 
 interface NodeMarks {
@@ -51,21 +61,22 @@ export class InvariantChecker {
   }
 
   check(nodes: readonly SimNode[]): void {
-    const live: Raft[] = [];
+    const live: CoreState[] = [];
     for (const node of nodes) {
-      if (node.raw === undefined) continue;
-      const r = node.raw.raft;
+      const raw = node.raw;
+      if (raw === undefined) continue;
+      const r: CoreState = { id: node.id, view: raw.view(), log: raw.log(), membership: raw.membership() };
       live.push(r);
       this.checkNode(node, r);
     }
     this.checkCommittedEntryIsSafe(nodes);
     for (let a = 0; a < live.length; a++) {
-      for (let b = a + 1; b < live.length; b++) this.checkLogMatching(live[a] as Raft, live[b] as Raft);
+      for (let b = a + 1; b < live.length; b++) this.checkLogMatching(live[a] as CoreState, live[b] as CoreState);
     }
   }
 
-  private checkNode(node: SimNode, r: Raft): void {
-    const log = r.raftLog;
+  private checkNode(node: SimNode, r: CoreState): void {
+    const log = r.log;
     let m = this.marks.get(node.id);
     if (m === undefined || m.incarnation !== node.incarnation) {
       m = { incarnation: node.incarnation, commit: log.committed, applied: node.fsm.applied, leaderTermChecked: 0 };
@@ -81,7 +92,7 @@ export class InvariantChecker {
       if (t === undefined) continue;
       const known = this.committedTerm.get(i);
       const by = this.committedBy.get(i);
-      if (by === undefined || r.term < by) this.committedBy.set(i, r.term);
+      if (by === undefined || r.view.term < by) this.committedBy.set(i, r.view.term);
       if (known === undefined) this.committedTerm.set(i, t);
       else if (known !== t) this.fail(`${r.id}: committed term ${t} at ${i}, but term ${known} was committed there before`);
     }
@@ -89,12 +100,13 @@ export class InvariantChecker {
     m.commit = log.committed;
     m.applied = node.fsm.applied;
 
-    if (r.state === "leader") {
-      const prev = this.leaderOfTerm.get(r.term);
-      if (prev !== undefined && prev !== r.id) this.fail(`election safety: ${prev} and ${r.id} both leaders of term ${r.term}`);
-      this.leaderOfTerm.set(r.term, r.id);
-      if (m.leaderTermChecked !== r.term) {
-        m.leaderTermChecked = r.term;
+    if (r.view.role === "leader") {
+      const term = r.view.term;
+      const prev = this.leaderOfTerm.get(term);
+      if (prev !== undefined && prev !== r.id) this.fail(`election safety: ${prev} and ${r.id} both leaders of term ${term}`);
+      this.leaderOfTerm.set(term, r.id);
+      if (m.leaderTermChecked !== term) {
+        m.leaderTermChecked = term;
         this.checkLeaderCompleteness(r);
       }
       this.checkConfigChanges(r);
@@ -115,11 +127,11 @@ export class InvariantChecker {
     for (const s of nodes) {
       const raw = s.raw;
       if (raw === undefined) continue;
-      const log = raw.raft.raftLog;
+      const log = raw.log();
       if (index < log.firstIndex() - 1 || log.term(index) === term) continue;
       const lastIndex = log.lastIndex();
       const lastTerm = log.lastTerm();
-      const voters = voterIds(raw.raft.membership());
+      const voters = voterIds(raw.membership());
       const granting = voters.filter((id) => {
         const v = this.byId(nodes, id);
         if (v === undefined) return false;
@@ -144,32 +156,32 @@ export class InvariantChecker {
    * stale candidate may still win an old term with old votes, after later
    * terms committed more: that is legal, so only earlier commits count.)
    */
-  private checkLeaderCompleteness(r: Raft): void {
-    const log = r.raftLog;
+  private checkLeaderCompleteness(r: CoreState): void {
+    const log = r.log;
     for (let i = log.firstIndex(); i <= this.maxCommitted; i++) {
       const known = this.committedTerm.get(i);
       const by = this.committedBy.get(i);
-      if (known !== undefined && by !== undefined && by < r.term && log.term(i) !== known) {
-        this.fail(`leader completeness: ${r.id} (term ${r.term}) has term ${String(log.term(i))} at committed index ${i} (term ${known})`);
+      if (known !== undefined && by !== undefined && by < r.view.term && log.term(i) !== known) {
+        this.fail(`leader completeness: ${r.id} (term ${r.view.term}) has term ${String(log.term(i))} at committed index ${i} (term ${known})`);
       }
     }
   }
 
-  private checkConfigChanges(r: Raft): void {
-    const log = r.raftLog;
+  private checkConfigChanges(r: CoreState): void {
+    const log = r.log;
     const tail = log.slice(Math.max(this.maxCommitted + 1, log.firstIndex()), log.lastIndex() + 1, Number.POSITIVE_INFINITY) ?? [];
     let configs = 0;
     for (const e of tail) if (e.kind === "config") configs++;
     if (configs > 1) this.fail(`${r.id}: ${configs} uncommitted configuration changes in the leader's log`);
   }
 
-  private checkLogMatching(a: Raft, b: Raft): void {
-    const lo = Math.max(a.raftLog.firstIndex(), b.raftLog.firstIndex());
-    let i = Math.min(a.raftLog.lastIndex(), b.raftLog.lastIndex());
-    while (i >= lo && a.raftLog.term(i) !== b.raftLog.term(i)) i--;
+  private checkLogMatching(a: CoreState, b: CoreState): void {
+    const lo = Math.max(a.log.firstIndex(), b.log.firstIndex());
+    let i = Math.min(a.log.lastIndex(), b.log.lastIndex());
+    while (i >= lo && a.log.term(i) !== b.log.term(i)) i--;
     for (let j = i - 1; j >= lo; j--) {
-      if (a.raftLog.term(j) !== b.raftLog.term(j)) {
-        this.fail(`log matching: ${a.id} and ${b.id} agree at ${i} but differ at ${j} (${String(a.raftLog.term(j))} vs ${String(b.raftLog.term(j))})`);
+      if (a.log.term(j) !== b.log.term(j)) {
+        this.fail(`log matching: ${a.id} and ${b.id} agree at ${i} but differ at ${j} (${String(a.log.term(j))} vs ${String(b.log.term(j))})`);
       }
     }
   }

@@ -180,9 +180,9 @@ export class Simulation {
   private currentLeader(): SimNode | undefined {
     let best: SimNode | undefined;
     for (const node of this.nodes) {
-      const r = node.raw?.raft;
-      if (r?.state !== "leader") continue;
-      if (best === undefined || r.term > (best.raw?.raft.term ?? 0)) best = node;
+      const view = node.raw?.view();
+      if (view?.role !== "leader") continue;
+      if (best === undefined || view.term > (best.raw?.view().term ?? 0)) best = node;
     }
     return best;
   }
@@ -240,7 +240,7 @@ export class Simulation {
     }
     if (p.leaderKiller) {
       const leader = this.currentLeader();
-      const log = leader?.raw?.raft.raftLog;
+      const log = leader?.raw?.log();
       if (leader !== undefined && log !== undefined && log.lastIndex() > log.committed && rng.chance(0.01)) {
         leader.crash();
         this.trace(() => `crash leader ${leader.id} with uncommitted entries`);
@@ -329,15 +329,18 @@ export class Simulation {
     this.invariants.check(this.nodes);
     this.workload.poll(this.now);
     for (const node of this.nodes) {
-      const r = node.raw?.raft;
-      if (r?.state !== "leader") continue;
-      const elected = !this.leaderTerms.has(r.term);
+      const raw = node.raw;
+      const view = raw?.view();
+      if (raw === undefined || view?.role !== "leader") continue;
+      const term = view.term;
+      const elected = !this.leaderTerms.has(term);
       if (elected) {
-        this.leaderTerms.add(r.term);
-        this.trace(() => `${node.id} leads term ${r.term}`);
+        this.leaderTerms.add(term);
+        this.trace(() => `${node.id} leads term ${term}`);
       }
-      const committed = r.raftLog.committed > (this.leaderCommit.get(node.id) ?? 0);
-      this.leaderCommit.set(node.id, r.raftLog.committed);
+      const commitIndex = raw.log().committed;
+      const committed = commitIndex > (this.leaderCommit.get(node.id) ?? 0);
+      this.leaderCommit.set(node.id, commitIndex);
       if (this.faultsOn && this.profile.crashPoints && elected && this.rng.chance(0.2)) {
         // Cut a fresh leader off (replacing any partition, which reconnects the previous
         // victim): its no-op and first entries stay on it alone, as in Figure 8.
@@ -348,7 +351,7 @@ export class Simulation {
         // Soon, not at once: what it persisted survives, what it has not replicated yet may not.
         const at = this.now + this.rng.between(1, 12);
         this.crashAt.set(node.id, at);
-        this.trace(() => `crash point: ${node.id} at ${at}, after ${elected ? "winning term " + r.term : "commit " + r.raftLog.committed}`);
+        this.trace(() => `crash point: ${node.id} at ${at}, after ${elected ? "winning term " + term : "commit " + commitIndex}`);
       }
     }
     this.now++;
