@@ -1,7 +1,8 @@
 import { describe, expect, test } from "bun:test";
+import { budget } from "../support/test-tier.ts";
 import { replayCommand, runSeed, type SimResult } from "./simulation.ts";
 
-const seedCount = 2000;
+const seedCount = budget(2000, 200);
 const duration = 3000;
 
 describe("deterministic simulator", () => {

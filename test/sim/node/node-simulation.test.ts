@@ -1,8 +1,9 @@
 import { describe, expect, test } from "bun:test";
+import { budget } from "../../support/test-tier.ts";
 import { nodeReplayCommand, runNodeSeed, type NodeSimResult } from "./node-simulation.ts";
 
-/** The CI budget: about a minute on a 2-core box. `bun test/sim/node/run.ts --seeds 100000` is the soak. */
-const seedCount = 300;
+/** The CI budget: about a minute on a 2-core box (10 seeds in the unit tier). `npm run sim:node -- --seeds 100000` is the soak. */
+const seedCount = budget(300, 10);
 const duration = 6000;
 
 describe("whole-node simulator (real engines, simulated disks, network and clock)", () => {
