@@ -136,14 +136,31 @@ export class RaftTestCluster {
   }
 
   /** Writes through the current leader in batches of `batchSize` concurrent proposals; returns the last index. */
+  /**
+   * Writes through the current leader in batches of `batchSize` concurrent
+   * proposals; returns the last index. A batch that a leadership change
+   * interrupted (a loaded machine can miss an election timeout) is written
+   * again through the next leader: a put of the same value twice leaves the
+   * same key-value content, which is what these tests compare.
+   */
   async write(count: number, prefix: string, batchSize = 25): Promise<number> {
     let last = 0;
     for (let start = 0; start < count; start += batchSize) {
-      const leader = await this.waitFor("a leader", () => this.running().find((m) => m.engine.status().role === "leader"));
-      const batch = Array.from({ length: Math.min(batchSize, count - start) }, (_, i) =>
-        leader.engine.propose(putCommand(`${prefix}-${start + i}`, `value-${start + i}`)),
-      );
-      for (const applied of await Promise.all(batch)) last = Math.max(last, applied.index);
+      for (let attempt = 1; ; attempt++) {
+        const leader = await this.waitFor("a leader", () => this.running().find((m) => m.engine.status().role === "leader"));
+        const batch = Array.from({ length: Math.min(batchSize, count - start) }, (_, i) =>
+          leader.engine.propose(putCommand(`${prefix}-${start + i}`, `value-${start + i}`)),
+        );
+        const settled = await Promise.allSettled(batch);
+        const failed = settled.find((r) => r.status === "rejected");
+        if (failed === undefined || attempt === 5) {
+          for (const r of settled) {
+            if (r.status === "rejected") throw r.reason;
+            last = Math.max(last, r.value.index);
+          }
+          break;
+        }
+      }
     }
     return last;
   }
