@@ -20,7 +20,9 @@ export type EngineErrorReason =
   /** Another membership change (or a leadership transfer) is still in progress. */
   | "change_pending"
   /** The operation can never succeed as asked (unknown server, last voter, ...). */
-  | "invalid";
+  | "invalid"
+  /** The operation would leave the cluster without a quorum in contact; it may succeed once the missing voters return. */
+  | "unsafe";
 
 export class EngineError extends Error {
   constructor(

@@ -296,6 +296,8 @@ export class RaftAdmin {
         case "invalidChange":
         case "unknownServer":
           throw new EngineError("invalid", `cannot ${what}: ${refusal.message}`);
+        case "quorumAtRisk":
+          throw new EngineError("unsafe", `cannot ${what} now: ${refusal.message}`);
         case "configChangePending":
         case "transferInProgress":
           if (this.host.scheduler.now() > pendingUntil) throw new EngineError("change_pending", `cannot ${what} now: ${refusal.message}; retry shortly`);

@@ -227,6 +227,7 @@ export class RaftEngine<R, M extends StateMachine<R> = StateMachine<R>> {
       options.seedPeers ?? [],
       () => this.scheduleDrain(),
       options.logger,
+      () => scheduler.now(),
     );
     this.proposals = new RaftProposals<R>({
       raw,
@@ -473,6 +474,7 @@ export class RaftEngine<R, M extends StateMachine<R> = StateMachine<R>> {
     this.advanceClock();
     this.ticks++;
     if (this.ticks % ADVERTISE_EVERY_TICKS === 0) this.addresses.advertise();
+    this.addresses.syncPeers();
     this.reads.retryStale(this.scheduler.now());
     this.reportIo();
     this.snapshotter?.maybeTake(this.scheduler.now());

@@ -5,6 +5,9 @@ import { incarnationOf } from "../raft/membership-codec.ts";
 import { encodePeerPayload } from "./peer-message-codec.ts";
 import type { PeerNetwork } from "./peer-network.ts";
 
+/** How long a peer outside the configuration stays dialable after it last sent something. */
+const ANSWER_WINDOW_MS = 30_000;
+
 /** A member to dial before the log says who the members are. */
 export interface SeedPeer {
   readonly id: string;
@@ -21,8 +24,8 @@ export interface SeedPeer {
 export class RaftMemberAddresses {
   private synced = "";
   private readonly seeds: ReadonlyMap<string, string>;
-  /** Raft addresses peers gave for themselves when they connected. */
-  private readonly learned = new Map<string, string>();
+  /** Raft addresses peers gave for themselves when they connected, and when they last sent something. */
+  private readonly learned = new Map<string, { address: string; heardAtMs: number }>();
 
   constructor(
     private readonly selfId: string,
@@ -36,6 +39,7 @@ export class RaftMemberAddresses {
     seeds: readonly SeedPeer[],
     private readonly onChangeProposed: () => void,
     private readonly logger: Logger | undefined,
+    private readonly now: () => number,
   ) {
     this.seeds = new Map(seeds.filter((p) => p.id !== selfId).map((p) => [p.id, p.raftAddress]));
   }
@@ -50,29 +54,47 @@ export class RaftMemberAddresses {
     return this.raftAddress ?? this.memberOf(this.selfId)?.raftAddress ?? "";
   }
 
-  /** A peer connected and said where it listens. */
+  /**
+   * A peer sent something and (in its connection's hello) said where it
+   * listens. One the configuration this node knows does not list (a leader
+   * added since, a member re-added while this node was away) becomes
+   * dialable at once, so this node can answer it: an answer is how a stale
+   * leader learns of a newer term, and how a leader learns what this node
+   * lacks. It stays dialable while it keeps talking (see syncPeers).
+   */
   heard(id: string, address: string): void {
-    if (address !== "" && id !== this.selfId) this.learned.set(id, address);
+    if (address === "" || id === this.selfId) return;
+    const known = this.learned.get(id);
+    this.learned.set(id, { address, heardAtMs: this.now() });
+    if (known?.address !== address && this.memberOf(id) === undefined && !this.seeds.has(id)) {
+      this.transport.setPeer(id, address);
+      this.synced = "";
+    }
   }
 
   /**
    * Dials every member at the raft address the configuration gives; until
    * the configuration lists this node, also the seed peers (a joining node
-   * must answer a leader its log does not know yet); and the leader, also
-   * when the configuration this node knows predates it (a node restored
-   * from an old snapshot, or back from a long absence, must answer a leader
-   * added since, or it could never catch up to learn of it).
+   * must answer a leader its log does not know yet); and any peer outside
+   * the configuration that talked to it recently (see heard()), also when
+   * the configuration this node knows predates it (a node restored from an
+   * old snapshot, or back from a long absence, must answer a leader added
+   * since, or it could never catch up to learn of it). Called after every
+   * Ready and every tick: peers that fell silent are let go.
    */
   syncPeers(): void {
     const membership = this.raw.membership();
-    const leader = this.raw.leader();
-    const key = `${membership.index}/${leader}`;
+    const now = this.now();
+    const talking = [...this.learned].filter(([, peer]) => now - peer.heardAtMs <= ANSWER_WINDOW_MS).map(([id]) => id);
+    const key = `${membership.index}/${talking.join(",")}`;
     if (key === this.synced) return;
     this.synced = key;
     const peers = new Map<string, string>();
     if (!membership.members.some((m) => m.id === this.selfId)) for (const [id, address] of this.seeds) peers.set(id, address);
-    const leaderAddress = this.learned.get(leader);
-    if (leader !== "" && leader !== this.selfId && leaderAddress !== undefined) peers.set(leader, leaderAddress);
+    for (const id of talking) {
+      const peer = this.learned.get(id);
+      if (peer !== undefined) peers.set(id, peer.address);
+    }
     for (const m of membership.members) if (m.id !== this.selfId) peers.set(m.id, m.raftAddress);
     for (const [id, address] of peers) this.transport.setPeer(id, address);
     for (const id of this.transport.peerIds()) {

@@ -7,6 +7,8 @@ export type RefusalKind =
   | "leaderNotReady"
   | "invalidChange"
   | "unknownServer"
+  /** The new configuration's voters that are in contact would not make a quorum (etcd's strict reconfiguration check). */
+  | "quorumAtRisk"
   | "noLeader";
 
 export interface Refusal {

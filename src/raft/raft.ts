@@ -780,6 +780,10 @@ export class Raft {
       return this.refuse("leaderNotReady", `leader has not committed an entry in term ${this.term} yet`);
     }
     const plan = planChange(latest, change);
+    if (plan.kind === "members" || plan.kind === "stageThenPromote") {
+      const atRisk = this.quorumAtRisk(plan.members);
+      if (atRisk !== undefined) return this.refuse("quorumAtRisk", atRisk);
+    }
     switch (plan.kind) {
       case "invalid":
         return this.refuse("invalidChange", plan.reason);
@@ -802,6 +806,27 @@ export class Raft {
         throw new Error(`unknown change plan ${JSON.stringify(unreachable)}`);
       }
     }
+  }
+
+  /**
+   * Why a configuration with these members could not commit now (undefined
+   * when it could): a configuration takes effect as soon as it is appended,
+   * so one whose voters in contact with this leader are not a quorum wedges
+   * the cluster until the missing ones return — forever if one lost its data
+   * (etcd refuses such changes with --strict-reconfig-check). In contact: this
+   * node, and peers heard from within an election timeout.
+   */
+  private quorumAtRisk(members: readonly Member[]): string | undefined {
+    const voters = members.filter((m) => m.suffrage === "voter").map((m) => m.id);
+    const inContact = voters.filter((id) => {
+      if (id === this.id) return true;
+      const pr = this.progress.get(id);
+      return pr !== undefined && this.nowTick - pr.lastContactTick < this.cfg.electionTicks;
+    });
+    const need = Math.floor(voters.length / 2) + 1;
+    if (inContact.length >= need) return undefined;
+    const missing = voters.filter((id) => !inContact.includes(id));
+    return `the new configuration's voters ${voters.join(", ")} need ${need} in contact, but ${missing.join(", ")} ${missing.length === 1 ? "is" : "are"} not; bring ${missing.length === 1 ? "it" : "them"} back first`;
   }
 
   private proposeMembers(members: Member[]): ProposalResult {

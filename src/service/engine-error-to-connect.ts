@@ -29,6 +29,8 @@ export function toConnectError(error: unknown): ConnectError {
         return new ConnectError(error.message, Code.Aborted, undefined, undefined, error);
       case "invalid":
         return new ConnectError(error.message, Code.InvalidArgument, undefined, undefined, error);
+      case "unsafe":
+        return new ConnectError(error.message, Code.FailedPrecondition, undefined, undefined, error);
       default: {
         const unreachable: never = error.reason;
         return new ConnectError(`unknown engine error ${String(unreachable)}`, Code.Internal);

@@ -268,6 +268,13 @@ export class NodeSimulation {
     const candidates = this.hosts.filter((h) => voters.length >= 3 || !voters.some((v) => v.id === h.id));
     if (candidates.length === 0) return;
     const victim = rng.pick(candidates);
+    // Nor when any node's newest configuration (committed or not: it takes effect when appended)
+    // would be left without a quorum that still holds its data.
+    const strandsAConfiguration = this.hosts.some((h) => {
+      const voterIds = h.engine?.membership().members.filter((m) => m.suffrage === "voter").map((m) => m.id) ?? [];
+      return voterIds.includes(victim.id) && voterIds.length < 3;
+    });
+    if (strandsAConfiguration) return;
     const recorded = members.find((m) => m.id === victim.id);
     const rebootstrap = p.wipeAndRebootstrap && !p.soleVoter && (!p.wipeAndJoin || rng.chance(0.5));
     if (rebootstrap) {

@@ -33,6 +33,7 @@ export function definitelyNotApplied(error: unknown): boolean {
       case "guard_mismatch":
       case "change_pending":
       case "invalid":
+      case "unsafe":
         return true;
       case "timeout":
       case "aborted":
