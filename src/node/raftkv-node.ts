@@ -33,6 +33,8 @@ import { WatchHub } from "../service/watch-hub.ts";
 import type { Logger } from "../log/logger.ts";
 import { parseHostPort, type NodeConfig } from "./node-config.ts";
 import { NodeOps } from "./node-ops.ts";
+import { Maintenance } from "../gen/raftkv/v1/maintenance_pb.ts";
+import { createMaintenanceService } from "../backup/backup-service.ts";
 import { composeRoutes } from "../server/ops-routes.ts";
 import { observeRestRoutes } from "../server/observed-rest-routes.ts";
 
@@ -88,6 +90,7 @@ export class RaftkvNode {
       else if (config.join !== undefined && config.join.length > 0) joiner = new ClusterJoin(config.join, logger);
       const joinTarget = await joiner?.discover(joinTimeoutMs);
       const logStore = dataDir.openLog();
+      const snapshotStore = FileSnapshotStore.open(join(config.dataDir, "snapshots"), { retain: config.snapshots?.retain ?? 3 });
       logStore.observeCommits(ops.fsync.observe);
       stateMachine = KvStateMachine.open(join(config.dataDir, "kv.db"), {
         reportListenerError: (err) => logger.error("a change listener threw", { error: errorMessage(err) }),
@@ -109,7 +112,7 @@ export class RaftkvNode {
         failpoints,
         observer: ops.metrics.raft,
         snapshots: {
-          store: FileSnapshotStore.open(join(config.dataDir, "snapshots"), { retain: config.snapshots?.retain ?? 3 }),
+          store: snapshotStore,
           thresholdEntries: config.snapshots?.thresholdEntries,
           intervalMs: config.snapshots?.intervalMs,
           trailingLogs: config.snapshots?.trailingLogs,
@@ -128,7 +131,7 @@ export class RaftkvNode {
       // Expiry is decided here while this node leads; the keeper stops itself when the engine shuts down.
       const leaseKeeper = new LeaseKeeper(engine, { logger });
       leaseKeeper.start();
-      const served = [KV, Lease, Cluster, Diagnostics, Health, ReflectionV1, ReflectionV1alpha];
+      const served = [KV, Lease, Cluster, Maintenance, Diagnostics, Health, ReflectionV1, ReflectionV1alpha];
       const descriptors = new DescriptorIndex(served);
       const health = new HealthState(served.map((s) => s.typeName), ops.healthProbes);
       const server = await ClientServer.start({
@@ -138,6 +141,10 @@ export class RaftkvNode {
           { service: KV, impl: kv },
           { service: Lease, impl: createLeaseService(engine, leaseKeeper, new LeaderForwarder(config.id)) },
           { service: Cluster, impl: createClusterService(engine, new LeaderForwarder(config.id), ops.completeStatus) },
+          {
+            service: Maintenance,
+            impl: createMaintenanceService({ engine, snapshots: snapshotStore, clusterId: engine.admin.status().clusterId, logger }),
+          },
           { service: Diagnostics, impl: createDiagnosticsService() },
           { service: Health, impl: createHealthService(health) },
           { service: ReflectionV1, impl: createReflectionV1Service(descriptors) },
