@@ -1,5 +1,5 @@
 import { Database } from "bun:sqlite";
-import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { join } from "node:path";
 import { ensureIncarnation, randomId } from "../engine/raft-bootstrap.ts";
@@ -52,8 +52,10 @@ export async function restoreDataDir(options: RestoreOptions): Promise<RestoreRe
   if (!Number.isSafeInteger(index + 1)) throw new Error(`--bump-index: the index ${header.index} + ${bump} is over ${Number.MAX_SAFE_INTEGER}`);
   const term = Math.max(1, header.term);
   checkEmpty(options.dataDir);
-  mkdirSync(options.dataDir, { recursive: true });
+  // A failed restore leaves the data dir as it found it: absent (whole tree removed) or empty.
+  const created = mkdirSync(options.dataDir, { recursive: true });
   const lock = DataDirLock.acquire(options.dataDir);
+  let done = false;
   try {
     const logStore = RaftLogStore.open(join(options.dataDir, RAFT_LOG_FILE));
     try {
@@ -74,12 +76,15 @@ export async function restoreDataDir(options: RestoreOptions): Promise<RestoreRe
         store.discard(temp);
         throw error;
       }
+      done = true;
       return { header, clusterId, index, bump };
     } finally {
       logStore.close();
     }
   } finally {
+    if (!done) for (const name of readdirSync(options.dataDir)) rmSync(join(options.dataDir, name), { recursive: true, force: true });
     lock.release();
+    if (!done && created !== undefined) rmSync(created, { recursive: true, force: true });
   }
 }
 
