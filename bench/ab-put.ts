@@ -44,7 +44,7 @@ function serverCpuSeconds(cluster: Cluster): number {
 
 /** Runs the load generator against the leader; returns its throughput line's req/s. */
 async function load(cluster: Cluster, workload: string, inFlight: number, requests: number): Promise<number> {
-  const args = [binary, "bench", "--endpoint", cluster.endpoint, "--workload", workload, "--in-flight", String(inFlight), "--requests", String(requests)];
+  const args = [binary, "bench", "--endpoints", cluster.endpoint, "--workload", workload, "--in-flight", String(inFlight), "--requests", String(requests)];
   const child = Bun.spawn(args, { stdout: "pipe", stderr: "pipe" });
   const [out, code] = await Promise.all([new Response(child.stdout).text(), child.exited]);
   const rate = /(\d+) req\/s/.exec(out)?.[1];

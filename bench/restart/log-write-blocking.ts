@@ -85,8 +85,8 @@ async function main(): Promise<void> {
     const cpuBefore = cpuSecondsOf(pid);
     const command = binary === undefined ? ["bun", mainScript] : [binary];
     const bench = spawn(
-      [...command, "bench", "--endpoint", leader.endpoint, "--workload", "put", "--in-flight", String(inFlight),
-        "--duration", String(duration), "--requests", "100000000", "--value-size", "256", "--json"],
+      [...command, "bench", "--endpoints", leader.endpoint, "--workload", "put", "--in-flight", String(inFlight),
+        "--duration", String(duration), "--requests", "100000000", "--value-size", "256", "-w", "json"],
       { stdout: "pipe", stderr: "inherit" },
     );
     const output = await new Response(bench.stdout).text();

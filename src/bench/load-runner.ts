@@ -38,9 +38,18 @@ export class LoadRunner {
     this.operations = new OperationSource(options.workload, this.keys, new SeededRandom(options.seed));
   }
 
+  /** Counts so far, for a live progress line (cheap: no percentiles). */
+  progress(): { readonly succeeded: number; readonly errors: number; readonly elapsedSeconds: number } {
+    const elapsedSeconds = this.startedAt === 0 ? 0 : (performance.now() - this.startedAt) / 1000;
+    return { succeeded: this.succeeded, errors: this.errors, elapsedSeconds };
+  }
+
+  private startedAt = 0;
+
   async run(): Promise<LoadResult> {
     const cpuBefore = process.cpuUsage();
     const startedAt = performance.now();
+    this.startedAt = startedAt;
     if (this.options.durationMs !== undefined) this.deadline = startedAt + this.options.durationMs;
     const mode = this.options.mode;
     switch (mode.kind) {

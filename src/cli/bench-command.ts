@@ -6,11 +6,16 @@ import {
   numberFlag,
   openTarget,
   parseClientLibrary,
-  runLoad,
+  LoadRunner,
   verifyAcknowledgedWrites,
   workloadFrom,
   type TargetSystem,
 } from "../bench/index.ts";
+import { endpointsFrom } from "./client-args.ts";
+import { parseDurationMs } from "./duration.ts";
+import { envName, flagValue } from "./flag-value.ts";
+import { outputFormatOf, writeOutArgs } from "./output-format.ts";
+import { ProgressLine } from "./progress-line.ts";
 
 function systemFrom(text: string): TargetSystem {
   switch (text) {
@@ -30,7 +35,10 @@ export const benchCommand = defineCommand({
       "Load generator for raftkv and etcd: closed loop (N in flight) or open loop (--rate), HDR latency percentiles",
   },
   args: {
-    endpoint: { type: "string", description: "Client address host:port (default 127.0.0.1:40051)" },
+    endpoints: {
+      type: "string",
+      description: `Client addresses, comma-separated; the load goes to the first (default 127.0.0.1:40051); env ${envName("endpoints")}`,
+    },
     target: { type: "string", description: "raftkv or etcd (default raftkv)" },
     workload: { type: "string", description: "put, fill (sequential keys), get, mixed or range (default put)" },
     read: { type: "string", description: "Read level: linearizable, or stale (= etcd serializable) (default linearizable)" },
@@ -45,10 +53,10 @@ export const benchCommand = defineCommand({
     "value-size": { type: "string", description: "Value size in bytes (default 256)" },
     client: { type: "string", description: "Client library: http2 (lean built-in gRPC client), connect or grpc-js (default http2)" },
     connections: { type: "string", description: "HTTP/2 connections (default 1)" },
-    "timeout-ms": { type: "string", description: "Per-request deadline in ms (default 10000)" },
+    timeout: { type: "string", description: `Per-request deadline (default 10s); env ${envName("timeout")}` },
     seed: { type: "string", description: "Seed for the key sequence (default 1)" },
     verify: { type: "boolean", description: "Read back every acknowledged write afterwards and report lost ones" },
-    json: { type: "boolean", description: "Print the result as JSON" },
+    ...writeOutArgs,
   },
   async run({ args }) {
     const system = systemFrom(args.target ?? "raftkv");
@@ -56,14 +64,16 @@ export const benchCommand = defineCommand({
     const keyPrefix = args["key-prefix"] ?? "bench/";
     const target = openTarget({
       system,
-      endpoint: args.endpoint ?? "127.0.0.1:40051",
+      endpoint: endpointsFrom(args)[0] ?? "127.0.0.1:40051",
       client: parseClientLibrary(args.client ?? "http2"),
       connections: numberFlag("connections", args.connections, 1),
-      timeoutMs: numberFlag("timeout-ms", args["timeout-ms"], 10_000),
+      timeoutMs: parseDurationMs("timeout", flagValue(args.timeout, "timeout", "10s")),
     });
     const ackLog = new AckLog();
+    const format = outputFormatOf(args);
+    const progress = new ProgressLine();
     try {
-      const result = await runLoad(
+      const runner = new LoadRunner(
         target,
         {
           workload: workloadFrom({
@@ -82,8 +92,21 @@ export const benchCommand = defineCommand({
         },
         ackLog,
       );
+      // A live line on a terminal: requests done, errors and the rate so far.
+      const ticker = setInterval(() => {
+        const p = runner.progress();
+        const rate = p.elapsedSeconds > 0 ? Math.round(p.succeeded / p.elapsedSeconds) : 0;
+        progress.update(`bench: ${p.succeeded} ok, ${p.errors} errors, ${rate}/s, ${p.elapsedSeconds.toFixed(1)}s`);
+      }, 200);
+      let result;
+      try {
+        result = await runner.run();
+      } finally {
+        clearInterval(ticker);
+        progress.done();
+      }
       const verification = args.verify ? await verifyAcknowledgedWrites(target, ackLog, [keyPrefix]) : undefined;
-      if (args.json) {
+      if (format === "json") {
         console.log(JSON.stringify({ system, result, verification }, null, 2));
       } else {
         console.log(formatLoadResult(system, result));

@@ -7,11 +7,16 @@ import { serveCommand } from "./serve-command.ts";
 import { leaseCommand } from "./lease-command.ts";
 import { txnCommand } from "./txn-command.ts";
 import { watchCommand } from "./watch-command.ts";
+import { compactCommand } from "./compact-command.ts";
+import { endpointCommand } from "./endpoint-commands.ts";
+import { snapshotCommand } from "./snapshot-commands.ts";
+import { versionCommand } from "./version-command.ts";
+import { buildInfo } from "../version/build-info.ts";
 
 const main = withCliErrors(defineCommand({
   meta: {
     name: "raftkv",
-    version: "0.1.0",
+    version: buildInfo().version,
     description: "A strongly consistent, replicated key-value store (Raft + SQLite + gRPC/Connect)",
   },
   subCommands: {
@@ -24,7 +29,11 @@ const main = withCliErrors(defineCommand({
     watch: withCliErrors(watchCommand),
     lease: withCliErrors(leaseCommand),
     cluster: withCliErrors(clusterCommand),
+    compact: withCliErrors(compactCommand),
+    endpoint: withCliErrors(endpointCommand),
+    snapshot: withCliErrors(snapshotCommand),
     bench: withCliErrors(benchCommand),
+    version: withCliErrors(versionCommand),
   },
 }));
 

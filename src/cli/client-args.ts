@@ -1,5 +1,6 @@
 import type { ArgsDef } from "citty";
 import { envName, flagValue } from "./flag-value.ts";
+import { writeOutArgs } from "./output-format.ts";
 
 /** Flags every client command shares. */
 export const clientArgs = {
@@ -12,7 +13,7 @@ export const clientArgs = {
     description: `grpc, grpc-web, connect or connect-json (default grpc); env ${envName("protocol")}`,
   },
   hex: { type: "boolean", description: "Keys and values are given and printed as hex" },
-  json: { type: "boolean", description: "Print the full response as JSON" },
+  ...writeOutArgs,
 } as const satisfies ArgsDef;
 
 /** The --endpoints flag (or RAFTKV_ENDPOINTS) as a list of client addresses. */

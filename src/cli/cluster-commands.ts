@@ -19,11 +19,13 @@ import { withCliErrors } from "./cli-error.ts";
 import { clientArgs, endpointsFrom } from "./client-args.ts";
 import { ClusterClient } from "./cluster-client.ts";
 import { flagValue } from "./flag-value.ts";
+import { outputFormatOf, renderTable, writeOutArgs } from "./output-format.ts";
+import { formatBytes } from "../units/byte-size.ts";
 
 const connectionArgs = {
   endpoints: clientArgs.endpoints,
   protocol: clientArgs.protocol,
-  json: clientArgs.json,
+  ...writeOutArgs,
 } as const satisfies ArgsDef;
 
 const prevIndexArg = {
@@ -59,16 +61,34 @@ function suffrageName(suffrage: Suffrage): string {
   }
 }
 
+const memberHeaders = ["ID", "SUFFRAGE", "RAFT ADDRESS", "CLIENT ADDRESS", "LEADER"];
+
+function memberRows(members: readonly Member[]): string[][] {
+  return members.map((m) => [m.id, suffrageName(m.suffrage), m.raftAddress, m.clientAddress || "-", m.leader ? "*" : ""]);
+}
+
 /** One member per line, columns aligned: id, suffrage, raft address, client address, leader mark. */
 function membersTable(members: readonly Member[]): string {
-  const rows = [["ID", "SUFFRAGE", "RAFT ADDRESS", "CLIENT ADDRESS", "LEADER"]];
-  for (const m of members) rows.push([m.id, suffrageName(m.suffrage), m.raftAddress, m.clientAddress || "-", m.leader ? "*" : ""]);
+  const rows = [memberHeaders, ...memberRows(members)];
   const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? "").length))) ?? [];
   return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join("  ").trimEnd()).join("\n");
 }
 
-function print<Desc extends DescMessage>(json: boolean | undefined, schema: Desc, answer: MessageShape<Desc>, text: string): void {
-  console.log(json === true ? toJsonString(schema, answer) : text);
+/**
+ * -w json: the whole response as protobuf JSON; -w table: `table` (the
+ * members by default); simple: the text lines.
+ */
+function print<Desc extends DescMessage>(
+  args: { "write-out"?: string },
+  schema: Desc,
+  answer: MessageShape<Desc>,
+  text: string,
+  table?: { readonly headers: readonly string[]; readonly rows: readonly (readonly string[])[] },
+): void {
+  const format = outputFormatOf(args);
+  if (format === "json") console.log(toJsonString(schema, answer));
+  else if (format === "table") console.log(table === undefined ? text : renderTable(table.headers, table.rows));
+  else console.log(text);
 }
 
 const statusCommand = defineCommand({
@@ -76,6 +96,7 @@ const statusCommand = defineCommand({
   args: { ...connectionArgs },
   async run({ args }) {
     const s = await clusterFrom(args).call((c) => c.status({}));
+    const alarm = s.alarm?.active === true ? `NOSPACE (raised by ${s.alarm.memberId} at index ${s.alarm.index}: ${formatBytes(Number(s.alarm.usedBytes))} over ${formatBytes(Number(s.alarm.quotaBytes))})` : "none";
     const lines = [
       `id: ${s.id}`,
       `state: ${s.state}`,
@@ -87,13 +108,24 @@ const statusCommand = defineCommand({
       `last snapshot index: ${s.lastSnapshotIndex}`,
       `last contact: ${s.lastContactMs < 0n ? "never" : `${s.lastContactMs} ms ago`}`,
       `configuration index: ${s.configurationIndex}`,
+      `ready: ${s.ready ? "yes" : `no (${s.notReadyReason})`}`,
+      `db size: ${formatBytes(Number(s.dbSizeBytes))} (${s.dbSizeBytes} bytes), in use ${formatBytes(Number(s.dbSizeInUseBytes))} (${s.dbSizeInUseBytes} bytes)`,
+      `quota: ${formatBytes(Number(s.quotaBytes))} (${s.quotaBytes} bytes)`,
+      `alarm: ${alarm}`,
+      `keys: ${s.keys}`,
+      `fsync p99: ${s.fsyncP99Ms.toFixed(2)} ms`,
+      `longest space-reclaim pause: ${s.reclaimLongestPauseMs.toFixed(2)} ms`,
+      `version: ${s.build?.version ?? "?"} (git ${s.build?.gitCommit ?? "?"}, Bun ${s.build?.bunVersion ?? "?"})`,
       membersTable(s.members),
       "stats:",
       ...Object.keys(s.stats)
         .sort()
         .map((key) => `  ${key}: ${s.stats[key] ?? ""}`),
     ];
-    print(args.json, StatusResponseSchema, s, lines.join("\n"));
+    print(args, StatusResponseSchema, s, lines.join("\n"), {
+      headers: ["ID", "STATE", "LEADER", "TERM", "APPLIED INDEX", "DB SIZE", "IN USE", "QUOTA", "FSYNC P99", "ALARM", "READY"],
+      rows: [[s.id, s.state, s.leaderId || "-", String(s.term), String(s.appliedIndex), formatBytes(Number(s.dbSizeBytes)), formatBytes(Number(s.dbSizeInUseBytes)), formatBytes(Number(s.quotaBytes)), `${s.fsyncP99Ms.toFixed(2)} ms`, s.alarm?.active === true ? "NOSPACE" : "none", s.ready ? "yes" : "no"]],
+    });
   },
 });
 
@@ -102,7 +134,7 @@ const membersCommand = defineCommand({
   args: { ...connectionArgs },
   async run({ args }) {
     const answer = await clusterFrom(args).call((c) => c.getConfiguration({}));
-    print(args.json, GetConfigurationResponseSchema, answer, `configuration index ${answer.index}\n${membersTable(answer.members)}`);
+    print(args, GetConfigurationResponseSchema, answer, `configuration index ${answer.index}\n${membersTable(answer.members)}`, { headers: memberHeaders, rows: memberRows(answer.members) });
   },
 });
 
@@ -122,7 +154,7 @@ const addVoterCommand = defineCommand({
       c.addVoter({ id: args.id, raftAddress: args["raft-address"], clientAddress: args["client-address"] ?? "", prevIndex: prevIndexOf(args["prev-index"]) }),
     );
     const how = answer.promotionPending ? "as a nonvoter; promotion to voter pending until it has caught up" : "as a voter";
-    print(args.json, AddVoterResponseSchema, answer, `added ${args.id} ${how} (configuration index ${answer.index})\n${membersTable(answer.members)}`);
+    print(args, AddVoterResponseSchema, answer, `added ${args.id} ${how} (configuration index ${answer.index})\n${membersTable(answer.members)}`, { headers: memberHeaders, rows: memberRows(answer.members) });
   },
 });
 
@@ -133,7 +165,7 @@ const addNonvoterCommand = defineCommand({
     const answer = await clusterFrom(args).call((c) =>
       c.addNonvoter({ id: args.id, raftAddress: args["raft-address"], clientAddress: args["client-address"] ?? "", prevIndex: prevIndexOf(args["prev-index"]) }),
     );
-    print(args.json, AddNonvoterResponseSchema, answer, `added ${args.id} as a nonvoter (configuration index ${answer.index})\n${membersTable(answer.members)}`);
+    print(args, AddNonvoterResponseSchema, answer, `added ${args.id} as a nonvoter (configuration index ${answer.index})\n${membersTable(answer.members)}`, { headers: memberHeaders, rows: memberRows(answer.members) });
   },
 });
 
@@ -142,7 +174,7 @@ const demoteCommand = defineCommand({
   args: { id: { type: "positional", required: true, description: "The voter's id" }, ...prevIndexArg, ...connectionArgs },
   async run({ args }) {
     const answer = await clusterFrom(args).call((c) => c.demoteVoter({ id: args.id, prevIndex: prevIndexOf(args["prev-index"]) }));
-    print(args.json, DemoteVoterResponseSchema, answer, `demoted ${args.id} (configuration index ${answer.index})\n${membersTable(answer.members)}`);
+    print(args, DemoteVoterResponseSchema, answer, `demoted ${args.id} (configuration index ${answer.index})\n${membersTable(answer.members)}`, { headers: memberHeaders, rows: memberRows(answer.members) });
   },
 });
 
@@ -151,7 +183,7 @@ const removeCommand = defineCommand({
   args: { id: { type: "positional", required: true, description: "The server's id" }, ...prevIndexArg, ...connectionArgs },
   async run({ args }) {
     const answer = await clusterFrom(args).call((c) => c.removeServer({ id: args.id, prevIndex: prevIndexOf(args["prev-index"]) }));
-    print(args.json, RemoveServerResponseSchema, answer, `removed ${args.id} (configuration index ${answer.index})\n${membersTable(answer.members)}`);
+    print(args, RemoveServerResponseSchema, answer, `removed ${args.id} (configuration index ${answer.index})\n${membersTable(answer.members)}`, { headers: memberHeaders, rows: memberRows(answer.members) });
   },
 });
 
@@ -160,7 +192,7 @@ const transferCommand = defineCommand({
   args: { id: { type: "positional", required: false, description: "The voter to hand leadership to" }, ...connectionArgs },
   async run({ args }) {
     const answer = await clusterFrom(args).call((c) => c.transferLeadership({ id: args.id ?? "" }));
-    print(args.json, TransferLeadershipResponseSchema, answer, `leader is now ${answer.newLeaderId}`);
+    print(args, TransferLeadershipResponseSchema, answer, `leader is now ${answer.newLeaderId}`);
   },
 });
 
@@ -169,7 +201,7 @@ const snapshotCommand = defineCommand({
   args: { ...connectionArgs },
   async run({ args }) {
     const answer = await clusterFrom(args).call((c) => c.snapshot({}));
-    print(args.json, SnapshotResponseSchema, answer, `snapshot at index ${answer.index} on ${answer.header?.memberId ?? "?"}`);
+    print(args, SnapshotResponseSchema, answer, `snapshot at index ${answer.index} on ${answer.header?.memberId ?? "?"}`);
   },
 });
 
@@ -178,7 +210,7 @@ const barrierCommand = defineCommand({
   args: { ...connectionArgs },
   async run({ args }) {
     const answer = await clusterFrom(args).call((c) => c.barrier({}));
-    print(args.json, BarrierResponseSchema, answer, `barrier at index ${answer.index}`);
+    print(args, BarrierResponseSchema, answer, `barrier at index ${answer.index}`);
   },
 });
 
@@ -187,7 +219,7 @@ const verifyLeaderCommand = defineCommand({
   args: { ...connectionArgs },
   async run({ args }) {
     const answer = await clusterFrom(args).call((c) => c.verifyLeader({}));
-    print(args.json, VerifyLeaderResponseSchema, answer, `${answer.header?.memberId ?? "?"} is the leader (term ${answer.header?.term ?? 0n})`);
+    print(args, VerifyLeaderResponseSchema, answer, `${answer.header?.memberId ?? "?"} is the leader (term ${answer.header?.term ?? 0n})`);
   },
 });
 

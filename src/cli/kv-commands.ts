@@ -9,6 +9,7 @@ import { leaseIdArg } from "./lease-id-arg.ts";
 import { commandTimeoutArgs, raftkvClientFrom } from "./raftkv-client-args.ts";
 import { positiveInteger } from "./flag-value.ts";
 import { printRange } from "./range-printer.ts";
+import { outputFormatOf, renderTable } from "./output-format.ts";
 
 const consistencyArg = {
   type: "string",
@@ -40,8 +41,11 @@ export const putCommand = defineCommand({
   async run({ args }) {
     const hex = args.hex === true;
     const lease = args.lease === undefined ? 0n : leaseIdArg("--lease", args.lease);
+    const format = outputFormatOf(args);
     const answer = await raftkvClientFrom(args).put(bytesArg("key", args.key, hex), bytesArg("value", args.value, hex), { lease });
-    console.log(args.json === true ? toJsonString(PutResponseSchema, answer) : String(answer.index));
+    if (format === "json") console.log(toJsonString(PutResponseSchema, answer));
+    else if (format === "table") console.log(renderTable(["INDEX"], [[String(answer.index)]]));
+    else console.log(String(answer.index));
   },
 });
 
@@ -59,15 +63,21 @@ export const getCommand = defineCommand({
   },
   async run({ args }) {
     const hex = args.hex === true;
+    const format = outputFormatOf(args);
     const consistency = parseConsistencyName("--consistency", args.consistency);
     if (args.prefix === true) {
       const prefix = bytesArg("key", args.key, hex);
-      await printRange(raftkvClientFrom(args), { prefix, limit: Number.POSITIVE_INFINITY, keysOnly: false, consistency, json: args.json === true, hex });
+      await printRange(raftkvClientFrom(args), { prefix, limit: Number.POSITIVE_INFINITY, keysOnly: false, consistency, format, hex });
       return;
     }
     const answer = await raftkvClientFrom(args).get(bytesArg("key", args.key, hex), { consistency });
-    if (args.json === true) {
+    if (format === "json") {
       console.log(toJsonString(GetResponseSchema, answer));
+    } else if (format === "table") {
+      const kv = answer.kv;
+      const rows = answer.found && kv !== undefined ? [[printableBytes(kv.key, hex), printableBytes(kv.value, hex), String(kv.createIndex), String(kv.modIndex), String(kv.version), String(kv.lease)]] : [];
+      console.log(renderTable(["KEY", "VALUE", "CREATE INDEX", "MOD INDEX", "VERSION", "LEASE"], rows));
+      if (!answer.found) console.error(`key not found: ${args.key}`);
     } else if (answer.found && answer.kv !== undefined) {
       console.log(printableBytes(answer.kv.value, hex));
     } else {
@@ -92,8 +102,11 @@ export const delCommand = defineCommand({
     if (args.prefix === true && args["range-end"] !== undefined) throw new Error("del: give --prefix or --range-end, not both");
     const rangeEnd = args["range-end"] === undefined ? new Uint8Array(0) : bytesArg("range-end", args["range-end"], hex);
     const range = args.prefix === true ? prefixRange(key) : { key, rangeEnd };
+    const format = outputFormatOf(args);
     const answer = await raftkvClientFrom(args).delete(range.key, { rangeEnd: range.rangeEnd });
-    console.log(args.json === true ? toJsonString(DeleteResponseSchema, answer) : String(answer.deleted));
+    if (format === "json") console.log(toJsonString(DeleteResponseSchema, answer));
+    else if (format === "table") console.log(renderTable(["DELETED", "INDEX"], [[String(answer.deleted), String(answer.index)]]));
+    else console.log(String(answer.deleted));
   },
 });
 
@@ -114,7 +127,7 @@ export const scanCommand = defineCommand({
       limit: args.limit === undefined ? Number.POSITIVE_INFINITY : positiveInteger("limit", args.limit),
       keysOnly: args["keys-only"] === true,
       consistency: parseConsistencyName("--consistency", args.consistency),
-      json: args.json === true,
+      format: outputFormatOf(args),
       hex,
     });
   },

@@ -10,13 +10,14 @@ import {
 import { sleep } from "../client/backoff.ts";
 import { printableBytes } from "./bytes-arg.ts";
 import { clientArgs } from "./client-args.ts";
+import { askedOutputFormat, outputFormatOf, renderTable } from "./output-format.ts";
 import { withCliErrors } from "./cli-error.ts";
 import { positiveInteger } from "./flag-value.ts";
 import { leaseIdArg } from "./lease-id-arg.ts";
 import { commandTimeoutArgs, raftkvClientFrom } from "./raftkv-client-args.ts";
 
 const leaseGrantCommand = defineCommand({
-  meta: { name: "grant", description: "Grant a lease; prints `lease <id> granted with TTL <n>s`" },
+  meta: { name: "grant", description: "Grant a lease; prints `lease <id> granted with TTL <n>s` (-w simple: the id alone, for $(...))" },
   args: {
     ttl: { type: "positional", required: true, description: "Time to live in seconds" },
     id: { type: "string", description: "Use this lease id (default: the server picks one)" },
@@ -25,8 +26,12 @@ const leaseGrantCommand = defineCommand({
   },
   async run({ args }) {
     const ttl = positiveInteger("ttl", args.ttl);
+    const format = askedOutputFormat(args);
     const answer = await raftkvClientFrom(args).leaseGrant(ttl, { id: args.id === undefined ? 0n : leaseIdArg("--id", args.id) });
-    console.log(args.json === true ? toJsonString(LeaseGrantResponseSchema, answer) : `lease ${answer.id} granted with TTL ${answer.ttlSeconds}s`);
+    if (format === "json") console.log(toJsonString(LeaseGrantResponseSchema, answer));
+    else if (format === "simple") console.log(String(answer.id));
+    else if (format === "table") console.log(renderTable(["ID", "TTL"], [[String(answer.id), `${answer.ttlSeconds}s`]]));
+    else console.log(`lease ${answer.id} granted with TTL ${answer.ttlSeconds}s`);
   },
 });
 
@@ -39,8 +44,12 @@ const leaseRevokeCommand = defineCommand({
   },
   async run({ args }) {
     const id = leaseIdArg("id", args.id);
+    const format = askedOutputFormat(args);
     const answer = await raftkvClientFrom(args).leaseRevoke(id);
-    console.log(args.json === true ? toJsonString(LeaseRevokeResponseSchema, answer) : `lease ${id} revoked (${answer.deleted} keys deleted)`);
+    if (format === "json") console.log(toJsonString(LeaseRevokeResponseSchema, answer));
+    else if (format === "simple") console.log(String(answer.deleted));
+    else if (format === "table") console.log(renderTable(["ID", "KEYS DELETED"], [[String(id), String(answer.deleted)]]));
+    else console.log(`lease ${id} revoked (${answer.deleted} keys deleted)`);
   },
 });
 
@@ -57,7 +66,10 @@ const leaseKeepAliveCommand = defineCommand({
     const client = raftkvClientFrom(args);
     for (;;) {
       const answer = await client.leaseKeepAlive(id);
-      console.log(args.json === true ? toJsonString(LeaseKeepAliveResponseSchema, answer) : `lease ${answer.id} keepalived with TTL ${answer.ttlSeconds}s`);
+      const format = askedOutputFormat(args);
+      if (format === "json") console.log(toJsonString(LeaseKeepAliveResponseSchema, answer));
+      else if (format === "simple") console.log(String(answer.ttlSeconds));
+      else console.log(`lease ${answer.id} keepalived with TTL ${answer.ttlSeconds}s`);
       if (args.once === true) return;
       // A third of the TTL leaves two more tries before the lease could lapse.
       await sleep(Math.max(500, (Number(answer.ttlSeconds) * 1000) / 3));
@@ -75,9 +87,18 @@ const leaseTtlCommand = defineCommand({
   },
   async run({ args }) {
     const hex = args.hex === true;
+    const format = askedOutputFormat(args);
     const answer = await raftkvClientFrom(args).leaseTimeToLive(leaseIdArg("id", args.id), { keys: args.keys === true });
-    if (args.json === true) {
+    if (format === "json") {
       console.log(toJsonString(LeaseTimeToLiveResponseSchema, answer));
+      return;
+    }
+    if (format === "simple") {
+      console.log(String(answer.ttlSeconds));
+      return;
+    }
+    if (format === "table") {
+      console.log(renderTable(["ID", "TTL", "GRANTED TTL", "KEYS"], [[String(answer.id), `${answer.ttlSeconds}s`, `${answer.grantedTtlSeconds}s`, answer.keys.map((k) => printableBytes(k, hex)).join(",")]]));
       return;
     }
     const keys = args.keys === true ? `, attached keys [${answer.keys.map((k) => printableBytes(k, hex)).join(", ")}]` : "";
@@ -89,8 +110,10 @@ const leaseListCommand = defineCommand({
   meta: { name: "list", description: "List the ids of all leases, one per line" },
   args: { ...clientArgs, ...commandTimeoutArgs },
   async run({ args }) {
+    const format = outputFormatOf(args);
     const answer = await raftkvClientFrom(args).leaseList();
-    if (args.json === true) console.log(toJsonString(LeaseLeasesResponseSchema, answer));
+    if (format === "json") console.log(toJsonString(LeaseLeasesResponseSchema, answer));
+    else if (format === "table") console.log(renderTable(["ID"], answer.leases.map((lease) => [String(lease.id)])));
     else for (const lease of answer.leases) console.log(String(lease.id));
   },
 });

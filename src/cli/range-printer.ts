@@ -2,6 +2,7 @@ import { create, toJsonString } from "@bufbuild/protobuf";
 import { RangeResponseSchema, type Consistency } from "../gen/raftkv/v1/kv_pb.ts";
 import type { RaftkvClient } from "../client/raftkv-client.ts";
 import { printableBytes } from "./bytes-arg.ts";
+import { renderTable, type OutputFormat } from "./output-format.ts";
 
 export interface RangePrint {
   /** Every key that starts with it; empty = every key. */
@@ -10,8 +11,8 @@ export interface RangePrint {
   readonly limit: number;
   readonly keysOnly: boolean;
   readonly consistency: Consistency;
-  /** One JSON RangeResponse per page instead of lines. */
-  readonly json: boolean;
+  /** json: one RangeResponse per page; table: one table for all keys; simple: lines. */
+  readonly format: OutputFormat;
   readonly hex: boolean;
 }
 
@@ -23,6 +24,7 @@ export interface RangePrint {
 export async function printRange(client: RaftkvClient, options: RangePrint): Promise<void> {
   let start: Uint8Array = new Uint8Array(0);
   let printed = 0;
+  const tableRows: string[][] = [];
   for (;;) {
     const page = await client.range({
       prefix: options.prefix,
@@ -31,8 +33,13 @@ export async function printRange(client: RaftkvClient, options: RangePrint): Pro
       keysOnly: options.keysOnly,
       consistency: options.consistency,
     });
-    if (options.json) {
+    if (options.format === "json") {
       console.log(toJsonString(RangeResponseSchema, create(RangeResponseSchema, page)));
+    } else if (options.format === "table") {
+      for (const kv of page.kvs) {
+        const key = printableBytes(kv.key, options.hex);
+        tableRows.push(options.keysOnly ? [key, String(kv.modIndex)] : [key, printableBytes(kv.value, options.hex), String(kv.modIndex)]);
+      }
     } else {
       for (const kv of page.kvs) {
         const key = printableBytes(kv.key, options.hex);
@@ -40,7 +47,8 @@ export async function printRange(client: RaftkvClient, options: RangePrint): Pro
       }
     }
     printed += page.kvs.length;
-    if (!page.more || printed >= options.limit || page.nextKey.length === 0) return;
+    if (!page.more || printed >= options.limit || page.nextKey.length === 0) break;
     start = page.nextKey;
   }
+  if (options.format === "table") console.log(renderTable(options.keysOnly ? ["KEY", "MOD INDEX"] : ["KEY", "VALUE", "MOD INDEX"], tableRows));
 }

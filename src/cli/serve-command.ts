@@ -8,6 +8,7 @@ import { defaultHistoryRetentionEntries } from "../service/history-compactor.ts"
 import { parseDurationMs } from "./duration.ts";
 import { envName, flagValue, positiveInteger } from "./flag-value.ts";
 import { checkRaftTimingFlags } from "./raft-timing-flags.ts";
+import { parseBytes } from "../units/byte-size.ts";
 
 const defaults = {
   id: "node1",
@@ -28,6 +29,8 @@ const defaults = {
   "history-retention-entries": String(defaultHistoryRetentionEntries),
   "join-timeout": "30s",
   "shutdown-transfer-timeout": "5s",
+  "quota-bytes": "8GiB",
+  "slow-fsync-threshold": "100ms",
   "log-level": "info",
   "log-format": "text",
 } as const;
@@ -83,6 +86,11 @@ export const serveCommand = defineCommand({
       type: "string",
       description: describe("history-retention-entries", "Watch history kept for replay, in log indexes; the leader compacts older history"),
     },
+    "quota-bytes": {
+      type: "string",
+      description: describe("quota-bytes", "Disk quota of the state machine's database (e.g. 8GiB, 512MiB); over it, writes that grow the store are refused until space is reclaimed"),
+    },
+    "slow-fsync-threshold": { type: "string", description: describe("slow-fsync-threshold", "A Raft log fsync slower than this logs a warning") },
     "log-level": { type: "string", description: describe("log-level", "debug, info, warn or error") },
     "log-format": { type: "string", description: describe("log-format", "text or json") },
   },
@@ -123,6 +131,8 @@ export const serveCommand = defineCommand({
         trailingLogs: positiveInteger("trailing-logs", value("trailing-logs")),
         retain: positiveInteger("snapshots-retained", value("snapshots-retained")),
       },
+      quotaBytes: parseBytes("quota-bytes", value("quota-bytes")),
+      slowFsyncMs: parseDurationMs("slow-fsync-threshold", value("slow-fsync-threshold")),
       historyRetentionEntries: positiveInteger("history-retention-entries", value("history-retention-entries")),
       logLevel: parseLogLevel(value("log-level")),
       logFormat: parseLogFormat(value("log-format")),

@@ -56,7 +56,9 @@ function validFlags(args: ArgsDef): string {
   const listed: string[] = [];
   for (const [name, def] of Object.entries(args)) {
     if (def.type === "positional") continue;
-    listed.push(def.type === "boolean" ? `--${name}` : `--${name} <value>`);
+    const aliases = "alias" in def && def.alias !== undefined ? [def.alias].flat() : [];
+    const short = aliases.length === 0 ? "" : ` (${aliases.map((a) => (a.length === 1 ? `-${a}` : `--${a}`)).join(", ")})`;
+    listed.push(def.type === "boolean" ? `--${name}${short}` : `--${name} <value>${short}`);
   }
   listed.push("--help");
   return listed.join(", ");

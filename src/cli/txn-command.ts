@@ -4,6 +4,7 @@ import { defineCommand } from "citty";
 import { type ResponseOp, TxnResponseSchema } from "../gen/raftkv/v1/kv_pb.ts";
 import { printableBytes } from "./bytes-arg.ts";
 import { clientArgs } from "./client-args.ts";
+import { outputFormatOf, renderTable } from "./output-format.ts";
 import { commandTimeoutArgs, raftkvClientFrom } from "./raftkv-client-args.ts";
 import { hexWords, parseTxnInput, utf8Words } from "./txn-input-parser.ts";
 
@@ -43,9 +44,15 @@ export const txnCommand = defineCommand({
     const hex = args.hex === true;
     const input = args.file === undefined || args.file === "-" ? await Bun.stdin.text() : readFileSync(args.file, "utf8");
     const request = parseTxnInput(input, hex ? hexWords : utf8Words);
+    const format = outputFormatOf(args);
     const answer = await raftkvClientFrom(args).txn(request);
-    if (args.json === true) {
+    if (format === "json") {
       console.log(toJsonString(TxnResponseSchema, answer));
+      return;
+    }
+    if (format === "table") {
+      const rows = answer.responses.flatMap((response) => responseLines(response, hex).map((line) => [line]));
+      console.log(renderTable([answer.succeeded ? "SUCCESS" : "FAILURE"], rows));
       return;
     }
     console.log(answer.succeeded ? "SUCCESS" : "FAILURE");

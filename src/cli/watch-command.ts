@@ -5,6 +5,7 @@ import { type Event, EventSchema, EventType, KeyValueSchema } from "../gen/raftk
 import type { WatchUpdate } from "../client/watch-update.ts";
 import { bytesArg, printableBytes } from "./bytes-arg.ts";
 import { clientArgs } from "./client-args.ts";
+import { outputFormatOf } from "./output-format.ts";
 import { positiveInteger } from "./flag-value.ts";
 import { raftkvClientFrom } from "./raftkv-client-args.ts";
 
@@ -68,7 +69,8 @@ export const watchCommand = defineCommand({
   },
   async run({ args }) {
     const hex = args.hex === true;
-    const json = args.json === true;
+    // Watch prints a stream: json is one object per update; table reads as simple (one line per event).
+    const json = outputFormatOf(args) === "json";
     const wanted = args.count === undefined ? Number.POSITIVE_INFINITY : positiveInteger("count", args.count);
     const startIndex = args["start-index"] === undefined ? 0n : BigInt(positiveInteger("start-index", args["start-index"]));
     const updates = raftkvClientFrom(args).watch(

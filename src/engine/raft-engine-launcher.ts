@@ -19,6 +19,7 @@ import {
 } from "./raft-bootstrap.ts";
 import { RaftEngine } from "./raft-engine.ts";
 import type { SeedPeer } from "./raft-member-addresses.ts";
+import type { RaftObserver } from "./raft-observer.ts";
 import { RaftPeerInbox } from "./raft-peer-inbox.ts";
 import type { RaftSnapshotOptions } from "./raft-snapshotter.ts";
 import type { RaftTiming } from "./raft-timing.ts";
@@ -54,6 +55,8 @@ export interface RaftEngineLaunch {
   /** Snapshots and log compaction; the state machine is brought in line with the log and its snapshots first. */
   readonly snapshots?: RaftSnapshotOptions;
   readonly failpoints?: Failpoints;
+  /** Engine events for metrics (see RaftObserver). */
+  readonly observer?: RaftObserver;
 }
 
 /** What a joining node learned from the cluster before it starts: the cluster id and members to dial. */
@@ -118,6 +121,7 @@ export async function launchRaftEngine(launch: RaftEngineLaunch): Promise<KvRaft
       logger: launch.logger,
       snapshots: launch.snapshots,
       failpoints: launch.failpoints,
+      observer: launch.observer,
     });
   } catch (error) {
     await transport.close();
@@ -144,6 +148,7 @@ export interface EngineParts<R, M extends StateMachine<R>> {
   readonly logger?: Logger;
   readonly snapshots?: RaftSnapshotOptions;
   readonly failpoints?: Failpoints;
+  readonly observer?: RaftObserver;
 }
 
 /**
@@ -177,5 +182,6 @@ export async function startEngine<R, M extends StateMachine<R>>(parts: EnginePar
     requestTimeoutMs: parts.requestTimeoutMs,
     logger: parts.logger,
     snapshots,
+    observer: parts.observer,
   });
 }

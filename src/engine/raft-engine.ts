@@ -23,6 +23,7 @@ import { PeerIncarnations } from "./peer-incarnations.ts";
 import type { PeerNetwork, PeerSender } from "./peer-network.ts";
 import type { RaftPeerInbox } from "./raft-peer-inbox.ts";
 import { RaftNotLeaderError } from "./raft-not-leader-error.ts";
+import type { ProposalOutcome, RaftObserver } from "./raft-observer.ts";
 import { defaultRaftTiming, ticksOf, type RaftTiming } from "./raft-timing.ts";
 import { RaftProposals } from "./raft-proposals.ts";
 import { RaftReadWaiters, type ReadIndexSource } from "./raft-read-waiters.ts";
@@ -68,6 +69,8 @@ export interface RaftEngineOptions<R, M extends StateMachine<R>> {
   readonly logger?: Logger;
   /** Snapshots, log compaction and InstallSnapshot; without it the log is never compacted. */
   readonly snapshots?: RaftSnapshotOptions;
+  /** Told of persists, applies, leader changes, proposal outcomes and snapshots (metrics). */
+  readonly observer?: RaftObserver;
 }
 
 /** What the engine did with snapshots since it started. */
@@ -76,6 +79,18 @@ export interface RaftSnapshotStats {
   /** Snapshots received from a leader and restored into the state machine. */
   readonly installed: number;
   readonly latestIndex: number;
+  /** Size of the newest snapshot's file (0 when there is none). */
+  readonly latestBytes: number;
+}
+
+/** A follower's replication as its leader sees it. */
+export interface PeerReplication {
+  readonly id: string;
+  readonly matchIndex: number;
+  /** Entries the leader holds that the peer is not known to have. */
+  readonly lagEntries: number;
+  /** Since the leader last heard from it, to the tick (100 ms by default). */
+  readonly lastContactMs: number;
 }
 
 /** How often a member re-checks that the cluster knows its client address. */
@@ -117,6 +132,23 @@ function countsTowardQuorum(payload: PeerPayload): boolean {
       const unreachable: never = payload;
       throw new Error(`unknown peer payload ${JSON.stringify(unreachable)}`);
     }
+  }
+}
+
+/** How a rejected proposal ended, from the error its waiter got. */
+function outcomeOf(error: unknown): ProposalOutcome {
+  if (error instanceof RaftNotLeaderError) return error.proposed ? "unknown" : "not_leader";
+  if (!(error instanceof EngineError)) return "failed";
+  switch (error.reason) {
+    case "timeout":
+    case "aborted":
+      return "timeout";
+    case "outcome_unknown":
+      return "unknown";
+    case "not_leader":
+      return "not_leader";
+    default:
+      return "failed";
   }
 }
 
@@ -197,10 +229,14 @@ export class RaftEngine<R, M extends StateMachine<R> = StateMachine<R>> {
   private readonly snapshotReceiver: RaftSnapshotReceiver | undefined;
   private snapshotsTaken = 0;
   private snapshotsInstalled = 0;
+  private readonly observer: RaftObserver | undefined;
+  /** The leader last reported to the observer ("" before any). */
+  private observedLeader = "";
 
   private constructor(options: RaftEngineOptions<R, M>, raw: RawNode, timing: RaftTiming, snapshotter: RaftSnapshotter | undefined) {
     const scheduler = options.scheduler;
     this.selfId = options.id;
+    this.observer = options.observer;
     this.stateMachine = options.stateMachine;
     this.logStore = options.logStore;
     this.scheduler = scheduler;
@@ -303,7 +339,7 @@ export class RaftEngine<R, M extends StateMachine<R> = StateMachine<R>> {
     const timing: RaftTiming = { ...defaultRaftTiming, ...options.timing };
     const ticks = ticksOf(timing);
     // The snapshotter exists before the core (whose storage reads it) and the engine (which it reports to).
-    let onSnapshotTaken: (index: number) => void = () => {};
+    let onSnapshotTaken: (index: number, taken: { durationMs: number; bytes: number }) => void = () => {};
     const snapshotter =
       options.snapshots === undefined
         ? undefined
@@ -311,9 +347,10 @@ export class RaftEngine<R, M extends StateMachine<R> = StateMachine<R>> {
             options.snapshots,
             options.stateMachine,
             options.logStore,
-            (index) => onSnapshotTaken(index),
+            (index, taken) => onSnapshotTaken(index, taken),
             options.logger,
             () => options.scheduler.random(),
+            () => options.scheduler.now(),
           );
     const raw = new RawNode({
       id: options.id,
@@ -330,7 +367,7 @@ export class RaftEngine<R, M extends StateMachine<R> = StateMachine<R>> {
       acceptUnrecordedIncarnation: options.acceptUnrecordedIncarnation,
     });
     const engine = new RaftEngine<R, M>(options, raw, timing, snapshotter);
-    onSnapshotTaken = (index) => engine.onSnapshotTaken(index);
+    onSnapshotTaken = (index, taken) => engine.onSnapshotTaken(index, taken);
     options.inbox.attach((sender, payload) => engine.onPeerPayload(sender, payload));
     engine.addresses.syncPeers();
     // A sole voter need not wait an election timeout to lead itself.
@@ -360,7 +397,21 @@ export class RaftEngine<R, M extends StateMachine<R> = StateMachine<R>> {
   }
 
   snapshotStats(): RaftSnapshotStats {
-    return { taken: this.snapshotsTaken, installed: this.snapshotsInstalled, latestIndex: this.snapshotter?.latest()?.index ?? 0 };
+    const latest = this.snapshotter?.latest();
+    return { taken: this.snapshotsTaken, installed: this.snapshotsInstalled, latestIndex: latest?.index ?? 0, latestBytes: latest?.size ?? 0 };
+  }
+
+  /** Leader only (empty elsewhere): how far each other member's log is behind and when it last answered. */
+  peerReplication(): PeerReplication[] {
+    const stats = this.raw.stats();
+    return stats.peers
+      .filter((p) => p.id !== this.selfId)
+      .map((p) => ({ id: p.id, matchIndex: p.match, lagEntries: Math.max(0, stats.lastLogIndex - p.match), lastContactMs: p.ticksSinceContact * this.tickMs }));
+  }
+
+  /** The error that stopped the engine (a storage failure), undefined while it runs: a stopped engine serves nothing. */
+  failure(): Error | undefined {
+    return this.fatal;
   }
 
   /** The addresses this node advertises (where members dial it and where clients reach it) and its data dir's incarnation. */
@@ -412,6 +463,13 @@ export class RaftEngine<R, M extends StateMachine<R> = StateMachine<R>> {
     const waiter = new RaftWaiter<Applied<R>>(this.scheduler, this.requestTimeoutMs, signal, "proposal");
     this.proposals.enqueue(command, waiter);
     this.scheduleDrain();
+    const observer = this.observer;
+    if (observer?.proposalDone !== undefined) {
+      waiter.promise.then(
+        () => observer.proposalDone?.("applied"),
+        (error: unknown) => observer.proposalDone?.(outcomeOf(error)),
+      );
+    }
     return waiter.promise;
   }
 
@@ -657,14 +715,19 @@ export class RaftEngine<R, M extends StateMachine<R> = StateMachine<R>> {
     const persistStart = this.scheduler.now();
     this.logStore.persist({ hardState, entries: ready.entries });
     const persistEnd = this.scheduler.now();
-    if (hardState !== undefined || ready.entries.length > 0) this.ioMeter.recordPersist(persistEnd - persistStart);
+    if (hardState !== undefined || ready.entries.length > 0) {
+      this.ioMeter.recordPersist(persistEnd - persistStart);
+      this.observer?.persisted?.(persistEnd - persistStart, ready.entries.length);
+    }
     if (hardState !== undefined) this.writtenHardState = hardState;
     this.send(ready.messagesAfterPersist);
     // Acks and votes leave before the apply below, which the leader does not need to wait for.
     if (ready.messagesAfterPersist.length > 0) this.transport.flush();
     if (ready.committedEntries.length > 0) {
       const results = this.stateMachine.applyBatch(ready.committedEntries);
-      this.ioMeter.recordApply(this.scheduler.now() - persistEnd);
+      const applyMs = this.scheduler.now() - persistEnd;
+      this.ioMeter.recordApply(applyMs);
+      this.observer?.applied?.(applyMs, ready.committedEntries.length);
       this.failpoints?.hit("apply.before-answer");
       this.proposals.settle(ready.committedEntries, results);
     }
@@ -722,8 +785,9 @@ export class RaftEngine<R, M extends StateMachine<R> = StateMachine<R>> {
 
   // ------------------------------------------------------------- snapshots
 
-  private onSnapshotTaken(index: number): void {
+  private onSnapshotTaken(index: number, taken: { durationMs: number; bytes: number }): void {
     this.snapshotsTaken++;
+    this.observer?.snapshotTaken?.(taken.durationMs, taken.bytes, index);
     if (this.closed || this.fatal !== undefined) return;
     this.raw.snapshotTaken(index);
     this.scheduleDrain();
@@ -759,6 +823,7 @@ export class RaftEngine<R, M extends StateMachine<R> = StateMachine<R>> {
     this.stateMachine.restoreFrom(opened.path);
     this.snapshotter?.setLatest(opened.meta);
     this.snapshotsInstalled++;
+    this.observer?.snapshotInstalled?.(opened.meta.size, snapshot.index);
     this.logger?.info("state machine restored from a received snapshot", { index: snapshot.index, term: snapshot.term });
   }
 
@@ -774,6 +839,11 @@ export class RaftEngine<R, M extends StateMachine<R> = StateMachine<R>> {
   }
 
   private onLeadershipChange(): void {
+    const leader = this.raw.leader();
+    if (leader !== "" && leader !== this.observedLeader) {
+      this.observedLeader = leader;
+      this.observer?.leaderChanged?.(leader, this.raw.status().term);
+    }
     if (this.raw.role() !== "leader") this.snapshotSender?.cancelAll();
     if (this.raw.role() !== "leader") this.proposals.leadershipLost();
     this.reads.requeueInFlight();

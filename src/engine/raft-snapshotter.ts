@@ -49,10 +49,13 @@ export class RaftSnapshotter {
     options: RaftSnapshotOptions,
     private readonly stateMachine: StateMachine<unknown>,
     private readonly logStore: LogStore,
-    private readonly onTaken: (index: number) => void,
+    /** Called once a snapshot is durable and recorded, with how long it took (ms) and its size. */
+    private readonly onTaken: (index: number, taken: { durationMs: number; bytes: number }) => void,
     private readonly logger: Logger | undefined,
     /** In [0, 1): staggers the checks. */
     private readonly random: () => number,
+    /** The engine's clock (the scheduler's), for the duration reported to onTaken. */
+    private readonly now: () => number = () => 0,
   ) {
     this.store = options.store;
     this.thresholdEntries = options.thresholdEntries ?? 8192;
@@ -123,13 +126,14 @@ export class RaftSnapshotter {
   }
 
   private async take(): Promise<void> {
+    const startedAt = this.now();
     try {
       const meta = await snapshotStateMachine(this.store, this.stateMachine);
       // The file is durable; from this write on the log vouches for it (a crash before leaves an orphan, removed at start).
       this.logStore.recordSnapshot({ index: meta.index, term: meta.term });
       this.setLatest(meta);
       this.logger?.debug("snapshot taken", { index: meta.index, term: meta.term, bytes: meta.size });
-      this.onTaken(meta.index);
+      this.onTaken(meta.index, { durationMs: this.now() - startedAt, bytes: meta.size });
     } catch (error) {
       this.logger?.error("taking a snapshot failed", { error: error instanceof Error ? error.message : String(error) });
     }

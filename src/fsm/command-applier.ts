@@ -2,6 +2,7 @@ import { fromBinary } from "@bufbuild/protobuf";
 import type { Database } from "bun:sqlite";
 import {
   CommandSchema,
+  type AlarmCommand,
   type Command,
   type CompactCommand,
   type DeleteCommand,
@@ -14,8 +15,9 @@ import type { Entry } from "../raft/entry.ts";
 import { errorMessage } from "../storage/sqlite-file.ts";
 import { CommandRefusal } from "./command-refusal.ts";
 import type { KeySpaceWriter } from "./key-space-writer.ts";
-import type { KvStatements } from "./kv-schema.ts";
-import type { ApplyResult } from "./kv-types.ts";
+import { toQuotaAlarm, type AlarmRow, type KvStatements } from "./kv-schema.ts";
+import type { ApplyResult, QuotaAlarm } from "./kv-types.ts";
+import { growsStore, quotaRefusalMessage } from "./quota-rules.ts";
 import { leaseGrantProblem, leaseProblem } from "./lease-rules.ts";
 import { runTxn } from "./txn-runner.ts";
 
@@ -29,11 +31,19 @@ export class CommandApplier {
   readonly #db: Database;
   readonly #stmt: KvStatements;
   readonly #writer: KeySpaceWriter;
+  /** The replicated alarm, read once per connection and then kept current by alarm commands. */
+  #alarm: QuotaAlarm;
 
   constructor(db: Database, stmt: KvStatements, writer: KeySpaceWriter) {
     this.#db = db;
     this.#stmt = stmt;
     this.#writer = writer;
+    this.#alarm = toQuotaAlarm(stmt.selectAlarm.get() as AlarmRow | null);
+  }
+
+  /** The quota alarm as of the last applied entry. */
+  get alarm(): QuotaAlarm {
+    return this.#alarm;
   }
 
   apply(entry: Entry): ApplyResult {
@@ -59,6 +69,8 @@ export class CommandApplier {
       return { kind: "error", index, message: `entry ${index}: undecodable command: ${errorMessage(err)}` };
     }
     try {
+      // Decided here, from replicated state only, so every member refuses the same entries.
+      if (this.#alarm.active && growsStore(command.op)) throw new CommandRefusal(quotaRefusalMessage(this.#alarm), "quota");
       switch (command.op.case) {
         case "put":
           return this.#put(index, command.op.value);
@@ -72,13 +84,18 @@ export class CommandApplier {
           return this.#leaseRevoke(index, command.op.value);
         case "compact":
           return this.#compact(index, command.op.value);
+        case "alarm":
+          return this.#setAlarm(index, command.op.value);
         case undefined:
           throw new CommandRefusal("command has no operation");
         default:
           return assertNever(command.op);
       }
     } catch (err) {
-      if (err instanceof CommandRefusal) return { kind: "error", index, message: `entry ${index}: ${err.message}` };
+      if (err instanceof CommandRefusal) {
+        const message = `entry ${index}: ${err.message}`;
+        return err.code === undefined ? { kind: "error", index, message } : { kind: "error", index, message, code: err.code };
+      }
       throw err;
     }
   }
@@ -124,6 +141,15 @@ export class CommandApplier {
     const deleted = this.#writer.deleteLeaseKeys(revoke.id);
     this.#stmt.deleteLease.run(revoke.id);
     return { kind: "leaseRevoke", index, id: Number(revoke.id), deleted: deleted.length };
+  }
+
+  #setAlarm(index: number, alarm: AlarmCommand): ApplyResult {
+    const memberId = alarm.memberId.slice(0, 256);
+    this.#stmt.upsertAlarm.run(alarm.active ? 1 : 0, Number(alarm.usedBytes), Number(alarm.quotaBytes), memberId, index);
+    // A batch that fails after this line rolls the row back but not this copy: the engine stops on such
+    // a failure, and a restart (or restore) builds a new applier that reads the row again.
+    this.#alarm = { active: alarm.active, usedBytes: Number(alarm.usedBytes), quotaBytes: Number(alarm.quotaBytes), memberId, index };
+    return { kind: "alarm", index, active: alarm.active };
   }
 
   /**

@@ -1,3 +1,5 @@
+import type { RefusalCode } from "./kv-types.ts";
+
 /**
  * A deterministic reason not to apply a command (every replica reaches the
  * same verdict from the same state). Thrown inside the entry's savepoint so
@@ -7,4 +9,11 @@
  */
 export class CommandRefusal extends Error {
   override readonly name = "CommandRefusal";
+
+  constructor(
+    message: string,
+    readonly code?: RefusalCode,
+  ) {
+    super(message);
+  }
 }

@@ -1,5 +1,5 @@
 import type { Database, Statement } from "bun:sqlite";
-import type { ChangeEvent, LeaseRecord, StoredKv } from "./kv-types.ts";
+import type { ChangeEvent, LeaseRecord, QuotaAlarm, StoredKv } from "./kv-types.ts";
 
 /** The SQLite tables of the state machine and every statement run on them. */
 
@@ -93,6 +93,15 @@ export const schema = [
     id INTEGER PRIMARY KEY CHECK (id = 1),
     compact_index INTEGER NOT NULL
   )`,
+  // The replicated quota alarm (one row once ever raised); see AlarmCommand.
+  `CREATE TABLE IF NOT EXISTS quota_alarm (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    active INTEGER NOT NULL,
+    used_bytes INTEGER NOT NULL,
+    quota_bytes INTEGER NOT NULL,
+    member_id TEXT NOT NULL,
+    decided_index INTEGER NOT NULL
+  )`,
   // History starts after what is already applied: 1 on a fresh store, later
   // on a store (or snapshot) written before the history table existed.
   `INSERT OR IGNORE INTO history_state (id, compact_index)
@@ -166,6 +175,14 @@ export function prepareStatements(db: Database) {
     selectApplied: db.prepare("SELECT applied_index, applied_term FROM fsm_state WHERE id = 1"),
     updateApplied: db.prepare("UPDATE fsm_state SET applied_index = ?, applied_term = ? WHERE id = 1"),
     selectConfig: db.prepare(selectConfigSql),
+    selectAlarm: db.prepare("SELECT active, used_bytes, quota_bytes, member_id, decided_index FROM quota_alarm WHERE id = 1"),
+    upsertAlarm: db.prepare(
+      `INSERT INTO quota_alarm (id, active, used_bytes, quota_bytes, member_id, decided_index) VALUES (1, ?, ?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET active = excluded.active, used_bytes = excluded.used_bytes,
+         quota_bytes = excluded.quota_bytes, member_id = excluded.member_id, decided_index = excluded.decided_index`,
+    ),
+    countKeys: db.prepare("SELECT count(*) AS n FROM kv"),
+    countLeases: db.prepare("SELECT count(*) AS n FROM lease"),
     upsertConfig: db.prepare(
       `INSERT INTO fsm_config (id, config_index, config_term, config_data) VALUES (1, ?, ?, ?)
        ON CONFLICT (id) DO UPDATE SET config_index = excluded.config_index, config_term = excluded.config_term,
@@ -185,6 +202,19 @@ export function toStoredKv(row: KvRow): StoredKv {
     version: row.version,
     lease: Number(row.lease),
   };
+}
+
+export interface AlarmRow {
+  active: number;
+  used_bytes: number;
+  quota_bytes: number;
+  member_id: string;
+  decided_index: number;
+}
+
+export function toQuotaAlarm(row: AlarmRow | null): QuotaAlarm {
+  if (row === null) return { active: false, usedBytes: 0, quotaBytes: 0, memberId: "", index: 0 };
+  return { active: row.active !== 0, usedBytes: row.used_bytes, quotaBytes: row.quota_bytes, memberId: row.member_id, index: row.decided_index };
 }
 
 export function toLeaseRecord(row: LeaseRow): LeaseRecord {

@@ -10,6 +10,7 @@ import { ChangeFeed } from "./change-feed.ts";
 import { readCompactIndex, readHistory, readPreviousRevision, type HistoryInterval } from "./change-history.ts";
 import { CommandApplier } from "./command-applier.ts";
 import { copyDatabaseInWorker } from "./consistent-copy.ts";
+import { ensureIncrementalVacuum, readDbSpace, reclaimFreePages, type DbSpace } from "./db-space.ts";
 import type { FileDigest } from "../storage/snapshot-store.ts";
 import { readRange } from "./key-range-reader.ts";
 import { KeySpaceWriter } from "./key-space-writer.ts";
@@ -32,6 +33,7 @@ import type {
   ChangeNotice,
   HistoryPage,
   LeaseRecord,
+  QuotaAlarm,
   RangeQuery,
   RangeResult,
   SnapshotCopy,
@@ -244,6 +246,39 @@ export class KvStateMachine implements StateMachine<ApplyResult> {
     return (this.#conn.stmt.keysOfLease.all(id) as { key: Uint8Array }[]).map((row) => row.key);
   }
 
+  /** The database's size and the part of it in use (cheap: three pragmas). */
+  dbSpace(): DbSpace {
+    this.#assertOpen();
+    return readDbSpace(this.#conn.db);
+  }
+
+  /**
+   * Gives up to `maxPages` free pages back to the file system, on this
+   * connection (one short write transaction between applies). Returns how
+   * many it freed; 0 when nothing is free.
+   */
+  reclaimSpace(maxPages: number): number {
+    this.#assertOpen();
+    return reclaimFreePages(this.#conn.db, maxPages);
+  }
+
+  /** The replicated quota alarm as of the applied index. */
+  quotaAlarm(): QuotaAlarm {
+    this.#assertOpen();
+    return this.#conn.applier.alarm;
+  }
+
+  /** How many keys the store holds (a count over the key index: for status and backups, not per request). */
+  keyCount(): number {
+    this.#assertOpen();
+    return (this.#conn.stmt.countKeys.get() as { n: number }).n;
+  }
+
+  leaseCount(): number {
+    this.#assertOpen();
+    return (this.#conn.stmt.countLeases.get() as { n: number }).n;
+  }
+
   /** See hashState: keys, leases and history, equal on replicas that applied the same entries. */
   hash(): string {
     this.#assertOpen();
@@ -355,10 +390,14 @@ function openKvDatabase(path: string): Database {
   // Checkpoints run in a WalCheckpointer worker; SQLite's own automatic
   // checkpoint (on the committing thread) is only the fallback, at a WAL of
   // ~80 MB. Crash recovery reads at most that WAL: well under a second.
-  const db = openWalDatabase(path, "normal", { cacheKiB: 32 * 1024, walAutocheckpointPages: 20_000 });
+  // Incremental auto-vacuum: space freed by deletes and history compaction goes back to the
+  // file system in small background steps (SpaceReclaimer), never in a stop-the-world VACUUM.
+  const db = openWalDatabase(path, "normal", { cacheKiB: 32 * 1024, walAutocheckpointPages: 20_000, autoVacuum: "incremental" });
   try {
     for (const statement of schema) db.exec(statement);
     migrateSchema(db);
+    // A file from an older raftkv (or a snapshot of one) is rewritten once, here, to incremental auto-vacuum.
+    ensureIncrementalVacuum(db);
     return db;
   } catch (err) {
     db.close();

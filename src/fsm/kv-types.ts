@@ -31,13 +31,29 @@ export type ApplyResult =
   | { readonly kind: "leaseRevoke"; readonly index: number; readonly id: number; readonly deleted: number }
   /** History before compactIndex is gone. */
   | { readonly kind: "compact"; readonly index: number; readonly compactIndex: number }
+  /** The quota alarm was raised (active) or cleared. */
+  | { readonly kind: "alarm"; readonly index: number; readonly active: boolean }
   /** noop and config entries: nothing to do for the key space. */
   | { readonly kind: "none"; readonly index: number }
   /**
    * A command that cannot be applied (undecodable, empty key, a lease that does not exist or already exists, a malformed
    * or refused txn, a compaction above its own index). Deterministic: every replica gives the same answer; nothing was written.
    */
-  | { readonly kind: "error"; readonly index: number; readonly message: string };
+  | { readonly kind: "error"; readonly index: number; readonly message: string; readonly code?: RefusalCode };
+
+/** Why a refusal happened, where a client must tell it apart: "quota" is RESOURCE_EXHAUSTED, not a failed precondition. */
+export type RefusalCode = "quota";
+
+/** The replicated quota alarm (see AlarmCommand). */
+export interface QuotaAlarm {
+  readonly active: boolean;
+  /** The leader's database size and quota when it raised or cleared the alarm. */
+  readonly usedBytes: number;
+  readonly quotaBytes: number;
+  readonly memberId: string;
+  /** The log index of the decision (0: never raised). */
+  readonly index: number;
+}
 
 export interface RangeQuery {
   readonly start: Uint8Array;

@@ -61,7 +61,8 @@ export class Logger {
 
   private log(level: LogLevel, message: string, fields: LogFields | undefined): void {
     if (levelRank[level] < levelRank[this.level]) return;
-    const all = { ...this.fields, ...fields };
+    // A field left undefined says nothing (and printed "error=undefined"): it is dropped.
+    const all = Object.fromEntries(Object.entries({ ...this.fields, ...fields }).filter(([, value]) => value !== undefined));
     const time = new Date().toISOString();
     if (this.format === "json") {
       this.write(JSON.stringify({ time, level, msg: message, ...all }, jsonReplacer));

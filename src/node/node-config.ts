@@ -41,6 +41,10 @@ export interface NodeConfig {
   readonly watchQueueLimits?: Partial<WatchQueueLimits>;
   /** Snapshot policy; defaults (8192 entries, 120 s, 10240 trailing, 3 kept) when absent. */
   readonly snapshots?: SnapshotPolicy;
+  /** `--quota-bytes`: over it the leader raises the replicated alarm and writes that grow the store are refused (default 8 GiB). */
+  readonly quotaBytes?: number;
+  /** `--slow-fsync-threshold`: a Raft log commit slower than this logs a warning (default 100 ms). */
+  readonly slowFsyncMs?: number;
   readonly limits: Limits;
   /** How long shutdown waits for in-flight requests before closing connections. */
   readonly shutdownGraceMs: number;

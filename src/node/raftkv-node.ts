@@ -32,6 +32,11 @@ import { defaultHistoryRetentionEntries, HistoryCompactor } from "../service/his
 import { WatchHub } from "../service/watch-hub.ts";
 import type { Logger } from "../log/logger.ts";
 import { parseHostPort, type NodeConfig } from "./node-config.ts";
+import { NodeOps } from "./node-ops.ts";
+import { Maintenance } from "../gen/raftkv/v1/maintenance_pb.ts";
+import { createMaintenanceService } from "../backup/backup-service.ts";
+import { composeRoutes } from "../server/ops-routes.ts";
+import { observeRestRoutes } from "../server/observed-rest-routes.ts";
 
 /**
  * One raftkv node: stores, engine, services and the client server, started
@@ -51,6 +56,8 @@ export class RaftkvNode {
     /** Every Watch and blocking query on this node. */
     readonly watchHub: WatchHub,
     private readonly historyCompactor: HistoryCompactor,
+    /** Metrics, readiness, the quota and background space reclaiming. */
+    readonly ops: NodeOps,
   ) {}
 
   get clientPort(): number {
@@ -75,6 +82,7 @@ export class RaftkvNode {
     let stateMachine: KvStateMachine | undefined;
     let engine: KvRaftEngine | undefined;
     const joinTimeoutMs = config.joinTimeoutMs ?? 30_000;
+    const ops = new NodeOps(config, logger);
     try {
       ports = await bindNodePorts(listen, raftListen);
       // A node with Raft state finds its cluster from its own log: --join and --initial-cluster are for a new data dir only.
@@ -82,6 +90,8 @@ export class RaftkvNode {
       else if (config.join !== undefined && config.join.length > 0) joiner = new ClusterJoin(config.join, logger);
       const joinTarget = await joiner?.discover(joinTimeoutMs);
       const logStore = dataDir.openLog();
+      const snapshotStore = FileSnapshotStore.open(join(config.dataDir, "snapshots"), { retain: config.snapshots?.retain ?? 3 });
+      logStore.observeCommits(ops.fsync.observe);
       stateMachine = KvStateMachine.open(join(config.dataDir, "kv.db"), {
         reportListenerError: (err) => logger.error("a change listener threw", { error: errorMessage(err) }),
       });
@@ -100,8 +110,9 @@ export class RaftkvNode {
         timing: config.raftTiming,
         logger,
         failpoints,
+        observer: ops.metrics.raft,
         snapshots: {
-          store: FileSnapshotStore.open(join(config.dataDir, "snapshots"), { retain: config.snapshots?.retain ?? 3 }),
+          store: snapshotStore,
           thresholdEntries: config.snapshots?.thresholdEntries,
           intervalMs: config.snapshots?.intervalMs,
           trailingLogs: config.snapshots?.trailingLogs,
@@ -115,26 +126,32 @@ export class RaftkvNode {
         logger,
       });
       historyCompactor.start();
+      ops.attach({ engine, stateMachine, watchHub });
       const kv = createKvService(engine, config.limits, new LeaderForwarder(config.id), watchHub);
       // Expiry is decided here while this node leads; the keeper stops itself when the engine shuts down.
       const leaseKeeper = new LeaseKeeper(engine, { logger });
       leaseKeeper.start();
-      const served = [KV, Lease, Cluster, Diagnostics, Health, ReflectionV1, ReflectionV1alpha];
+      const served = [KV, Lease, Cluster, Maintenance, Diagnostics, Health, ReflectionV1, ReflectionV1alpha];
       const descriptors = new DescriptorIndex(served);
-      const health = new HealthState(served.map((s) => s.typeName));
+      const health = new HealthState(served.map((s) => s.typeName), ops.healthProbes);
       const server = await ClientServer.start({
         listener: ports.client,
         maxRequestBytes: config.limits.maxRequestBytes,
         services: [
           { service: KV, impl: kv },
           { service: Lease, impl: createLeaseService(engine, leaseKeeper, new LeaderForwarder(config.id)) },
-          { service: Cluster, impl: createClusterService(engine, new LeaderForwarder(config.id)) },
+          { service: Cluster, impl: createClusterService(engine, new LeaderForwarder(config.id), ops.completeStatus) },
+          {
+            service: Maintenance,
+            impl: createMaintenanceService({ engine, snapshots: snapshotStore, clusterId: engine.admin.status().clusterId, logger }),
+          },
           { service: Diagnostics, impl: createDiagnosticsService() },
           { service: Health, impl: createHealthService(health) },
           { service: ReflectionV1, impl: createReflectionV1Service(descriptors) },
           { service: ReflectionV1alpha, impl: createReflectionV1alphaService(descriptors) },
         ],
-        httpRoutes: createRestKvHandler({ kv, maxRequestBytes: config.limits.maxRequestBytes, watchHub }),
+        httpRoutes: composeRoutes(ops.routes(), observeRestRoutes(createRestKvHandler({ kv, maxRequestBytes: config.limits.maxRequestBytes, watchHub }), ops.metrics.rpc)),
+        rpcObserver: ops.metrics.rpc,
         // Clients get a generic INTERNAL; the operator needs the real error and its stack.
         logger,
       });
@@ -149,7 +166,7 @@ export class RaftkvNode {
         });
         joiner.keepAskingForPromotion(engine);
       }
-      const node = new RaftkvNode(config, engine, server, health, dataDir, stateMachine, logger, joiner, watchHub, historyCompactor);
+      const node = new RaftkvNode(config, engine, server, health, dataDir, stateMachine, logger, joiner, watchHub, historyCompactor, ops);
       logger.info("serving", {
         id: config.id,
         listen: `${server.host}:${server.port}`,
@@ -159,6 +176,7 @@ export class RaftkvNode {
       });
       return node;
     } catch (error) {
+      ops.stop();
       joiner?.stop();
       await engine?.close();
       stateMachine?.close();
@@ -171,6 +189,7 @@ export class RaftkvNode {
   /** Graceful order: stop taking requests, finish in-flight ones, stop the engine, close SQLite. */
   async close(): Promise<void> {
     this.health.setServing(false);
+    this.ops.stop();
     // Open watches would hold the server's grace period: end them first, each with WatchCanceled.
     this.watchHub.close();
     this.historyCompactor.stop();
@@ -181,6 +200,7 @@ export class RaftkvNode {
     else await handOverLeadership(this.engine, boundMs, this.logger);
     await this.engine.close();
     this.stateMachine.close();
+    this.ops.cleanUp();
     this.dataDir.close();
     this.logger.info("stopped", { id: this.config.id });
   }

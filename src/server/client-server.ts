@@ -7,6 +7,7 @@ import { GrpcFastPath } from "./grpc-fast-path.ts";
 import { createHttp2Server } from "./http2-stream-handler.ts";
 import { createHttpRequestHandler, type HttpRoutes } from "./http-request-handler.ts";
 import { sniffProtocol } from "./protocol-sniffer.ts";
+import type { RpcObserver } from "./rpc-observer.ts";
 import { silentLogger, type ServerLogger } from "./server-logger.ts";
 import { implSpecOf, type ServiceRegistration } from "./service-registration.ts";
 import { buildUnaryMethodTable } from "./unary-method-table.ts";
@@ -15,6 +16,7 @@ export { ClientListener } from "./client-listener.ts";
 export { registerService, type ServiceRegistration } from "./service-registration.ts";
 export type { HttpRequest, HttpResponse, HttpRoutes } from "./http-request-handler.ts";
 export type { ServerLogger } from "./server-logger.ts";
+export type { RpcObserver, RpcCall, RpcProtocol } from "./rpc-observer.ts";
 export { servingPathKey, type ServingPath } from "./serving-path.ts";
 
 export const defaultClientHost = "127.0.0.1";
@@ -44,6 +46,8 @@ export interface ClientServerSettings {
    */
   readonly httpRoutes?: HttpRoutes;
   readonly logger?: ServerLogger;
+  /** Told of every RPC's outcome and duration, on Connect's path and the fast path alike (metrics). */
+  readonly rpcObserver?: RpcObserver;
 }
 
 /**
@@ -78,6 +82,7 @@ export class ClientServer {
       maxTimeoutMs,
       shutdownSignal: shutdown.signal,
       logger,
+      observer: options.rpcObserver,
     });
     const rpcPaths = new Set(
       options.services.flatMap(({ service }) => service.methods.map((m) => `/${service.typeName}/${m.name}`)),
@@ -90,7 +95,7 @@ export class ClientServer {
       tracker,
       logger,
     });
-    const fastPath = new GrpcFastPath(buildUnaryMethodTable(specs), { maxRequestBytes, maxTimeoutMs, logger });
+    const fastPath = new GrpcFastPath(buildUnaryMethodTable(specs), { maxRequestBytes, maxTimeoutMs, logger, observer: options.rpcObserver });
     shutdown.signal.addEventListener("abort", () => {
       fastPath.abortAll(ConnectError.from(shutdown.signal.reason, Code.Unavailable));
     });

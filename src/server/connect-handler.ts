@@ -1,8 +1,10 @@
-import { type ConnectRouter, type Interceptor, type ServiceImplSpec } from "@connectrpc/connect";
+import { ConnectError, type ConnectRouter, type Interceptor, type ServiceImplSpec } from "@connectrpc/connect";
+import { codeToString } from "@connectrpc/connect/protocol-connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { answerUnrouted } from "./fallback-handler.ts";
 import type { NodeHandler } from "./http-request-handler.ts";
 import { toPublicError } from "./public-error.ts";
+import { protocolOfContentType, type RpcObserver } from "./rpc-observer.ts";
 import type { ServerLogger } from "./server-logger.ts";
 
 export interface ConnectHandlerOptions {
@@ -10,6 +12,8 @@ export interface ConnectHandlerOptions {
   readonly maxTimeoutMs: number;
   readonly shutdownSignal: AbortSignal;
   readonly logger: ServerLogger;
+  /** Told of every call's outcome and duration (metrics). */
+  readonly observer?: RpcObserver;
 }
 
 /**
@@ -23,7 +27,8 @@ export function createConnectHandler(specs: readonly ServiceImplSpec[], options:
     readMaxBytes: options.maxRequestBytes,
     maxTimeoutMs: options.maxTimeoutMs,
     shutdownSignal: options.shutdownSignal,
-    interceptors: [logInternalErrors(options.logger)],
+    // The first interceptor is the outermost: it sees the error the client gets.
+    interceptors: [...(options.observer === undefined ? [] : [observeCalls(options.observer)]), logInternalErrors(options.logger)],
     fallback: answerUnrouted,
   });
   // Connect types the response narrower than node's own classes; node:http
@@ -54,6 +59,42 @@ function registerAll(router: ConnectRouter, specs: readonly ServiceImplSpec[]): 
         }
       }
     }
+  }
+}
+
+/** Reports each call once it is answered (a stream once it ended), with Connect's code name. */
+function observeCalls(observer: RpcObserver): Interceptor {
+  return (next) => async (request) => {
+    const started = performance.now();
+    const protocol = protocolOfContentType(request.header.get("content-type"));
+    const done = (code: string): void => {
+      observer.rpcDone({ service: request.service.typeName, method: request.method.name, protocol, code, seconds: (performance.now() - started) / 1000 });
+    };
+    try {
+      const response = await next(request);
+      if (!response.stream) {
+        done("ok");
+        return response;
+      }
+      return { ...response, message: observeStream(response.message, done) };
+    } catch (reason) {
+      done(codeToString(ConnectError.from(reason).code));
+      throw reason;
+    }
+  };
+}
+
+async function* observeStream<T>(messages: AsyncIterable<T>, done: (code: string) => void): AsyncGenerator<T> {
+  let code = "canceled";
+  try {
+    yield* messages;
+    code = "ok";
+  } catch (reason) {
+    code = codeToString(ConnectError.from(reason).code);
+    throw reason;
+  } finally {
+    // A stream the client abandoned ends here through return(): counted as canceled.
+    done(code);
   }
 }
 

@@ -4,8 +4,10 @@ import { create, fromBinary, isMessage, toBinary } from "@bufbuild/protobuf";
 import type { DescMessage, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { parseTimeout, setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
+import { codeToString } from "@connectrpc/connect/protocol-connect";
 import { FastPathHandlerContext } from "./fast-path-handler-context.ts";
 import { toPublicError } from "./public-error.ts";
+import type { RpcObserver } from "./rpc-observer.ts";
 import type { ServerLogger } from "./server-logger.ts";
 import type { UnaryMethodEntry } from "./unary-method-table.ts";
 
@@ -14,6 +16,7 @@ export interface GrpcUnaryCallLimits {
   readonly maxRequestBytes: number;
   readonly maxTimeoutMs: number;
   readonly logger: ServerLogger;
+  readonly observer?: RpcObserver;
 }
 
 /** Where a call registers while it runs, so a shutdown can abort it. */
@@ -42,6 +45,7 @@ export class GrpcUnaryCall {
   private requestEnded = false;
   private answered = false;
   private context: FastPathHandlerContext | undefined;
+  private readonly startedAt = performance.now();
 
   constructor(
     private readonly stream: ServerHttp2Stream,
@@ -193,6 +197,7 @@ export class GrpcUnaryCall {
       }
     });
     this.stream.end(frame);
+    this.report("ok");
     this.finishContext();
   };
 
@@ -200,6 +205,7 @@ export class GrpcUnaryCall {
   private fail(error: ConnectError): void {
     if (this.answered) return;
     this.answered = true;
+    this.report(codeToString(error.code));
     const { stream } = this;
     if (stream.destroyed || stream.closed) {
       this.finishContext(error);
@@ -245,6 +251,7 @@ export class GrpcUnaryCall {
   private readonly onClose = (): void => {
     if (this.answered) return;
     this.answered = true;
+    this.report("canceled");
     this.context?.abort(new ConnectError("client closed the stream before the response", Code.Canceled));
     this.finishContext();
   };
@@ -255,6 +262,13 @@ export class GrpcUnaryCall {
     if (context === undefined) return;
     this.activeCalls.delete(context);
     context.abort(error);
+  }
+
+  private report(code: string): void {
+    const observer = this.limits.observer;
+    if (observer === undefined) return;
+    const { service, method } = this.entry;
+    observer.rpcDone({ service: service.typeName, method: method.name, protocol: "grpc", code, seconds: (performance.now() - this.startedAt) / 1000 });
   }
 
   private publicError(reason: unknown): ConnectError {

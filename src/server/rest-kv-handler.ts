@@ -78,7 +78,10 @@ async function serve(options: RestKvOptions, req: HttpRequest, res: HttpResponse
       // Consul's blocking query: answer at once if the key already moved past the index, else wait on the watch hub.
       if (blocking !== undefined && !(answer.kv !== undefined && answer.kv.modIndex > BigInt(blocking.afterIndex))) {
         // A client that hung up gets nothing more.
-        if ((await awaitKeyChange(options.watchHub, key, blocking, res, context)) === "aborted") return;
+        const outcome = await awaitKeyChange(options.watchHub, key, blocking, res, context);
+        if (outcome === "aborted") return;
+        // The index asked for is older than the history kept (compacted, or from before a restore): say so.
+        if (outcome === "history-unknown" && options.watchHub !== undefined) res.setHeader("x-raftkv-compacted", String(options.watchHub.compactIndex()));
         answer = await read();
       }
       const header = answer.header;

@@ -11,6 +11,7 @@ import {
   SnapshotResponseSchema,
   TransferLeadershipResponseSchema,
   VerifyLeaderResponseSchema,
+  type StatusResponse,
 } from "../gen/raftkv/v1/cluster_pb.ts";
 import type { EngineStatus } from "../engine/engine.ts";
 import type { RaftAdmin } from "../engine/raft-admin.ts";
@@ -81,7 +82,12 @@ function prevIndexOf(value: bigint): number {
  * leader and answers with the leader's answer. Status, GetConfiguration,
  * Snapshot and VerifyLeader answer for the node asked.
  */
-export function createClusterService(engine: ClusterEngine, forwarder?: LeaderForwarder): ServiceImpl<typeof Cluster> {
+export function createClusterService(
+  engine: ClusterEngine,
+  forwarder?: LeaderForwarder,
+  /** Adds the node's operator facts (database size, quota, alarm, fsync p99, build) to a Status answer. */
+  completeStatus?: (response: StatusResponse) => void,
+): ServiceImpl<typeof Cluster> {
   const admin = engine.admin;
 
   /** Runs a leader-only operation here, or on the leader when this node is not it. */
@@ -119,7 +125,9 @@ export function createClusterService(engine: ClusterEngine, forwarder?: LeaderFo
   return {
     status() {
       const status = admin.status();
-      return statusMessage(status, clusterHeader(engine.status(), status.appliedIndex));
+      const response = statusMessage(status, clusterHeader(engine.status(), status.appliedIndex));
+      completeStatus?.(response);
+      return response;
     },
 
     getConfiguration() {

@@ -1,25 +1,47 @@
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import { Health, HealthCheckResponse_ServingStatus as ServingStatus } from "../gen/grpc/health/v1/health_pb.ts";
 
+/** How the node is doing, asked at every Check and every Watch poll. */
+export interface HealthProbes {
+  /** Ready to serve linearizable reads (see evaluateReadiness). */
+  ready(): boolean;
+  /** Alive: false once the engine stopped after a fatal storage error. */
+  live(): boolean;
+}
+
+const alwaysServing: HealthProbes = { ready: () => true, live: () => true };
+
+/** How often an open Watch looks again (readiness changes are not events). */
+const WATCH_POLL_MS = 1000;
+
 /**
- * Serving status for grpc.health.v1: "" (the whole node) and each service
- * name. Shutdown flips everything to NOT_SERVING so load balancers drain the
- * node before its port closes.
+ * Serving status for grpc.health.v1. The empty service "" is the whole
+ * node's readiness (NOT_SERVING without a leader a quorum follows, behind on
+ * applying, with an unwritable data dir), as etcd reports it; each service
+ * name ("raftkv.v1.KV", ...) is liveness: SERVING unless the engine stopped
+ * on a storage failure. Shutdown flips everything to NOT_SERVING so load
+ * balancers drain the node before its port closes.
  */
 export class HealthState {
-  private serving = true;
+  private shuttingDown = false;
   private readonly listeners = new Set<() => void>();
 
-  constructor(readonly serviceNames: readonly string[]) {}
+  constructor(
+    readonly serviceNames: readonly string[],
+    private readonly probes: HealthProbes = alwaysServing,
+  ) {}
 
   statusOf(service: string): ServingStatus | undefined {
     if (service !== "" && !this.serviceNames.includes(service)) return undefined;
-    return this.serving ? ServingStatus.SERVING : ServingStatus.NOT_SERVING;
+    if (this.shuttingDown || !this.probes.live()) return ServingStatus.NOT_SERVING;
+    if (service === "" && !this.probes.ready()) return ServingStatus.NOT_SERVING;
+    return ServingStatus.SERVING;
   }
 
+  /** false: the node is shutting down (every service NOT_SERVING from now on). */
   setServing(serving: boolean): void {
-    if (this.serving === serving) return;
-    this.serving = serving;
+    if (this.shuttingDown === !serving) return;
+    this.shuttingDown = !serving;
     for (const listener of this.listeners) listener();
   }
 
@@ -50,7 +72,11 @@ export function createHealthService(state: HealthState): ServiceImpl<typeof Heal
           yield { status };
         }
         await new Promise<void>((resolve) => {
-          wake = resolve;
+          const timer = setTimeout(resolve, WATCH_POLL_MS);
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
         });
       }
     },

@@ -28,6 +28,8 @@ import { createCompactHandler } from "./compact-handler.ts";
 import type { WatchHub } from "./watch-hub.ts";
 import { createWatchHandlers, type WatchHandlers } from "./watch-handler.ts";
 import { validateLeaseId } from "./lease-validation.ts";
+import { applyRefusalError } from "./apply-refusal.ts";
+import { refuseIfOverQuota } from "./quota-check.ts";
 
 export function headerOf(engine: Engine, index: number): ResponseHeader {
   const status = engine.status();
@@ -57,10 +59,8 @@ function forwardable(error: unknown): error is RaftNotLeaderError {
 
 async function propose(engine: Engine, command: Uint8Array, context: HandlerContext): Promise<Applied> {
   const applied = await engine.propose(command, context.signal);
-  if (applied.result.kind === "error") {
-    // The state machine refused the command deterministically on every node.
-    throw new ConnectError(applied.result.message, Code.FailedPrecondition);
-  }
+  // The state machine refused the command deterministically on every node.
+  if (applied.result.kind === "error") throw applyRefusalError(applied.result);
   return applied;
 }
 
@@ -90,6 +90,7 @@ export function createKvService(
       validateKey("key", request.key, limits);
       validateValue("value", request.value, limits);
       validateLeaseId("lease", request.lease);
+      refuseIfOverQuota(fsm);
       const command = toBinary(
         CommandSchema,
         create(CommandSchema, {

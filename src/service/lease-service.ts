@@ -1,3 +1,5 @@
+import { applyRefusalError } from "./apply-refusal.ts";
+import { refuseIfOverQuota } from "./quota-check.ts";
 import { create, toBinary } from "@bufbuild/protobuf";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { Code, ConnectError } from "@connectrpc/connect";
@@ -59,6 +61,7 @@ export function createLeaseService(engine: Engine, keeper: LeaseKeeper, forwarde
     async leaseGrant(request, context) {
       const ttlSeconds = validateLeaseTtl("ttl_seconds", request.ttlSeconds);
       const id = request.id === 0n ? unusedLeaseId(engine) : validateLeaseId("id", request.id);
+      refuseIfOverQuota(fsm);
       const command = toBinary(
         CommandSchema,
         create(CommandSchema, { op: { case: "leaseGrant", value: { id: BigInt(id), ttlMs: BigInt(ttlSeconds * 1000) } } }),
@@ -80,8 +83,8 @@ export function createLeaseService(engine: Engine, keeper: LeaseKeeper, forwarde
             ttlSeconds: BigInt(Math.round(result.ttlMs / 1000)),
           });
         case "error":
-          // e.g. the id is already in use: the same refusal on every replica.
-          throw new ConnectError(result.message, Code.FailedPrecondition);
+          // e.g. the id is already in use, or the store is over its quota: the same refusal on every replica.
+          throw applyRefusalError(result);
         default:
           throw new ConnectError(`entry ${applied.index}: the state machine answered a lease grant with a ${result.kind} result`, Code.Internal);
       }

@@ -11,6 +11,8 @@ import type { Limits } from "./limits.ts";
 import { forwardable, proposeCommand } from "./txn-proposal.ts";
 import { responseOpOf } from "./txn-response.ts";
 import { validateTxn } from "./txn-validation.ts";
+import { txnPuts } from "../fsm/quota-rules.ts";
+import { refuseIfOverQuota } from "./quota-check.ts";
 
 export type TxnHandler = (request: TxnRequest, context: HandlerContext) => Promise<TxnResponse>;
 
@@ -22,6 +24,7 @@ export type TxnHandler = (request: TxnRequest, context: HandlerContext) => Promi
 export function createTxnHandler(engine: Engine, limits: Limits, forwarder: LeaderForwarder | undefined): TxnHandler {
   return async (request, context) => {
     const txn = validateTxn(request, limits);
+    if (txnPuts(txn)) refuseIfOverQuota(engine.stateMachine);
     const command = toBinary(CommandSchema, create(CommandSchema, { op: { case: "txn", value: txn } }));
     let applied: Applied;
     try {

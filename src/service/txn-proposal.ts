@@ -1,18 +1,16 @@
-import { Code, ConnectError } from "@connectrpc/connect";
 import type { Applied, Engine } from "../engine/engine.ts";
 import { RaftNotLeaderError } from "../engine/raft-not-leader-error.ts";
+import { applyRefusalError } from "./apply-refusal.ts";
 
 /*
  * Proposal helpers shared by the Txn, Lease and Compact handlers (the same
  * rules as Put and Delete in kv-service.ts).
  */
 
-/** Proposes a command; a deterministic state machine refusal becomes FailedPrecondition with its message. */
+/** Proposes a command; a deterministic state machine refusal becomes FailedPrecondition (ResourceExhausted over the quota) with its message. */
 export async function proposeCommand(engine: Engine, command: Uint8Array, signal: AbortSignal | undefined): Promise<Applied> {
   const applied = await engine.propose(command, signal);
-  if (applied.result.kind === "error") {
-    throw new ConnectError(applied.result.message, Code.FailedPrecondition);
-  }
+  if (applied.result.kind === "error") throw applyRefusalError(applied.result);
   return applied;
 }
 

@@ -64,6 +64,11 @@ export class RaftLogStore implements LogStore {
   #closed = false;
   /** The newest entries written, so reads right after a write skip SQLite. */
   readonly #recent = new RecentLogEntries(4096, 8 * 1024 * 1024);
+  readonly #begin: Statement;
+  readonly #commit: Statement;
+  readonly #rollback: Statement;
+  /** Told how long each persist's COMMIT took (see observeCommits). */
+  #commitObserver: ((ms: number) => void) | undefined;
 
   private constructor(db: Database) {
     this.#db = db;
@@ -84,6 +89,9 @@ export class RaftLogStore implements LogStore {
       PRIMARY KEY (idx, term)
     ) WITHOUT ROWID`);
     this.#stable = new StableStore(db);
+    this.#begin = db.prepare("BEGIN IMMEDIATE");
+    this.#commit = db.prepare("COMMIT");
+    this.#rollback = db.prepare("ROLLBACK");
     this.#insertEntry = db.prepare("INSERT INTO log (idx, term, kind, data) VALUES (?, ?, ?, ?)");
     this.#selectTerm = db.prepare("SELECT term FROM log WHERE idx = ?");
     this.#selectRange = db.prepare("SELECT idx, term, kind, data FROM log WHERE idx >= ? AND idx < ? ORDER BY idx");
@@ -135,6 +143,15 @@ export class RaftLogStore implements LogStore {
       db.close();
       throw new Error(`opening raft log store ${path}: ${errorMessage(err)}`, { cause: err });
     }
+  }
+
+  /**
+   * Calls `observer` after every persist with the milliseconds its COMMIT
+   * took (the WAL write and fsync): the fsync latency metric and the
+   * slow-disk warning. One observer; a later call replaces it.
+   */
+  observeCommits(observer: ((ms: number) => void) | undefined): void {
+    this.#commitObserver = observer;
   }
 
   /** Hard state and metadata, on the same connection (same transactions). */
@@ -232,7 +249,10 @@ export class RaftLogStore implements LogStore {
     if (plan === undefined && batch.hardState === undefined && (batch.meta === undefined || batch.meta.size === 0)) {
       return;
     }
-    this.#db.transaction(() => {
+    // BEGIN and COMMIT by hand (not db.transaction) so the COMMIT alone is timed: with
+    // synchronous=FULL it is the WAL write and its fsync, the disk's share of a persist.
+    this.#begin.run();
+    try {
       if (batch.hardState !== undefined) this.#stable.writeHardState(batch.hardState);
       if (plan !== undefined) {
         this.#writeAppend(plan);
@@ -240,7 +260,13 @@ export class RaftLogStore implements LogStore {
         processFailpoints()?.hit("log.persist.before-commit");
       }
       if (batch.meta !== undefined) for (const [key, value] of batch.meta) this.#stable.setMeta(key, value);
-    }).immediate();
+      const commitStart = performance.now();
+      this.#commit.run();
+      this.#commitObserver?.(performance.now() - commitStart);
+    } catch (err) {
+      if (this.#db.inTransaction) this.#rollback.run();
+      throw err;
+    }
     if (batch.hardState !== undefined) this.#stable.rememberHardState(batch.hardState);
     if (plan !== undefined) {
       this.#lastIndex = plan.lastIndex;
@@ -388,6 +414,9 @@ export class RaftLogStore implements LogStore {
     this.#closed = true;
     this.#stable.finalize();
     for (const stmt of [
+      this.#begin,
+      this.#commit,
+      this.#rollback,
       this.#insertEntry,
       this.#selectTerm,
       this.#selectRange,

@@ -19,11 +19,19 @@ export interface WalDatabaseOptions {
   readonly cacheKiB?: number;
   /** WAL size in pages that triggers an automatic checkpoint (SQLite's default is 1000). */
   readonly walAutocheckpointPages?: number;
+  /**
+   * "incremental": free pages stay in the file until `PRAGMA
+   * incremental_vacuum` returns them, in steps as small as the caller likes.
+   * Takes effect only on a new file (set before WAL mode, which creates it).
+   */
+  readonly autoVacuum?: "incremental";
 }
 
 export function openWalDatabase(path: string, sync: SyncLevel, options: WalDatabaseOptions = {}): Database {
   const db = new Database(path, { create: true, strict: true });
   try {
+    // Before WAL mode: switching to WAL writes the file's first page, after which auto_vacuum is fixed.
+    if (options.autoVacuum === "incremental") db.exec("PRAGMA auto_vacuum = INCREMENTAL");
     const mode = db.query("PRAGMA journal_mode = WAL").get() as { journal_mode?: string } | null;
     if (mode?.journal_mode?.toLowerCase() !== "wal") {
       throw new Error(`could not switch to WAL mode (got ${String(mode?.journal_mode)})`);

@@ -219,7 +219,8 @@ export class PeerLink {
     if (this.state.kind === "connecting") clearTimeout(this.state.timeout);
     this.connectFailures++;
     this.failureStreak++;
-    const fields = { peer: this.peerId, address: this.addressText, error, failedAttempts: this.failureStreak };
+    // Name the cause: Bun reports some failures without an Error object.
+    const fields = { peer: this.peerId, address: this.addressText, error: error?.message ?? "the connection attempt failed (no error given)", failedAttempts: this.failureStreak };
     if (this.failureStreak === 1) {
       this.options.failureLog.warn(`connect:${this.peerId}`, "cannot connect to peer", fields);
     } else {
@@ -240,7 +241,8 @@ export class PeerLink {
     this.options.failureLog.warn(`lost:${this.peerId}`, "peer connection lost", {
       peer: this.peerId,
       address: this.addressText,
-      error,
+      // A close without an error is the peer (or the network) ending the connection: say so instead of error=undefined.
+      error: error?.message ?? "closed by the peer",
     });
     this.generation++;
     this.scheduleReconnect();

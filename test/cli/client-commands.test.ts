@@ -67,7 +67,7 @@ describe("raftkv txn", () => {
     writeFileSync(file, '# create once\nmod("once") = 0\n\nput once here\ndel file/k\n');
     const result = await raftkv(["txn", "--file", file]);
     expect(result.stdout.split("\n")).toEqual(["SUCCESS", expect.stringMatching(/^OK \d+$/), "DELETED 1", ""]);
-    const again = await raftkv(["txn", "--file", file, "--json"]);
+    const again = await raftkv(["txn", "--file", file, "-w", "json"]);
     // Proto3 JSON leaves out false: no "succeeded" key means it failed.
     const parsed = JSON.parse(again.stdout) as { succeeded?: boolean; index?: string };
     expect(parsed.succeeded ?? false).toBe(false);
@@ -99,9 +99,9 @@ describe("raftkv watch", () => {
     ]);
   }, 60_000);
 
-  test("--json prints one object per update", async () => {
+  test("-w json prints one object per update", async () => {
     const put = await raftkv(["put", "wj/a", "x"]);
-    const result = await raftkv(["watch", "wj/a", "--start-index", put.stdout.trim(), "--count", "1", "--json"]);
+    const result = await raftkv(["watch", "wj/a", "--start-index", put.stdout.trim(), "--count", "1", "-w", "json"]);
     const objects = result.stdout.trim().split("\n").map((line) => JSON.parse(line) as { kind: string });
     // The dead endpoint comes first: the watch reports it and moves on.
     expect(objects.map((o) => o.kind)).toEqual(["reconnecting", "connected", "events"]);

@@ -9,7 +9,7 @@ const args = {
   endpoints: { type: "string", alias: "e" },
 } as const satisfies ArgsDef;
 
-const valid = "valid flags: --range-end <value>, --hex, --endpoints <value>, --help";
+const valid = "valid flags: --range-end <value>, --hex, --endpoints <value> (-e), --help";
 
 describe("checkArgs", () => {
   test("declared flags in every form citty reads pass", () => {

@@ -33,10 +33,17 @@ const commands: readonly (readonly [readonly string[], readonly string[]])[] = [
   [["lease", "grant", "30"], ["--id <value>"]],
   [["lease", "keep-alive", "1"], ["--once"]],
   [["lease", "list"], ["--endpoints <value>"]],
-  [["cluster", "status"], ["--json"]],
+  [["cluster", "status"], ["--write-out <value> (-w)"]],
   [["cluster", "add-voter", "n4", "127.0.0.1:1"], ["--client-address <value>", "--prev-index <value>"]],
   [["cluster", "transfer-leader"], ["--endpoints <value>"]],
-  [["bench"], ["--endpoint <value>", "--workload <value>"]],
+  [["bench"], ["--endpoints <value>", "--workload <value>", "--timeout <value>"]],
+  [["endpoint", "status"], ["--cluster", "--endpoints <value>", "--write-out <value> (-w)"]],
+  [["endpoint", "health"], ["--cluster", "--timeout <value>"]],
+  [["snapshot", "save", "f"], ["--endpoints <value>", "--timeout <value>"]],
+  [["snapshot", "restore", "f"], ["--data-dir <value>", "--bump-index <value>"]],
+  [["snapshot", "status", "f"], ["--write-out <value> (-w)"]],
+  [["compact", "5"], ["--endpoints <value>"]],
+  [["version"], ["--write-out <value> (-w)"]],
 ];
 
 test("every command refuses a flag it does not declare: one line listing the valid ones, exit status 1", async () => {

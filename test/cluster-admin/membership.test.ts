@@ -73,7 +73,7 @@ describe("cluster administration on real processes", () => {
       for (const id of ["n1", "n2", "n3", "n4", "n5"]) expect(members.stdout).toContain(id);
       expect(members.stdout).toContain("voter");
 
-      const status = await runCli(["cluster", "status", "--json", "--endpoints", endpoint]);
+      const status = await runCli(["cluster", "status", "-w", "json", "--endpoints", endpoint]);
       expect(status.exitCode).toBe(0);
       const parsed = JSON.parse(status.stdout) as { id: string; stats: Record<string, string>; members: unknown[] };
       expect(parsed.id).toBe("n2");
@@ -170,7 +170,7 @@ describe("cluster administration on real processes", () => {
       expect(describeMembers(await membersOf(n1))).not.toContain("ghost");
 
       // A nonvoter on purpose, then removed with the guard its own answer gave (the guard's success path).
-      const added = await runCli(["cluster", "add-nonvoter", "reader", `127.0.0.1:${freePort()}`, "--json", "--endpoints", cluster.node("n3").endpoint]);
+      const added = await runCli(["cluster", "add-nonvoter", "reader", `127.0.0.1:${freePort()}`, "-w", "json", "--endpoints", cluster.node("n3").endpoint]);
       expect(added.exitCode).toBe(0);
       const answer = JSON.parse(added.stdout) as { index: string; members: { id: string; suffrage: string }[] };
       expect(answer.members.find((m) => m.id === "reader")?.suffrage).toBe("SUFFRAGE_NONVOTER");

@@ -59,7 +59,7 @@ describe("etcd target against a real single-node etcd", () => {
     });
     try {
       await runCommand(benchCommand, {
-        rawArgs: ["--target", "etcd", "--endpoint", cluster.endpoint, "--workload", "mixed", "--requests", "300", "--in-flight", "8", "--keyspace", "50", "--key-prefix", "cli/", "--verify", "--json"],
+        rawArgs: ["--target", "etcd", "--endpoints", cluster.endpoint, "--workload", "mixed", "--requests", "300", "--in-flight", "8", "--keyspace", "50", "--key-prefix", "cli/", "--verify", "-w", "json"],
       });
     } finally {
       log.mockRestore();

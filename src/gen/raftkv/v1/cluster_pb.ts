@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file raftkv/v1/cluster.proto.
  */
 export const file_raftkv_v1_cluster: GenFile = /*@__PURE__*/
-  fileDesc("ChdyYWZ0a3YvdjEvY2x1c3Rlci5wcm90bxIJcmFmdGt2LnYxIo4BCgZNZW1iZXISCgoCaWQYASABKAkSFAoMcmFmdF9hZGRyZXNzGAIgASgJEhYKDmNsaWVudF9hZGRyZXNzGAMgASgJEiUKCHN1ZmZyYWdlGAQgASgOMhMucmFmdGt2LnYxLlN1ZmZyYWdlEg4KBmxlYWRlchgFIAEoCBITCgtpbmNhcm5hdGlvbhgGIAEoCSIPCg1TdGF0dXNSZXF1ZXN0IswDCg5TdGF0dXNSZXNwb25zZRIpCgZoZWFkZXIYASABKAsyGS5yYWZ0a3YudjEuUmVzcG9uc2VIZWFkZXISCgoCaWQYAiABKAkSDQoFc3RhdGUYAyABKAkSEQoJbGVhZGVyX2lkGAQgASgJEh0KFWxlYWRlcl9jbGllbnRfYWRkcmVzcxgFIAEoCRIMCgR0ZXJtGAYgASgEEhQKDGNvbW1pdF9pbmRleBgHIAEoBBIVCg1hcHBsaWVkX2luZGV4GAggASgEEhYKDmxhc3RfbG9nX2luZGV4GAkgASgEEhUKDWxhc3RfbG9nX3Rlcm0YCiABKAQSGwoTbGFzdF9zbmFwc2hvdF9pbmRleBgLIAEoBBIXCg9sYXN0X2NvbnRhY3RfbXMYDCABKAMSGwoTY29uZmlndXJhdGlvbl9pbmRleBgNIAEoBBIiCgdtZW1iZXJzGA4gAygLMhEucmFmdGt2LnYxLk1lbWJlchIzCgVzdGF0cxgPIAMoCzIkLnJhZnRrdi52MS5TdGF0dXNSZXNwb25zZS5TdGF0c0VudHJ5GiwKClN0YXRzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASIZChdHZXRDb25maWd1cmF0aW9uUmVxdWVzdCJ4ChhHZXRDb25maWd1cmF0aW9uUmVzcG9uc2USKQoGaGVhZGVyGAEgASgLMhkucmFmdGt2LnYxLlJlc3BvbnNlSGVhZGVyEg0KBWluZGV4GAIgASgEEiIKB21lbWJlcnMYAyADKAsyES5yYWZ0a3YudjEuTWVtYmVyInQKD0FkZFZvdGVyUmVxdWVzdBIKCgJpZBgBIAEoCRIUCgxyYWZ0X2FkZHJlc3MYAiABKAkSFgoOY2xpZW50X2FkZHJlc3MYAyABKAkSEgoKcHJldl9pbmRleBgEIAEoBBITCgtpbmNhcm5hdGlvbhgFIAEoCSJ3ChJBZGROb252b3RlclJlcXVlc3QSCgoCaWQYASABKAkSFAoMcmFmdF9hZGRyZXNzGAIgASgJEhYKDmNsaWVudF9hZGRyZXNzGAMgASgJEhIKCnByZXZfaW5kZXgYBCABKAQSEwoLaW5jYXJuYXRpb24YBSABKAkiNAoSRGVtb3RlVm90ZXJSZXF1ZXN0EgoKAmlkGAEgASgJEhIKCnByZXZfaW5kZXgYAiABKAQiNQoTUmVtb3ZlU2VydmVyUmVxdWVzdBIKCgJpZBgBIAEoCRISCgpwcmV2X2luZGV4GAIgASgEIosBChBBZGRWb3RlclJlc3BvbnNlEikKBmhlYWRlchgBIAEoCzIZLnJhZnRrdi52MS5SZXNwb25zZUhlYWRlchINCgVpbmRleBgCIAEoBBIiCgdtZW1iZXJzGAMgAygLMhEucmFmdGt2LnYxLk1lbWJlchIZChFwcm9tb3Rpb25fcGVuZGluZxgEIAEoCCJzChNBZGROb252b3RlclJlc3BvbnNlEikKBmhlYWRlchgBIAEoCzIZLnJhZnRrdi52MS5SZXNwb25zZUhlYWRlchINCgVpbmRleBgCIAEoBBIiCgdtZW1iZXJzGAMgAygLMhEucmFmdGt2LnYxLk1lbWJlciJzChNEZW1vdGVWb3RlclJlc3BvbnNlEikKBmhlYWRlchgBIAEoCzIZLnJhZnRrdi52MS5SZXNwb25zZUhlYWRlchINCgVpbmRleBgCIAEoBBIiCgdtZW1iZXJzGAMgAygLMhEucmFmdGt2LnYxLk1lbWJlciJ0ChRSZW1vdmVTZXJ2ZXJSZXNwb25zZRIpCgZoZWFkZXIYASABKAsyGS5yYWZ0a3YudjEuUmVzcG9uc2VIZWFkZXISDQoFaW5kZXgYAiABKAQSIgoHbWVtYmVycxgDIAMoCzIRLnJhZnRrdi52MS5NZW1iZXIiJwoZVHJhbnNmZXJMZWFkZXJzaGlwUmVxdWVzdBIKCgJpZBgBIAEoCSJeChpUcmFuc2ZlckxlYWRlcnNoaXBSZXNwb25zZRIpCgZoZWFkZXIYASABKAsyGS5yYWZ0a3YudjEuUmVzcG9uc2VIZWFkZXISFQoNbmV3X2xlYWRlcl9pZBgCIAEoCSIRCg9TbmFwc2hvdFJlcXVlc3QiTAoQU25hcHNob3RSZXNwb25zZRIpCgZoZWFkZXIYASABKAsyGS5yYWZ0a3YudjEuUmVzcG9uc2VIZWFkZXISDQoFaW5kZXgYAiABKAQiEAoOQmFycmllclJlcXVlc3QiSwoPQmFycmllclJlc3BvbnNlEikKBmhlYWRlchgBIAEoCzIZLnJhZnRrdi52MS5SZXNwb25zZUhlYWRlchINCgVpbmRleBgCIAEoBCIVChNWZXJpZnlMZWFkZXJSZXF1ZXN0IkEKFFZlcmlmeUxlYWRlclJlc3BvbnNlEikKBmhlYWRlchgBIAEoCzIZLnJhZnRrdi52MS5SZXNwb25zZUhlYWRlcipPCghTdWZmcmFnZRIYChRTVUZGUkFHRV9VTlNQRUNJRklFRBAAEhIKDlNVRkZSQUdFX1ZPVEVSEAESFQoRU1VGRlJBR0VfTk9OVk9URVIQAjKcBgoHQ2x1c3RlchJCCgZTdGF0dXMSGC5yYWZ0a3YudjEuU3RhdHVzUmVxdWVzdBoZLnJhZnRrdi52MS5TdGF0dXNSZXNwb25zZSIDkAIBEmAKEEdldENvbmZpZ3VyYXRpb24SIi5yYWZ0a3YudjEuR2V0Q29uZmlndXJhdGlvblJlcXVlc3QaIy5yYWZ0a3YudjEuR2V0Q29uZmlndXJhdGlvblJlc3BvbnNlIgOQAgESQwoIQWRkVm90ZXISGi5yYWZ0a3YudjEuQWRkVm90ZXJSZXF1ZXN0GhsucmFmdGt2LnYxLkFkZFZvdGVyUmVzcG9uc2USTAoLQWRkTm9udm90ZXISHS5yYWZ0a3YudjEuQWRkTm9udm90ZXJSZXF1ZXN0Gh4ucmFmdGt2LnYxLkFkZE5vbnZvdGVyUmVzcG9uc2USTAoLRGVtb3RlVm90ZXISHS5yYWZ0a3YudjEuRGVtb3RlVm90ZXJSZXF1ZXN0Gh4ucmFmdGt2LnYxLkRlbW90ZVZvdGVyUmVzcG9uc2USTwoMUmVtb3ZlU2VydmVyEh4ucmFmdGt2LnYxLlJlbW92ZVNlcnZlclJlcXVlc3QaHy5yYWZ0a3YudjEuUmVtb3ZlU2VydmVyUmVzcG9uc2USYQoSVHJhbnNmZXJMZWFkZXJzaGlwEiQucmFmdGt2LnYxLlRyYW5zZmVyTGVhZGVyc2hpcFJlcXVlc3QaJS5yYWZ0a3YudjEuVHJhbnNmZXJMZWFkZXJzaGlwUmVzcG9uc2USQwoIU25hcHNob3QSGi5yYWZ0a3YudjEuU25hcHNob3RSZXF1ZXN0GhsucmFmdGt2LnYxLlNuYXBzaG90UmVzcG9uc2USQAoHQmFycmllchIZLnJhZnRrdi52MS5CYXJyaWVyUmVxdWVzdBoaLnJhZnRrdi52MS5CYXJyaWVyUmVzcG9uc2USTwoMVmVyaWZ5TGVhZGVyEh4ucmFmdGt2LnYxLlZlcmlmeUxlYWRlclJlcXVlc3QaHy5yYWZ0a3YudjEuVmVyaWZ5TGVhZGVyUmVzcG9uc2ViBnByb3RvMw", [file_raftkv_v1_kv]);
+  fileDesc("ChdyYWZ0a3YvdjEvY2x1c3Rlci5wcm90bxIJcmFmdGt2LnYxIo4BCgZNZW1iZXISCgoCaWQYASABKAkSFAoMcmFmdF9hZGRyZXNzGAIgASgJEhYKDmNsaWVudF9hZGRyZXNzGAMgASgJEiUKCHN1ZmZyYWdlGAQgASgOMhMucmFmdGt2LnYxLlN1ZmZyYWdlEg4KBmxlYWRlchgFIAEoCBITCgtpbmNhcm5hdGlvbhgGIAEoCSIPCg1TdGF0dXNSZXF1ZXN0ItAFCg5TdGF0dXNSZXNwb25zZRIpCgZoZWFkZXIYASABKAsyGS5yYWZ0a3YudjEuUmVzcG9uc2VIZWFkZXISCgoCaWQYAiABKAkSDQoFc3RhdGUYAyABKAkSEQoJbGVhZGVyX2lkGAQgASgJEh0KFWxlYWRlcl9jbGllbnRfYWRkcmVzcxgFIAEoCRIMCgR0ZXJtGAYgASgEEhQKDGNvbW1pdF9pbmRleBgHIAEoBBIVCg1hcHBsaWVkX2luZGV4GAggASgEEhYKDmxhc3RfbG9nX2luZGV4GAkgASgEEhUKDWxhc3RfbG9nX3Rlcm0YCiABKAQSGwoTbGFzdF9zbmFwc2hvdF9pbmRleBgLIAEoBBIXCg9sYXN0X2NvbnRhY3RfbXMYDCABKAMSGwoTY29uZmlndXJhdGlvbl9pbmRleBgNIAEoBBIiCgdtZW1iZXJzGA4gAygLMhEucmFmdGt2LnYxLk1lbWJlchIzCgVzdGF0cxgPIAMoCzIkLnJhZnRrdi52MS5TdGF0dXNSZXNwb25zZS5TdGF0c0VudHJ5EhUKDWRiX3NpemVfYnl0ZXMYECABKAQSHAoUZGJfc2l6ZV9pbl91c2VfYnl0ZXMYESABKAQSEwoLcXVvdGFfYnl0ZXMYEiABKAQSFAoMZnN5bmNfcDk5X21zGBMgASgBEiQKBWFsYXJtGBQgASgLMhUucmFmdGt2LnYxLlF1b3RhQWxhcm0SIwoFYnVpbGQYFSABKAsyFC5yYWZ0a3YudjEuQnVpbGRJbmZvEiAKGHJlY2xhaW1fbG9uZ2VzdF9wYXVzZV9tcxgWIAEoARINCgVyZWFkeRgXIAEoCBIYChBub3RfcmVhZHlfcmVhc29uGBggASgJEgwKBGtleXMYGSABKAQaLAoKU3RhdHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBImcKClF1b3RhQWxhcm0SDgoGYWN0aXZlGAEgASgIEhIKCnVzZWRfYnl0ZXMYAiABKAQSEwoLcXVvdGFfYnl0ZXMYAyABKAQSEQoJbWVtYmVyX2lkGAQgASgJEg0KBWluZGV4GAUgASgEIkUKCUJ1aWxkSW5mbxIPCgd2ZXJzaW9uGAEgASgJEhIKCmdpdF9jb21taXQYAiABKAkSEwoLYnVuX3ZlcnNpb24YAyABKAkiGQoXR2V0Q29uZmlndXJhdGlvblJlcXVlc3QieAoYR2V0Q29uZmlndXJhdGlvblJlc3BvbnNlEikKBmhlYWRlchgBIAEoCzIZLnJhZnRrdi52MS5SZXNwb25zZUhlYWRlchINCgVpbmRleBgCIAEoBBIiCgdtZW1iZXJzGAMgAygLMhEucmFmdGt2LnYxLk1lbWJlciJ0Cg9BZGRWb3RlclJlcXVlc3QSCgoCaWQYASABKAkSFAoMcmFmdF9hZGRyZXNzGAIgASgJEhYKDmNsaWVudF9hZGRyZXNzGAMgASgJEhIKCnByZXZfaW5kZXgYBCABKAQSEwoLaW5jYXJuYXRpb24YBSABKAkidwoSQWRkTm9udm90ZXJSZXF1ZXN0EgoKAmlkGAEgASgJEhQKDHJhZnRfYWRkcmVzcxgCIAEoCRIWCg5jbGllbnRfYWRkcmVzcxgDIAEoCRISCgpwcmV2X2luZGV4GAQgASgEEhMKC2luY2FybmF0aW9uGAUgASgJIjQKEkRlbW90ZVZvdGVyUmVxdWVzdBIKCgJpZBgBIAEoCRISCgpwcmV2X2luZGV4GAIgASgEIjUKE1JlbW92ZVNlcnZlclJlcXVlc3QSCgoCaWQYASABKAkSEgoKcHJldl9pbmRleBgCIAEoBCKLAQoQQWRkVm90ZXJSZXNwb25zZRIpCgZoZWFkZXIYASABKAsyGS5yYWZ0a3YudjEuUmVzcG9uc2VIZWFkZXISDQoFaW5kZXgYAiABKAQSIgoHbWVtYmVycxgDIAMoCzIRLnJhZnRrdi52MS5NZW1iZXISGQoRcHJvbW90aW9uX3BlbmRpbmcYBCABKAgicwoTQWRkTm9udm90ZXJSZXNwb25zZRIpCgZoZWFkZXIYASABKAsyGS5yYWZ0a3YudjEuUmVzcG9uc2VIZWFkZXISDQoFaW5kZXgYAiABKAQSIgoHbWVtYmVycxgDIAMoCzIRLnJhZnRrdi52MS5NZW1iZXIicwoTRGVtb3RlVm90ZXJSZXNwb25zZRIpCgZoZWFkZXIYASABKAsyGS5yYWZ0a3YudjEuUmVzcG9uc2VIZWFkZXISDQoFaW5kZXgYAiABKAQSIgoHbWVtYmVycxgDIAMoCzIRLnJhZnRrdi52MS5NZW1iZXIidAoUUmVtb3ZlU2VydmVyUmVzcG9uc2USKQoGaGVhZGVyGAEgASgLMhkucmFmdGt2LnYxLlJlc3BvbnNlSGVhZGVyEg0KBWluZGV4GAIgASgEEiIKB21lbWJlcnMYAyADKAsyES5yYWZ0a3YudjEuTWVtYmVyIicKGVRyYW5zZmVyTGVhZGVyc2hpcFJlcXVlc3QSCgoCaWQYASABKAkiXgoaVHJhbnNmZXJMZWFkZXJzaGlwUmVzcG9uc2USKQoGaGVhZGVyGAEgASgLMhkucmFmdGt2LnYxLlJlc3BvbnNlSGVhZGVyEhUKDW5ld19sZWFkZXJfaWQYAiABKAkiEQoPU25hcHNob3RSZXF1ZXN0IkwKEFNuYXBzaG90UmVzcG9uc2USKQoGaGVhZGVyGAEgASgLMhkucmFmdGt2LnYxLlJlc3BvbnNlSGVhZGVyEg0KBWluZGV4GAIgASgEIhAKDkJhcnJpZXJSZXF1ZXN0IksKD0JhcnJpZXJSZXNwb25zZRIpCgZoZWFkZXIYASABKAsyGS5yYWZ0a3YudjEuUmVzcG9uc2VIZWFkZXISDQoFaW5kZXgYAiABKAQiFQoTVmVyaWZ5TGVhZGVyUmVxdWVzdCJBChRWZXJpZnlMZWFkZXJSZXNwb25zZRIpCgZoZWFkZXIYASABKAsyGS5yYWZ0a3YudjEuUmVzcG9uc2VIZWFkZXIqTwoIU3VmZnJhZ2USGAoUU1VGRlJBR0VfVU5TUEVDSUZJRUQQABISCg5TVUZGUkFHRV9WT1RFUhABEhUKEVNVRkZSQUdFX05PTlZPVEVSEAIynAYKB0NsdXN0ZXISQgoGU3RhdHVzEhgucmFmdGt2LnYxLlN0YXR1c1JlcXVlc3QaGS5yYWZ0a3YudjEuU3RhdHVzUmVzcG9uc2UiA5ACARJgChBHZXRDb25maWd1cmF0aW9uEiIucmFmdGt2LnYxLkdldENvbmZpZ3VyYXRpb25SZXF1ZXN0GiMucmFmdGt2LnYxLkdldENvbmZpZ3VyYXRpb25SZXNwb25zZSIDkAIBEkMKCEFkZFZvdGVyEhoucmFmdGt2LnYxLkFkZFZvdGVyUmVxdWVzdBobLnJhZnRrdi52MS5BZGRWb3RlclJlc3BvbnNlEkwKC0FkZE5vbnZvdGVyEh0ucmFmdGt2LnYxLkFkZE5vbnZvdGVyUmVxdWVzdBoeLnJhZnRrdi52MS5BZGROb252b3RlclJlc3BvbnNlEkwKC0RlbW90ZVZvdGVyEh0ucmFmdGt2LnYxLkRlbW90ZVZvdGVyUmVxdWVzdBoeLnJhZnRrdi52MS5EZW1vdGVWb3RlclJlc3BvbnNlEk8KDFJlbW92ZVNlcnZlchIeLnJhZnRrdi52MS5SZW1vdmVTZXJ2ZXJSZXF1ZXN0Gh8ucmFmdGt2LnYxLlJlbW92ZVNlcnZlclJlc3BvbnNlEmEKElRyYW5zZmVyTGVhZGVyc2hpcBIkLnJhZnRrdi52MS5UcmFuc2ZlckxlYWRlcnNoaXBSZXF1ZXN0GiUucmFmdGt2LnYxLlRyYW5zZmVyTGVhZGVyc2hpcFJlc3BvbnNlEkMKCFNuYXBzaG90EhoucmFmdGt2LnYxLlNuYXBzaG90UmVxdWVzdBobLnJhZnRrdi52MS5TbmFwc2hvdFJlc3BvbnNlEkAKB0JhcnJpZXISGS5yYWZ0a3YudjEuQmFycmllclJlcXVlc3QaGi5yYWZ0a3YudjEuQmFycmllclJlc3BvbnNlEk8KDFZlcmlmeUxlYWRlchIeLnJhZnRrdi52MS5WZXJpZnlMZWFkZXJSZXF1ZXN0Gh8ucmFmdGt2LnYxLlZlcmlmeUxlYWRlclJlc3BvbnNlYgZwcm90bzM", [file_raftkv_v1_kv]);
 
 /**
  * @generated from message raftkv.v1.Member
@@ -163,6 +163,72 @@ export type StatusResponse = Message<"raftkv.v1.StatusResponse"> & {
    * @generated from field: map<string, string> stats = 15;
    */
   stats: { [key: string]: string };
+
+  /**
+   * The state machine's database: its size (compared with the quota) and
+   * the part of it in use (the rest is free pages being given back).
+   *
+   * @generated from field: uint64 db_size_bytes = 16;
+   */
+  dbSizeBytes: bigint;
+
+  /**
+   * @generated from field: uint64 db_size_in_use_bytes = 17;
+   */
+  dbSizeInUseBytes: bigint;
+
+  /**
+   * The disk quota this node applies when it leads (--quota-bytes).
+   *
+   * @generated from field: uint64 quota_bytes = 18;
+   */
+  quotaBytes: bigint;
+
+  /**
+   * The Raft log's commit (WAL write and fsync) p99 over its last 1024
+   * commits, in milliseconds; 0 before any.
+   *
+   * @generated from field: double fsync_p99_ms = 19;
+   */
+  fsyncP99Ms: number;
+
+  /**
+   * The replicated quota alarm as this node applied it.
+   *
+   * @generated from field: raftkv.v1.QuotaAlarm alarm = 20;
+   */
+  alarm?: QuotaAlarm | undefined;
+
+  /**
+   * @generated from field: raftkv.v1.BuildInfo build = 21;
+   */
+  build?: BuildInfo | undefined;
+
+  /**
+   * The longest pause a background space-reclaiming step caused, in ms.
+   *
+   * @generated from field: double reclaim_longest_pause_ms = 22;
+   */
+  reclaimLongestPauseMs: number;
+
+  /**
+   * Whether this node is ready (GET /readyz), and why not.
+   *
+   * @generated from field: bool ready = 23;
+   */
+  ready: boolean;
+
+  /**
+   * @generated from field: string not_ready_reason = 24;
+   */
+  notReadyReason: string;
+
+  /**
+   * Keys in the store (counted for this call).
+   *
+   * @generated from field: uint64 keys = 25;
+   */
+  keys: bigint;
 };
 
 /**
@@ -171,6 +237,79 @@ export type StatusResponse = Message<"raftkv.v1.StatusResponse"> & {
  */
 export const StatusResponseSchema: GenMessage<StatusResponse> = /*@__PURE__*/
   messageDesc(file_raftkv_v1_cluster, 2);
+
+/**
+ * The disk quota alarm (see --quota-bytes): while active, writes that grow
+ * the store are refused with RESOURCE_EXHAUSTED on every member.
+ *
+ * @generated from message raftkv.v1.QuotaAlarm
+ */
+export type QuotaAlarm = Message<"raftkv.v1.QuotaAlarm"> & {
+  /**
+   * @generated from field: bool active = 1;
+   */
+  active: boolean;
+
+  /**
+   * The leader's database size and quota when it raised or cleared it.
+   *
+   * @generated from field: uint64 used_bytes = 2;
+   */
+  usedBytes: bigint;
+
+  /**
+   * @generated from field: uint64 quota_bytes = 3;
+   */
+  quotaBytes: bigint;
+
+  /**
+   * @generated from field: string member_id = 4;
+   */
+  memberId: string;
+
+  /**
+   * The log index of that decision (0: never raised).
+   *
+   * @generated from field: uint64 index = 5;
+   */
+  index: bigint;
+};
+
+/**
+ * Describes the message raftkv.v1.QuotaAlarm.
+ * Use `create(QuotaAlarmSchema)` to create a new message.
+ */
+export const QuotaAlarmSchema: GenMessage<QuotaAlarm> = /*@__PURE__*/
+  messageDesc(file_raftkv_v1_cluster, 3);
+
+/**
+ * Which raftkv answered (also `raftkv version`).
+ *
+ * @generated from message raftkv.v1.BuildInfo
+ */
+export type BuildInfo = Message<"raftkv.v1.BuildInfo"> & {
+  /**
+   * @generated from field: string version = 1;
+   */
+  version: string;
+
+  /**
+   * @generated from field: string git_commit = 2;
+   */
+  gitCommit: string;
+
+  /**
+   * @generated from field: string bun_version = 3;
+   */
+  bunVersion: string;
+};
+
+/**
+ * Describes the message raftkv.v1.BuildInfo.
+ * Use `create(BuildInfoSchema)` to create a new message.
+ */
+export const BuildInfoSchema: GenMessage<BuildInfo> = /*@__PURE__*/
+  messageDesc(file_raftkv_v1_cluster, 4);
 
 /**
  * @generated from message raftkv.v1.GetConfigurationRequest
@@ -183,7 +322,7 @@ export type GetConfigurationRequest = Message<"raftkv.v1.GetConfigurationRequest
  * Use `create(GetConfigurationRequestSchema)` to create a new message.
  */
 export const GetConfigurationRequestSchema: GenMessage<GetConfigurationRequest> = /*@__PURE__*/
-  messageDesc(file_raftkv_v1_cluster, 3);
+  messageDesc(file_raftkv_v1_cluster, 5);
 
 /**
  * @generated from message raftkv.v1.GetConfigurationResponse
@@ -212,7 +351,7 @@ export type GetConfigurationResponse = Message<"raftkv.v1.GetConfigurationRespon
  * Use `create(GetConfigurationResponseSchema)` to create a new message.
  */
 export const GetConfigurationResponseSchema: GenMessage<GetConfigurationResponse> = /*@__PURE__*/
-  messageDesc(file_raftkv_v1_cluster, 4);
+  messageDesc(file_raftkv_v1_cluster, 6);
 
 /**
  * Adds a voter. A server that is not yet a voter enters as a nonvoter and is
@@ -260,7 +399,7 @@ export type AddVoterRequest = Message<"raftkv.v1.AddVoterRequest"> & {
  * Use `create(AddVoterRequestSchema)` to create a new message.
  */
 export const AddVoterRequestSchema: GenMessage<AddVoterRequest> = /*@__PURE__*/
-  messageDesc(file_raftkv_v1_cluster, 5);
+  messageDesc(file_raftkv_v1_cluster, 7);
 
 /**
  * @generated from message raftkv.v1.AddNonvoterRequest
@@ -299,7 +438,7 @@ export type AddNonvoterRequest = Message<"raftkv.v1.AddNonvoterRequest"> & {
  * Use `create(AddNonvoterRequestSchema)` to create a new message.
  */
 export const AddNonvoterRequestSchema: GenMessage<AddNonvoterRequest> = /*@__PURE__*/
-  messageDesc(file_raftkv_v1_cluster, 6);
+  messageDesc(file_raftkv_v1_cluster, 8);
 
 /**
  * @generated from message raftkv.v1.DemoteVoterRequest
@@ -321,7 +460,7 @@ export type DemoteVoterRequest = Message<"raftkv.v1.DemoteVoterRequest"> & {
  * Use `create(DemoteVoterRequestSchema)` to create a new message.
  */
 export const DemoteVoterRequestSchema: GenMessage<DemoteVoterRequest> = /*@__PURE__*/
-  messageDesc(file_raftkv_v1_cluster, 7);
+  messageDesc(file_raftkv_v1_cluster, 9);
 
 /**
  * @generated from message raftkv.v1.RemoveServerRequest
@@ -343,7 +482,7 @@ export type RemoveServerRequest = Message<"raftkv.v1.RemoveServerRequest"> & {
  * Use `create(RemoveServerRequestSchema)` to create a new message.
  */
 export const RemoveServerRequestSchema: GenMessage<RemoveServerRequest> = /*@__PURE__*/
-  messageDesc(file_raftkv_v1_cluster, 8);
+  messageDesc(file_raftkv_v1_cluster, 10);
 
 /**
  * Each membership change answers once its configuration entry is committed,
@@ -380,7 +519,7 @@ export type AddVoterResponse = Message<"raftkv.v1.AddVoterResponse"> & {
  * Use `create(AddVoterResponseSchema)` to create a new message.
  */
 export const AddVoterResponseSchema: GenMessage<AddVoterResponse> = /*@__PURE__*/
-  messageDesc(file_raftkv_v1_cluster, 9);
+  messageDesc(file_raftkv_v1_cluster, 11);
 
 /**
  * @generated from message raftkv.v1.AddNonvoterResponse
@@ -407,7 +546,7 @@ export type AddNonvoterResponse = Message<"raftkv.v1.AddNonvoterResponse"> & {
  * Use `create(AddNonvoterResponseSchema)` to create a new message.
  */
 export const AddNonvoterResponseSchema: GenMessage<AddNonvoterResponse> = /*@__PURE__*/
-  messageDesc(file_raftkv_v1_cluster, 10);
+  messageDesc(file_raftkv_v1_cluster, 12);
 
 /**
  * @generated from message raftkv.v1.DemoteVoterResponse
@@ -434,7 +573,7 @@ export type DemoteVoterResponse = Message<"raftkv.v1.DemoteVoterResponse"> & {
  * Use `create(DemoteVoterResponseSchema)` to create a new message.
  */
 export const DemoteVoterResponseSchema: GenMessage<DemoteVoterResponse> = /*@__PURE__*/
-  messageDesc(file_raftkv_v1_cluster, 11);
+  messageDesc(file_raftkv_v1_cluster, 13);
 
 /**
  * @generated from message raftkv.v1.RemoveServerResponse
@@ -461,7 +600,7 @@ export type RemoveServerResponse = Message<"raftkv.v1.RemoveServerResponse"> & {
  * Use `create(RemoveServerResponseSchema)` to create a new message.
  */
 export const RemoveServerResponseSchema: GenMessage<RemoveServerResponse> = /*@__PURE__*/
-  messageDesc(file_raftkv_v1_cluster, 12);
+  messageDesc(file_raftkv_v1_cluster, 14);
 
 /**
  * @generated from message raftkv.v1.TransferLeadershipRequest
@@ -480,7 +619,7 @@ export type TransferLeadershipRequest = Message<"raftkv.v1.TransferLeadershipReq
  * Use `create(TransferLeadershipRequestSchema)` to create a new message.
  */
 export const TransferLeadershipRequestSchema: GenMessage<TransferLeadershipRequest> = /*@__PURE__*/
-  messageDesc(file_raftkv_v1_cluster, 13);
+  messageDesc(file_raftkv_v1_cluster, 15);
 
 /**
  * @generated from message raftkv.v1.TransferLeadershipResponse
@@ -502,7 +641,7 @@ export type TransferLeadershipResponse = Message<"raftkv.v1.TransferLeadershipRe
  * Use `create(TransferLeadershipResponseSchema)` to create a new message.
  */
 export const TransferLeadershipResponseSchema: GenMessage<TransferLeadershipResponse> = /*@__PURE__*/
-  messageDesc(file_raftkv_v1_cluster, 14);
+  messageDesc(file_raftkv_v1_cluster, 16);
 
 /**
  * @generated from message raftkv.v1.SnapshotRequest
@@ -515,7 +654,7 @@ export type SnapshotRequest = Message<"raftkv.v1.SnapshotRequest"> & {
  * Use `create(SnapshotRequestSchema)` to create a new message.
  */
 export const SnapshotRequestSchema: GenMessage<SnapshotRequest> = /*@__PURE__*/
-  messageDesc(file_raftkv_v1_cluster, 15);
+  messageDesc(file_raftkv_v1_cluster, 17);
 
 /**
  * @generated from message raftkv.v1.SnapshotResponse
@@ -539,7 +678,7 @@ export type SnapshotResponse = Message<"raftkv.v1.SnapshotResponse"> & {
  * Use `create(SnapshotResponseSchema)` to create a new message.
  */
 export const SnapshotResponseSchema: GenMessage<SnapshotResponse> = /*@__PURE__*/
-  messageDesc(file_raftkv_v1_cluster, 16);
+  messageDesc(file_raftkv_v1_cluster, 18);
 
 /**
  * @generated from message raftkv.v1.BarrierRequest
@@ -552,7 +691,7 @@ export type BarrierRequest = Message<"raftkv.v1.BarrierRequest"> & {
  * Use `create(BarrierRequestSchema)` to create a new message.
  */
 export const BarrierRequestSchema: GenMessage<BarrierRequest> = /*@__PURE__*/
-  messageDesc(file_raftkv_v1_cluster, 17);
+  messageDesc(file_raftkv_v1_cluster, 19);
 
 /**
  * @generated from message raftkv.v1.BarrierResponse
@@ -576,7 +715,7 @@ export type BarrierResponse = Message<"raftkv.v1.BarrierResponse"> & {
  * Use `create(BarrierResponseSchema)` to create a new message.
  */
 export const BarrierResponseSchema: GenMessage<BarrierResponse> = /*@__PURE__*/
-  messageDesc(file_raftkv_v1_cluster, 18);
+  messageDesc(file_raftkv_v1_cluster, 20);
 
 /**
  * @generated from message raftkv.v1.VerifyLeaderRequest
@@ -589,7 +728,7 @@ export type VerifyLeaderRequest = Message<"raftkv.v1.VerifyLeaderRequest"> & {
  * Use `create(VerifyLeaderRequestSchema)` to create a new message.
  */
 export const VerifyLeaderRequestSchema: GenMessage<VerifyLeaderRequest> = /*@__PURE__*/
-  messageDesc(file_raftkv_v1_cluster, 19);
+  messageDesc(file_raftkv_v1_cluster, 21);
 
 /**
  * @generated from message raftkv.v1.VerifyLeaderResponse
@@ -606,7 +745,7 @@ export type VerifyLeaderResponse = Message<"raftkv.v1.VerifyLeaderResponse"> & {
  * Use `create(VerifyLeaderResponseSchema)` to create a new message.
  */
 export const VerifyLeaderResponseSchema: GenMessage<VerifyLeaderResponse> = /*@__PURE__*/
-  messageDesc(file_raftkv_v1_cluster, 20);
+  messageDesc(file_raftkv_v1_cluster, 22);
 
 /**
  * @generated from enum raftkv.v1.Suffrage

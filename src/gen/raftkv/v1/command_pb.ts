@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file raftkv/v1/command.proto.
  */
 export const file_raftkv_v1_command: GenFile = /*@__PURE__*/
-  fileDesc("ChdyYWZ0a3YvdjEvY29tbWFuZC5wcm90bxIJcmFmdGt2LnYxIkgKClB1dENvbW1hbmQSCwoDa2V5GAEgASgMEg0KBXZhbHVlGAIgASgMEg0KBWxlYXNlGAMgASgDEg8KB3ByZXZfa3YYBCABKAgiQAoNRGVsZXRlQ29tbWFuZBILCgNrZXkYASABKAwSEQoJcmFuZ2VfZW5kGAIgASgMEg8KB3ByZXZfa3YYAyABKAgiLwoRTGVhc2VHcmFudENvbW1hbmQSCgoCaWQYASABKAMSDgoGdHRsX21zGAIgASgDIiAKEkxlYXNlUmV2b2tlQ29tbWFuZBIKCgJpZBgBIAEoAyIfCg5Db21wYWN0Q29tbWFuZBINCgVpbmRleBgBIAEoBCKhAgoHQ29tbWFuZBIkCgNwdXQYASABKAsyFS5yYWZ0a3YudjEuUHV0Q29tbWFuZEgAEioKBmRlbGV0ZRgCIAEoCzIYLnJhZnRrdi52MS5EZWxldGVDb21tYW5kSAASJAoDdHhuGAMgASgLMhUucmFmdGt2LnYxLlR4blJlcXVlc3RIABIzCgtsZWFzZV9ncmFudBgEIAEoCzIcLnJhZnRrdi52MS5MZWFzZUdyYW50Q29tbWFuZEgAEjUKDGxlYXNlX3Jldm9rZRgFIAEoCzIdLnJhZnRrdi52MS5MZWFzZVJldm9rZUNvbW1hbmRIABIsCgdjb21wYWN0GAYgASgLMhkucmFmdGt2LnYxLkNvbXBhY3RDb21tYW5kSABCBAoCb3BiBnByb3RvMw", [file_raftkv_v1_kv]);
+  fileDesc("ChdyYWZ0a3YvdjEvY29tbWFuZC5wcm90bxIJcmFmdGt2LnYxIkgKClB1dENvbW1hbmQSCwoDa2V5GAEgASgMEg0KBXZhbHVlGAIgASgMEg0KBWxlYXNlGAMgASgDEg8KB3ByZXZfa3YYBCABKAgiQAoNRGVsZXRlQ29tbWFuZBILCgNrZXkYASABKAwSEQoJcmFuZ2VfZW5kGAIgASgMEg8KB3ByZXZfa3YYAyABKAgiLwoRTGVhc2VHcmFudENvbW1hbmQSCgoCaWQYASABKAMSDgoGdHRsX21zGAIgASgDIiAKEkxlYXNlUmV2b2tlQ29tbWFuZBIKCgJpZBgBIAEoAyIfCg5Db21wYWN0Q29tbWFuZBINCgVpbmRleBgBIAEoBCJaCgxBbGFybUNvbW1hbmQSDgoGYWN0aXZlGAEgASgIEhIKCnVzZWRfYnl0ZXMYAiABKAQSEwoLcXVvdGFfYnl0ZXMYAyABKAQSEQoJbWVtYmVyX2lkGAQgASgJIssCCgdDb21tYW5kEiQKA3B1dBgBIAEoCzIVLnJhZnRrdi52MS5QdXRDb21tYW5kSAASKgoGZGVsZXRlGAIgASgLMhgucmFmdGt2LnYxLkRlbGV0ZUNvbW1hbmRIABIkCgN0eG4YAyABKAsyFS5yYWZ0a3YudjEuVHhuUmVxdWVzdEgAEjMKC2xlYXNlX2dyYW50GAQgASgLMhwucmFmdGt2LnYxLkxlYXNlR3JhbnRDb21tYW5kSAASNQoMbGVhc2VfcmV2b2tlGAUgASgLMh0ucmFmdGt2LnYxLkxlYXNlUmV2b2tlQ29tbWFuZEgAEiwKB2NvbXBhY3QYBiABKAsyGS5yYWZ0a3YudjEuQ29tcGFjdENvbW1hbmRIABIoCgVhbGFybRgHIAEoCzIXLnJhZnRrdi52MS5BbGFybUNvbW1hbmRIAEIECgJvcGIGcHJvdG8z", [file_raftkv_v1_kv]);
 
 /**
  * Commands are what the Raft log carries for the key-value state machine:
@@ -142,6 +142,46 @@ export const CompactCommandSchema: GenMessage<CompactCommand> = /*@__PURE__*/
   messageDesc(file_raftkv_v1_command, 4);
 
 /**
+ * The disk quota alarm, decided by the leader from its database size and
+ * applied by every member alike: while active, commands that grow the store
+ * (Put, a Txn with a put, LeaseGrant) are refused; reads, deletes, Compact
+ * and lease revokes go on. Cleared the same way once the size is back under
+ * the quota.
+ *
+ * @generated from message raftkv.v1.AlarmCommand
+ */
+export type AlarmCommand = Message<"raftkv.v1.AlarmCommand"> & {
+  /**
+   * @generated from field: bool active = 1;
+   */
+  active: boolean;
+
+  /**
+   * The leader's database size and quota when it decided.
+   *
+   * @generated from field: uint64 used_bytes = 2;
+   */
+  usedBytes: bigint;
+
+  /**
+   * @generated from field: uint64 quota_bytes = 3;
+   */
+  quotaBytes: bigint;
+
+  /**
+   * @generated from field: string member_id = 4;
+   */
+  memberId: string;
+};
+
+/**
+ * Describes the message raftkv.v1.AlarmCommand.
+ * Use `create(AlarmCommandSchema)` to create a new message.
+ */
+export const AlarmCommandSchema: GenMessage<AlarmCommand> = /*@__PURE__*/
+  messageDesc(file_raftkv_v1_command, 5);
+
+/**
  * @generated from message raftkv.v1.Command
  */
 export type Command = Message<"raftkv.v1.Command"> & {
@@ -184,6 +224,12 @@ export type Command = Message<"raftkv.v1.Command"> & {
      */
     value: CompactCommand;
     case: "compact";
+  } | {
+    /**
+     * @generated from field: raftkv.v1.AlarmCommand alarm = 7;
+     */
+    value: AlarmCommand;
+    case: "alarm";
   } | { case: undefined; value?: undefined };
 };
 
@@ -192,5 +238,5 @@ export type Command = Message<"raftkv.v1.Command"> & {
  * Use `create(CommandSchema)` to create a new message.
  */
 export const CommandSchema: GenMessage<Command> = /*@__PURE__*/
-  messageDesc(file_raftkv_v1_command, 5);
+  messageDesc(file_raftkv_v1_command, 6);
 

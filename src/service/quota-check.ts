@@ -1,0 +1,22 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+import type { DbSpace } from "../fsm/db-space.ts";
+import type { QuotaAlarm } from "../fsm/kv-types.ts";
+import { quotaRefusalMessage } from "../fsm/quota-rules.ts";
+
+/** What the check reads (KvStateMachine provides it). */
+export interface QuotaState {
+  quotaAlarm(): QuotaAlarm;
+  dbSpace(): DbSpace;
+}
+
+/**
+ * Refuses a write that grows the store while the replicated quota alarm is
+ * up, before it is proposed, naming the quota and this node's current size.
+ * The state machine refuses such entries too (at apply, identically on every
+ * member); this only spares the log the entries it would refuse.
+ */
+export function refuseIfOverQuota(state: QuotaState): void {
+  const alarm = state.quotaAlarm();
+  if (!alarm.active) return;
+  throw new ConnectError(quotaRefusalMessage(alarm, state.dbSpace().sizeBytes), Code.ResourceExhausted);
+}
