@@ -1,5 +1,6 @@
-import { type ConnectRouter, type Interceptor, type ServiceImplSpec } from "@connectrpc/connect";
+import { createContextValues, type ConnectRouter, type Interceptor, type ServiceImplSpec } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { clientSocketKey } from "./client-socket.ts";
 import { answerUnrouted } from "./fallback-handler.ts";
 import type { NodeHandler } from "./http-request-handler.ts";
 import { toPublicError } from "./public-error.ts";
@@ -25,6 +26,8 @@ export function createConnectHandler(specs: readonly ServiceImplSpec[], options:
     shutdownSignal: options.shutdownSignal,
     interceptors: [logInternalErrors(options.logger)],
     fallback: answerUnrouted,
+    // For HTTP/2 this is the session's socket: what its TLS handshake proved applies to every stream.
+    contextValues: (req) => createContextValues().set(clientSocketKey, req.socket),
   });
   // Connect types the response narrower than node's own classes; node:http
   // and node:http2 responses are exactly what it handles at run time.
