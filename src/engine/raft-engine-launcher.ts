@@ -5,6 +5,7 @@ import type { Logger } from "../log/logger.ts";
 import type { RaftLogStore } from "../storage/raft-log-store.ts";
 import { PeerTransport } from "../transport/peer-transport.ts";
 import type { RaftListener } from "../transport/raft-listener.ts";
+import type { PeerTls } from "../transport/peer-tls.ts";
 import type { LogStore } from "./log-store.ts";
 import type { PeerNetwork } from "./peer-network.ts";
 import {
@@ -54,6 +55,8 @@ export interface RaftEngineLaunch {
   /** Snapshots and log compaction; the state machine is brought in line with the log and its snapshots first. */
   readonly snapshots?: RaftSnapshotOptions;
   readonly failpoints?: Failpoints;
+  /** Mutual TLS on the Raft port (the same settings raftListener was bound with). */
+  readonly peerTls?: PeerTls;
 }
 
 /** What a joining node learned from the cluster before it starts: the cluster id and members to dial. */
@@ -86,6 +89,7 @@ export async function launchRaftEngine(launch: RaftEngineLaunch): Promise<KvRaft
     onMessage: inbox.deliver,
     incarnation,
     logger: launch.logger,
+    tls: launch.peerTls,
   });
   try {
     const raftAddress = withBoundPort(launch.advertiseRaft, transport.port);
