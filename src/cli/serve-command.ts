@@ -8,6 +8,7 @@ import { defaultHistoryRetentionEntries } from "../service/history-compactor.ts"
 import { parseDurationMs } from "./duration.ts";
 import { envName, flagValue, positiveInteger } from "./flag-value.ts";
 import { checkRaftTimingFlags } from "./raft-timing-flags.ts";
+import { securityArgs, securityConfigFrom } from "./security-flags.ts";
 
 const defaults = {
   id: "node1",
@@ -85,6 +86,7 @@ export const serveCommand = defineCommand({
     },
     "log-level": { type: "string", description: describe("log-level", "debug, info, warn or error") },
     "log-format": { type: "string", description: describe("log-format", "text or json") },
+    ...securityArgs,
   },
   async run({ args }) {
     const value = (flag: keyof typeof defaults): string => flagValue(args[flag], flag, defaults[flag]);
@@ -126,6 +128,7 @@ export const serveCommand = defineCommand({
       historyRetentionEntries: positiveInteger("history-retention-entries", value("history-retention-entries")),
       logLevel: parseLogLevel(value("log-level")),
       logFormat: parseLogFormat(value("log-format")),
+      security: securityConfigFrom(args),
     };
     checkRaftTimingFlags(config.raftTiming ?? {});
     const logger = new Logger(config.logLevel, config.logFormat);
@@ -142,6 +145,11 @@ export const serveCommand = defineCommand({
           resolve();
         });
       };
+      // Certificates and the token file are read again; a bad one is refused with a log line, the old one kept.
+      process.on("SIGHUP", () => {
+        logger.info("reloading certificates and tokens", { signal: "SIGHUP" });
+        node.reloadSecurity();
+      });
       process.once("SIGINT", () => stop("SIGINT"));
       process.once("SIGTERM", () => stop("SIGTERM"));
     });

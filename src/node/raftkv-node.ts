@@ -32,6 +32,8 @@ import { defaultHistoryRetentionEntries, HistoryCompactor } from "../service/his
 import { WatchHub } from "../service/watch-hub.ts";
 import type { Logger } from "../log/logger.ts";
 import { parseHostPort, type NodeConfig } from "./node-config.ts";
+import { NodeSecurity } from "../security/node-security.ts";
+import { securedServices } from "./secured-services.ts";
 
 /**
  * One raftkv node: stores, engine, services and the client server, started
@@ -51,7 +53,19 @@ export class RaftkvNode {
     /** Every Watch and blocking query on this node. */
     readonly watchHub: WatchHub,
     private readonly historyCompactor: HistoryCompactor,
+    /** TLS on both ports and the tokens: reloaded on SIGHUP, certificate expiry for monitoring. */
+    readonly security: NodeSecurity,
   ) {}
+
+  /** Seconds until the soonest of this node's TLS certificates expires; undefined without TLS. */
+  certificateExpiry(): number | undefined {
+    return this.security.certificateExpiry();
+  }
+
+  /** SIGHUP: certificates and the token file are read again (a bad file is refused and the old one kept). */
+  reloadSecurity(): void {
+    this.security.reload("SIGHUP");
+  }
 
   get clientPort(): number {
     return this.server.port;
@@ -69,6 +83,8 @@ export class RaftkvNode {
     const raftListen = parseHostPort("raft-listen", config.raftListen);
     // A malformed RAFTKV_FAILPOINTS stops the start here, before the data dir is touched.
     const failpoints = processFailpoints();
+    // Bad certificates, a malformed token file or a bad flag combination stop the start here, before the data dir.
+    const security = NodeSecurity.load(config.security ?? {}, logger);
     const dataDir = NodeDataDir.claim(config.dataDir, config.id);
     let ports: NodePorts | undefined;
     let joiner: ClusterJoin | undefined;
@@ -76,10 +92,11 @@ export class RaftkvNode {
     let engine: KvRaftEngine | undefined;
     const joinTimeoutMs = config.joinTimeoutMs ?? 30_000;
     try {
-      ports = await bindNodePorts(listen, raftListen);
+      ports = await bindNodePorts(listen, raftListen, security.peerTls);
+      security.warnIfExposed(listen.host, raftListen.host);
       // A node with Raft state finds its cluster from its own log: --join and --initial-cluster are for a new data dir only.
       if (dataDir.hasRaftState()) warnIgnoredStartFlags(config, logger);
-      else if (config.join !== undefined && config.join.length > 0) joiner = new ClusterJoin(config.join, logger);
+      else if (config.join !== undefined && config.join.length > 0) joiner = new ClusterJoin(config.join, logger, security.memberCredentials());
       const joinTarget = await joiner?.discover(joinTimeoutMs);
       const logStore = dataDir.openLog();
       stateMachine = KvStateMachine.open(join(config.dataDir, "kv.db"), {
@@ -100,6 +117,7 @@ export class RaftkvNode {
         timing: config.raftTiming,
         logger,
         failpoints,
+        peerTls: security.peerTls,
         snapshots: {
           store: FileSnapshotStore.open(join(config.dataDir, "snapshots"), { retain: config.snapshots?.retain ?? 3 }),
           thresholdEntries: config.snapshots?.thresholdEntries,
@@ -115,25 +133,34 @@ export class RaftkvNode {
         logger,
       });
       historyCompactor.start();
-      const kv = createKvService(engine, config.limits, new LeaderForwarder(config.id), watchHub);
+      const forwarder = (): LeaderForwarder => new LeaderForwarder(config.id, security.memberDial());
+      const kvImpl = createKvService(engine, config.limits, forwarder(), watchHub);
       // Expiry is decided here while this node leads; the keeper stops itself when the engine shuts down.
       const leaseKeeper = new LeaseKeeper(engine, { logger });
       leaseKeeper.start();
       const served = [KV, Lease, Cluster, Diagnostics, Health, ReflectionV1, ReflectionV1alpha];
       const descriptors = new DescriptorIndex(served);
       const health = new HealthState(served.map((s) => s.typeName));
-      const server = await ClientServer.start({
-        listener: ports.client,
-        maxRequestBytes: config.limits.maxRequestBytes,
-        services: [
-          { service: KV, impl: kv },
-          { service: Lease, impl: createLeaseService(engine, leaseKeeper, new LeaderForwarder(config.id)) },
-          { service: Cluster, impl: createClusterService(engine, new LeaderForwarder(config.id)) },
+      const { services, kv } = securedServices(
+        [
+          { service: KV, impl: kvImpl },
+          { service: Lease, impl: createLeaseService(engine, leaseKeeper, forwarder()) },
+          { service: Cluster, impl: createClusterService(engine, forwarder()) },
           { service: Diagnostics, impl: createDiagnosticsService() },
           { service: Health, impl: createHealthService(health) },
           { service: ReflectionV1, impl: createReflectionV1Service(descriptors) },
           { service: ReflectionV1alpha, impl: createReflectionV1alphaService(descriptors) },
         ],
+        kvImpl,
+        security,
+        () => engine?.membership().members.map((m) => m.id) ?? [],
+      );
+      const server = await ClientServer.start({
+        listener: ports.client,
+        maxRequestBytes: config.limits.maxRequestBytes,
+        tls: security.clientTls,
+        services,
+        // REST calls the same (guarded) KV implementation, so it is authorized the same way.
         httpRoutes: createRestKvHandler({ kv, maxRequestBytes: config.limits.maxRequestBytes, watchHub }),
         // Clients get a generic INTERNAL; the operator needs the real error and its stack.
         logger,
@@ -149,13 +176,16 @@ export class RaftkvNode {
         });
         joiner.keepAskingForPromotion(engine);
       }
-      const node = new RaftkvNode(config, engine, server, health, dataDir, stateMachine, logger, joiner, watchHub, historyCompactor);
+      const node = new RaftkvNode(config, engine, server, health, dataDir, stateMachine, logger, joiner, watchHub, historyCompactor, security);
       logger.info("serving", {
         id: config.id,
         listen: `${server.host}:${server.port}`,
         raftListen: `${raftListen.host}:${engine.raftPort}`,
         dataDir: config.dataDir,
         appliedIndex: stateMachine.appliedIndex(),
+        tls: security.clientTls === undefined ? "off" : security.clientCertAuth ? "client certificates required" : "on",
+        peerTls: security.peerTls === undefined ? "off" : "mutual",
+        auth: security.authEnabled ? `${security.tokens?.tokenCount ?? 0} tokens` : "off",
       });
       return node;
     } catch (error) {
@@ -177,7 +207,7 @@ export class RaftkvNode {
     await this.server.close(this.config.shutdownGraceMs);
     this.joiner?.stop();
     const boundMs = this.config.shutdownTransferMs ?? 5000;
-    if (this.config.leaveOnShutdown === true) await leaveCluster(this.engine, boundMs, this.logger);
+    if (this.config.leaveOnShutdown === true) await leaveCluster(this.engine, boundMs, this.logger, this.security.memberCredentials());
     else await handOverLeadership(this.engine, boundMs, this.logger);
     await this.engine.close();
     this.stateMachine.close();
