@@ -280,5 +280,7 @@ function sendError(res: HttpResponse, error: ConnectError): void {
     return;
   }
   const status = error.code === Code.ResourceExhausted ? 413 : codeToHttpStatus(error.code);
+  // RFC 6750: a 401 names the scheme the client should use.
+  if (error.code === Code.Unauthenticated) res.setHeader("www-authenticate", "Bearer");
   writeJson(res, status, { code: codeToString(error.code), message: error.rawMessage }, undefined);
 }
