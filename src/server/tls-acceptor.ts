@@ -43,6 +43,12 @@ export function acceptTls(
   socket.once("secure", () => {
     secured = true;
     clearTimeout(timer);
+    // Not left to the TLS layer alone: a certificate that did not verify never reaches a handler.
+    if (options.rejectUnauthorized && !socket.authorized) {
+      warn("refused a connection on the TLS client port", { remote, reason: `client certificate refused: ${String(socket.authorizationError)}` });
+      socket.destroy();
+      return;
+    }
     route(socket, socket.alpnProtocol === "h2" ? "h2" : "http1");
   });
   socket.on("error", (error: Error & { code?: string }) => {

@@ -218,7 +218,8 @@ export class PeerLink {
   private checkPeerCertificate(peerTls: PeerTls, socket: Socket<undefined>, ok: boolean, error: Error | null): string | undefined {
     // Host names are not checked (members are told apart by id): a chain that verified but names another host is fine.
     const code = error !== null && "code" in error ? error.code : undefined;
-    if (!ok && code !== HOSTNAME_ONLY_MISMATCH) return `TLS handshake with peer failed: ${error?.message ?? "unknown error"}`;
+    // Bun may report a verification failure as ok with an error: any error but the host name one refuses.
+    if ((!ok || error !== null) && code !== HOSTNAME_ONLY_MISMATCH) return `TLS handshake with peer failed: ${error?.message ?? "unknown error"}`;
     const certificate = socket.getPeerX509Certificate();
     if (certificate === undefined) return "TLS handshake with peer failed: the peer sent no certificate";
     if (!peerTls.speaksFor(certificate, this.peerId)) {

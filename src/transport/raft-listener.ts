@@ -111,8 +111,10 @@ function upgradeInbound(socket: InboundSocket, tls: PeerTls, handlers: InboundHa
     tls: { ...options, requestCert: true, rejectUnauthorized: true, isServer: true } as typeof options,
     socket: {
       handshake: (secured, ok, error) => {
-        const certificate = ok ? secured.getPeerX509Certificate() : undefined;
-        if (!ok || certificate === undefined) {
+        // Bun reports a completed handshake whose certificate failed verification as ok with an error.
+        const verified = ok && error === null;
+        const certificate = verified ? secured.getPeerX509Certificate() : undefined;
+        if (!verified || certificate === undefined) {
           handlers.tlsRefused(remote, `TLS handshake failed: ${error?.message ?? "no client certificate"}`);
           secured.end();
           return;
