@@ -82,6 +82,21 @@ export class NodeSecurity {
     return this.config.metricsAuth === true;
   }
 
+  /**
+   * Whether a request for /metrics may be answered: always without
+   * --metrics-auth (like /healthz); with it, only for a bearer token whose
+   * roles include admin. Ready for the metrics endpoint to call.
+   */
+  metricsAccess(authorization: string | undefined): { readonly status: 200 | 401 | 403; readonly reason: string } {
+    if (!this.metricsAuth || this.tokens === undefined) return { status: 200, reason: "metrics are open" };
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "");
+    if (match === null) return { status: 401, reason: 'metrics need "authorization: Bearer TOKEN" (--metrics-auth)' };
+    const principal = this.tokens.authenticate(match[1] ?? "");
+    if (principal === undefined) return { status: 401, reason: "authorization: the token is not recognized" };
+    if (!principal.permissions.admin) return { status: 403, reason: `permission denied: ${JSON.stringify(principal.name)} may not read metrics (it needs an admin role)` };
+    return { status: 200, reason: "admin token" };
+  }
+
   /** The peer CA certificates (a client certificate they issued can prove a member); empty without peer TLS. */
   peerCaCertificates(): readonly X509Certificate[] {
     return this.peerTls?.files.current()?.caCertificates ?? [];
