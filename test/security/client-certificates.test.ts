@@ -81,6 +81,13 @@ test("--client-cert-auth: no certificate, or one from another CA, gets no connec
   expect(captured.lines.some((line) => line.msg === "refused a connection on the TLS client port")).toBe(true);
 });
 
+test("an expired client certificate is refused at the handshake with a log line saying so", async () => {
+  const expired = pki.issue("ci-expired", { commonName: "ci", days: -1 });
+  expect(await outcome(() => kvAs(expired).get({ key: bytes("app/x") }))).toBe("no connection");
+  const refusals = captured.lines.filter((line) => line.msg === "refused a connection on the TLS client port").map((line) => String(line.reason));
+  expect(refusals.some((reason) => reason.includes("expired"))).toBe(true);
+});
+
 test("a client certificate's CN stands for the token of that name: its roles apply", async () => {
   const ci = kvAs(pki.issue("ci-client", { commonName: "ci" }));
   expect(await outcome(() => ci.put({ key: bytes("app/cache/by-cert"), value: bytes("1") }))).toBe("ok");

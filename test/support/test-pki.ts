@@ -15,6 +15,7 @@ export interface IssueOptions {
   readonly commonName?: string;
   /** subjectAltName entries as openssl writes them: "DNS:n1", "IP:127.0.0.1". */
   readonly sans?: readonly string[];
+  /** Validity from now; -1 makes a certificate that expired yesterday (openssl accepts it), for refusal tests. */
   readonly days?: number;
 }
 

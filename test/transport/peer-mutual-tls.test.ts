@@ -98,6 +98,20 @@ describe("mutual TLS on the Raft port", () => {
     expect(target.inbox.messages).toEqual([]);
   });
 
+  test("an expired member certificate is refused at the handshake, and the log line says why", async () => {
+    const warnings: string[] = [];
+    const logger = { debug() {}, info() {}, warn: (message: string, fields?: Readonly<Record<string, unknown>>) => warnings.push(`${message} ${String(fields?.reason)}`) };
+    const target = await startNode("n1", { tls: peerTls(pki.issue("e1", { sans: ["DNS:n1"] }), pki.caFile), logger });
+    started.push(target);
+    const expired = pki.issue("expired-n2", { sans: ["DNS:n2"], days: -1 });
+    const prefix = encodeEnvelopePrefix(TEST_CLUSTER, "n2", "n1");
+    expect(await rawTlsPeer(target.transport.port, expired, [encodeHelloFrame(prefix)])).toBe("closed");
+    await waitUntil(() => warnings.length > 0, 5000, () => "a warning");
+    expect(warnings[0]).toContain("rejected Raft peer connection TLS handshake failed");
+    expect(warnings[0]).toContain("expired");
+    expect(target.transport.stats().inbound.receivedFrames).toBe(0);
+  });
+
   test("a member presenting another member's name is refused: the hello must match the certificate", async () => {
     const target = await tlsNode("n1", peerTls(pki.issue("i1", { sans: ["DNS:n1"] }), pki.caFile));
     const n2 = pki.issue("i2", { sans: ["DNS:n2"] });
