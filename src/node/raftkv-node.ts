@@ -33,7 +33,7 @@ import { WatchHub } from "../service/watch-hub.ts";
 import type { Logger } from "../log/logger.ts";
 import { parseHostPort, type NodeConfig } from "./node-config.ts";
 import { NodeSecurity } from "../security/node-security.ts";
-import { securedServices } from "./secured-services.ts";
+import { serviceGuard } from "./secured-services.ts";
 
 /**
  * One raftkv node: stores, engine, services and the client server, started
@@ -133,35 +133,29 @@ export class RaftkvNode {
         logger,
       });
       historyCompactor.start();
-      const forwarder = (): LeaderForwarder => new LeaderForwarder(config.id, security.memberDial());
-      const kvImpl = createKvService(engine, config.limits, forwarder(), watchHub);
+      const kv = createKvService(engine, config.limits, new LeaderForwarder(config.id, security.memberDial()), watchHub);
       // Expiry is decided here while this node leads; the keeper stops itself when the engine shuts down.
       const leaseKeeper = new LeaseKeeper(engine, { logger });
       leaseKeeper.start();
       const served = [KV, Lease, Cluster, Diagnostics, Health, ReflectionV1, ReflectionV1alpha];
       const descriptors = new DescriptorIndex(served);
       const health = new HealthState(served.map((s) => s.typeName));
-      const { services, kv } = securedServices(
-        [
-          { service: KV, impl: kvImpl },
-          { service: Lease, impl: createLeaseService(engine, leaseKeeper, forwarder()) },
-          { service: Cluster, impl: createClusterService(engine, forwarder()) },
-          { service: Diagnostics, impl: createDiagnosticsService() },
-          { service: Health, impl: createHealthService(health) },
-          { service: ReflectionV1, impl: createReflectionV1Service(descriptors) },
-          { service: ReflectionV1alpha, impl: createReflectionV1alphaService(descriptors) },
-        ],
-        kvImpl,
-        security,
-        () => engine?.membership().members.map((m) => m.id) ?? [],
-      );
+      const guard = serviceGuard(security, () => engine?.membership().members.map((m) => m.id) ?? []);
       const server = await ClientServer.start({
         listener: ports.client,
         maxRequestBytes: config.limits.maxRequestBytes,
         tls: security.clientTls,
-        services,
-        // REST calls the same (guarded) KV implementation, so it is authorized the same way.
-        httpRoutes: createRestKvHandler({ kv, maxRequestBytes: config.limits.maxRequestBytes, watchHub }),
+        services: guard.all([
+          { service: KV, impl: kv },
+          { service: Lease, impl: createLeaseService(engine, leaseKeeper, new LeaderForwarder(config.id, security.memberDial())) },
+          { service: Cluster, impl: createClusterService(engine, new LeaderForwarder(config.id, security.memberDial())) },
+          { service: Diagnostics, impl: createDiagnosticsService() },
+          { service: Health, impl: createHealthService(health) },
+          { service: ReflectionV1, impl: createReflectionV1Service(descriptors) },
+          { service: ReflectionV1alpha, impl: createReflectionV1alphaService(descriptors) },
+        ]),
+        // REST calls the KV implementation behind the same guard as every RPC.
+        httpRoutes: createRestKvHandler({ kv: guard.kv(kv), maxRequestBytes: config.limits.maxRequestBytes, watchHub }),
         // Clients get a generic INTERNAL; the operator needs the real error and its stack.
         logger,
       });
