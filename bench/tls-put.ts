@@ -24,6 +24,7 @@ import { startEtcdCluster } from "./harness/etcd-cluster.ts";
 import { putBody, putPath } from "./harness/grpc-put-body.ts";
 import { runH2load } from "./harness/h2load.ts";
 import { startRaftkvCluster } from "./harness/raftkv-cluster.ts";
+import { readProcStats } from "./harness/proc-stats.ts";
 
 type Variant = "plain" | "tls" | "tls+auth";
 interface Configuration {
@@ -40,6 +41,8 @@ interface Row {
   readonly succeeded: number;
   readonly applied: number;
   readonly loadAverage: number;
+  /** Server CPU (user + system, all three nodes) per request: less swayed by other load than throughput. */
+  readonly cpuMsPerRequest: number;
 }
 
 const { values } = parseArgs({
@@ -153,6 +156,7 @@ async function measure(configuration: Configuration, round: number): Promise<Row
     for (const level of levels) {
       const before = await appliedIndex(configuration, cluster.endpoint);
       const loadAverage = os.loadavg()[0] ?? 0;
+      const cpuBefore = clusterCpuSeconds(cluster);
       const result = await runH2load({
         binary: values["h2load-binary"] ?? "",
         url: `${scheme}://${cluster.endpoint}${putPath(configuration.system)}`,
@@ -161,18 +165,26 @@ async function measure(configuration: Configuration, round: number): Promise<Row
         ...level,
         headers: configuration.variant === "tls+auth" ? [`authorization: Bearer ${writerToken}`] : [],
       });
+      const cpuSeconds = clusterCpuSeconds(cluster) - cpuBefore;
       const applied = (await appliedIndex(configuration, cluster.endpoint)) - before;
       if (applied < result.succeeded) {
         throw new Error(`${configuration.name}: h2load counted ${result.succeeded} successes but only ${applied} writes were applied`);
       }
-      const row = { configuration: configuration.name, round, inFlight: result.inFlight, throughput: result.throughput, meanMs: result.meanMs, succeeded: result.succeeded, applied, loadAverage };
-      console.log(`round ${round} ${configuration.name.padEnd(16)} ${String(row.inFlight).padStart(3)} in flight ${row.throughput.toFixed(0).padStart(6)} req/s mean ${row.meanMs.toFixed(2)} ms load ${loadAverage.toFixed(1)}`);
+      const cpuMsPerRequest = (cpuSeconds * 1000) / Math.max(1, result.succeeded);
+      const row = { configuration: configuration.name, round, inFlight: result.inFlight, throughput: result.throughput, meanMs: result.meanMs, succeeded: result.succeeded, applied, loadAverage, cpuMsPerRequest };
+      console.log(
+        `round ${round} ${configuration.name.padEnd(16)} ${String(row.inFlight).padStart(3)} in flight ${row.throughput.toFixed(0).padStart(6)} req/s mean ${row.meanMs.toFixed(2)} ms cpu ${cpuMsPerRequest.toFixed(3)} ms/req load ${loadAverage.toFixed(1)}`,
+      );
       rows.push(row);
     }
   } finally {
     await cluster.stop();
   }
   return rows;
+}
+
+function clusterCpuSeconds(cluster: Cluster): number {
+  return cluster.nodes.reduce((sum, node) => sum + (readProcStats(node.process.pid)?.cpuSeconds ?? 0), 0);
 }
 
 function median(numbers: readonly number[]): number {
@@ -184,14 +196,22 @@ function median(numbers: readonly number[]): number {
 function report(rows: readonly Row[]): string {
   const lines: string[] = [];
   const of = (name: string, inFlight: number): number[] => rows.filter((r) => r.configuration === name && r.inFlight === inFlight).map((r) => r.throughput);
+  const cpuOf = (name: string, inFlight: number): number[] =>
+    rows.filter((r) => r.configuration === name && r.inFlight === inFlight).map((r) => r.cpuMsPerRequest);
   lines.push(`# TLS and auth cost, 3 nodes, Put 256 B (h2load), ${rounds} rounds, ${requests} requests per row`, "");
   lines.push(`Machine: ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB; load average during rows ${Math.min(...rows.map((r) => r.loadAverage)).toFixed(1)}–${Math.max(...rows.map((r) => r.loadAverage)).toFixed(1)}.`, "");
-  lines.push("| in flight | configuration | req/s (median) | every round |", "| ---: | --- | ---: | --- |");
+  lines.push(
+    "| in flight | configuration | req/s (median) | every round | server CPU ms per Put, 3 nodes (median) | every round |",
+    "| ---: | --- | ---: | --- | ---: | --- |",
+  );
   for (const level of levels) {
     const inFlight = level.clients * level.streamsPerClient;
     for (const c of configurations) {
       const all = of(c.name, inFlight);
-      lines.push(`| ${inFlight} | ${c.name} | ${median(all).toFixed(0)} | ${all.map((t) => t.toFixed(0)).join(", ")} |`);
+      const cpu = cpuOf(c.name, inFlight);
+      lines.push(
+        `| ${inFlight} | ${c.name} | ${median(all).toFixed(0)} | ${all.map((t) => t.toFixed(0)).join(", ")} | ${median(cpu).toFixed(3)} | ${cpu.map((t) => t.toFixed(3)).join(", ")} |`,
+      );
     }
   }
   lines.push("", "| in flight | raftkv TLS ÷ clear | etcd TLS ÷ clear | raftkv TLS+auth ÷ TLS | raftkv TLS ÷ etcd TLS |", "| ---: | ---: | ---: | ---: | ---: |");
@@ -201,6 +221,12 @@ function report(rows: readonly Row[]): string {
     lines.push(
       `| ${inFlight} | ${(m("raftkv TLS") / m("raftkv")).toFixed(2)} | ${(m("etcd TLS") / m("etcd")).toFixed(2)} | ${(m("raftkv TLS+auth") / m("raftkv TLS")).toFixed(2)} | ${(m("raftkv TLS") / m("etcd TLS")).toFixed(2)} |`,
     );
+  }
+  lines.push("", "Server CPU per Put, ratios of medians (lower is cheaper):", "", "| in flight | raftkv TLS ÷ clear | etcd TLS ÷ clear | raftkv TLS+auth ÷ TLS |", "| ---: | ---: | ---: | ---: |");
+  for (const level of levels) {
+    const inFlight = level.clients * level.streamsPerClient;
+    const c = (name: string): number => median(cpuOf(name, inFlight));
+    lines.push(`| ${inFlight} | ${(c("raftkv TLS") / c("raftkv")).toFixed(2)} | ${(c("etcd TLS") / c("etcd")).toFixed(2)} | ${(c("raftkv TLS+auth") / c("raftkv TLS")).toFixed(2)} |`);
   }
   return lines.join("\n") + "\n";
 }

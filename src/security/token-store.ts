@@ -31,6 +31,7 @@ interface Generation {
  */
 export class TokenStore {
   private generation: Generation;
+  private generationCount = 1;
 
   private constructor(
     readonly file: string,
@@ -42,6 +43,11 @@ export class TokenStore {
   /** Loads the file; throws one line (`--auth-token-file F line N: reason`) when it is malformed. */
   static load(file: string, logger: SecurityLogger = silentSecurityLogger): TokenStore {
     return new TokenStore(file, logger);
+  }
+
+  /** Changes on every successful reload: answers remembered from before it are not used. */
+  get generationId(): number {
+    return this.generationCount;
   }
 
   get tokenCount(): number {
@@ -70,6 +76,7 @@ export class TokenStore {
   reload(): boolean {
     try {
       this.generation = build(readAuthFile(this.file));
+      this.generationCount++;
       this.logger.info("auth token file reloaded", { file: this.file, tokens: this.generation.tokens, roles: this.generation.roles });
       return true;
     } catch (error) {

@@ -6,6 +6,7 @@ import { principalNameOf, type CertificateIdentity } from "../security/certifica
 import { KeyPermissions, type KeySpan } from "../security/key-permissions.ts";
 import type { Principal } from "../security/principal.ts";
 import type { TokenStore } from "../security/token-store.ts";
+import { rememberedPrincipal, rememberPrincipal } from "../security/connection-token-memo.ts";
 import { accessRequirementOf, type AccessRequirement, type KeyCheck } from "./access-rules.ts";
 
 /**
@@ -63,10 +64,15 @@ export class Authorizer {
   private principalOf(context: HandlerContext, certificate: CallerCertificate | undefined): Principal | undefined {
     const header = context.requestHeader.get("authorization");
     if (header !== null) {
+      const socket = context.values.get(clientSocketKey);
+      const generation = this.options.tokens.generationId;
+      const remembered = rememberedPrincipal(socket, header, generation);
+      if (remembered !== undefined) return remembered;
       const match = bearer.exec(header);
       if (match === null) throw new ConnectError('authorization: expected "Bearer TOKEN"', Code.Unauthenticated);
       const principal = this.options.tokens.authenticate(match[1] ?? "");
       if (principal === undefined) throw new ConnectError("authorization: the token is not recognized", Code.Unauthenticated);
+      rememberPrincipal(socket, header, generation, principal);
       return principal;
     }
     if (certificate === undefined) return undefined;
