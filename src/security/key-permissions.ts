@@ -32,10 +32,12 @@ export class KeyPermissions {
   /** True when `level` is granted on every key of `interval`. */
   allows(level: "read" | "write", interval: KeySpan): boolean {
     const spans = level === "read" ? this.readSpans : this.writeSpans;
-    for (const span of spans) {
-      if (compareKeys(span.start, interval.start) > 0) return false;
+    for (let i = 0; i < spans.length; i++) {
+      const span = spans[i] as KeySpan;
+      // Buffer.compare is memcmp; a JS byte loop over request keys (Buffer views) was the larger part of a check.
+      if (Buffer.compare(span.start, interval.start) > 0) return false;
       if (span.end === undefined) return true;
-      if (interval.end !== undefined && compareKeys(interval.end, span.end) <= 0) return true;
+      if (interval.end !== undefined && Buffer.compare(interval.end, span.end) <= 0) return true;
       // interval.start may still lie in a later span only if this one ends before it; spans are disjoint and sorted.
     }
     return false;

@@ -39,7 +39,9 @@ const open: AccessRequirement = { kind: "open" };
 const authenticated: AccessRequirement = { kind: "authenticated" };
 const admin: AccessRequirement = { kind: "admin" };
 
-type Rule = (request: unknown) => AccessRequirement;
+/** What one method's call needs, from its request. */
+export type AccessRule = (request: unknown) => AccessRequirement;
+type Rule = AccessRule;
 
 /**
  * Builds a rule for a method whose request type is T. The router hands each
@@ -149,7 +151,11 @@ const openServices = new Set(["grpc.health.v1.Health", "grpc.reflection.v1.Serve
  * wrote a rule for needs admin: a new RPC is closed until someone decides.
  */
 export function accessRequirementOf(service: string, method: string, request: unknown): AccessRequirement {
-  if (openServices.has(service)) return open;
-  const found = rules.get(`${service}/${method}`);
-  return found === undefined ? admin : found(request);
+  return accessRuleOf(service, method)(request);
+}
+
+/** The rule of one method, looked up once (the guard does it when it wraps the method). */
+export function accessRuleOf(service: string, method: string): AccessRule {
+  if (openServices.has(service)) return () => open;
+  return rules.get(`${service}/${method}`) ?? (() => admin);
 }

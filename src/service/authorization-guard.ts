@@ -1,6 +1,7 @@
 import type { HandlerContext } from "@connectrpc/connect";
 import type { ServiceRegistration } from "../server/service-registration.ts";
 import type { Authorizer } from "./authorizer.ts";
+import { accessRuleOf } from "./access-rules.ts";
 
 type MethodImpl = (request: never, context: HandlerContext) => unknown;
 
@@ -18,16 +19,17 @@ export function guardService(registration: ServiceRegistration, authorizer: Auth
     const original = registration.impl[method.localName];
     if (original === undefined) continue;
     const name = method.name;
+    const rule = accessRuleOf(service, name);
     switch (method.methodKind) {
       case "unary":
         impl[method.localName] = (request: never, context: HandlerContext) => {
-          authorizer.authorize(service, name, request, context);
+          authorizer.authorizeWith(rule, name, request, context);
           return original(request, context);
         };
         break;
       case "server_streaming":
         impl[method.localName] = async function* (request: never, context: HandlerContext) {
-          authorizer.authorize(service, name, request, context);
+          authorizer.authorizeWith(rule, name, request, context);
           // The implementation returns the stream's messages as an async iterable.
           yield* original(request, context) as AsyncIterable<unknown>;
         };
@@ -36,7 +38,7 @@ export function guardService(registration: ServiceRegistration, authorizer: Auth
       case "bidi_streaming":
         // The requests are a stream: only who calls can be checked up front (no such method needs more today).
         impl[method.localName] = (requests: never, context: HandlerContext) => {
-          authorizer.authorize(service, name, undefined, context);
+          authorizer.authorizeWith(rule, name, undefined, context);
           return original(requests, context);
         };
         break;

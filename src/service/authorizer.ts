@@ -7,7 +7,7 @@ import { KeyPermissions, type KeySpan } from "../security/key-permissions.ts";
 import type { Principal } from "../security/principal.ts";
 import type { TokenStore } from "../security/token-store.ts";
 import { rememberedPrincipal, rememberPrincipal } from "../security/connection-token-memo.ts";
-import { accessRequirementOf, type AccessRequirement, type KeyCheck } from "./access-rules.ts";
+import { accessRuleOf, type AccessRequirement, type AccessRule, type KeyCheck } from "./access-rules.ts";
 
 /**
  * Set by a member that forwards a call whose caller proved itself with a
@@ -33,6 +33,18 @@ export interface AuthorizerOptions {
 }
 
 const bearer = /^Bearer\s+(\S+)\s*$/i;
+
+/** A context that can read one request header without building them all (the gRPC fast path's). */
+interface SingleHeaderReader {
+  readRequestHeader(name: string): string | undefined;
+}
+
+function requestHeaderOf(context: HandlerContext, name: string): string | null {
+  if ("readRequestHeader" in context && typeof context.readRequestHeader === "function") {
+    return (context as HandlerContext & SingleHeaderReader).readRequestHeader(name) ?? null;
+  }
+  return context.requestHeader.get(name);
+}
 const maxShownKeyChars = 80;
 
 /**
@@ -45,7 +57,12 @@ export class Authorizer {
   constructor(private readonly options: AuthorizerOptions) {}
 
   authorize(service: string, method: string, request: unknown, context: HandlerContext): void {
-    const requirement = accessRequirementOf(service, method, request);
+    this.authorizeWith(accessRuleOf(service, method), method, request, context);
+  }
+
+  /** As authorize, with the method's rule looked up beforehand (once per method, not per call). */
+  authorizeWith(rule: AccessRule, method: string, request: unknown, context: HandlerContext): void {
+    const requirement = rule(request);
     if (requirement.kind === "open") return;
     const certificate = this.options.clientCertAuth
       ? callerCertificateOf(context.values.get(clientSocketKey), this.options.peerCaCertificates())
@@ -62,7 +79,7 @@ export class Authorizer {
   }
 
   private principalOf(context: HandlerContext, certificate: CallerCertificate | undefined): Principal | undefined {
-    const header = context.requestHeader.get("authorization");
+    const header = requestHeaderOf(context, "authorization");
     if (header !== null) {
       const socket = context.values.get(clientSocketKey);
       const generation = this.options.tokens.generationId;
@@ -76,7 +93,7 @@ export class Authorizer {
       return principal;
     }
     if (certificate === undefined) return undefined;
-    const forwarded = context.requestHeader.get(FORWARDED_IDENTITY_HEADER);
+    const forwarded = requestHeaderOf(context, FORWARDED_IDENTITY_HEADER);
     if (forwarded !== null) {
       if (this.memberOf(certificate) === undefined) {
         throw new ConnectError(`${FORWARDED_IDENTITY_HEADER}: only a member (a certificate from the peer CA naming a current member) may forward on behalf of another`, Code.PermissionDenied);
