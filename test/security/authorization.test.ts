@@ -103,6 +103,20 @@ describe.each(["grpc", "connect"] as const)("over %s", (protocol) => {
   });
 });
 
+test("leases: granting and keeping alive need a valid credential (any role), revoking needs admin", async () => {
+  for (const token of [undefined, "not-a-token-of-this-cluster"]) {
+    const anonymous = clients(token);
+    expect(await codeOf(() => anonymous.lease.leaseGrant({ ttlSeconds: 10n }))).toBe(Code.Unauthenticated);
+    expect(await codeOf(() => anonymous.lease.leaseKeepAlive({ id: 1n }))).toBe(Code.Unauthenticated);
+  }
+  const reader = clients(tokens.reader);
+  const granted = await reader.lease.leaseGrant({ ttlSeconds: 10n });
+  expect(await codeOf(() => reader.lease.leaseKeepAlive({ id: granted.id }))).toBe("ok");
+  expect(await codeOf(() => reader.lease.leaseTimeToLive({ id: granted.id, keys: true }))).toBe(Code.PermissionDenied);
+  expect(await codeOf(() => reader.lease.leaseRevoke({ id: granted.id }))).toBe(Code.PermissionDenied);
+  expect(await codeOf(() => clients(tokens.admin).lease.leaseRevoke({ id: granted.id }))).toBe("ok");
+});
+
 test("roles grant by prefix: ci reads app/ and writes app/cache/ only; admin does everything", async () => {
   const ci = clients(tokens.ci);
   expect(await codeOf(() => ci.kv.put({ key: bytes("app/cache/a"), value: bytes("1") }))).toBe("ok");
