@@ -6,6 +6,8 @@ export interface H2loadOptions {
   requests: number;
   clients: number;
   streamsPerClient: number;
+  /** More request headers ("authorization: Bearer ..."). */
+  headers?: readonly string[];
 }
 
 export interface H2loadResult {
@@ -36,6 +38,7 @@ export async function runH2load(options: H2loadOptions): Promise<H2loadResult> {
     "-d", options.bodyFile,
     "-H", "content-type: application/grpc",
     "-H", "te: trailers",
+    ...(options.headers ?? []).flatMap((header) => ["-H", header]),
     options.url,
   ];
   const child = Bun.spawn(args, { stdout: "pipe", stderr: "pipe" });

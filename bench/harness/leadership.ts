@@ -12,13 +12,28 @@ import { Cluster } from "../../src/gen/raftkv/v1/cluster_pb.ts";
  */
 const ATTEMPTS = 40;
 
-function grpc(endpoint: string) {
-  return createGrpcTransport({ baseUrl: `http://${endpoint}`, acceptCompression: [] });
+/** How the harness reaches a TLS or token-protected cluster; nothing for a cleartext one. */
+export interface HarnessAccess {
+  /** PEM of the CA that signed the servers' certificates: https with it. */
+  readonly ca?: string;
+  readonly token?: string;
+}
+
+function grpc(endpoint: string, access: HarnessAccess = {}) {
+  return createGrpcTransport({
+    baseUrl: `${access.ca === undefined ? "http" : "https"}://${endpoint}`,
+    acceptCompression: [],
+    ...(access.ca === undefined ? {} : { nodeOptions: { ca: access.ca } }),
+    ...(access.token === undefined ? {} : { interceptors: [(next) => (request) => {
+      request.header.set("authorization", `Bearer ${access.token ?? ""}`);
+      return next(request);
+    }] }),
+  });
 }
 
 /** Makes raftkv member `id` (reached at `endpoint`) the leader; a follower forwards the request. */
-export async function moveRaftkvLeadership(endpoint: string, id: string): Promise<void> {
-  const cluster = createClient(Cluster, grpc(endpoint));
+export async function moveRaftkvLeadership(endpoint: string, id: string, access: HarnessAccess = {}): Promise<void> {
+  const cluster = createClient(Cluster, grpc(endpoint, access));
   let last: unknown;
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
     try {
@@ -34,15 +49,15 @@ export async function moveRaftkvLeadership(endpoint: string, id: string): Promis
 }
 
 /** Makes the etcd member at `target` the leader (MoveLeader must be sent to the current leader). */
-export async function moveEtcdLeadership(target: string, all: readonly string[]): Promise<void> {
+export async function moveEtcdLeadership(target: string, all: readonly string[], access: HarnessAccess = {}): Promise<void> {
   let last: unknown;
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
     try {
-      const targetStatus = await createClient(Maintenance, grpc(target)).status({}, { timeoutMs: 2000 });
+      const targetStatus = await createClient(Maintenance, grpc(target, access)).status({}, { timeoutMs: 2000 });
       const targetId = targetStatus.header?.memberId ?? 0n;
       if (targetStatus.leader === targetId && targetId !== 0n) return;
       for (const endpoint of all) {
-        const maintenance = createClient(Maintenance, grpc(endpoint));
+        const maintenance = createClient(Maintenance, grpc(endpoint, access));
         const status = await maintenance.status({}, { timeoutMs: 2000 });
         if (status.header?.memberId === status.leader) await maintenance.moveLeader({ targetID: targetId }, { timeoutMs: 5000 });
       }

@@ -4,13 +4,17 @@ import { stopNodes, type Cluster, type ClusterNode } from "./cluster.ts";
 import { freePort } from "./free-port.ts";
 import { ServerProcess } from "./server-process.ts";
 import { waitHealthy } from "./wait-healthy.ts";
-import { moveRaftkvLeadership } from "./leadership.ts";
+import { moveRaftkvLeadership, type HarnessAccess } from "./leadership.ts";
 
 export interface RaftkvClusterOptions {
   size: number;
   workDir: string;
   /** The compiled executable (dist/raftkv), never the dev entry point. */
   binary: string;
+  /** Extra flags per member id (TLS, tokens). */
+  flagsFor?: (id: string) => readonly string[];
+  /** How the harness itself reaches the nodes when they use TLS or tokens. */
+  access?: HarnessAccess;
 }
 
 /**
@@ -39,16 +43,20 @@ export async function startRaftkvCluster(options: RaftkvClusterOptions): Promise
         "--log-level", "warn",
       ];
       if (options.size > 1) command.push("--initial-cluster", initialCluster);
+      command.push(...(options.flagsFor?.(member.id) ?? []));
       const server = ServerProcess.start(`raftkv ${member.id}`, command, join(dir, "raftkv.log"));
       nodes.push({ id: member.id, clientEndpoint: `127.0.0.1:${member.clientPort}`, process: server });
     }
-    await Promise.all(nodes.map((node) => waitHealthy(node.process, `http://${node.clientEndpoint}/healthz`, 30_000)));
+    const ca = options.access?.ca;
+    const scheme = ca === undefined ? "http" : "https";
+    const init: BunFetchRequestInit = ca === undefined ? {} : { tls: { ca } };
+    await Promise.all(nodes.map((node) => waitHealthy(node.process, `${scheme}://${node.clientEndpoint}/healthz`, 30_000, init)));
   } catch (error) {
     await stopNodes(nodes);
     throw error;
   }
   const first = nodes[0];
   if (first === undefined) throw new Error("raftkv cluster needs at least one node");
-  if (options.size > 1) await moveRaftkvLeadership(first.clientEndpoint, first.id);
+  if (options.size > 1) await moveRaftkvLeadership(first.clientEndpoint, first.id, options.access);
   return { system: "raftkv", nodes, endpoint: first.clientEndpoint, stop: () => stopNodes(nodes) };
 }

@@ -1,7 +1,7 @@
 import type { ServerProcess } from "./server-process.ts";
 
 /** Polls an HTTP health URL until it answers 200; fails early if the server exits. */
-export async function waitHealthy(server: ServerProcess, url: string, timeoutMs: number): Promise<void> {
+export async function waitHealthy(server: ServerProcess, url: string, timeoutMs: number, init: BunFetchRequestInit = {}): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastProblem = "no answer yet";
   while (Date.now() < deadline) {
@@ -9,7 +9,7 @@ export async function waitHealthy(server: ServerProcess, url: string, timeoutMs:
       throw new Error(`${server.name} exited before it became healthy; log tail:\n${server.logTail()}`);
     }
     try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
+      const response = await fetch(url, { ...init, signal: AbortSignal.timeout(1000) });
       if (response.status === 200) return;
       lastProblem = `HTTP ${response.status}`;
     } catch (error) {

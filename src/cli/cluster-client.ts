@@ -1,6 +1,8 @@
 import { Code, ConnectError, createClient, type Client } from "@connectrpc/connect";
 import { Cluster } from "../gen/raftkv/v1/cluster_pb.ts";
 import { transportFor, type ClientProtocol } from "../client/transport-for.ts";
+import { withBearerToken } from "../client/bearer-transport.ts";
+import type { ClientCredentials } from "./client-args.ts";
 
 /**
  * A Cluster client over the --endpoints list. Calls go to the first endpoint
@@ -11,9 +13,12 @@ import { transportFor, type ClientProtocol } from "../client/transport-for.ts";
 export class ClusterClient {
   private readonly clients: { readonly endpoint: string; readonly client: Client<typeof Cluster> }[];
 
-  constructor(endpoints: readonly string[], protocol: ClientProtocol) {
+  constructor(endpoints: readonly string[], protocol: ClientProtocol, credentials: ClientCredentials = { token: undefined, tls: undefined }) {
     if (endpoints.length === 0) throw new Error("endpoints: at least one endpoint is needed");
-    this.clients = endpoints.map((endpoint) => ({ endpoint, client: createClient(Cluster, transportFor(endpoint, protocol)) }));
+    this.clients = endpoints.map((endpoint) => {
+      const transport = transportFor(endpoint, protocol, credentials.tls);
+      return { endpoint, client: createClient(Cluster, credentials.token === undefined ? transport : withBearerToken(transport, credentials.token)) };
+    });
   }
 
   async call<T>(call: (client: Client<typeof Cluster>) => Promise<T>): Promise<T> {

@@ -16,7 +16,7 @@ import {
 } from "../gen/raftkv/v1/cluster_pb.ts";
 import { parseClientProtocol } from "../client/transport-for.ts";
 import { withCliErrors } from "./cli-error.ts";
-import { clientArgs, endpointsFrom } from "./client-args.ts";
+import { clientArgs, credentialsFrom, endpointsFrom } from "./client-args.ts";
 import { ClusterClient } from "./cluster-client.ts";
 import { flagValue } from "./flag-value.ts";
 import { outputFormatOf, renderTable, writeOutArgs } from "./output-format.ts";
@@ -26,6 +26,10 @@ const connectionArgs = {
   endpoints: clientArgs.endpoints,
   protocol: clientArgs.protocol,
   ...writeOutArgs,
+  token: clientArgs.token,
+  cacert: clientArgs.cacert,
+  cert: clientArgs.cert,
+  "cert-key": clientArgs["cert-key"],
 } as const satisfies ArgsDef;
 
 const prevIndexArg = {
@@ -35,9 +39,9 @@ const prevIndexArg = {
   },
 } as const satisfies ArgsDef;
 
-function clusterFrom(args: { endpoints?: string; protocol?: string }): ClusterClient {
+function clusterFrom(args: { endpoints?: string; protocol?: string; token?: string; cacert?: string; cert?: string; "cert-key"?: string }): ClusterClient {
   const endpoints = endpointsFrom(args);
-  return new ClusterClient(endpoints, parseClientProtocol(flagValue(args.protocol, "protocol", "grpc")));
+  return new ClusterClient(endpoints, parseClientProtocol(flagValue(args.protocol, "protocol", "grpc")), credentialsFrom(args));
 }
 
 function prevIndexOf(text: string | undefined): bigint {

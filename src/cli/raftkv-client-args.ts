@@ -1,7 +1,7 @@
 import type { ArgsDef } from "citty";
 import { RaftkvClient } from "../client/raftkv-client.ts";
 import { nodeTransportFactory, parseClientProtocol } from "../client/transport-for.ts";
-import { endpointsFrom } from "./client-args.ts";
+import { credentialsFrom, endpointsFrom } from "./client-args.ts";
 import { parseDurationMs } from "./duration.ts";
 import { envName, flagValue } from "./flag-value.ts";
 
@@ -17,9 +17,18 @@ export const commandTimeoutArgs = {
 } as const satisfies ArgsDef;
 
 /** The full client for the flags of clientArgs and commandTimeoutArgs (RAFTKV_* variables too). */
-export function raftkvClientFrom(args: { endpoints?: string; protocol?: string; timeout?: string }): RaftkvClient {
+export function raftkvClientFrom(args: {
+  endpoints?: string;
+  protocol?: string;
+  timeout?: string;
+  token?: string;
+  cacert?: string;
+  cert?: string;
+  "cert-key"?: string;
+}): RaftkvClient {
   const endpoints = endpointsFrom(args);
+  const { token, tls } = credentialsFrom(args);
   const protocol = parseClientProtocol(flagValue(args.protocol, "protocol", "grpc"));
   const timeoutMs = parseDurationMs("timeout", flagValue(args.timeout, "timeout", DEFAULT_COMMAND_TIMEOUT));
-  return new RaftkvClient({ endpoints, transport: nodeTransportFactory(protocol), retry: { timeoutMs, attemptTimeoutMs: timeoutMs } });
+  return new RaftkvClient({ endpoints, transport: nodeTransportFactory(protocol, tls), token, retry: { timeoutMs, attemptTimeoutMs: timeoutMs } });
 }

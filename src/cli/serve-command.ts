@@ -9,6 +9,7 @@ import { parseDurationMs } from "./duration.ts";
 import { envName, flagValue, positiveInteger } from "./flag-value.ts";
 import { checkRaftTimingFlags } from "./raft-timing-flags.ts";
 import { parseBytes } from "../units/byte-size.ts";
+import { securityArgs, securityConfigFrom } from "./security-flags.ts";
 
 const defaults = {
   id: "node1",
@@ -93,6 +94,7 @@ export const serveCommand = defineCommand({
     "slow-fsync-threshold": { type: "string", description: describe("slow-fsync-threshold", "A Raft log fsync slower than this logs a warning") },
     "log-level": { type: "string", description: describe("log-level", "debug, info, warn or error") },
     "log-format": { type: "string", description: describe("log-format", "text or json") },
+    ...securityArgs,
   },
   async run({ args }) {
     const value = (flag: keyof typeof defaults): string => flagValue(args[flag], flag, defaults[flag]);
@@ -136,6 +138,7 @@ export const serveCommand = defineCommand({
       historyRetentionEntries: positiveInteger("history-retention-entries", value("history-retention-entries")),
       logLevel: parseLogLevel(value("log-level")),
       logFormat: parseLogFormat(value("log-format")),
+      security: securityConfigFrom(args),
     };
     checkRaftTimingFlags(config.raftTiming ?? {});
     const logger = new Logger(config.logLevel, config.logFormat);
@@ -152,6 +155,11 @@ export const serveCommand = defineCommand({
           resolve();
         });
       };
+      // Certificates and the token file are read again; a bad one is refused with a log line, the old one kept.
+      process.on("SIGHUP", () => {
+        logger.info("reloading certificates and tokens", { signal: "SIGHUP" });
+        node.reloadSecurity();
+      });
       process.once("SIGINT", () => stop("SIGINT"));
       process.once("SIGTERM", () => stop("SIGTERM"));
     });

@@ -20,4 +20,5 @@ export type { WatchOptions, WatchUpdate } from "./watch-update.ts";
 export { WriteOutcomeUnknownError } from "./write-outcome-unknown-error.ts";
 export { classifyCallFailure, WRITE_NOT_PROPOSED_HEADER, type CallFailure } from "./call-failure.ts";
 export { webTransportFactory, type WebTransportKind } from "./web-transport.ts";
+export { withBearerToken } from "./bearer-transport.ts";
 export { type Bytes, prefixEnd, toBytes } from "./key-bytes.ts";

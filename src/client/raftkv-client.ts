@@ -28,6 +28,7 @@ import { type Bytes, toBytes } from "./key-bytes.ts";
 import { ResumableWatch } from "./resumable-watch.ts";
 import { defaultRetryPolicy, type RetryPolicy } from "./retry-policy.ts";
 import type { TransportFactory } from "./transport-factory.ts";
+import { withBearerToken } from "./bearer-transport.ts";
 import type { WatchOptions, WatchUpdate } from "./watch-update.ts";
 
 export interface RaftkvClientOptions {
@@ -38,6 +39,8 @@ export interface RaftkvClientOptions {
   readonly retry?: Partial<RetryPolicy>;
   /** Ask the Cluster service for members' client addresses to find the leader (default true). */
   readonly discoverMembers?: boolean;
+  /** Sent as `authorization: Bearer TOKEN` on every call (nodes started with --auth-token-file). */
+  readonly token?: string;
 }
 
 export interface ReadOptions extends ClientCallOptions {
@@ -72,7 +75,10 @@ export class RaftkvClient {
   private readonly caller: FailoverCaller;
 
   constructor(options: RaftkvClientOptions) {
-    this.pool = new EndpointPool(options.endpoints, options.transport);
+    const token = options.token;
+    const transport: TransportFactory =
+      token === undefined || token === "" ? options.transport : (baseUrl) => withBearerToken(options.transport(baseUrl), token);
+    this.pool = new EndpointPool(options.endpoints, transport);
     this.policy = { ...defaultRetryPolicy, ...options.retry };
     this.caller = new FailoverCaller(this.pool, this.policy, options.discoverMembers ?? true);
   }

@@ -2,6 +2,7 @@ import type { Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { baseUrlOf } from "./endpoint-url.ts";
 import type { TransportFactory } from "./transport-factory.ts";
+import type { ClientTlsOptions } from "./client-tls.ts";
 
 export { baseUrlOf } from "./endpoint-url.ts";
 
@@ -21,21 +22,24 @@ export function parseClientProtocol(text: string): ClientProtocol {
 }
 
 /** Node/Bun only (it imports @connectrpc/connect-node); browsers use webTransportFactory. */
-export function nodeTransportFactory(protocol: ClientProtocol): TransportFactory {
-  return (baseUrl) => transportFor(baseUrl, protocol);
+export function nodeTransportFactory(protocol: ClientProtocol, tls?: ClientTlsOptions): TransportFactory {
+  return (baseUrl) => transportFor(baseUrl, protocol, tls);
 }
 
-export function transportFor(endpoint: string, protocol: ClientProtocol): Transport {
-  const baseUrl = baseUrlOf(endpoint);
+/** A transport to one node; with `tls`, over https:// with those CAs (and client certificate). */
+export function transportFor(endpoint: string, protocol: ClientProtocol, tls?: ClientTlsOptions): Transport {
+  const baseUrl = tls === undefined ? baseUrlOf(endpoint) : baseUrlOf(endpoint).replace(/^http:\/\//, "https://");
+  // node:http2 and node:https take the same PEM options; undefined ones mean "not given".
+  const nodeOptions = tls === undefined ? undefined : { ca: tls.ca, cert: tls.cert, key: tls.key };
   switch (protocol) {
     case "grpc":
-      return createGrpcTransport({ baseUrl });
+      return createGrpcTransport({ baseUrl, nodeOptions });
     case "grpc-web":
-      return createGrpcWebTransport({ baseUrl, httpVersion: "1.1" });
+      return createGrpcWebTransport({ baseUrl, httpVersion: "1.1", nodeOptions });
     case "connect":
-      return createConnectTransport({ baseUrl, httpVersion: "2" });
+      return createConnectTransport({ baseUrl, httpVersion: "2", nodeOptions });
     case "connect-json":
-      return createConnectTransport({ baseUrl, httpVersion: "1.1", useBinaryFormat: false });
+      return createConnectTransport({ baseUrl, httpVersion: "1.1", useBinaryFormat: false, nodeOptions });
     default: {
       const unreachable: never = protocol;
       throw new Error(`unknown protocol ${String(unreachable)}`);

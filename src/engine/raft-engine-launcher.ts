@@ -5,6 +5,7 @@ import type { Logger } from "../log/logger.ts";
 import type { RaftLogStore } from "../storage/raft-log-store.ts";
 import { PeerTransport } from "../transport/peer-transport.ts";
 import type { RaftListener } from "../transport/raft-listener.ts";
+import type { PeerTls } from "../transport/peer-tls.ts";
 import type { LogStore } from "./log-store.ts";
 import type { PeerNetwork } from "./peer-network.ts";
 import {
@@ -57,6 +58,8 @@ export interface RaftEngineLaunch {
   readonly failpoints?: Failpoints;
   /** Engine events for metrics (see RaftObserver). */
   readonly observer?: RaftObserver;
+  /** Mutual TLS on the Raft port (the same settings raftListener was bound with). */
+  readonly peerTls?: PeerTls;
 }
 
 /** What a joining node learned from the cluster before it starts: the cluster id and members to dial. */
@@ -89,6 +92,7 @@ export async function launchRaftEngine(launch: RaftEngineLaunch): Promise<KvRaft
     onMessage: inbox.deliver,
     incarnation,
     logger: launch.logger,
+    tls: launch.peerTls,
   });
   try {
     const raftAddress = withBoundPort(launch.advertiseRaft, transport.port);

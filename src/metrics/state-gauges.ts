@@ -14,6 +14,8 @@ export interface StateSources {
   quotaAlarm(): QuotaAlarm;
   leaseCount(): number;
   watchCount(): number;
+  /** Seconds until each TLS port's certificate expires (negative once it has); empty without TLS. */
+  certificateExpiry(): { readonly client?: number; readonly raft?: number };
   readonly quotaBytes: number;
 }
 
@@ -79,6 +81,18 @@ export function registerStateGauges(registry: Registry, sources: () => StateSour
   gauge("raftkv_quota_alarm", "1 while the replicated quota alarm is raised: writes that grow the store are refused", (s) => (s.quotaAlarm().active ? 1 : 0));
   gauge("raftkv_leases_open", "Leases granted and not yet revoked or expired", (s) => s.leaseCount());
   gauge("raftkv_watches_open", "Open Watch streams and blocking queries on this node", (s) => s.watchCount());
+  new Gauge({
+    name: "raftkv_tls_certificate_expiry_seconds",
+    help: "Seconds until the certificate served on each TLS port expires (negative once it has); absent without TLS",
+    labelNames: ["port"],
+    registers,
+    collect() {
+      this.reset();
+      const s = sources();
+      if (s === undefined) return;
+      for (const [port, seconds] of Object.entries(s.certificateExpiry())) if (seconds !== undefined) this.set({ port }, seconds);
+    },
+  });
   const info = new Gauge({
     name: "raftkv_build_info",
     help: "Always 1; the labels say which raftkv this is",

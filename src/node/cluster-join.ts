@@ -1,15 +1,23 @@
-import { createClient, type Client } from "@connectrpc/connect";
+import { createClient, type Client, type Transport } from "@connectrpc/connect";
 import { Cluster } from "../gen/raftkv/v1/cluster_pb.ts";
 import { transportFor } from "../client/transport-for.ts";
 import type { JoinTarget } from "../engine/raft-engine-launcher.ts";
 import type { KvRaftEngine } from "../engine/raft-engine-launcher.ts";
 import type { Logger } from "../log/logger.ts";
+import { withBearerToken } from "../client/bearer-transport.ts";
+import type { MemberCredentials } from "../security/node-security.ts";
 
 const CALL_TIMEOUT_MS = 5000;
 const FIRST_BACKOFF_MS = 100;
 const MAX_BACKOFF_MS = 2000;
 /** While a nonvoter, AddVoter is asked again this often: a new leader does not know a promotion the old one had pending. */
 const PROMOTION_RETRY_MS = 2000;
+
+/** A gRPC transport to a member's client port with this node's credentials. */
+export function memberTransport(endpoint: string, credentials: MemberCredentials): Transport {
+  const transport = transportFor(endpoint, "grpc", credentials.tls);
+  return credentials.token === undefined ? transport : withBearerToken(transport, credentials.token);
+}
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -31,9 +39,11 @@ export class ClusterJoin {
   constructor(
     readonly endpoints: readonly string[],
     private readonly logger: Logger,
+    /** TLS and token to call members with (their client ports may require them). */
+    credentials: MemberCredentials = { tls: undefined, token: undefined },
   ) {
     if (endpoints.length === 0) throw new Error("join: at least one member's client address is needed");
-    this.members = endpoints.map((endpoint) => ({ endpoint, client: createClient(Cluster, transportFor(endpoint, "grpc")) }));
+    this.members = endpoints.map((endpoint) => ({ endpoint, client: createClient(Cluster, memberTransport(endpoint, credentials)) }));
   }
 
   /**

@@ -1,6 +1,7 @@
 import { createClient } from "@connectrpc/connect";
 import { Cluster } from "../gen/raftkv/v1/cluster_pb.ts";
-import { transportFor } from "../client/transport-for.ts";
+import { memberTransport } from "./cluster-join.ts";
+import type { MemberCredentials } from "../security/node-security.ts";
 import type { KvRaftEngine } from "../engine/raft-engine-launcher.ts";
 import { EngineError } from "../engine/engine-error.ts";
 import { RaftNotLeaderError } from "../engine/raft-not-leader-error.ts";
@@ -34,7 +35,12 @@ export async function handOverLeadership(engine: KvRaftEngine, boundMs: number, 
  * (through the leader; a leader hands over first) before it stops. After
  * boundMs it stops anyway and says so: the cluster still lists it.
  */
-export async function leaveCluster(engine: KvRaftEngine, boundMs: number, logger: Logger): Promise<void> {
+export async function leaveCluster(
+  engine: KvRaftEngine,
+  boundMs: number,
+  logger: Logger,
+  credentials: MemberCredentials = { tls: undefined, token: undefined },
+): Promise<void> {
   const deadline = performance.now() + boundMs;
   let lastError = "";
   while (performance.now() < deadline) {
@@ -61,7 +67,7 @@ export async function leaveCluster(engine: KvRaftEngine, boundMs: number, logger
       continue;
     }
     try {
-      const cluster = createClient(Cluster, transportFor(address, "grpc"));
+      const cluster = createClient(Cluster, memberTransport(address, credentials));
       // The leader answers once the removal committed (this node may never hear of it: it is no longer replicated to).
       const done = await cluster.removeServer({ id: engine.id }, { timeoutMs: remaining });
       logger.info("left the cluster", { id: engine.id, configurationIndex: Number(done.index), via: address });

@@ -3,6 +3,7 @@ import type { RaftTiming } from "../engine/raft-timing.ts";
 import type { LogFormat, LogLevel } from "../log/logger.ts";
 import type { Limits } from "../service/limits.ts";
 import type { WatchQueueLimits } from "../service/watch-subscription.ts";
+import type { SecurityConfig } from "../security/security-config.ts";
 
 /** Everything a node needs to start; the CLI builds it from flags and RAFTKV_* variables. */
 export interface NodeConfig {
@@ -50,6 +51,8 @@ export interface NodeConfig {
   readonly shutdownGraceMs: number;
   readonly logLevel: LogLevel;
   readonly logFormat: LogFormat;
+  /** TLS on both ports, tokens and roles (see src/security/security-config.ts); absent: none. */
+  readonly security?: SecurityConfig;
 }
 
 export interface SnapshotPolicy {

@@ -11,7 +11,7 @@ import { evaluateReadiness, type ReadinessReport } from "../ops/readiness.ts";
 import { SpaceReclaimer } from "../ops/space-reclaimer.ts";
 import { StorageProbe } from "../ops/storage-probe.ts";
 import type { HttpRoutes } from "../server/client-server.ts";
-import { createOpsRoutes } from "../server/ops-routes.ts";
+import { createOpsRoutes, type MetricsAccess } from "../server/ops-routes.ts";
 import type { HealthProbes } from "../service/health-service.ts";
 import type { WatchHub } from "../service/watch-hub.ts";
 import { buildInfo } from "../version/build-info.ts";
@@ -22,6 +22,7 @@ export interface OperatedParts {
   readonly engine: KvRaftEngine;
   readonly stateMachine: KvStateMachine;
   readonly watchHub: WatchHub;
+  readonly certificateExpiry: () => { readonly client?: number; readonly raft?: number };
 }
 
 /**
@@ -55,7 +56,7 @@ export class NodeOps {
 
   attach(parts: OperatedParts): void {
     this.parts = parts;
-    const { engine, stateMachine, watchHub } = parts;
+    const { engine, stateMachine, watchHub, certificateExpiry } = parts;
     this.metrics.attach({
       status: () => engine.status(),
       peers: () => engine.peerReplication(),
@@ -64,6 +65,7 @@ export class NodeOps {
       quotaAlarm: () => stateMachine.quotaAlarm(),
       leaseCount: () => stateMachine.leaseCount(),
       watchCount: () => watchHub.size,
+      certificateExpiry,
       quotaBytes: this.quotaBytes,
     });
     this.quotaGuard = new QuotaGuard(engine, stateMachine, { quotaBytes: this.quotaBytes, logger: this.logger });
@@ -107,9 +109,11 @@ export class NodeOps {
     live: () => this.livenessFailure() === undefined,
   };
 
-  routes(): HttpRoutes {
+  /** The ops endpoints; `metricsAccess` decides who may scrape (--metrics-auth). */
+  routes(metricsAccess?: MetricsAccess): HttpRoutes {
     return createOpsRoutes({
       metrics: this.metrics,
+      metricsAccess,
       readiness: () => this.readiness(),
       livenessFailure: () => this.livenessFailure(),
       logger: this.logger,

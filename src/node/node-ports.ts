@@ -1,6 +1,7 @@
 import { ClientListener } from "../server/client-listener.ts";
 import { RaftListener } from "../transport/raft-listener.ts";
 import type { HostPort } from "./node-config.ts";
+import type { PeerTls } from "../transport/peer-tls.ts";
 
 /** A node's two listening ports, bound before its data dir is touched. */
 export interface NodePorts {
@@ -13,10 +14,10 @@ export interface NodePorts {
  * address that could not be bound, holding neither. Done first so that a
  * port in use fails a start that created and bootstrapped nothing.
  */
-export async function bindNodePorts(listen: HostPort, raftListen: HostPort): Promise<NodePorts> {
+export async function bindNodePorts(listen: HostPort, raftListen: HostPort, peerTls?: PeerTls): Promise<NodePorts> {
   const client = await ClientListener.bind(listen.host, listen.port);
   try {
-    return { client, raft: RaftListener.bind(raftListen.host, raftListen.port) };
+    return { client, raft: RaftListener.bind(raftListen.host, raftListen.port, peerTls) };
   } catch (error) {
     await client.close();
     throw error;

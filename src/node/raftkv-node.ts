@@ -37,6 +37,8 @@ import { Maintenance } from "../gen/raftkv/v1/maintenance_pb.ts";
 import { createMaintenanceService } from "../backup/backup-service.ts";
 import { composeRoutes } from "../server/ops-routes.ts";
 import { observeRestRoutes } from "../server/observed-rest-routes.ts";
+import { NodeSecurity } from "../security/node-security.ts";
+import { serviceGuard } from "./secured-services.ts";
 
 /**
  * One raftkv node: stores, engine, services and the client server, started
@@ -58,7 +60,19 @@ export class RaftkvNode {
     private readonly historyCompactor: HistoryCompactor,
     /** Metrics, readiness, the quota and background space reclaiming. */
     readonly ops: NodeOps,
+    /** TLS on both ports and the tokens: reloaded on SIGHUP, certificate expiry for monitoring. */
+    readonly security: NodeSecurity,
   ) {}
+
+  /** Seconds until the soonest of this node's TLS certificates expires; undefined without TLS. */
+  certificateExpiry(): number | undefined {
+    return this.security.certificateExpiry();
+  }
+
+  /** SIGHUP: certificates and the token file are read again (a bad file is refused and the old one kept). */
+  reloadSecurity(): void {
+    this.security.reload("SIGHUP");
+  }
 
   get clientPort(): number {
     return this.server.port;
@@ -76,6 +90,8 @@ export class RaftkvNode {
     const raftListen = parseHostPort("raft-listen", config.raftListen);
     // A malformed RAFTKV_FAILPOINTS stops the start here, before the data dir is touched.
     const failpoints = processFailpoints();
+    // Bad certificates, a malformed token file or a bad flag combination stop the start here, before the data dir.
+    const security = NodeSecurity.load(config.security ?? {}, logger);
     const dataDir = NodeDataDir.claim(config.dataDir, config.id);
     let ports: NodePorts | undefined;
     let joiner: ClusterJoin | undefined;
@@ -84,10 +100,11 @@ export class RaftkvNode {
     const joinTimeoutMs = config.joinTimeoutMs ?? 30_000;
     const ops = new NodeOps(config, logger);
     try {
-      ports = await bindNodePorts(listen, raftListen);
+      ports = await bindNodePorts(listen, raftListen, security.peerTls);
+      security.warnIfExposed(listen.host, raftListen.host);
       // A node with Raft state finds its cluster from its own log: --join and --initial-cluster are for a new data dir only.
       if (dataDir.hasRaftState()) warnIgnoredStartFlags(config, logger);
-      else if (config.join !== undefined && config.join.length > 0) joiner = new ClusterJoin(config.join, logger);
+      else if (config.join !== undefined && config.join.length > 0) joiner = new ClusterJoin(config.join, logger, security.memberCredentials());
       const joinTarget = await joiner?.discover(joinTimeoutMs);
       const logStore = dataDir.openLog();
       const snapshotStore = FileSnapshotStore.open(join(config.dataDir, "snapshots"), { retain: config.snapshots?.retain ?? 3 });
@@ -111,6 +128,7 @@ export class RaftkvNode {
         logger,
         failpoints,
         observer: ops.metrics.raft,
+        peerTls: security.peerTls,
         snapshots: {
           store: snapshotStore,
           thresholdEntries: config.snapshots?.thresholdEntries,
@@ -126,21 +144,23 @@ export class RaftkvNode {
         logger,
       });
       historyCompactor.start();
-      ops.attach({ engine, stateMachine, watchHub });
-      const kv = createKvService(engine, config.limits, new LeaderForwarder(config.id), watchHub);
+      ops.attach({ engine, stateMachine, watchHub, certificateExpiry: () => security.certificateExpiryByPort() });
+      const kv = createKvService(engine, config.limits, new LeaderForwarder(config.id, security.memberDial()), watchHub);
       // Expiry is decided here while this node leads; the keeper stops itself when the engine shuts down.
       const leaseKeeper = new LeaseKeeper(engine, { logger });
       leaseKeeper.start();
       const served = [KV, Lease, Cluster, Maintenance, Diagnostics, Health, ReflectionV1, ReflectionV1alpha];
       const descriptors = new DescriptorIndex(served);
       const health = new HealthState(served.map((s) => s.typeName), ops.healthProbes);
+      const guard = serviceGuard(security, () => engine?.membership().members.map((m) => m.id) ?? []);
       const server = await ClientServer.start({
         listener: ports.client,
         maxRequestBytes: config.limits.maxRequestBytes,
-        services: [
+        tls: security.clientTls,
+        services: guard.all([
           { service: KV, impl: kv },
-          { service: Lease, impl: createLeaseService(engine, leaseKeeper, new LeaderForwarder(config.id)) },
-          { service: Cluster, impl: createClusterService(engine, new LeaderForwarder(config.id), ops.completeStatus) },
+          { service: Lease, impl: createLeaseService(engine, leaseKeeper, new LeaderForwarder(config.id, security.memberDial())) },
+          { service: Cluster, impl: createClusterService(engine, new LeaderForwarder(config.id, security.memberDial()), ops.completeStatus) },
           {
             service: Maintenance,
             impl: createMaintenanceService({ engine, snapshots: snapshotStore, clusterId: engine.admin.status().clusterId, logger }),
@@ -149,8 +169,12 @@ export class RaftkvNode {
           { service: Health, impl: createHealthService(health) },
           { service: ReflectionV1, impl: createReflectionV1Service(descriptors) },
           { service: ReflectionV1alpha, impl: createReflectionV1alphaService(descriptors) },
-        ],
-        httpRoutes: composeRoutes(ops.routes(), observeRestRoutes(createRestKvHandler({ kv, maxRequestBytes: config.limits.maxRequestBytes, watchHub }), ops.metrics.rpc)),
+        ]),
+        // REST calls the KV implementation behind the same guard as every RPC.
+        httpRoutes: composeRoutes(
+          ops.routes((authorization) => security.metricsAccess(authorization)),
+          observeRestRoutes(createRestKvHandler({ kv: guard.kv(kv), maxRequestBytes: config.limits.maxRequestBytes, watchHub }), ops.metrics.rpc),
+        ),
         rpcObserver: ops.metrics.rpc,
         // Clients get a generic INTERNAL; the operator needs the real error and its stack.
         logger,
@@ -166,13 +190,16 @@ export class RaftkvNode {
         });
         joiner.keepAskingForPromotion(engine);
       }
-      const node = new RaftkvNode(config, engine, server, health, dataDir, stateMachine, logger, joiner, watchHub, historyCompactor, ops);
+      const node = new RaftkvNode(config, engine, server, health, dataDir, stateMachine, logger, joiner, watchHub, historyCompactor, ops, security);
       logger.info("serving", {
         id: config.id,
         listen: `${server.host}:${server.port}`,
         raftListen: `${raftListen.host}:${engine.raftPort}`,
         dataDir: config.dataDir,
         appliedIndex: stateMachine.appliedIndex(),
+        tls: security.clientTls === undefined ? "off" : security.clientCertAuth ? "client certificates required" : "on",
+        peerTls: security.peerTls === undefined ? "off" : "mutual",
+        auth: security.authEnabled ? `${security.tokens?.tokenCount ?? 0} tokens` : "off",
       });
       return node;
     } catch (error) {
@@ -196,7 +223,7 @@ export class RaftkvNode {
     await this.server.close(this.config.shutdownGraceMs);
     this.joiner?.stop();
     const boundMs = this.config.shutdownTransferMs ?? 5000;
-    if (this.config.leaveOnShutdown === true) await leaveCluster(this.engine, boundMs, this.logger);
+    if (this.config.leaveOnShutdown === true) await leaveCluster(this.engine, boundMs, this.logger, this.security.memberCredentials());
     else await handOverLeadership(this.engine, boundMs, this.logger);
     await this.engine.close();
     this.stateMachine.close();

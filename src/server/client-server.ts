@@ -1,4 +1,5 @@
 import http from "node:http";
+import type { Socket } from "node:net";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { ClientListener } from "./client-listener.ts";
 import { createConnectHandler } from "./connect-handler.ts";
@@ -6,8 +7,11 @@ import { ConnectionTracker } from "./connection-tracker.ts";
 import { GrpcFastPath } from "./grpc-fast-path.ts";
 import { createHttp2Server } from "./http2-stream-handler.ts";
 import { createHttpRequestHandler, type HttpRoutes } from "./http-request-handler.ts";
-import { sniffProtocol } from "./protocol-sniffer.ts";
 import type { RpcObserver } from "./rpc-observer.ts";
+import { sniffProtocol, type WireProtocol } from "./protocol-sniffer.ts";
+import { RateLimitedLog } from "../log/rate-limited-log.ts";
+import { acceptTls } from "./tls-acceptor.ts";
+import type { ServerTls } from "./server-tls.ts";
 import { silentLogger, type ServerLogger } from "./server-logger.ts";
 import { implSpecOf, type ServiceRegistration } from "./service-registration.ts";
 import { buildUnaryMethodTable } from "./unary-method-table.ts";
@@ -18,6 +22,8 @@ export type { HttpRequest, HttpResponse, HttpRoutes } from "./http-request-handl
 export type { ServerLogger } from "./server-logger.ts";
 export type { RpcObserver, RpcCall, RpcProtocol } from "./rpc-observer.ts";
 export { servingPathKey, type ServingPath } from "./serving-path.ts";
+export { clientSocketKey } from "./client-socket.ts";
+export type { ServerTls, ServerTlsConnectionOptions } from "./server-tls.ts";
 
 export const defaultClientHost = "127.0.0.1";
 export const defaultClientPort = 40051;
@@ -48,6 +54,11 @@ export interface ClientServerSettings {
   readonly logger?: ServerLogger;
   /** Told of every RPC's outcome and duration, on Connect's path and the fast path alike (metrics). */
   readonly rpcObserver?: RpcObserver;
+  /**
+   * TLS on this port: every connection must complete a handshake; ALPN picks
+   * HTTP/2 or HTTP/1.1. Absent: cleartext, HTTP/2 told from HTTP/1.1 by the preface.
+   */
+  readonly tls?: ServerTls;
 }
 
 /**
@@ -109,27 +120,44 @@ export class ClientServer {
 
     const http2Server = createHttp2Server(fastPath, handleRequest, tracker, logger);
 
+    const route = (socket: Socket, protocol: WireProtocol): void => {
+      switch (protocol) {
+        case "h2":
+          tracker.markHttp2(socket);
+          http2Server.emit("connection", socket);
+          return;
+        case "http1":
+          http1Server.emit("connection", socket);
+          return;
+        default: {
+          const unreachable: never = protocol;
+          throw new Error(`unknown wire protocol ${String(unreachable)}`);
+        }
+      }
+    };
+    // Anyone can fail a handshake: a handful of lines per 10 s, not one per attempt.
+    const handshakeWarnings = new RateLimitedLog(logger, 5, 10_000, () => performance.now());
+    const tls = options.tls;
     const listener = "listener" in options ? options.listener : await ClientListener.bind(options.host, options.port);
     const server = listener.serve((socket) => {
       tracker.addSocket(socket);
       socket.on("error", () => {
         // Resets and broken pipes are the client's business; 'close' follows.
       });
-      sniffProtocol(socket, (sniffed, protocol) => {
-        switch (protocol) {
-          case "h2":
-            tracker.markHttp2(sniffed);
-            http2Server.emit("connection", sniffed);
-            return;
-          case "http1":
-            http1Server.emit("connection", sniffed);
-            return;
-          default: {
-            const unreachable: never = protocol;
-            throw new Error(`unknown wire protocol ${String(unreachable)}`);
-          }
-        }
-      });
+      if (tls === undefined) {
+        sniffProtocol(socket, route);
+        return;
+      }
+      acceptTls(
+        socket,
+        tls,
+        (secured, protocol) => {
+          // From here the encrypted socket is the connection: draining looks at it, not at the raw one.
+          tracker.replaceSocket(socket, secured);
+          route(secured, protocol);
+        },
+        (message, fields) => handshakeWarnings.warn("tls-handshake", message, fields),
+      );
     });
     server.on("error", (error) => logger.error("client listener error", { error: String(error) }));
     return new ClientServer(listener, tracker, shutdown, listener.host, listener.port);

@@ -1,6 +1,7 @@
-import { ConnectError, type ConnectRouter, type Interceptor, type ServiceImplSpec } from "@connectrpc/connect";
+import { ConnectError, createContextValues, type ConnectRouter, type Interceptor, type ServiceImplSpec } from "@connectrpc/connect";
 import { codeToString } from "@connectrpc/connect/protocol-connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { clientSocketKey } from "./client-socket.ts";
 import { answerUnrouted } from "./fallback-handler.ts";
 import type { NodeHandler } from "./http-request-handler.ts";
 import { toPublicError } from "./public-error.ts";
@@ -30,6 +31,8 @@ export function createConnectHandler(specs: readonly ServiceImplSpec[], options:
     // The first interceptor is the outermost: it sees the error the client gets.
     interceptors: [...(options.observer === undefined ? [] : [observeCalls(options.observer)]), logInternalErrors(options.logger)],
     fallback: answerUnrouted,
+    // For HTTP/2 this is the session's socket: what its TLS handshake proved applies to every stream.
+    contextValues: (req) => createContextValues().set(clientSocketKey, req.socket),
   });
   // Connect types the response narrower than node's own classes; node:http
   // and node:http2 responses are exactly what it handles at run time.

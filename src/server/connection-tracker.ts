@@ -27,6 +27,12 @@ export class ConnectionTracker {
     });
   }
 
+  /** A connection now carried by another socket (TLS over the accepted one): track that one instead. */
+  replaceSocket(previous: Socket, next: Socket): void {
+    this.sockets.delete(previous);
+    this.addSocket(next);
+  }
+
   addSession(session: Http2Session): void {
     this.sessions.add(session);
     session.once("close", () => this.sessions.delete(session));

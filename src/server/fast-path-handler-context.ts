@@ -1,6 +1,8 @@
 import type { DescMethod, DescService } from "@bufbuild/protobuf";
 import type { IncomingHttpHeaders } from "node:http2";
 import { Code, ConnectError, createContextValues, type ContextValues, type HandlerContext } from "@connectrpc/connect";
+import type { Socket } from "node:net";
+import { clientSocketKey } from "./client-socket.ts";
 import { servingPathKey } from "./serving-path.ts";
 
 /**
@@ -36,6 +38,8 @@ export class FastPathHandlerContext implements HandlerContext {
     timeoutMs: number | undefined,
     /** Called once, when the deadline passes or `abort` is called with a reason. */
     private readonly onAbort: (reason: ConnectError) => void,
+    /** The HTTP/2 session's socket, for what its TLS handshake proved. */
+    private readonly socket?: Socket,
   ) {
     if (timeoutMs !== undefined) {
       this.deadline = Date.now() + timeoutMs;
@@ -66,6 +70,16 @@ export class FastPathHandlerContext implements HandlerContext {
     return this.requestHeaderCache;
   }
 
+  /**
+   * One request header without building them all: the authorization check
+   * reads only `authorization`, and building the Headers object cost a third
+   * of what auth cost per call on this path.
+   */
+  readRequestHeader(name: string): string | undefined {
+    const value = this.headers[name];
+    return Array.isArray(value) ? value.join(", ") : value;
+  }
+
   get responseHeader(): Headers {
     this.responseHeaderCache ??= new Headers();
     return this.responseHeaderCache;
@@ -77,7 +91,7 @@ export class FastPathHandlerContext implements HandlerContext {
   }
 
   get values(): ContextValues {
-    this.valuesCache ??= createContextValues().set(servingPathKey, "grpc-fast-path");
+    this.valuesCache ??= createContextValues().set(servingPathKey, "grpc-fast-path").set(clientSocketKey, this.socket);
     return this.valuesCache;
   }
 

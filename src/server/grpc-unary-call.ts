@@ -72,6 +72,7 @@ export class GrpcUnaryCall {
       this.headers,
       timeout.timeoutMs,
       this.onContextAborted,
+      stream.session?.socket,
     );
     this.activeCalls.add(this.context);
     stream.on("data", this.onData);

@@ -7,9 +7,14 @@ export interface ReadinessAnswer {
   readonly reason: string;
 }
 
+/** Whether the caller with this authorization header may scrape /metrics (200), and why not (401, 403). */
+export type MetricsAccess = (authorization: string | undefined) => { readonly status: 200 | 401 | 403; readonly reason: string };
+
 export interface OpsRoutesOptions {
   /** The Prometheus text exposition and its content type. */
   readonly metrics?: { readonly contentType: string; scrape(): Promise<string> };
+  /** Open to everyone when absent (like /healthz). */
+  readonly metricsAccess?: MetricsAccess;
   readonly readiness?: () => ReadinessAnswer;
   /** Undefined while the node can serve; a reason once it cannot (the engine stopped). */
   readonly livenessFailure?: () => string | undefined;
@@ -51,6 +56,12 @@ export function createOpsRoutes(options: OpsRoutesOptions): HttpRoutes {
 function serveMetrics(options: OpsRoutesOptions, req: HttpRequest, res: HttpResponse): void {
   const metrics = options.metrics;
   if (metrics === undefined) return;
+  const access = options.metricsAccess?.(headerOf(req, "authorization"));
+  if (access !== undefined && access.status !== 200) {
+    if (access.status === 401) res.setHeader("www-authenticate", 'Bearer realm="raftkv metrics"');
+    send(req, res, access.status, "text/plain; charset=utf-8", `${access.reason}\n`);
+    return;
+  }
   metrics.scrape().then(
     (body) => send(req, res, 200, metrics.contentType, body),
     (error: unknown) => {
@@ -58,6 +69,11 @@ function serveMetrics(options: OpsRoutesOptions, req: HttpRequest, res: HttpResp
       send(req, res, 500, "text/plain; charset=utf-8", "collecting metrics failed (see the node's log)\n");
     },
   );
+}
+
+function headerOf(req: HttpRequest, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
 }
 
 function send(req: HttpRequest, res: HttpResponse, status: number, contentType: string, body: string): void {

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import { create } from "@bufbuild/protobuf";
-import { Code, ConnectError, createHandlerContext, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import { Code, ConnectError, createContextValues, createHandlerContext, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import { codeToHttpStatus, codeToString } from "@connectrpc/connect/protocol-connect";
 import {
   Consistency,
@@ -22,6 +22,7 @@ import { parseConsistencyName } from "../service/consistency.ts";
 import { type BlockingOutcome, type BlockingQuery, blockingQueryOf, waitForKeyChange } from "../service/watch-blocking-query.ts";
 import type { WatchHub } from "../service/watch-hub.ts";
 import { casPutRequest, parseCasIndex } from "../service/txn-cas.ts";
+import { clientSocketKey } from "./client-socket.ts";
 import { percentDecodeToBytes } from "./rest-percent-decode.ts";
 
 type HttpRequest = IncomingMessage | Http2ServerRequest;
@@ -238,6 +239,7 @@ function contextFor(req: HttpRequest, method: string, url: URL): HandlerContext 
     url: url.toString(),
     requestSignal: abort.signal,
     requestHeader: headers,
+    contextValues: createContextValues().set(clientSocketKey, req.socket),
   });
 }
 
@@ -281,5 +283,7 @@ function sendError(res: HttpResponse, error: ConnectError): void {
     return;
   }
   const status = error.code === Code.ResourceExhausted ? 413 : codeToHttpStatus(error.code);
+  // RFC 6750: a 401 names the scheme the client should use.
+  if (error.code === Code.Unauthenticated) res.setHeader("www-authenticate", "Bearer");
   writeJson(res, status, { code: codeToString(error.code), message: error.rawMessage }, undefined);
 }

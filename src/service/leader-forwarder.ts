@@ -2,6 +2,19 @@ import type { DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, type Client, type HandlerContext, type Transport } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import type { RaftNotLeaderError } from "../engine/raft-not-leader-error.ts";
+import type { ClientTlsOptions } from "../client/client-tls.ts";
+import { FORWARDED_IDENTITY_HEADER, principalKey } from "./authorizer.ts";
+
+/**
+ * How this node dials other members' client ports: cleartext, or TLS with
+ * these options. Asked per forward; `version` changes when certificates were
+ * reloaded, so connections made from then on use the new files.
+ */
+export interface MemberDial {
+  current(): { readonly version: string; readonly tls: ClientTlsOptions | undefined };
+}
+
+const cleartext: MemberDial = { current: () => ({ version: "cleartext", tls: undefined }) };
 
 /**
  * The ids of the nodes that forwarded a call, in order ("n1,n3"). A node
@@ -46,6 +59,22 @@ function connectionRefused(error: unknown): boolean {
   return false;
 }
 
+/**
+ * What the leader needs to judge the call as the original caller's: the hop
+ * list, and the caller's credentials. A token is passed on as it came, so the
+ * leader authenticates and authorizes it again; a caller known by its client
+ * certificate is named in FORWARDED_IDENTITY_HEADER, which the leader accepts
+ * only from a member's certificate, and then checks that name's roles itself.
+ */
+function forwardedHeaders(context: HandlerContext, path: readonly string[]): Headers {
+  const headers = new Headers({ [FORWARDED_HEADER]: path.join(",") });
+  const authorization = context.requestHeader.get("authorization");
+  const principal = context.values.get(principalKey);
+  if (authorization !== null) headers.set("authorization", authorization);
+  else if (principal !== undefined && principal.via === "certificate") headers.set(FORWARDED_IDENTITY_HEADER, principal.name);
+  return headers;
+}
+
 /** Used when the incoming call has no deadline of its own. */
 const DEFAULT_FORWARD_TIMEOUT_MS = 10_000;
 
@@ -66,8 +95,12 @@ export interface ForwardOptions {
 export class LeaderForwarder {
   private readonly transports = new Map<string, Transport>();
   private readonly clients = new Map<string, Client<DescService>>();
+  private dialVersion = "";
 
-  constructor(private readonly selfId: string) {}
+  constructor(
+    private readonly selfId: string,
+    private readonly dial: MemberDial = cleartext,
+  ) {}
 
   /**
    * Calls `call` on a client of `service` at the leader's address, e.g.
@@ -96,7 +129,7 @@ export class LeaderForwarder {
     // Whole milliseconds: a fractional grpc-timeout header is a protocol error.
     const timeoutMs = Math.max(1, Math.floor(context.timeoutMs() ?? DEFAULT_FORWARD_TIMEOUT_MS));
     try {
-      return await call(client, { signal: context.signal, timeoutMs, headers: new Headers({ [FORWARDED_HEADER]: [...path, this.selfId].join(",") }) });
+      return await call(client, { signal: context.signal, timeoutMs, headers: forwardedHeaders(context, [...path, this.selfId]) });
     } catch (error) {
       const cause = ConnectError.from(error);
       if (cause.code === Code.Unavailable) {
@@ -117,13 +150,24 @@ export class LeaderForwarder {
   }
 
   private clientFor<S extends DescService>(service: S, address: string): Client<S> {
+    const { version, tls } = this.dial.current();
+    if (version !== this.dialVersion) {
+      // New certificates: connections from now on use them (open ones finish with the old).
+      this.dialVersion = version;
+      this.clients.clear();
+      this.transports.clear();
+    }
     const key = `${service.typeName} ${address}`;
     const cached = this.clients.get(key);
     // Keyed by the service's type name, so the cached client is a Client<S>.
     if (cached !== undefined) return cached as unknown as Client<S>;
     let transport = this.transports.get(address);
     if (transport === undefined) {
-      transport = createGrpcTransport({ baseUrl: `http://${address}`, acceptCompression: [] });
+      transport = createGrpcTransport({
+        baseUrl: `${tls === undefined ? "http" : "https"}://${address}`,
+        acceptCompression: [],
+        nodeOptions: tls === undefined ? undefined : { ca: tls.ca, cert: tls.cert, key: tls.key },
+      });
       this.transports.set(address, transport);
     }
     const client = createClient(service, transport);

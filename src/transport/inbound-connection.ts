@@ -34,6 +34,16 @@ export class InboundConnection {
     private readonly policy: InboundPolicy,
     private readonly deliver: (from: string, incarnation: string, address: string, payload: Uint8Array) => void,
     private readonly openedAt: number,
+    /**
+     * With mutual TLS: what the connection's verified certificate may speak
+     * for. A hello claiming any other member is refused, so one member's key
+     * cannot impersonate another.
+     */
+    private readonly certificate?: {
+      readonly speaksFor: (id: string) => boolean;
+      readonly names: readonly string[];
+      readonly expected: (id: string) => string;
+    },
   ) {
     // Until the hello is in, a frame longer than a hello can be is garbage:
     // random bytes are rejected on their first four.
@@ -137,6 +147,10 @@ export class InboundConnection {
     const senderId = text(body, view.senderIdStart, view.senderIdEnd);
     if (senderId === "" || (this.policy.isKnownPeer !== undefined && !this.policy.isKnownPeer(senderId))) {
       this.reject({ kind: "unknown-sender", senderId });
+      return false;
+    }
+    if (this.certificate !== undefined && !this.certificate.speaksFor(senderId)) {
+      this.reject({ kind: "certificate-mismatch", senderId, names: this.certificate.names, expected: this.certificate.expected(senderId) });
       return false;
     }
     const incarnation = text(body, view.helloIncarnationStart, view.helloIncarnationEnd);

@@ -9,7 +9,8 @@ export type InboundRejection =
   | { readonly kind: "unknown-sender"; readonly senderId: string }
   | { readonly kind: "sender-changed"; readonly senderId: string }
   | { readonly kind: "handshake-timeout"; readonly waitedMs: number }
-  | { readonly kind: "stalled-frame"; readonly waitedMs: number };
+  | { readonly kind: "stalled-frame"; readonly waitedMs: number }
+  | { readonly kind: "certificate-mismatch"; readonly senderId: string; readonly names: readonly string[]; readonly expected: string };
 
 export type InboundRejectionKind = InboundRejection["kind"];
 
@@ -26,6 +27,7 @@ export function zeroRejectionCounts(): Record<InboundRejectionKind, number> {
     "sender-changed": 0,
     "handshake-timeout": 0,
     "stalled-frame": 0,
+    "certificate-mismatch": 0,
   };
 }
 
@@ -51,6 +53,8 @@ export function describeInboundRejection(rejection: InboundRejection): string {
       return `no hello within ${rejection.waitedMs} ms`;
     case "stalled-frame":
       return `partial frame stalled for ${rejection.waitedMs} ms`;
+    case "certificate-mismatch":
+      return `hello claims node ${JSON.stringify(rejection.senderId)}, but its TLS certificate names ${rejection.names.map((n) => JSON.stringify(n)).join(", ") || "nothing"}; it must name ${rejection.expected}`;
     default: {
       const unreachable: never = rejection;
       return `unknown rejection ${JSON.stringify(unreachable)}`;

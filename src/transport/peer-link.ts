@@ -5,6 +5,7 @@ import { parsePeerAddress, type PeerAddress } from "./peer-address.ts";
 import type { RateLimitedLog } from "../log/rate-limited-log.ts";
 import { ReconnectBackoff, type ReconnectBackoffOptions } from "./reconnect-backoff.ts";
 import type { PeerLinkStats } from "./transport-stats.ts";
+import { HOSTNAME_ONLY_MISMATCH, type PeerTls } from "./peer-tls.ts";
 import type { TransportLogger } from "./transport-logger.ts";
 
 export interface PeerLinkOptions {
@@ -25,6 +26,8 @@ export interface PeerLinkOptions {
   readonly now: () => number;
   readonly logger: TransportLogger;
   readonly failureLog: RateLimitedLog;
+  /** Mutual TLS: dial with this node's certificate, and talk only to a peer whose certificate names `peerId`. */
+  readonly tls?: PeerTls;
 }
 
 type LinkState =
@@ -153,12 +156,33 @@ export class PeerLink {
     const generation = ++this.generation;
     const current = () => generation === this.generation;
     const { host, port } = this.address;
+    const peerTls = this.options.tls;
+    const tlsOptions = peerTls?.clientOptions();
+    if (peerTls !== undefined && tlsOptions === undefined) {
+      // Reported like any failed attempt, and retried with backoff: a certificate may be put in place meanwhile.
+      const timer = setTimeout(() => {
+        if (current()) this.onConnectFailed(new Error("this node has no certificate valid now (see the certificate log lines)"));
+      }, 0);
+      return { kind: "connecting", timeout: timer };
+    }
     Bun.connect({
       hostname: host,
       port,
+      ...(tlsOptions === undefined ? {} : { tls: tlsOptions }),
       socket: {
         open: (socket) => {
           if (!current()) {
+            socket.end();
+            return;
+          }
+          // With TLS nothing is sent until the handshake proved who answered.
+          if (peerTls === undefined) this.onOpen(socket);
+        },
+        handshake: (socket, ok, error) => {
+          if (!current() || peerTls === undefined) return;
+          const problem = this.checkPeerCertificate(peerTls, socket, ok, error);
+          if (problem !== undefined) {
+            this.onConnectFailed(new Error(problem));
             socket.end();
             return;
           }
@@ -188,6 +212,20 @@ export class PeerLink {
       if (current()) this.onConnectFailed(new Error(`connect timed out after ${this.options.connectTimeoutMs} ms`));
     }, this.options.connectTimeoutMs);
     return { kind: "connecting", timeout };
+  }
+
+  /** Undefined when the peer's certificate verified against the peer CA and names this link's member. */
+  private checkPeerCertificate(peerTls: PeerTls, socket: Socket<undefined>, ok: boolean, error: Error | null): string | undefined {
+    // Host names are not checked (members are told apart by id): a chain that verified but names another host is fine.
+    const code = error !== null && "code" in error ? error.code : undefined;
+    // Bun may report a verification failure as ok with an error: any error but the host name one refuses.
+    if ((!ok || error !== null) && code !== HOSTNAME_ONLY_MISMATCH) return `TLS handshake with peer failed: ${error?.message ?? "unknown error"}`;
+    const certificate = socket.getPeerX509Certificate();
+    if (certificate === undefined) return "TLS handshake with peer failed: the peer sent no certificate";
+    if (!peerTls.speaksFor(certificate, this.peerId)) {
+      return `the TLS certificate at ${this.addressText} (${certificate.subject.replace(/\n/g, ", ")}; ${certificate.subjectAltName ?? "no SAN"}) is not member ${this.peerId}'s: it must name ${peerTls.expectedNames(this.peerId)}`;
+    }
+    return undefined;
   }
 
   private onOpen(socket: Socket<undefined>): void {

@@ -12,6 +12,8 @@ import { RateLimitedLog } from "../log/rate-limited-log.ts";
 import { silentTransportLogger, type TransportLogger } from "./transport-logger.ts";
 import type { PeerLinkStats, TransportStats } from "./transport-stats.ts";
 import type { PeerNetwork } from "../engine/peer-network.ts";
+import type { PeerTls } from "./peer-tls.ts";
+import type { X509Certificate } from "node:crypto";
 
 export const DEFAULT_RAFT_HOST = "127.0.0.1";
 export const DEFAULT_RAFT_PORT = 50051;
@@ -55,6 +57,13 @@ export interface PeerTransportOptions {
   readonly stalledFrameTimeoutMs?: number;
   /** Monotonic milliseconds; injectable for tests. */
   readonly now?: () => number;
+  /**
+   * Mutual TLS on the Raft port, both ways: inbound connections must present
+   * a certificate from the peer CA that names the member their hello claims;
+   * outbound ones talk only to a peer whose certificate names the member dialed.
+   * A listener bound beforehand must have been bound with the same settings.
+   */
+  readonly tls?: PeerTls;
 }
 
 interface ResolvedLimits {
@@ -90,6 +99,7 @@ export class PeerTransport implements PeerNetwork {
   private droppedForUnknownPeer = 0;
   private acceptedConnections = 0;
   private rejectedConnections = 0;
+  private tlsRefusedConnections = 0;
   private supersededConnections = 0;
   private receivedFramesOfClosed = 0;
   private closed = false;
@@ -132,7 +142,7 @@ export class PeerTransport implements PeerNetwork {
     const now = options.now ?? (() => performance.now());
     const warnings = new RateLimitedLog(logger, 5, 10_000, now);
 
-    const listener = options.listener ?? RaftListener.bind(options.host, options.port);
+    const listener = options.listener ?? RaftListener.bind(options.host, options.port, options.tls);
     const sweepEveryMs = Math.max(10, Math.min(policy.handshakeTimeoutMs, policy.stalledFrameTimeoutMs) / 4);
     const holder: { transport: PeerTransport | undefined } = { transport: undefined };
     const progressSweep = setInterval(() => holder.transport?.checkInboundProgress(), sweepEveryMs);
@@ -140,7 +150,8 @@ export class PeerTransport implements PeerNetwork {
     const transport = new PeerTransport(options, limits, policy, logger, warnings, now, listener, progressSweep);
     holder.transport = transport;
     listener.attach({
-      open: (socket) => transport.onInboundOpen(socket),
+      open: (socket, certificate) => transport.onInboundOpen(socket, certificate),
+      tlsRefused: (remote, reason) => transport.onTlsRefused(remote, reason),
       data: (socket, chunk) => transport.onInboundData(socket, chunk),
       close: (socket) => transport.onInboundClose(socket),
       error: (socket, error) => logger.debug("inbound peer connection error", { remote: socket.remoteAddress, error }),
@@ -185,6 +196,7 @@ export class PeerTransport implements PeerNetwork {
       now: this.now,
       logger: this.logger,
       failureLog: this.warnings,
+      tls: this.options.tls,
     });
     this.links.set(id, link);
   }
@@ -246,6 +258,7 @@ export class PeerTransport implements PeerNetwork {
         receivedFrames,
         rejectedConnections: this.rejectedConnections,
         rejectionsByKind: { ...this.rejectionCounts },
+        tlsRefusedConnections: this.tlsRefusedConnections,
         supersededConnections: this.supersededConnections,
       },
     };
@@ -267,18 +280,32 @@ export class PeerTransport implements PeerNetwork {
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
 
-  private onInboundOpen(socket: InboundSocket): void {
+  private onInboundOpen(socket: InboundSocket, certificate: X509Certificate | undefined): void {
     if (this.closed) {
       socket.end();
       return;
     }
     this.acceptedConnections++;
     this.inboundSockets.add(socket);
+    const tls = this.options.tls;
     socket.data = new InboundConnection(
       this.policy,
       (from, incarnation, address, payload) => this.deliver(from, incarnation, address, payload),
       this.now(),
+      tls === undefined || certificate === undefined
+        ? undefined
+        : {
+            speaksFor: (id) => tls.speaksFor(certificate, id),
+            names: tls.namesOf(certificate),
+            expected: (id) => tls.expectedNames(id),
+          },
     );
+  }
+
+  private onTlsRefused(remote: string, reason: string): void {
+    this.rejectedConnections++;
+    this.tlsRefusedConnections++;
+    this.warnings.warn("reject:tls", "rejected Raft peer connection", { reason, remote });
   }
 
   private onInboundData(socket: InboundSocket, chunk: Uint8Array): void {

@@ -25,6 +25,8 @@ export interface InboundStats {
   readonly receivedFrames: number;
   readonly rejectedConnections: number;
   readonly rejectionsByKind: Readonly<Record<InboundRejectionKind, number>>;
+  /** Closed because the TLS handshake failed (no certificate, another CA, expired), before any frame was read. */
+  readonly tlsRefusedConnections: number;
   /** Older connections from a sender closed because it opened a new one. */
   readonly supersededConnections: number;
 }

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { resolve } from "node:path";
 import { chromium, type Browser } from "playwright-core";
 import type { RaftkvNode } from "../../src/node/raftkv-node.ts";
 import { removeDir, startTestNode, tempDir } from "../support/test-node.ts";
 import type { PageOutcome } from "./browser/page-entry.ts";
+import { bundlePage } from "./browser/bundle-page.ts";
 
 // Debian's chromium, as CI installs it (apt-get install chromium).
 const chromiumPath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -28,14 +28,6 @@ afterAll(async () => {
   removeDir(dataDir);
 });
 
-/** The page entry, bundled for the browser: fails if anything node-only is reachable from the client library. */
-async function bundlePage(): Promise<string> {
-  const built = await Bun.build({ entrypoints: [resolve(import.meta.dir, "browser/page-entry.ts")], target: "browser", format: "esm" });
-  if (!built.success) throw new Error(`bundling the page failed: ${built.logs.map((l) => l.message).join("; ")}`);
-  const [output] = built.outputs;
-  if (output === undefined) throw new Error("bundling the page produced nothing");
-  return output.text();
-}
 
 test("a real Chromium page uses the client library over gRPC-Web: put, get, txn (CAS) and a streaming watch", async () => {
   if (browser === undefined) throw new Error("no browser");

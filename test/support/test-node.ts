@@ -34,3 +34,24 @@ export async function startTestNode(dataDir: string, limits: Partial<Limits> = {
   const node = await RaftkvNode.start(testConfig(dataDir, limits), Logger.silent());
   return { node, endpoint: `127.0.0.1:${node.clientPort}` };
 }
+
+/** Like startTestNode, with any config fields replaced (security, ids) and the node's log lines sent to `logger`. */
+export async function startTestNodeWith(
+  dataDir: string,
+  overrides: Partial<NodeConfig>,
+  logger: Logger = Logger.silent(),
+): Promise<{ node: RaftkvNode; endpoint: string }> {
+  const node = await RaftkvNode.start({ ...testConfig(dataDir), ...overrides }, logger);
+  return { node, endpoint: `127.0.0.1:${node.clientPort}` };
+}
+
+/** A logger whose JSON lines are kept in `lines` (parsed), for tests that assert on what the node said. */
+export function capturingLogger(level: "debug" | "info" | "warn" = "info"): { readonly logger: Logger; readonly lines: Record<string, unknown>[] } {
+  const lines: Record<string, unknown>[] = [];
+  const logger = new Logger(level, "json", {}, (line) => {
+    lines.push(JSON.parse(line) as Record<string, unknown>);
+    // Bounded: a test that floods the log keeps the newest half.
+    if (lines.length > 10_000) lines.splice(0, 5_000);
+  });
+  return { logger, lines };
+}

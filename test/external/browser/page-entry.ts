@@ -13,8 +13,8 @@ export interface PageOutcome {
   readonly userAgent: string;
 }
 
-async function run(endpoint: string): Promise<PageOutcome> {
-  const client = new RaftkvClient({ endpoints: [endpoint], transport: webTransportFactory("grpc-web") });
+async function run(endpoint: string, token?: string): Promise<PageOutcome> {
+  const client = new RaftkvClient({ endpoints: [endpoint], transport: webTransportFactory("grpc-web"), token });
   const text = new TextDecoder();
   const put = await client.put("browser/greeting", "hello from chromium");
   const got = await client.get("browser/greeting");
@@ -44,4 +44,4 @@ async function run(endpoint: string): Promise<PageOutcome> {
   };
 }
 
-(globalThis as { runRaftkvPage?: (endpoint: string) => Promise<PageOutcome> }).runRaftkvPage = run;
+(globalThis as { runRaftkvPage?: (endpoint: string, token?: string) => Promise<PageOutcome> }).runRaftkvPage = run;
