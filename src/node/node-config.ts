@@ -41,6 +41,8 @@ export interface NodeConfig {
   readonly watchQueueLimits?: Partial<WatchQueueLimits>;
   /** Snapshot policy; defaults (8192 entries, 120 s, 10240 trailing, 3 kept) when absent. */
   readonly snapshots?: SnapshotPolicy;
+  /** `--cors-allowed-origins`: origins (or "*") whose pages may call the client port; empty or absent: CORS off. */
+  readonly corsAllowedOrigins?: readonly string[];
   readonly limits: Limits;
   /** How long shutdown waits for in-flight requests before closing connections. */
   readonly shutdownGraceMs: number;

@@ -26,6 +26,7 @@ import { LeaseKeeper } from "../service/lease-keeper.ts";
 import { createLeaseService } from "../service/lease-service.ts";
 import { createReflectionV1alphaService, createReflectionV1Service } from "../service/reflection-service.ts";
 import { ClientServer } from "../server/client-server.ts";
+import { CorsPolicy } from "../server/cors-policy.ts";
 import { createDiagnosticsService } from "../server/diagnostics-service.ts";
 import { createRestKvHandler } from "../server/rest-kv-handler.ts";
 import { defaultHistoryRetentionEntries, HistoryCompactor } from "../service/history-compactor.ts";
@@ -135,6 +136,7 @@ export class RaftkvNode {
           { service: ReflectionV1alpha, impl: createReflectionV1alphaService(descriptors) },
         ],
         httpRoutes: createRestKvHandler({ kv, maxRequestBytes: config.limits.maxRequestBytes, watchHub }),
+        cors: CorsPolicy.of(config.corsAllowedOrigins ?? []),
         // Clients get a generic INTERNAL; the operator needs the real error and its stack.
         logger,
       });

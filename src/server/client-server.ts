@@ -3,6 +3,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { ClientListener } from "./client-listener.ts";
 import { createConnectHandler } from "./connect-handler.ts";
 import { ConnectionTracker } from "./connection-tracker.ts";
+import type { CorsPolicy } from "./cors-policy.ts";
 import { GrpcFastPath } from "./grpc-fast-path.ts";
 import { createHttp2Server } from "./http2-stream-handler.ts";
 import { createHttpRequestHandler, type HttpRoutes } from "./http-request-handler.ts";
@@ -44,6 +45,8 @@ export interface ClientServerSettings {
    */
   readonly httpRoutes?: HttpRoutes;
   readonly logger?: ServerLogger;
+  /** Cross-origin access for web pages on other origins; undefined (the default): off. */
+  readonly cors?: CorsPolicy;
 }
 
 /**
@@ -89,6 +92,7 @@ export class ClientServer {
       maxRequestBytes,
       tracker,
       logger,
+      cors: options.cors,
     });
     const fastPath = new GrpcFastPath(buildUnaryMethodTable(specs), { maxRequestBytes, maxTimeoutMs, logger });
     shutdown.signal.addEventListener("abort", () => {
