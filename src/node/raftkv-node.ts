@@ -26,8 +26,10 @@ import { LeaseKeeper } from "../service/lease-keeper.ts";
 import { createLeaseService } from "../service/lease-service.ts";
 import { createReflectionV1alphaService, createReflectionV1Service } from "../service/reflection-service.ts";
 import { ClientServer } from "../server/client-server.ts";
+import { createConsoleRoute } from "../server/console-route.ts";
 import { CorsPolicy } from "../server/cors-policy.ts";
 import { createDiagnosticsService } from "../server/diagnostics-service.ts";
+import { firstRoute } from "../server/http-routes.ts";
 import { createRestKvHandler } from "../server/rest-kv-handler.ts";
 import { defaultHistoryRetentionEntries, HistoryCompactor } from "../service/history-compactor.ts";
 import { WatchHub } from "../service/watch-hub.ts";
@@ -135,7 +137,7 @@ export class RaftkvNode {
           { service: ReflectionV1, impl: createReflectionV1Service(descriptors) },
           { service: ReflectionV1alpha, impl: createReflectionV1alphaService(descriptors) },
         ],
-        httpRoutes: createRestKvHandler({ kv, maxRequestBytes: config.limits.maxRequestBytes, watchHub }),
+        httpRoutes: firstRoute(createRestKvHandler({ kv, maxRequestBytes: config.limits.maxRequestBytes, watchHub }), createConsoleRoute()),
         cors: CorsPolicy.of(config.corsAllowedOrigins ?? []),
         // Clients get a generic INTERNAL; the operator needs the real error and its stack.
         logger,

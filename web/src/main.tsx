@@ -1,0 +1,3 @@
+import { render } from "preact";
+
+render(<p>raftkv console</p>, document.getElementById("app") ?? document.body);
