@@ -1,8 +1,10 @@
-import { consoleAssets, type ConsoleAssets } from "./console-bundle-macro.ts" with { type: "macro" };
+import { consoleAssets } from "./console-bundle-macro.ts" with { type: "macro" };
+import type { ConsoleAssets } from "./console-sources.ts";
 
 /**
- * The console's bundle, fixed when this module is bundled or transpiled (see
- * the macro). Imported lazily by the console route, so a node that never
- * serves the page never pays for it in development and tests.
+ * The console's bundle, fixed when the node is bundled (see the macro).
+ * Imported only by a bundled node: one running from source builds the
+ * console itself (console-source-build.ts) rather than run the macro, which
+ * would block the event loop — and the node's Raft ticks — while it bundles.
  */
 export const assets: ConsoleAssets = consoleAssets();

@@ -1,4 +1,5 @@
-import type { ConsoleAssets } from "./console-bundle-macro.ts";
+import { buildConsoleFromSource } from "./console-source-build.ts";
+import type { ConsoleAssets } from "./console-sources.ts";
 import type { HttpRequest, HttpResponse, HttpRoutes } from "./http-request-handler.ts";
 import { pathOf } from "./request-path.ts";
 
@@ -30,7 +31,7 @@ const contentSecurityPolicy = [
 
 /**
  * `GET /` and the console's two assets. The bundle is loaded on the first
- * request (see console-assets.ts); it talks to the node only through the
+ * request; it talks to the node only through the
  * public RPC services, so this route serves files and nothing else.
  */
 export function createConsoleRoute(load: () => Promise<ConsoleAssets> = loadBundledAssets): HttpRoutes {
@@ -53,7 +54,13 @@ export function createConsoleRoute(load: () => Promise<ConsoleAssets> = loadBund
   };
 }
 
+/**
+ * A bundled node (`bun build --compile`) carries the console inside; one run
+ * from source (a .ts module) builds it on first use. The import below stays
+ * in the source so that the bundler includes the console.
+ */
 async function loadBundledAssets(): Promise<ConsoleAssets> {
+  if (import.meta.path.endsWith(".ts")) return buildConsoleFromSource();
   return (await import("./console-assets.ts")).assets;
 }
 

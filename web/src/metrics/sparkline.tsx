@@ -20,8 +20,12 @@ export function Sparkline(props: { readonly series: Series; readonly windowMs: n
   // Rates start at zero; an index is shown over its own range so that growth is visible.
   const floor = series.unit === "/s" ? 0 : min;
   const span = max - floor || 1;
-  const x = (atMs: number): number => width - ((props.nowMs - atMs) / props.windowMs) * width;
-  const y = (value: number): number => height - 4 - ((value - floor) / span) * (height - 8);
+  // Until the window has filled, the data spans the whole width (a few seconds of points would be a dot at the right edge).
+  const firstAtMs = series.points[0]?.atMs ?? props.nowMs;
+  const shownMs = Math.min(props.windowMs, Math.max(10_000, props.nowMs - firstAtMs));
+  const x = (atMs: number): number => width - ((props.nowMs - atMs) / shownMs) * width;
+  // A flat series is drawn mid-height, not hidden along the bottom edge.
+  const y = (value: number): number => (max === floor ? height / 2 : height - 4 - ((value - floor) / span) * (height - 8));
   const segments: string[][] = [[]];
   for (const point of series.points) {
     if (point.value === undefined) segments.push([]);
