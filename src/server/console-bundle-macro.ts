@@ -1,4 +1,4 @@
-import { bundleCliFlags, consoleAssetsWith, consoleEntry, type ConsoleAssets } from "./console-sources.ts";
+import { bundleCliFlags, consoleAssetsWith, consoleEntry, productionEnv, type ConsoleAssets } from "./console-sources.ts";
 
 export type { ConsoleAssets } from "./console-sources.ts";
 
@@ -11,7 +11,11 @@ export type { ConsoleAssets } from "./console-sources.ts";
  * it, so the console is bundled by a child `bun build` (Bun's own advice).
  */
 export function consoleAssets(): ConsoleAssets {
-  const built = Bun.spawnSync([process.execPath, "build", consoleEntry, ...bundleCliFlags], { stdout: "pipe", stderr: "pipe" });
+  const built = Bun.spawnSync([process.execPath, "build", consoleEntry, ...bundleCliFlags], {
+    stdout: "pipe",
+    stderr: "pipe",
+    env: { ...process.env, ...productionEnv },
+  });
   if (built.exitCode !== 0) {
     throw new Error(`bundling the console (${consoleEntry}) failed with exit code ${built.exitCode}: ${built.stderr.toString()}`);
   }

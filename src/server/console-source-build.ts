@@ -1,4 +1,4 @@
-import { consoleAssetsWith, consoleEntry, type ConsoleAssets } from "./console-sources.ts";
+import { consoleAssetsWith, consoleEntry, productionEnv, type ConsoleAssets } from "./console-sources.ts";
 
 /**
  * Bundles the console for a node that runs from source (`bun
@@ -6,7 +6,13 @@ import { consoleAssetsWith, consoleEntry, type ConsoleAssets } from "./console-s
  * off the event loop, so a node keeps serving (and ticking) meanwhile.
  */
 export async function buildConsoleFromSource(): Promise<ConsoleAssets> {
-  const built = await Bun.build({ entrypoints: [consoleEntry], target: "browser", format: "esm", minify: true });
+  const built = await Bun.build({
+    entrypoints: [consoleEntry],
+    target: "browser",
+    format: "esm",
+    minify: true,
+    define: { "process.env.NODE_ENV": JSON.stringify(productionEnv.NODE_ENV) },
+  });
   const output = built.outputs.find((o) => o.kind === "entry-point");
   if (!built.success || output === undefined) {
     throw new Error(`bundling the console (${consoleEntry}) failed: ${built.logs.map((log) => String(log)).join("; ")}`);

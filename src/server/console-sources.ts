@@ -18,6 +18,9 @@ export const consoleEntry = resolve(webDir, "src/main.tsx");
 /** The same bundler settings at build time (CLI, in the macro) and from source (Bun.build). */
 export const bundleCliFlags = ["--target=browser", "--format=esm", "--minify"] as const;
 
+/** Production JSX and libraries: without it Bun emits preact's development JSX calls (source locations and all). */
+export const productionEnv = { NODE_ENV: "production" } as const;
+
 /** Joins the bundled script with the page and stylesheet from web/. */
 export function consoleAssetsWith(js: string): ConsoleAssets {
   const html = readFileSync(resolve(webDir, "index.html"), "utf8");
