@@ -202,6 +202,28 @@ test("a key's history shows its versions with a diff, and a rollback writes an o
   expectCleanPage();
 }, 60_000);
 
+test("a prefix exports to a JSON file, and such a file imports (after a confirmation) as keys in the store", async () => {
+  await page().getByTestId("key-prefix").fill("app/");
+  await waitForText(page().getByTestId("key-count"), "4 of 4 keys under app/", "the listing under app/");
+  const downloading = page().waitForEvent("download", { timeout: 15_000 });
+  await page().getByTestId("export-prefix").click();
+  const download = await downloading;
+  expect(download.suggestedFilename()).toBe("raftkv-export-app_.json");
+  const exported = JSON.parse(await Bun.file(await download.path()).text()) as { prefix: string; kvs: { key: string; value: string }[] };
+  expect(exported.prefix).toBe("app/");
+  expect(exported.kvs.map((kv) => kv.key)).toEqual(["app/api/image", "app/api/replicas", "app/db/url", "app/feature-flags/dark-mode"]);
+
+  const copied = { ...exported, kvs: exported.kvs.map((kv) => ({ ...kv, key: kv.key.replace(/^app\//, "imported/") })) };
+  await page().getByTestId("import-file").setInputFiles({ name: "copy.json", mimeType: "application/json", buffer: Buffer.from(JSON.stringify(copied)) });
+  await waitForText(page().getByTestId("confirm-dialog"), "Writes 4 keys", "the import confirmation");
+  await page().getByTestId("confirm-ok").click();
+  await waitForText(page().getByTestId("transfer-outcome"), "imported 4 keys", "the import's outcome");
+  expect(await storedValue("imported/api/image")).toBe("registry.local/api:1.4.2");
+  expect(await storedValue("imported/db/url")).toBe("postgres://db.internal:5432/app");
+  await page().getByTestId("key-prefix").fill("");
+  expectCleanPage();
+}, 60_000);
+
 test("the watch pane shows a change made with curl/fetch on another node, live", async () => {
   await page().getByTestId("nav-watch").click();
   await page().getByTestId("watch-prefix").fill("live/");
@@ -248,6 +270,36 @@ test("leadership transferred from the UI moves, and admin errors come back as th
   await need(watched, "the page").screenshot("cluster-after-transfer");
   expectCleanPage();
 }, 90_000);
+
+test("a token entered in the console is sent as a bearer token, and is a no-op on a node without authentication", async () => {
+  const sent: (string | undefined)[] = [];
+  const record = (request: { url(): string; headers(): Record<string, string> }): void => {
+    if (new URL(request.url()).pathname.startsWith("/raftkv.v1.")) sent.push(request.headers().authorization);
+  };
+  page().on("request", record);
+  try {
+    expect(await textOf(page().getByTestId("token-button"))).toBe("Token…");
+    await page().getByTestId("token-button").click();
+    await page().getByTestId("token-input").fill("console-test-token");
+    await page().getByTestId("token-save").click();
+    await waitForText(page().getByTestId("token-button"), "Token ✓", "the token taken");
+    sent.length = 0;
+    await eventually("calls with the token", async () => (sent.length >= 2 ? true : undefined), 20_000);
+    expect(new Set(sent)).toEqual(new Set(["Bearer console-test-token"]));
+    // Auth is off on this node: it answers as before.
+    expect(await page().getByTestId("member-row").count()).toBe(3);
+    expect(await page().getByTestId("banner-connection").count()).toBe(0);
+    await page().getByTestId("token-button").click();
+    await page().getByTestId("token-input").fill("");
+    await page().getByTestId("token-save").click();
+    sent.length = 0;
+    await eventually("calls without a token", async () => (sent.length >= 2 ? true : undefined), 20_000);
+    expect(new Set(sent)).toEqual(new Set([undefined]));
+  } finally {
+    page().off("request", record);
+  }
+  expectCleanPage();
+}, 60_000);
 
 test("a banner says when the node loses its quorum or stops answering, and goes once things are back", async () => {
   const current = need(cluster, "the cluster");

@@ -9,11 +9,12 @@ import type { AuthToken } from "./auth-token.ts";
  * answer makes the console ask for one.
  */
 export function consoleTransportFactory(auth: AuthToken): TransportFactory {
-  const interceptors = [auth.interceptor(), askForTokenWhenRefused(auth)];
+  const interceptors = [auth.interceptor(), consoleRefusalInterceptor(auth)];
   return (baseUrl) => createGrpcWebTransport({ baseUrl, interceptors });
 }
 
-function askForTokenWhenRefused(auth: AuthToken): Interceptor {
+/** Asks for a token when the node answers UNAUTHENTICATED (the token is missing, wrong or expired). */
+export function consoleRefusalInterceptor(auth: AuthToken): Interceptor {
   return (next) => async (request) => {
     try {
       return await next(request);
