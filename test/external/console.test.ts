@@ -202,6 +202,20 @@ test("a key's history shows its versions with a diff, and a rollback writes an o
   expectCleanPage();
 }, 60_000);
 
+test("the tree lists a prefix a page at a time", async () => {
+  const leader = await need(cluster, "the cluster").awaitLeader();
+  const keys = Array.from({ length: 120 }, (_, i) => utf8.encode(`paged/${String(i).padStart(3, "0")}`));
+  await leader.client().txn({ success: keys.map((key) => ({ op: { case: "put" as const, value: { key, value: utf8.encode("v") } } })) });
+  await page().getByTestId("key-prefix").fill("paged/");
+  await waitForText(page().getByTestId("key-count"), "100 of 120 keys under paged/", "the first page");
+  expect(await page().getByTestId("tree-key").count()).toBe(100);
+  await page().getByTestId("load-more").click();
+  await waitForText(page().getByTestId("key-count"), "120 of 120 keys under paged/", "the second page");
+  expect(await page().getByTestId("tree-key").count()).toBe(120);
+  expect(await page().getByTestId("load-more").count()).toBe(0);
+  expectCleanPage();
+}, 60_000);
+
 test("a prefix exports to a JSON file, and such a file imports (after a confirmation) as keys in the store", async () => {
   await page().getByTestId("key-prefix").fill("app/");
   await waitForText(page().getByTestId("key-count"), "4 of 4 keys under app/", "the listing under app/");

@@ -42,7 +42,9 @@ export function KeyBrowser(props: {
   const loadPage = async (after: Listing | undefined): Promise<void> => {
     try {
       const page = await props.client.range({ prefix: textBytes(props.prefix), start: after?.nextKey ?? new Uint8Array(0), limit: pageSize, keysOnly: true });
-      setListing({ keys: [...(after?.keys ?? []), ...page.kvs.map((kv) => kv.key)], more: page.more, nextKey: page.nextKey, count: page.count });
+      // A later page's count covers only the keys from its start on: the first page's is the prefix's total.
+      const count = after?.count ?? page.count;
+      setListing({ keys: [...(after?.keys ?? []), ...page.kvs.map((kv) => kv.key)], more: page.more, nextKey: page.nextKey, count });
       setError(undefined);
     } catch (failure) {
       setError(errorText(failure));

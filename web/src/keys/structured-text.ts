@@ -3,6 +3,11 @@ import { parseDocument } from "yaml";
 /** What the editor checks a value as before it is saved. */
 export type EditorFormat = "text" | "json" | "yaml";
 
+/** The format named by the editor's select (anything else is plain text). */
+export function editorFormatOf(name: string): EditorFormat {
+  return name === "json" || name === "yaml" ? name : "text";
+}
+
 export type Validation = { readonly ok: true } | { readonly ok: false; readonly message: string };
 
 /** Whether `text` is a valid document of `format`, with the parser's own words (and line) when not. */

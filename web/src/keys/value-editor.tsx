@@ -1,5 +1,5 @@
 import { useState } from "preact/hooks";
-import { formatText, validate, type EditorFormat } from "./structured-text.ts";
+import { editorFormatOf, formatText, validate, type EditorFormat } from "./structured-text.ts";
 
 /**
  * A textarea that knows JSON and YAML: Validate says what is wrong and
@@ -41,7 +41,7 @@ export function ValueEditor(props: {
             data-testid="editor-format"
             value={format}
             onChange={(e) => {
-              setFormat(e.currentTarget.value as EditorFormat);
+              setFormat(editorFormatOf(e.currentTarget.value));
               setStatus(undefined);
             }}
           >

@@ -15,7 +15,3 @@ export function errorText(error: unknown): string {
 export function codeName(code: Code): string {
   return (Code[code] ?? `code ${code}`).replace(/[A-Z]/g, (c, at: number) => (at === 0 ? c.toLowerCase() : `_${c.toLowerCase()}`));
 }
-
-export function errorCode(error: unknown): Code | undefined {
-  return error instanceof ConnectError ? error.code : undefined;
-}

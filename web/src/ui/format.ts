@@ -28,7 +28,3 @@ export function lastContact(ms: bigint | undefined, isLeader: boolean): string {
   if (ms < 0n) return "never";
   return `${milliseconds(ms)} ago`;
 }
-
-export function rate(perSecond: number | undefined): string {
-  return perSecond === undefined ? "n/a" : `${perSecond < 10 ? perSecond.toFixed(1) : Math.round(perSecond)}/s`;
-}
