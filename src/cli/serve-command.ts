@@ -5,6 +5,7 @@ import type { NodeConfig } from "../node/node-config.ts";
 import { parseInitialCluster } from "../engine/raft-bootstrap.ts";
 import { defaultLimits } from "../service/limits.ts";
 import { defaultHistoryRetentionEntries } from "../service/history-compactor.ts";
+import { parseCorsAllowedOrigins } from "../server/cors-policy.ts";
 import { parseDurationMs } from "./duration.ts";
 import { envName, flagValue, positiveInteger } from "./flag-value.ts";
 import { checkRaftTimingFlags } from "./raft-timing-flags.ts";
@@ -36,7 +37,7 @@ const defaults = {
   "log-format": "text",
 } as const;
 
-type FlagName = keyof typeof defaults | "advertise-client" | "advertise-raft" | "initial-cluster" | "join" | "leave-on-shutdown";
+type FlagName = keyof typeof defaults | "advertise-client" | "advertise-raft" | "initial-cluster" | "join" | "leave-on-shutdown" | "cors-allowed-origins";
 
 function describe(flag: FlagName, text: string): string {
   const fallback = flag in defaults ? ` (default ${defaults[flag as keyof typeof defaults]})` : "";
@@ -71,6 +72,13 @@ export const serveCommand = defineCommand({
     "shutdown-transfer-timeout": {
       type: "string",
       description: describe("shutdown-transfer-timeout", "How long a stopping leader tries to hand over leadership (or a leaving node to be removed)"),
+    },
+    "cors-allowed-origins": {
+      type: "string",
+      description: describe(
+        "cors-allowed-origins",
+        "Origins whose web pages may call this node (gRPC-Web, Connect, REST): comma list of scheme://host[:port], or * for any; off when empty",
+      ),
     },
     "max-key-bytes": { type: "string", description: describe("max-key-bytes", "Largest key accepted") },
     "max-value-bytes": { type: "string", description: describe("max-value-bytes", "Largest value accepted") },
@@ -115,6 +123,7 @@ export const serveCommand = defineCommand({
       joinTimeoutMs: parseDurationMs("join-timeout", value("join-timeout")),
       leaveOnShutdown: args["leave-on-shutdown"] === true || flagValue(undefined, "leave-on-shutdown", "false") === "true",
       shutdownTransferMs: parseDurationMs("shutdown-transfer-timeout", value("shutdown-transfer-timeout")),
+      corsAllowedOrigins: parseCorsAllowedOrigins(flagValue(args["cors-allowed-origins"], "cors-allowed-origins", "")),
       limits: {
         ...defaultLimits,
         maxKeyBytes: positiveInteger("max-key-bytes", value("max-key-bytes")),

@@ -19,6 +19,7 @@ export class RpcMetrics implements RpcObserver {
   readonly #requests: Counter<(typeof labelNames)[number]>;
   readonly #duration: Histogram<(typeof labelNames)[number]>;
   readonly #children = new Map<string, Children>();
+  #reads = 0;
 
   constructor(registry: Registry) {
     this.#requests = new Counter({
@@ -46,5 +47,11 @@ export class RpcMetrics implements RpcObserver {
     }
     children.requests.inc();
     children.duration.observe(call.seconds);
+    if (call.code === "ok" && call.service === "raftkv.v1.KV" && (call.method === "Get" || call.method === "Range")) this.#reads++;
+  }
+
+  /** Successful KV.Get and KV.Range calls since start (Cluster.Status reads_total; the console's reads/s). */
+  get readsTotal(): number {
+    return this.#reads;
   }
 }

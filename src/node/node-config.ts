@@ -46,6 +46,8 @@ export interface NodeConfig {
   readonly quotaBytes?: number;
   /** `--slow-fsync-threshold`: a Raft log commit slower than this logs a warning (default 100 ms). */
   readonly slowFsyncMs?: number;
+  /** `--cors-allowed-origins`: origins (or "*") whose pages may call the client port; empty or absent: CORS off. */
+  readonly corsAllowedOrigins?: readonly string[];
   readonly limits: Limits;
   /** How long shutdown waits for in-flight requests before closing connections. */
   readonly shutdownGraceMs: number;

@@ -145,6 +145,7 @@ export class NodeOps {
     response.ready = readiness.ready;
     response.notReadyReason = readiness.reason;
     response.keys = BigInt(stateMachine.keyCount());
+    response.readsTotal = BigInt(this.metrics.rpc.readsTotal);
   };
 
   /** The node is shutting down: not ready from now on; background work stops. */

@@ -26,7 +26,10 @@ import { LeaseKeeper } from "../service/lease-keeper.ts";
 import { createLeaseService } from "../service/lease-service.ts";
 import { createReflectionV1alphaService, createReflectionV1Service } from "../service/reflection-service.ts";
 import { ClientServer } from "../server/client-server.ts";
+import { createConsoleRoute } from "../server/console-route.ts";
+import { CorsPolicy } from "../server/cors-policy.ts";
 import { createDiagnosticsService } from "../server/diagnostics-service.ts";
+import { firstRoute } from "../server/http-routes.ts";
 import { createRestKvHandler } from "../server/rest-kv-handler.ts";
 import { defaultHistoryRetentionEntries, HistoryCompactor } from "../service/history-compactor.ts";
 import { WatchHub } from "../service/watch-hub.ts";
@@ -35,7 +38,6 @@ import { parseHostPort, type NodeConfig } from "./node-config.ts";
 import { NodeOps } from "./node-ops.ts";
 import { Maintenance } from "../gen/raftkv/v1/maintenance_pb.ts";
 import { createMaintenanceService } from "../backup/backup-service.ts";
-import { composeRoutes } from "../server/ops-routes.ts";
 import { observeRestRoutes } from "../server/observed-rest-routes.ts";
 import { NodeSecurity } from "../security/node-security.ts";
 import { serviceGuard } from "./secured-services.ts";
@@ -170,12 +172,14 @@ export class RaftkvNode {
           { service: ReflectionV1, impl: createReflectionV1Service(descriptors) },
           { service: ReflectionV1alpha, impl: createReflectionV1alphaService(descriptors) },
         ]),
-        // REST calls the KV implementation behind the same guard as every RPC.
-        httpRoutes: composeRoutes(
+        // REST calls the KV implementation behind the same guard as every RPC; the console page itself is open (it holds no data).
+        httpRoutes: firstRoute(
           ops.routes((authorization) => security.metricsAccess(authorization)),
           observeRestRoutes(createRestKvHandler({ kv: guard.kv(kv), maxRequestBytes: config.limits.maxRequestBytes, watchHub }), ops.metrics.rpc),
+          createConsoleRoute(),
         ),
         rpcObserver: ops.metrics.rpc,
+        cors: CorsPolicy.of(config.corsAllowedOrigins ?? []),
         // Clients get a generic INTERNAL; the operator needs the real error and its stack.
         logger,
       });

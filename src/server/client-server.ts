@@ -4,6 +4,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { ClientListener } from "./client-listener.ts";
 import { createConnectHandler } from "./connect-handler.ts";
 import { ConnectionTracker } from "./connection-tracker.ts";
+import type { CorsPolicy } from "./cors-policy.ts";
 import { GrpcFastPath } from "./grpc-fast-path.ts";
 import { createHttp2Server } from "./http2-stream-handler.ts";
 import { createHttpRequestHandler, type HttpRoutes } from "./http-request-handler.ts";
@@ -59,6 +60,8 @@ export interface ClientServerSettings {
    * HTTP/2 or HTTP/1.1. Absent: cleartext, HTTP/2 told from HTTP/1.1 by the preface.
    */
   readonly tls?: ServerTls;
+  /** Cross-origin access for web pages on other origins; undefined (the default): off. */
+  readonly cors?: CorsPolicy;
 }
 
 /**
@@ -105,6 +108,7 @@ export class ClientServer {
       maxRequestBytes,
       tracker,
       logger,
+      cors: options.cors,
     });
     const fastPath = new GrpcFastPath(buildUnaryMethodTable(specs), { maxRequestBytes, maxTimeoutMs, logger, observer: options.rpcObserver });
     shutdown.signal.addEventListener("abort", () => {

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import type { Socket } from "node:net";
 import type { ConnectionTracker } from "./connection-tracker.ts";
+import type { CorsPolicy } from "./cors-policy.ts";
 import { pathOf } from "./request-path.ts";
 import type { ServerLogger } from "./server-logger.ts";
 
@@ -20,6 +21,8 @@ export interface HttpRequestHandlerParts {
   readonly maxRequestBytes: number;
   readonly tracker: ConnectionTracker;
   readonly logger: ServerLogger;
+  /** Cross-origin access (`--cors-allowed-origins`); undefined: off. */
+  readonly cors?: CorsPolicy;
 }
 
 /** gRPC and gRPC-Web (any codec); these never go to the plain HTTP routes. */
@@ -39,6 +42,8 @@ export function createHttpRequestHandler(parts: HttpRequestHandlerParts): NodeHa
       parts.tracker.beginCall(res, http1Socket);
       if (parts.tracker.isDraining) res.setHeader("connection", "close");
     }
+    // Before anything else: a request from an origin that is not allowed reaches no route and no RPC.
+    if (parts.cors?.handle(req, res) === true) return;
     const path = pathOf(req);
     if (parts.rpcPaths.has(path) || grpcContentType.test(req.headers["content-type"] ?? "")) {
       parts.connect(req, res);

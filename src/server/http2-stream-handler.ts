@@ -24,7 +24,8 @@ export function createHttp2Server(
   server.on("stream", (stream: http2.ServerHttp2Stream, headers, _flags, rawHeaders) => {
     tracker.beginCall(stream);
     try {
-      if (fastPath.tryServe(stream, headers)) return;
+      // A request with an Origin comes from a browser (which never speaks h2c gRPC): the CORS policy sees it first.
+      if (headers.origin === undefined && fastPath.tryServe(stream, headers)) return;
       const req = new http2.Http2ServerRequest(stream, headers, {}, rawHeaders);
       const res = new http2.Http2ServerResponse(stream);
       handleRequest(req, res);

@@ -82,8 +82,3 @@ function send(req: HttpRequest, res: HttpResponse, status: number, contentType: 
   res.setHeader("cache-control", "no-store");
   res.end(req.method === "HEAD" ? "" : body);
 }
-
-/** The first route that answers wins. */
-export function composeRoutes(...routes: readonly HttpRoutes[]): HttpRoutes {
-  return (req, res) => routes.some((route) => route(req, res));
-}
