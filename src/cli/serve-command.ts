@@ -6,6 +6,7 @@ import { parseInitialCluster } from "../engine/raft-bootstrap.ts";
 import { defaultLimits } from "../service/limits.ts";
 import { defaultHistoryRetentionEntries } from "../service/history-compactor.ts";
 import { parseCorsAllowedOrigins } from "../server/cors-policy.ts";
+import { parseAllowedHosts } from "../server/host-policy.ts";
 import { parseDurationMs } from "./duration.ts";
 import { envName, flagValue, positiveInteger } from "./flag-value.ts";
 import { checkRaftTimingFlags } from "./raft-timing-flags.ts";
@@ -37,7 +38,7 @@ const defaults = {
   "log-format": "text",
 } as const;
 
-type FlagName = keyof typeof defaults | "advertise-client" | "advertise-raft" | "initial-cluster" | "join" | "leave-on-shutdown" | "cors-allowed-origins";
+type FlagName = keyof typeof defaults | "advertise-client" | "advertise-raft" | "initial-cluster" | "join" | "leave-on-shutdown" | "cors-allowed-origins" | "allowed-hosts";
 
 function describe(flag: FlagName, text: string): string {
   const fallback = flag in defaults ? ` (default ${defaults[flag as keyof typeof defaults]})` : "";
@@ -78,6 +79,13 @@ export const serveCommand = defineCommand({
       description: describe(
         "cors-allowed-origins",
         "Origins whose web pages may call this node (gRPC-Web, Connect, REST): comma list of scheme://host[:port], or * for any; off when empty",
+      ),
+    },
+    "allowed-hosts": {
+      type: "string",
+      description: describe(
+        "allowed-hosts",
+        "Host names the cleartext client port answers HTTP/1.1 for besides IPs, localhost and its own names (DNS rebinding): comma list, or * for any",
       ),
     },
     "max-key-bytes": { type: "string", description: describe("max-key-bytes", "Largest key accepted") },
@@ -124,6 +132,7 @@ export const serveCommand = defineCommand({
       leaveOnShutdown: args["leave-on-shutdown"] === true || flagValue(undefined, "leave-on-shutdown", "false") === "true",
       shutdownTransferMs: parseDurationMs("shutdown-transfer-timeout", value("shutdown-transfer-timeout")),
       corsAllowedOrigins: parseCorsAllowedOrigins(flagValue(args["cors-allowed-origins"], "cors-allowed-origins", "")),
+      allowedHosts: parseAllowedHosts(flagValue(args["allowed-hosts"], "allowed-hosts", "")),
       limits: {
         ...defaultLimits,
         maxKeyBytes: positiveInteger("max-key-bytes", value("max-key-bytes")),

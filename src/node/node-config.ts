@@ -48,6 +48,8 @@ export interface NodeConfig {
   readonly slowFsyncMs?: number;
   /** `--cors-allowed-origins`: origins (or "*") whose pages may call the client port; empty or absent: CORS off. */
   readonly corsAllowedOrigins?: readonly string[];
+  /** `--allowed-hosts`: Host names answered on the cleartext client port besides the node's own (or "*"). */
+  readonly allowedHosts?: readonly string[];
   readonly limits: Limits;
   /** How long shutdown waits for in-flight requests before closing connections. */
   readonly shutdownGraceMs: number;

@@ -28,6 +28,8 @@ import { createReflectionV1alphaService, createReflectionV1Service } from "../se
 import { ClientServer } from "../server/client-server.ts";
 import { createConsoleRoute } from "../server/console-route.ts";
 import { CorsPolicy } from "../server/cors-policy.ts";
+import { HostPolicy } from "../server/host-policy.ts";
+import { hostname } from "node:os";
 import { createDiagnosticsService } from "../server/diagnostics-service.ts";
 import { firstRoute } from "../server/http-routes.ts";
 import { createRestKvHandler } from "../server/rest-kv-handler.ts";
@@ -180,6 +182,7 @@ export class RaftkvNode {
         ),
         rpcObserver: ops.metrics.rpc,
         cors: CorsPolicy.of(config.corsAllowedOrigins ?? []),
+        hosts: HostPolicy.of(config.allowedHosts ?? [], [listen.host, parseHostPort("advertise-client", config.advertiseClient).host, hostname()]),
         // Clients get a generic INTERNAL; the operator needs the real error and its stack.
         logger,
       });

@@ -4,7 +4,8 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { ClientListener } from "./client-listener.ts";
 import { createConnectHandler } from "./connect-handler.ts";
 import { ConnectionTracker } from "./connection-tracker.ts";
-import type { CorsPolicy } from "./cors-policy.ts";
+import { CorsPolicy } from "./cors-policy.ts";
+import { HostPolicy } from "./host-policy.ts";
 import { GrpcFastPath } from "./grpc-fast-path.ts";
 import { createHttp2Server } from "./http2-stream-handler.ts";
 import { createHttpRequestHandler, type HttpRoutes } from "./http-request-handler.ts";
@@ -60,8 +61,10 @@ export interface ClientServerSettings {
    * HTTP/2 or HTTP/1.1. Absent: cleartext, HTTP/2 told from HTTP/1.1 by the preface.
    */
   readonly tls?: ServerTls;
-  /** Cross-origin access for web pages on other origins; undefined (the default): off. */
+  /** Cross-origin access for web pages on other origins; undefined: no origin but the node's own. */
   readonly cors?: CorsPolicy;
+  /** Host names answered on cleartext HTTP/1.1 (DNS rebinding); undefined: IP literals and localhost only. */
+  readonly hosts?: HostPolicy;
 }
 
 /**
@@ -108,7 +111,9 @@ export class ClientServer {
       maxRequestBytes,
       tracker,
       logger,
-      cors: options.cors,
+      cors: options.cors ?? CorsPolicy.of([]),
+      // Over TLS a rebound name fails the certificate check first (see HostPolicy).
+      hosts: options.tls === undefined ? (options.hosts ?? HostPolicy.of([], [])) : undefined,
     });
     const fastPath = new GrpcFastPath(buildUnaryMethodTable(specs), { maxRequestBytes, maxTimeoutMs, logger, observer: options.rpcObserver });
     shutdown.signal.addEventListener("abort", () => {

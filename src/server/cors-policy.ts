@@ -67,7 +67,8 @@ const preflightMaxAgeSeconds = 7200;
  * answer to the page. From any other origin nothing is done: a preflight is
  * refused (so the browser never sends the write), and a request a browser
  * sends without one (a form post, a no-cors fetch) is refused too, before any
- * handler sees it. Without the flag no policy exists and nothing changes.
+ * handler sees it. Without the flag no origin is listed: no page on
+ * another origin gets an answer it can read, and none can send a write.
  */
 export class CorsPolicy {
   private constructor(
@@ -75,10 +76,14 @@ export class CorsPolicy {
     private readonly origins: ReadonlySet<string> | undefined,
   ) {}
 
-  /** The policy for a list of origins; undefined (CORS off) when the list is empty. */
-  static of(origins: readonly string[]): CorsPolicy | undefined {
+  /**
+   * The policy for a list of origins. An empty list (CORS off, the default)
+   * still refuses what a browser sends from another site without asking (a
+   * form post, a no-cors fetch): a page on the web must not write to a node
+   * on its visitor's machine (CSRF).
+   */
+  static of(origins: readonly string[]): CorsPolicy {
     const normalized = origins.map(normalizeOrigin);
-    if (normalized.length === 0) return undefined;
     return new CorsPolicy(normalized.includes("*") ? undefined : new Set(normalized));
   }
 
@@ -177,5 +182,5 @@ function refuse(req: CorsRequest, res: CorsResponse, origin: string, preflight: 
   res.setHeader("content-type", "text/plain; charset=utf-8");
   res.setHeader("cache-control", "no-store");
   const what = preflight ? "preflight refused" : "request refused";
-  res.end(`cors: ${what}: origin ${origin} is not in --cors-allowed-origins\n`);
+  res.end(`cors: ${what}: origin ${origin} is not in --cors-allowed-origins (a page on another origin may call this node only when listed there)\n`);
 }

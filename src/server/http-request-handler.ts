@@ -3,6 +3,7 @@ import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import type { Socket } from "node:net";
 import type { ConnectionTracker } from "./connection-tracker.ts";
 import type { CorsPolicy } from "./cors-policy.ts";
+import type { HostPolicy } from "./host-policy.ts";
 import { pathOf } from "./request-path.ts";
 import type { ServerLogger } from "./server-logger.ts";
 
@@ -21,8 +22,10 @@ export interface HttpRequestHandlerParts {
   readonly maxRequestBytes: number;
   readonly tracker: ConnectionTracker;
   readonly logger: ServerLogger;
-  /** Cross-origin access (`--cors-allowed-origins`); undefined: off. */
+  /** Cross-origin access (`--cors-allowed-origins`); undefined: no check (servers built without a node). */
   readonly cors?: CorsPolicy;
+  /** The Host names answered on HTTP/1.1 (`--allowed-hosts`); given only for a cleartext port. */
+  readonly hosts?: HostPolicy;
 }
 
 /** gRPC and gRPC-Web (any codec); these never go to the plain HTTP routes. */
@@ -42,7 +45,9 @@ export function createHttpRequestHandler(parts: HttpRequestHandlerParts): NodeHa
       parts.tracker.beginCall(res, http1Socket);
       if (parts.tracker.isDraining) res.setHeader("connection", "close");
     }
-    // Before anything else: a request from an origin that is not allowed reaches no route and no RPC.
+    // Before anything else: a request for a name this node does not answer for (DNS rebinding), or from an
+    // origin that is not allowed (CSRF), reaches no route and no RPC.
+    if (http1Socket !== undefined && parts.hosts?.refuseMisdirected(req, res) === true) return;
     if (parts.cors?.handle(req, res) === true) return;
     const path = pathOf(req);
     if (parts.rpcPaths.has(path) || grpcContentType.test(req.headers["content-type"] ?? "")) {
