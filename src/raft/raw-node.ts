@@ -127,6 +127,11 @@ export class RawNode {
     return this.raft.lead;
   }
 
+  /** The latest heartbeat round sent as leader (0 otherwise); acknowledgements of later rounds are forged. */
+  heartbeatRound(): number {
+    return this.raft.heartbeatRound();
+  }
+
   private appliedBase(): number {
     const snap = this.raft.raftLog.unstable.snapshot;
     return Math.max(this.raft.raftLog.applied, snap?.index ?? 0);
