@@ -28,6 +28,7 @@ import { createReflectionV1alphaService, createReflectionV1Service } from "../se
 import { ClientServer } from "../server/client-server.ts";
 import { createDiagnosticsService } from "../server/diagnostics-service.ts";
 import { createRestKvHandler } from "../server/rest-kv-handler.ts";
+import { createHealthRoute } from "../server/health-route.ts";
 import { defaultHistoryRetentionEntries, HistoryCompactor } from "../service/history-compactor.ts";
 import { WatchHub } from "../service/watch-hub.ts";
 import type { Logger } from "../log/logger.ts";
@@ -122,6 +123,11 @@ export class RaftkvNode {
       const served = [KV, Lease, Cluster, Diagnostics, Health, ReflectionV1, ReflectionV1alpha];
       const descriptors = new DescriptorIndex(served);
       const health = new HealthState(served.map((s) => s.typeName));
+      const stoppedEngine = engine.stoppedBy();
+      if (stoppedEngine !== undefined) health.markStopped(`the raft engine stopped: ${stoppedEngine.message}`);
+      engine.onStopped((error) => health.markStopped(`the raft engine stopped: ${error.message}`));
+      const healthRoute = createHealthRoute(health);
+      const restKv = createRestKvHandler({ kv, maxRequestBytes: config.limits.maxRequestBytes, watchHub });
       const server = await ClientServer.start({
         listener: ports.client,
         maxRequestBytes: config.limits.maxRequestBytes,
@@ -134,7 +140,7 @@ export class RaftkvNode {
           { service: ReflectionV1, impl: createReflectionV1Service(descriptors) },
           { service: ReflectionV1alpha, impl: createReflectionV1alphaService(descriptors) },
         ],
-        httpRoutes: createRestKvHandler({ kv, maxRequestBytes: config.limits.maxRequestBytes, watchHub }),
+        httpRoutes: (req, res) => healthRoute(req, res) || restKv(req, res),
         // Clients get a generic INTERNAL; the operator needs the real error and its stack.
         logger,
       });

@@ -4,17 +4,35 @@ import { Health, HealthCheckResponse_ServingStatus as ServingStatus } from "../g
 /**
  * Serving status for grpc.health.v1: "" (the whole node) and each service
  * name. Shutdown flips everything to NOT_SERVING so load balancers drain the
- * node before its port closes.
+ * node before its port closes; so does an engine that stopped for good.
  */
 export class HealthState {
   private serving = true;
+  private stoppedReason: string | undefined;
   private readonly listeners = new Set<() => void>();
 
   constructor(readonly serviceNames: readonly string[]) {}
 
   statusOf(service: string): ServingStatus | undefined {
     if (service !== "" && !this.serviceNames.includes(service)) return undefined;
-    return this.serving ? ServingStatus.SERVING : ServingStatus.NOT_SERVING;
+    return this.serving && this.stoppedReason === undefined ? ServingStatus.SERVING : ServingStatus.NOT_SERVING;
+  }
+
+  /** Why the node can no longer serve (its engine stopped on a failure); undefined while it can. */
+  get stopped(): string | undefined {
+    return this.stoppedReason;
+  }
+
+  /**
+   * The node cannot serve any more (a storage failure stopped its engine):
+   * NOT_SERVING from now on and /healthz fails, so a supervisor restarts it
+   * and a load balancer stops sending it requests. A process that cannot
+   * serve must not look alive.
+   */
+  markStopped(reason: string): void {
+    if (this.stoppedReason !== undefined) return;
+    this.stoppedReason = reason;
+    for (const listener of this.listeners) listener();
   }
 
   setServing(serving: boolean): void {
