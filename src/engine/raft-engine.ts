@@ -681,7 +681,7 @@ export class RaftEngine<R, M extends StateMachine<R> = StateMachine<R>> {
     // Acks and votes leave before the apply below, which the leader does not need to wait for.
     if (ready.messagesAfterPersist.length > 0) this.transport.flush();
     if (ready.committedEntries.length > 0) {
-      const results = this.stateMachine.applyBatch(ready.committedEntries);
+      const results = this.stateMachine.applyBatch(ready.committedEntries, (entry) => this.proposals.awaits(entry));
       this.ioMeter.recordApply(this.scheduler.now() - persistEnd);
       this.failpoints?.hit("apply.before-answer");
       this.proposals.settle(ready.committedEntries, results);

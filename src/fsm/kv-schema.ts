@@ -147,6 +147,7 @@ export function prepareStatements(db: Database) {
     deleteLeaseKeysReturning: db.prepare(`DELETE FROM kv WHERE lease = ? AND lease != 0 RETURNING ${kvColumns}`),
     selectLease: db.prepare("SELECT id, ttl_ms, grant_index FROM lease WHERE id = ?"),
     allLeases: db.prepare("SELECT id, ttl_ms, grant_index FROM lease ORDER BY id"),
+    countLeases: db.prepare("SELECT COUNT(*) AS n FROM lease"),
     insertLease: db.prepare("INSERT INTO lease (id, ttl_ms, grant_index) VALUES (?, ?, ?)"),
     deleteLease: db.prepare("DELETE FROM lease WHERE id = ?"),
     insertHistory: db.prepare(`INSERT INTO history (${historyColumns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),

@@ -85,6 +85,7 @@ export class RaftkvNode {
       const logStore = dataDir.openLog();
       stateMachine = KvStateMachine.open(join(config.dataDir, "kv.db"), {
         reportListenerError: (err) => logger.error("a change listener threw", { error: errorMessage(err) }),
+        maxTxnReadBytes: config.limits.maxResponseBytes,
       });
       engine = await launchRaftEngine({
         id: config.id,
@@ -108,7 +109,7 @@ export class RaftkvNode {
           trailingLogs: config.snapshots?.trailingLogs,
         },
       });
-      const watchHub = new WatchHub(stateMachine, config.watchQueueLimits);
+      const watchHub = new WatchHub(stateMachine, config.watchQueueLimits, config.limits);
       // Only the leader proposes compactions; on other nodes the checks do nothing.
       const historyCompactor = new HistoryCompactor(engine, stateMachine, {
         retentionEntries: config.historyRetentionEntries ?? defaultHistoryRetentionEntries,
@@ -133,7 +134,7 @@ export class RaftkvNode {
         maxRequestBytes: config.limits.maxRequestBytes,
         services: [
           { service: KV, impl: kv },
-          { service: Lease, impl: createLeaseService(engine, leaseKeeper, new LeaderForwarder(config.id)) },
+          { service: Lease, impl: createLeaseService(engine, leaseKeeper, new LeaderForwarder(config.id), config.limits) },
           { service: Cluster, impl: createClusterService(engine, new LeaderForwarder(config.id)) },
           { service: Diagnostics, impl: createDiagnosticsService() },
           { service: Health, impl: createHealthService(health) },

@@ -1,4 +1,6 @@
-import { type ConnectRouter, type Interceptor, type ServiceImplSpec } from "@connectrpc/connect";
+import { createContextValues, type ConnectRouter, type Interceptor, type ServiceImplSpec } from "@connectrpc/connect";
+import { clientConnectionKey } from "../service/client-connection.ts";
+import { requestConnection } from "./request-connection.ts";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { answerUnrouted } from "./fallback-handler.ts";
 import type { NodeHandler } from "./http-request-handler.ts";
@@ -25,6 +27,8 @@ export function createConnectHandler(specs: readonly ServiceImplSpec[], options:
     shutdownSignal: options.shutdownSignal,
     interceptors: [logInternalErrors(options.logger)],
     fallback: answerUnrouted,
+    // Which connection a call came on, for per-connection limits (open watches).
+    contextValues: (req) => createContextValues().set(clientConnectionKey, requestConnection(req)),
   });
   // Connect types the response narrower than node's own classes; node:http
   // and node:http2 responses are exactly what it handles at run time.
