@@ -38,8 +38,8 @@ interface Piece {
  * written, so callers that respect backpressure (connect-node) keep doing so.
  */
 export function paceWrites(stream: ServerHttp2Stream): void {
-  const write = stream.write.bind(stream) as (chunk: Uint8Array, callback?: WriteCallback) => boolean;
-  const end = stream.end.bind(stream) as (callback?: () => void) => ServerHttp2Stream;
+  const write = stream.write.bind(stream) as (...args: unknown[]) => boolean;
+  const end = stream.end.bind(stream) as (...args: unknown[]) => ServerHttp2Stream;
   const queue: Piece[] = [];
   let writing = false;
   let ending: { readonly done: (() => void) | undefined } | undefined;
@@ -55,7 +55,7 @@ export function paceWrites(stream: ServerHttp2Stream): void {
       return;
     }
     writing = true;
-    write(piece.bytes, (error) => {
+    write(piece.bytes, (error?: Error | null) => {
       writing = false;
       piece.done?.(error);
       if (error === undefined || error === null) pump();
@@ -77,22 +77,17 @@ export function paceWrites(stream: ServerHttp2Stream): void {
 
   const paced = {
     write(chunk: unknown, encoding?: unknown, callback?: unknown): boolean {
-      const done = (typeof encoding === "function" ? encoding : callback) as WriteCallback | undefined;
-      const bytes = bytesOf(chunk, encoding);
-      if (idle() && bytes.length <= PIECE_BYTES) return write(bytes, done);
-      enqueue(bytes, done);
+      // The common small write: Bun's own, with the caller's arguments, untouched.
+      if (idle() && byteLengthOf(chunk, encoding) <= PIECE_BYTES) return write(chunk, encoding, callback);
+      enqueue(bytesOf(chunk, encoding), (typeof encoding === "function" ? encoding : callback) as WriteCallback | undefined);
       pump();
       return idle();
     },
     end(chunk?: unknown, encoding?: unknown, callback?: unknown): ServerHttp2Stream {
-      const done = [chunk, encoding, callback].find((arg) => typeof arg === "function") as (() => void) | undefined;
-      const bytes = chunk === undefined || chunk === null || typeof chunk === "function" ? undefined : bytesOf(chunk, encoding);
-      if (idle() && (bytes === undefined || bytes.length <= PIECE_BYTES)) {
-        if (bytes !== undefined && bytes.length > 0) write(bytes);
-        return end(done);
-      }
-      if (bytes !== undefined) enqueue(bytes, undefined);
-      ending = { done };
+      const hasChunk = chunk !== undefined && chunk !== null && typeof chunk !== "function";
+      if (idle() && (!hasChunk || byteLengthOf(chunk, encoding) <= PIECE_BYTES)) return end(chunk, encoding, callback);
+      if (hasChunk) enqueue(bytesOf(chunk, encoding), undefined);
+      ending = { done: [chunk, encoding, callback].find((arg) => typeof arg === "function") as (() => void) | undefined };
       pump();
       return stream;
     },
@@ -104,6 +99,12 @@ export function paceWrites(stream: ServerHttp2Stream): void {
     for (const piece of dropped) piece.done?.(new Error("the HTTP/2 stream closed before the answer was written"));
   });
   Object.assign(stream, paced);
+}
+
+function byteLengthOf(chunk: unknown, encoding: unknown): number {
+  if (chunk instanceof Uint8Array) return chunk.length;
+  if (typeof chunk === "string") return Buffer.byteLength(chunk, typeof encoding === "string" ? (encoding as BufferEncoding) : "utf8");
+  return 0;
 }
 
 function bytesOf(chunk: unknown, encoding: unknown): Uint8Array {
