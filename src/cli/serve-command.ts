@@ -12,6 +12,7 @@ import { envName, flagValue, positiveInteger } from "./flag-value.ts";
 import { checkRaftTimingFlags } from "./raft-timing-flags.ts";
 import { parseBytes } from "../units/byte-size.ts";
 import { securityArgs, securityConfigFrom } from "./security-flags.ts";
+import { resourceLimitArgs, resourceLimitsOf } from "./resource-limit-flags.ts";
 
 const defaults = {
   id: "node1",
@@ -91,6 +92,7 @@ export const serveCommand = defineCommand({
     "max-key-bytes": { type: "string", description: describe("max-key-bytes", "Largest key accepted") },
     "max-value-bytes": { type: "string", description: describe("max-value-bytes", "Largest value accepted") },
     "max-request-bytes": { type: "string", description: describe("max-request-bytes", "Largest request message accepted") },
+    ...resourceLimitArgs,
     "shutdown-grace": { type: "string", description: describe("shutdown-grace", "Milliseconds shutdown waits for in-flight requests") },
     "heartbeat-timeout": { type: "string", description: describe("heartbeat-timeout", "A follower that hears no leader this long campaigns (hashicorp's meaning)") },
     "election-timeout": { type: "string", description: describe("election-timeout", "Floor of the randomized election timeout") },
@@ -138,6 +140,7 @@ export const serveCommand = defineCommand({
         maxKeyBytes: positiveInteger("max-key-bytes", value("max-key-bytes")),
         maxValueBytes: positiveInteger("max-value-bytes", value("max-value-bytes")),
         maxRequestBytes: positiveInteger("max-request-bytes", value("max-request-bytes")),
+        ...resourceLimitsOf(args),
       },
       shutdownGraceMs: positiveInteger("shutdown-grace", value("shutdown-grace")),
       raftTiming: {

@@ -20,6 +20,8 @@ import { RaftMemberAddresses, type SeedPeer } from "./raft-member-addresses.ts";
 import { RaftLogStorage } from "./raft-log-storage.ts";
 import type { LogStore } from "./log-store.ts";
 import { PeerIncarnations } from "./peer-incarnations.ts";
+import { checkPeerPayload } from "./peer-message-guard.ts";
+import { PeerRejections, type PeerRejectionCounts } from "./peer-rejections.ts";
 import type { PeerNetwork, PeerSender } from "./peer-network.ts";
 import type { RaftPeerInbox } from "./raft-peer-inbox.ts";
 import { RaftNotLeaderError } from "./raft-not-leader-error.ts";
@@ -201,6 +203,9 @@ export class RaftEngine<R, M extends StateMachine<R> = StateMachine<R>> {
    * logging never changes what the node sends.
    */
   private readonly peerWarnings: RateLimitedLog;
+  /** Peer payloads dropped before the core, per reason. */
+  private readonly rejections: PeerRejections;
+  private readonly stopListeners = new Set<(error: Error) => void>();
   private readonly requestTimeoutMs: number;
   /** How long a request waits for an election to produce a leader before it fails as not_leader. */
   private readonly leaderWaitMs: number;
@@ -248,6 +253,7 @@ export class RaftEngine<R, M extends StateMachine<R> = StateMachine<R>> {
     this.compactor = new RaftLogCompactor(options.logStore);
     this.logger = options.logger;
     this.peerWarnings = new RateLimitedLog(options.logger ?? { warn: () => {} }, 5, 10_000, () => scheduler.now());
+    this.rejections = new PeerRejections(this.peerWarnings);
     this.raw = raw;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
     // Two randomized election timeouts' worth: a normal election fits, a lost quorum does not.
@@ -576,6 +582,22 @@ export class RaftEngine<R, M extends StateMachine<R> = StateMachine<R>> {
     });
   }
 
+  /** Peer payloads dropped before they reached the core, per reason (a node's metrics read this). */
+  peerMessageRejections(): PeerRejectionCounts {
+    return this.rejections.snapshot();
+  }
+
+  /** Why the engine stopped (a storage failure it cannot go on from); undefined while it runs or after a clean close. */
+  stoppedBy(): Error | undefined {
+    return this.fatal;
+  }
+
+  /** Calls `listener` once if the engine stops on a failure; returns the function that unsubscribes it. */
+  onStopped(listener: (error: Error) => void): () => void {
+    this.stopListeners.add(listener);
+    return () => this.stopListeners.delete(listener);
+  }
+
   private onPeerPayload(sender: PeerSender, bytes: Uint8Array): void {
     if (this.closed || this.fatal !== undefined) return;
     const from = sender.id;
@@ -583,42 +605,40 @@ export class RaftEngine<R, M extends StateMachine<R> = StateMachine<R>> {
     try {
       payload = decodePeerPayload(bytes);
     } catch (error) {
-      this.peerWarnings.warn(`undecodable:${from}`, "dropped an undecodable peer message", { peer: from, error: String(error) });
+      this.rejections.record(from, { reason: "undecodable", detail: String(error) }, "?");
+      return;
+    }
+    // Checked before anything of it is remembered (incarnation pins, addresses) or reaches the core.
+    const rejection = checkPeerPayload(this.selfId, this.raw, from, payload);
+    if (rejection !== undefined) {
+      this.rejections.record(from, rejection, payload.kind === "raft" ? payload.message.kind : payload.kind);
       return;
     }
     if (payload.kind === "refusal") {
-      if (payload.from === from) this.onRefused(from, payload.reason);
+      this.onRefused(from, payload.reason);
       return;
     }
-    this.peerIncarnations.heard(from, sender.incarnation);
+    // Pinned only for members: a stranger's id must not cost a durable write.
+    if (this.memberOf(from) !== undefined) this.peerIncarnations.heard(from, sender.incarnation);
     this.addresses.heard(from, sender.address);
-    if (this.needsRecordedIncarnation(payload) && !this.acceptsIncarnation(sender)) return;
+    if (this.needsRecordedIncarnation(payload) && !this.acceptsIncarnation(sender)) {
+      this.rejections.count("incarnation");
+      return;
+    }
     switch (payload.kind) {
       case "raft":
-        if (payload.message.from !== from) {
-          this.peerWarnings.warn(`sender:${from}`, "dropped a peer message whose sender does not match its connection", {
-            peer: from,
-            claimed: payload.message.from,
-          });
-          return;
-        }
-        if (payload.message.kind === "installSnapshot") {
-          // Its data comes as chunks; the receiver builds this message once the data verified.
-          this.peerWarnings.warn(`bare-snapshot:${from}`, "dropped an InstallSnapshot message sent without its data", { peer: from });
-          return;
-        }
         this.raw.step(payload.message);
         break;
       case "clientAddress":
         // The incarnation recorded is the one the connection vouches for, whatever the note says.
-        if (payload.from === from) this.addresses.record(payload.from, payload.clientAddress, payload.raftAddress, sender.incarnation);
+        this.addresses.record(payload.from, payload.clientAddress, payload.raftAddress, sender.incarnation);
         break;
       case "snapshotChunk":
-        if (payload.from !== from || this.snapshotReceiver === undefined) return;
+        if (this.snapshotReceiver === undefined) return;
         void this.snapshotReceiver.onChunk(from, payload);
         return;
       case "snapshotAck":
-        if (payload.from === from) this.snapshotSender?.onAck(from, payload);
+        this.snapshotSender?.onAck(from, payload);
         return;
       default: {
         const unreachable: never = payload;
@@ -724,7 +744,7 @@ export class RaftEngine<R, M extends StateMachine<R> = StateMachine<R>> {
     // Acks and votes leave before the apply below, which the leader does not need to wait for.
     if (ready.messagesAfterPersist.length > 0) this.transport.flush();
     if (ready.committedEntries.length > 0) {
-      const results = this.stateMachine.applyBatch(ready.committedEntries);
+      const results = this.stateMachine.applyBatch(ready.committedEntries, (entry) => this.proposals.awaits(entry));
       const applyMs = this.scheduler.now() - persistEnd;
       this.ioMeter.recordApply(applyMs);
       this.observer?.applied?.(applyMs, ready.committedEntries.length);
@@ -870,6 +890,13 @@ export class RaftEngine<R, M extends StateMachine<R> = StateMachine<R>> {
     this.fatal = cause;
     this.tickTimer.cancel();
     this.logger?.error("raft engine stopped", { error: cause.message });
+    for (const listener of this.stopListeners) {
+      try {
+        listener(cause);
+      } catch (listenerError) {
+        this.logger?.error("an engine-stopped listener threw", { error: String(listenerError) });
+      }
+    }
     // A leader sends appends before its own fsync: a write already proposed may still be committed by the followers.
     this.failAll(new EngineError("storage", `the engine stopped: ${cause.message}`, { cause }), `the engine stopped before it was applied (${cause.message})`);
   }

@@ -82,6 +82,11 @@ export class RaftProposals<R> {
     }
   }
 
+  /** Whether a proposer here awaits the result of this entry (proposed at this index in this term). */
+  awaits(entry: Entry): boolean {
+    return this.proposed.get(entry.index)?.term === entry.term;
+  }
+
   /** Answers the proposals whose entries were just applied. */
   settle(entries: readonly Entry[], results: readonly R[]): void {
     if (this.proposed.size === 0) return;

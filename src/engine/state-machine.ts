@@ -18,8 +18,13 @@ export interface StateMachineCopy {
  */
 export interface StateMachine<R> {
   appliedIndex(): number;
-  /** Applies committed entries in order; entries at or below appliedIndex() are skipped (replay). */
-  applyBatch(entries: readonly Entry[]): R[];
+  /**
+   * Applies committed entries in order; entries at or below appliedIndex()
+   * are skipped (replay). `answered` says whose results a proposer awaits:
+   * the others' results are dropped, so a machine may skip work that only
+   * builds an answer (never work that changes its state).
+   */
+  applyBatch(entries: readonly Entry[], answered?: (entry: Entry) => boolean): R[];
   /** Writes a consistent copy to `location` (a path the snapshot store handed out). */
   snapshotTo(location: string): Promise<StateMachineCopy>;
   /** Replaces the whole state with the copy at `location`, atomically. */

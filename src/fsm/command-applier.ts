@@ -19,7 +19,7 @@ import { toQuotaAlarm, type AlarmRow, type KvStatements } from "./kv-schema.ts";
 import type { ApplyResult, QuotaAlarm } from "./kv-types.ts";
 import { growsStore, quotaRefusalMessage } from "./quota-rules.ts";
 import { leaseGrantProblem, leaseProblem } from "./lease-rules.ts";
-import { runTxn } from "./txn-runner.ts";
+import { runTxn, type TxnReads } from "./txn-runner.ts";
 
 /**
  * Applies one log entry inside the batch's SQLite transaction. Every refusal
@@ -46,7 +46,8 @@ export class CommandApplier {
     return this.#alarm;
   }
 
-  apply(entry: Entry): ApplyResult {
+  /** `reads`: how a transaction's read operations are evaluated (see TxnReads). */
+  apply(entry: Entry, reads: TxnReads): ApplyResult {
     this.#writer.beginEntry(entry.index);
     switch (entry.kind) {
       case "noop":
@@ -55,13 +56,13 @@ export class CommandApplier {
         this.#stmt.upsertConfig.run(entry.index, entry.term, entry.data);
         return { kind: "none", index: entry.index };
       case "normal":
-        return this.#applyCommand(entry.index, entry.data);
+        return this.#applyCommand(entry.index, entry.data, reads);
       default:
         return assertNever(entry.kind);
     }
   }
 
-  #applyCommand(index: number, data: Uint8Array): ApplyResult {
+  #applyCommand(index: number, data: Uint8Array, reads: TxnReads): ApplyResult {
     let command: Command;
     try {
       command = fromBinary(CommandSchema, data);
@@ -77,7 +78,7 @@ export class CommandApplier {
         case "delete":
           return this.#delete(index, command.op.value);
         case "txn":
-          return this.#txn(index, command.op.value);
+          return this.#txn(index, command.op.value, reads);
         case "leaseGrant":
           return this.#leaseGrant(index, command.op.value);
         case "leaseRevoke":
@@ -114,11 +115,11 @@ export class CommandApplier {
     return { kind: "delete", index, deleted: prevs.length, prevs: del.prevKv ? prevs : [] };
   }
 
-  #txn(index: number, txn: TxnRequest): ApplyResult {
+  #txn(index: number, txn: TxnRequest, reads: TxnReads): ApplyResult {
     const eventsBefore = this.#writer.eventCount();
     try {
       // Nested in the batch's transaction, bun:sqlite runs this as a SAVEPOINT.
-      const outcome = this.#db.transaction(() => runTxn(txn, this.#stmt, this.#writer))();
+      const outcome = this.#db.transaction(() => runTxn(txn, this.#stmt, this.#writer, reads))();
       return { kind: "txn", index, succeeded: outcome.succeeded, responses: outcome.responses };
     } catch (err) {
       this.#writer.dropEventsFrom(eventsBefore);

@@ -1,8 +1,13 @@
 import { classifyRangeEnd, compareKeys } from "./key-range.ts";
 import { toStoredKv, type KvRow, type KvStatements } from "./kv-schema.ts";
-import type { RangeQuery, RangeResult } from "./kv-types.ts";
+import type { RangeQuery, RangeResult, StoredKv } from "./kv-types.ts";
 
-/** Keys in memcmp order, at most `limit` of them read from SQLite (LIMIT), so memory stays bounded. */
+/**
+ * Keys in memcmp order, at most `limit` of them read from SQLite (LIMIT),
+ * and rows are read one at a time only until `maxBytes` of keys and values
+ * is reached (the page then ends early, `more` and `nextKey` set), so memory
+ * stays bounded by both. A page holds at least one key when any matches.
+ */
 export function readRange(stmt: KvStatements, q: RangeQuery): RangeResult {
   const bound = classifyRangeEnd(q.end);
   if (!Number.isSafeInteger(q.limit) || q.limit < 0) {
@@ -18,14 +23,14 @@ export function readRange(stmt: KvStatements, q: RangeQuery): RangeResult {
       if (compareKeys(q.start, bound.end) >= 0) return { kvs: [], more: false, count: 0 };
       const count = () => (stmt.countBefore.get(q.start, bound.end) as { n: number }).n;
       if (q.countOnly) return { kvs: [], more: false, count: count() };
-      const page = (q.keysOnly ? stmt.keysBefore : stmt.rangeBefore).all(q.start, bound.end, sqlLimit(q.limit)) as KvRow[];
-      return pageResult(page, q.limit, count);
+      const rows = (q.keysOnly ? stmt.keysBefore : stmt.rangeBefore).iterate(q.start, bound.end, sqlLimit(q.limit)) as IterableIterator<KvRow>;
+      return pageOf(rows, q.limit, q.maxBytes ?? Number.POSITIVE_INFINITY, count);
     }
     case "unbounded": {
       const count = () => (stmt.countFrom.get(q.start) as { n: number }).n;
       if (q.countOnly) return { kvs: [], more: false, count: count() };
-      const page = (q.keysOnly ? stmt.keysFrom : stmt.rangeFrom).all(q.start, sqlLimit(q.limit)) as KvRow[];
-      return pageResult(page, q.limit, count);
+      const rows = (q.keysOnly ? stmt.keysFrom : stmt.rangeFrom).iterate(q.start, sqlLimit(q.limit)) as IterableIterator<KvRow>;
+      return pageOf(rows, q.limit, q.maxBytes ?? Number.POSITIVE_INFINITY, count);
     }
     default:
       return assertNever(bound);
@@ -37,12 +42,28 @@ function sqlLimit(limit: number): number {
   return limit === 0 ? -1 : limit + 1;
 }
 
-function pageResult(rows: KvRow[], limit: number, count: () => number): RangeResult {
-  if (limit === 0 || rows.length <= limit) {
-    return { kvs: rows.map(toStoredKv), more: false, count: rows.length };
+/** Reading stops at the first row past the page (by count or by bytes): it becomes nextKey, and SQLite reads no further. */
+function pageOf(rows: IterableIterator<KvRow>, limit: number, maxBytes: number, count: () => number): RangeResult {
+  const kvs: StoredKv[] = [];
+  let bytes = 0;
+  let nextKey: Uint8Array | undefined;
+  for (const row of rows) {
+    const size = row.key.length + (row.value?.length ?? 0);
+    if ((limit !== 0 && kvs.length === limit) || (kvs.length > 0 && bytes + size > maxBytes)) {
+      nextKey = row.key;
+      break;
+    }
+    bytes += size;
+    kvs.push(toStoredKv(row));
   }
-  const next = rows[limit] as KvRow;
-  return { kvs: rows.slice(0, limit).map(toStoredKv), more: true, count: count(), nextKey: next.key };
+  return nextKey === undefined ? { kvs, more: false, count: kvs.length } : { kvs, more: true, count: count(), nextKey };
+}
+
+/** Bytes of keys and values a page holds (what maxBytes bounds). */
+export function pageBytes(kvs: readonly StoredKv[]): number {
+  let bytes = 0;
+  for (const kv of kvs) bytes += kv.key.length + kv.value.length;
+  return bytes;
 }
 
 function assertNever(value: never): never {

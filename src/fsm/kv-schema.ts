@@ -156,6 +156,7 @@ export function prepareStatements(db: Database) {
     deleteLeaseKeysReturning: db.prepare(`DELETE FROM kv WHERE lease = ? AND lease != 0 RETURNING ${kvColumns}`),
     selectLease: db.prepare("SELECT id, ttl_ms, grant_index FROM lease WHERE id = ?"),
     allLeases: db.prepare("SELECT id, ttl_ms, grant_index FROM lease ORDER BY id"),
+    countLeases: db.prepare("SELECT COUNT(*) AS n FROM lease"),
     insertLease: db.prepare("INSERT INTO lease (id, ttl_ms, grant_index) VALUES (?, ?, ?)"),
     deleteLease: db.prepare("DELETE FROM lease WHERE id = ?"),
     insertHistory: db.prepare(`INSERT INTO history (${historyColumns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
@@ -182,7 +183,6 @@ export function prepareStatements(db: Database) {
          quota_bytes = excluded.quota_bytes, member_id = excluded.member_id, decided_index = excluded.decided_index`,
     ),
     countKeys: db.prepare("SELECT count(*) AS n FROM kv"),
-    countLeases: db.prepare("SELECT count(*) AS n FROM lease"),
     upsertConfig: db.prepare(
       `INSERT INTO fsm_config (id, config_index, config_term, config_data) VALUES (1, ?, ?, ?)
        ON CONFLICT (id) DO UPDATE SET config_index = excluded.config_index, config_term = excluded.config_term,

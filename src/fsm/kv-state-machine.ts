@@ -9,6 +9,7 @@ import { WalCheckpointer } from "../storage/wal-checkpointer.ts";
 import { ChangeFeed } from "./change-feed.ts";
 import { readCompactIndex, readHistory, readPreviousRevision, type HistoryInterval } from "./change-history.ts";
 import { CommandApplier } from "./command-applier.ts";
+import type { TxnReads } from "./txn-runner.ts";
 import { copyDatabaseInWorker } from "./consistent-copy.ts";
 import { ensureIncrementalVacuum, readDbSpace, reclaimFreePages, type DbSpace } from "./db-space.ts";
 import type { FileDigest } from "../storage/snapshot-store.ts";
@@ -50,6 +51,8 @@ export interface KvStateMachineOptions {
   readonly recordHistory?: boolean;
   /** Where a throwing change listener's error goes (default: console.error). */
   readonly reportListenerError?: (err: unknown) => void;
+  /** Bytes of keys and values all reads of one transaction may answer (see TxnReads.maxBytes; default: no bound). */
+  readonly maxTxnReadBytes?: number;
 }
 
 /** Statements and the objects built on them; rebuilt when a restore reopens the file. */
@@ -84,6 +87,7 @@ interface Connection {
 export class KvStateMachine implements StateMachine<ApplyResult> {
   readonly #path: string;
   readonly #recordHistory: boolean;
+  readonly #maxTxnReadBytes: number;
   readonly #feed: ChangeFeed;
   #conn: Connection;
   #applied: AppliedPosition;
@@ -95,6 +99,7 @@ export class KvStateMachine implements StateMachine<ApplyResult> {
   private constructor(path: string, db: Database, options: KvStateMachineOptions) {
     this.#path = path;
     this.#recordHistory = options.recordHistory ?? true;
+    this.#maxTxnReadBytes = options.maxTxnReadBytes ?? Number.POSITIVE_INFINITY;
     this.#feed = new ChangeFeed(options.reportListenerError ?? ((err) => console.error("raftkv: a change listener threw:", err)));
     this.#conn = this.#connect(db);
     this.#applied = this.#readApplied();
@@ -139,8 +144,12 @@ export class KvStateMachine implements StateMachine<ApplyResult> {
    * write (a refused txn is rolled back to its savepoint; the rest of the
    * batch applies); only an I/O failure throws, and then nothing of the batch
    * is kept. After the commit, change listeners hear the batch's events.
+   *
+   * `answered` says which entries someone awaits the result of (default:
+   * all); the read operations of a transaction nobody awaits are not
+   * evaluated (a follower must not build answers nobody reads).
    */
-  applyBatch(entries: readonly Entry[]): ApplyResult[] {
+  applyBatch(entries: readonly Entry[], answered?: (entry: Entry) => boolean): ApplyResult[] {
     this.#assertOpen();
     const head = entries[0];
     if (head === undefined) return [];
@@ -161,7 +170,9 @@ export class KvStateMachine implements StateMachine<ApplyResult> {
     let results: ApplyResult[];
     try {
       results = db.transaction(() => {
-        const out = fresh.map((entry) => applier.apply(entry));
+        const evaluated: TxnReads = { evaluate: true, maxBytes: this.#maxTxnReadBytes };
+        const skipped: TxnReads = { evaluate: false, maxBytes: 0 };
+        const out = fresh.map((entry) => applier.apply(entry, answered === undefined || answered(entry) ? evaluated : skipped));
         stmt.updateApplied.run(last.index, last.term);
         return out;
       }).immediate();
@@ -240,6 +251,12 @@ export class KvStateMachine implements StateMachine<ApplyResult> {
     return (this.#conn.stmt.allLeases.all() as LeaseRow[]).map(toLeaseRecord);
   }
 
+  /** How many leases exist. */
+  leaseCount(): number {
+    this.#assertOpen();
+    return (this.#conn.stmt.countLeases.get() as { n: number }).n;
+  }
+
   /** The keys attached to the lease, in key order (none for an unknown lease). */
   leaseKeys(id: number): Uint8Array[] {
     this.#assertOpen();
@@ -272,11 +289,6 @@ export class KvStateMachine implements StateMachine<ApplyResult> {
   keyCount(): number {
     this.#assertOpen();
     return (this.#conn.stmt.countKeys.get() as { n: number }).n;
-  }
-
-  leaseCount(): number {
-    this.#assertOpen();
-    return (this.#conn.stmt.countLeases.get() as { n: number }).n;
   }
 
   /** See hashState: keys, leases and history, equal on replicas that applied the same entries. */

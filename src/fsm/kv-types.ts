@@ -67,6 +67,11 @@ export interface RangeQuery {
   readonly limit: number;
   readonly keysOnly: boolean;
   readonly countOnly: boolean;
+  /**
+   * Bytes of keys and values the page may hold (default: no bound besides
+   * `limit`); a page past it ends early with `more`, but holds at least one key.
+   */
+  readonly maxBytes?: number;
 }
 
 export interface RangeResult {

@@ -1,6 +1,6 @@
 import type { Compare, DeleteRequest, PutRequest, RangeRequest, RequestOp, TxnRequest } from "../gen/raftkv/v1/kv_pb.ts";
 import { CommandRefusal } from "./command-refusal.ts";
-import { readRange } from "./key-range-reader.ts";
+import { pageBytes, readRange } from "./key-range-reader.ts";
 import { classifyRangeEnd, compareKeys } from "./key-range.ts";
 import type { KeySpaceWriter } from "./key-space-writer.ts";
 import { toStoredKv, type KvRow, type KvStatements } from "./kv-schema.ts";
@@ -14,6 +14,31 @@ export interface TxnOutcome {
   readonly responses: readonly TxnOpResult[];
 }
 
+/** How the read operations of a transaction are evaluated on this replica. */
+export interface TxnReads {
+  /**
+   * False on a replica nobody awaits the answer of (a follower applying the
+   * entry): reads are checked as usual (a refusal must be the same
+   * everywhere) but not evaluated, and answer empty.
+   */
+  readonly evaluate: boolean;
+  /**
+   * Bytes of keys and values all reads of the transaction may return
+   * together: each range page ends early (more, next_key) once they are
+   * spent, holding at least one key. Only the answer depends on it, never
+   * what the transaction writes.
+   */
+  readonly maxBytes: number;
+}
+
+export const evaluateAllReads: TxnReads = { evaluate: true, maxBytes: Number.POSITIVE_INFINITY };
+
+/** The read budget left while one transaction's branch runs. */
+interface ReadBudget {
+  readonly evaluate: boolean;
+  bytesLeft: number;
+}
+
 /**
  * Runs one transaction at the writer's current entry: the compares against
  * the state before any of its operations, then the chosen branch in order
@@ -22,7 +47,7 @@ export interface TxnOutcome {
  * key, a lease that does not exist, a malformed compare or op); the caller
  * runs it inside a savepoint so a refusal after some writes undoes them.
  */
-export function runTxn(txn: TxnRequest, stmt: KvStatements, writer: KeySpaceWriter): TxnOutcome {
+export function runTxn(txn: TxnRequest, stmt: KvStatements, writer: KeySpaceWriter, reads: TxnReads = evaluateAllReads): TxnOutcome {
   txn.compare.forEach((compare, i) => {
     const problem = compareProblem(compare);
     if (problem !== undefined) throw new CommandRefusal(`compare[${i}] ${problem}`);
@@ -30,7 +55,8 @@ export function runTxn(txn: TxnRequest, stmt: KvStatements, writer: KeySpaceWrit
   const succeeded = txn.compare.every((compare) => compareSucceeds(compare, stmt));
   const branch = succeeded ? "success" : "failure";
   const ops = succeeded ? txn.success : txn.failure;
-  const responses = ops.map((op, i) => runOp(op, `${branch}[${i}]`, stmt, writer));
+  const budget: ReadBudget = { evaluate: reads.evaluate, bytesLeft: reads.maxBytes };
+  const responses = ops.map((op, i) => runOp(op, `${branch}[${i}]`, stmt, writer, budget));
   return { succeeded, responses };
 }
 
@@ -66,7 +92,7 @@ function everyRowHolds(compare: Compare, rows: IterableIterator<KvRow>): boolean
   return empty ? compareHolds(compare, undefined) : true;
 }
 
-function runOp(op: RequestOp, where: string, stmt: KvStatements, writer: KeySpaceWriter): TxnOpResult {
+function runOp(op: RequestOp, where: string, stmt: KvStatements, writer: KeySpaceWriter, budget: ReadBudget): TxnOpResult {
   switch (op.op.case) {
     case "put":
       return runPut(op.op.value, where, stmt, writer);
@@ -74,11 +100,15 @@ function runOp(op: RequestOp, where: string, stmt: KvStatements, writer: KeySpac
       return runDelete(op.op.value, where, writer);
     case "get": {
       if (op.op.value.key.length === 0) throw new CommandRefusal(`${where} get with an empty key`);
+      if (!budget.evaluate) return { kind: "get" };
       const row = stmt.get.get(op.op.value.key) as KvRow | null;
-      return row === null ? { kind: "get" } : { kind: "get", kv: toStoredKv(row) };
+      if (row === null) return { kind: "get" };
+      // One key, never cut short (bounded by the value limit); it spends the budget the ranges share.
+      budget.bytesLeft -= row.key.length + row.value.length;
+      return { kind: "get", kv: toStoredKv(row) };
     }
     case "range":
-      return runRange(op.op.value, stmt);
+      return runRange(op.op.value, stmt, budget);
     case undefined:
       throw new CommandRefusal(`${where} has no operation`);
     default:
@@ -100,9 +130,12 @@ function runDelete(del: DeleteRequest, where: string, writer: KeySpaceWriter): T
   return { kind: "delete", deleted: prevs.length, prevs: del.prevKv ? prevs : [] };
 }
 
-function runRange(range: RangeRequest, stmt: KvStatements): TxnOpResult {
+function runRange(range: RangeRequest, stmt: KvStatements, budget: ReadBudget): TxnOpResult {
   const query = rangeRequestQuery(range);
-  return { kind: "range", result: query === undefined ? { kvs: [], more: false, count: 0 } : readRange(stmt, query) };
+  if (query === undefined || !budget.evaluate) return { kind: "range", result: { kvs: [], more: false, count: 0 } };
+  const result = readRange(stmt, { ...query, maxBytes: Math.max(0, budget.bytesLeft) });
+  budget.bytesLeft -= pageBytes(result.kvs);
+  return { kind: "range", result };
 }
 
 function assertNever(value: never): never {

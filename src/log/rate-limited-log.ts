@@ -13,6 +13,8 @@ export interface WarningSink {
  */
 export class RateLimitedLog {
   private readonly windows = new Map<string, { startedAt: number; logged: number; suppressed: number }>();
+  /** Keys often name a peer, which a remote party picks: past this many, expired and then oldest windows go. */
+  private static readonly maxKeys = 4096;
 
   constructor(
     private readonly logger: WarningSink,
@@ -35,6 +37,17 @@ export class RateLimitedLog {
     return this.take(key) !== undefined;
   }
 
+  private prune(now: number): void {
+    for (const [key, window] of this.windows) {
+      if (now - window.startedAt >= this.windowMs) this.windows.delete(key);
+    }
+    // Still full: forget the oldest (a forgotten key only starts a fresh window).
+    for (const key of this.windows.keys()) {
+      if (this.windows.size < RateLimitedLog.maxKeys) break;
+      this.windows.delete(key);
+    }
+  }
+
   /** Undefined when over the limit; otherwise how many were held back before this one. */
   private take(key: string): number | undefined {
     const now = this.now();
@@ -43,6 +56,7 @@ export class RateLimitedLog {
     if (window === undefined || now - window.startedAt >= this.windowMs) {
       suppressedBefore = window?.suppressed ?? 0;
       window = { startedAt: now, logged: 0, suppressed: 0 };
+      if (this.windows.size >= RateLimitedLog.maxKeys) this.prune(now);
       this.windows.set(key, window);
     }
     if (window.logged >= this.perWindow) {

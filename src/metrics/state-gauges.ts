@@ -1,4 +1,4 @@
-import { Gauge, type Registry } from "prom-client";
+import { Counter, Gauge, type Registry } from "prom-client";
 import type { EngineRole, EngineStatus } from "../engine/engine.ts";
 import type { PeerReplication, RaftSnapshotStats } from "../engine/raft-engine.ts";
 import type { DbSpace } from "../fsm/db-space.ts";
@@ -16,6 +16,8 @@ export interface StateSources {
   watchCount(): number;
   /** Seconds until each TLS port's certificate expires (negative once it has); empty without TLS. */
   certificateExpiry(): { readonly client?: number; readonly raft?: number };
+  /** Peer messages dropped before they reached the Raft core, per reason, since start. */
+  peerRejections(): Readonly<Record<string, number>>;
   readonly quotaBytes: number;
 }
 
@@ -81,6 +83,19 @@ export function registerStateGauges(registry: Registry, sources: () => StateSour
   gauge("raftkv_quota_alarm", "1 while the replicated quota alarm is raised: writes that grow the store are refused", (s) => (s.quotaAlarm().active ? 1 : 0));
   gauge("raftkv_leases_open", "Leases granted and not yet revoked or expired", (s) => s.leaseCount());
   gauge("raftkv_watches_open", "Open Watch streams and blocking queries on this node", (s) => s.watchCount());
+  new Counter({
+    name: "raftkv_peer_messages_rejected_total",
+    help: "Peer messages dropped before they reached the Raft core (a term out of bounds, a sender outside the configuration, a forged acknowledgement, ...), by reason",
+    labelNames: ["reason"],
+    registers,
+    collect() {
+      const s = sources();
+      if (s === undefined) return;
+      // The engine keeps the counts; the scrape copies them (a counter only grows, so reset-then-add is exact).
+      this.reset();
+      for (const [reason, count] of Object.entries(s.peerRejections())) this.inc({ reason }, count);
+    },
+  });
   new Gauge({
     name: "raftkv_tls_certificate_expiry_seconds",
     help: "Seconds until the certificate served on each TLS port expires (negative once it has); absent without TLS",

@@ -66,6 +66,7 @@ export class NodeOps {
       leaseCount: () => stateMachine.leaseCount(),
       watchCount: () => watchHub.size,
       certificateExpiry,
+      peerRejections: () => engine.peerMessageRejections(),
       quotaBytes: this.quotaBytes,
     });
     this.quotaGuard = new QuotaGuard(engine, stateMachine, { quotaBytes: this.quotaBytes, logger: this.logger });

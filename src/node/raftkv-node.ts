@@ -115,6 +115,7 @@ export class RaftkvNode {
       logStore.observeCommits(ops.fsync.observe);
       stateMachine = KvStateMachine.open(join(config.dataDir, "kv.db"), {
         reportListenerError: (err) => logger.error("a change listener threw", { error: errorMessage(err) }),
+        maxTxnReadBytes: config.limits.maxResponseBytes,
       });
       engine = await launchRaftEngine({
         id: config.id,
@@ -140,7 +141,7 @@ export class RaftkvNode {
           trailingLogs: config.snapshots?.trailingLogs,
         },
       });
-      const watchHub = new WatchHub(stateMachine, config.watchQueueLimits);
+      const watchHub = new WatchHub(stateMachine, config.watchQueueLimits, config.limits);
       // Only the leader proposes compactions; on other nodes the checks do nothing.
       const historyCompactor = new HistoryCompactor(engine, stateMachine, {
         retentionEntries: config.historyRetentionEntries ?? defaultHistoryRetentionEntries,
@@ -163,7 +164,7 @@ export class RaftkvNode {
         tls: security.clientTls,
         services: guard.all([
           { service: KV, impl: kv },
-          { service: Lease, impl: createLeaseService(engine, leaseKeeper, new LeaderForwarder(config.id, security.memberDial())) },
+          { service: Lease, impl: createLeaseService(engine, leaseKeeper, new LeaderForwarder(config.id, security.memberDial()), config.limits) },
           { service: Cluster, impl: createClusterService(engine, new LeaderForwarder(config.id, security.memberDial()), ops.completeStatus) },
           {
             service: Maintenance,

@@ -17,3 +17,4 @@ export { decodeMembership, encodeMembers } from "./membership-codec.ts";
 export type { Entry, EntryKind } from "./entry.ts";
 export type { HardState } from "./hard-state.ts";
 export type { Member, Membership, Suffrage } from "./membership.ts";
+export { maxTerm, isStorableTerm } from "./term-limit.ts";

@@ -27,6 +27,7 @@ import type { ReadState } from "./read-state.ts";
 import { ReadRounds, type PendingRead } from "./read-rounds.ts";
 import type { Role } from "./role.ts";
 import type { SnapshotMeta } from "./snapshot-meta.ts";
+import { maxTerm } from "./term-limit.ts";
 
 type State = "follower" | "preCandidate" | "candidate" | "leader";
 
@@ -198,6 +199,11 @@ export class Raft {
     return this.lead;
   }
 
+  /** The latest heartbeat round this leader sent (0 when not leading): no peer can acknowledge a later one. */
+  heartbeatRound(): number {
+    return this.state === "leader" ? this.reads.lastRound : 0;
+  }
+
   private committedInCurrentTerm(): boolean {
     return this.raftLog.term(this.raftLog.committed) === this.term;
   }
@@ -345,6 +351,8 @@ export class Raft {
   /** Starts an election now (the engine's Campaign; also used by TimeoutNow). */
   hup(transfer: boolean): void {
     if (this.state === "leader" || !this.promotable()) return;
+    // No term above maxTerm exists: a node there keeps following (the engine's guard never lets a peer push it there).
+    if (this.term >= maxTerm) return;
     if (this.cfg.preVote && !transfer) this.campaign("preVote", false);
     else this.campaign("election", transfer);
   }
@@ -383,6 +391,8 @@ export class Raft {
 
   step(m: Message): void {
     if (m.to !== this.id) return;
+    // Never adopted, so never persisted: a term past the bound could not be campaigned past (term + 1).
+    if (m.term > maxTerm) return;
     if (m.term > this.term) {
       if (m.kind === "requestVote") {
         // With leases on, a restarted node forgot whom it heard from: it stays quiet
@@ -580,7 +590,10 @@ export class Raft {
     const entries = prevTerm === undefined ? undefined : log.slice(pr.next, hi, this.cfg.maxBytesPerMessage);
     if (prevTerm === undefined || entries === undefined) return this.sendSnapshot(to, pr);
     if (entries.length === 0 && !sendIfEmpty) return false;
-    const m: AppendEntries = { kind: "append", from: this.id, to, term: this.term, prevIndex, prevTerm, entries, commit: log.committed };
+    // As heartbeats: never a commit beyond what this message covers (the follower clamps it anyway; a
+    // smaller number tells no one more than they can use).
+    const commit = Math.min(log.committed, prevIndex + entries.length);
+    const m: AppendEntries = { kind: "append", from: this.id, to, term: this.term, prevIndex, prevTerm, entries, commit };
     this.msgs.push(m);
     pr.onAppendSent(entries[entries.length - 1]?.index);
     return true;

@@ -143,6 +143,11 @@ export class RawNode {
     return this.raft.view();
   }
 
+  /** The latest heartbeat round sent as leader (0 otherwise); acknowledgements of later rounds are forged. */
+  heartbeatRound(): number {
+    return this.raft.heartbeatRound();
+  }
+
   private appliedBase(): number {
     const log = this.raft.log();
     return Math.max(log.applied, log.unstableSnapshot()?.index ?? 0);

@@ -1,5 +1,7 @@
 import { ConnectError, createContextValues, type ConnectRouter, type Interceptor, type ServiceImplSpec } from "@connectrpc/connect";
 import { codeToString } from "@connectrpc/connect/protocol-connect";
+import { clientConnectionKey } from "../service/client-connection.ts";
+import { requestConnection } from "./request-connection.ts";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { clientSocketKey } from "./client-socket.ts";
 import { answerUnrouted } from "./fallback-handler.ts";
@@ -31,8 +33,9 @@ export function createConnectHandler(specs: readonly ServiceImplSpec[], options:
     // The first interceptor is the outermost: it sees the error the client gets.
     interceptors: [...(options.observer === undefined ? [] : [observeCalls(options.observer)]), logInternalErrors(options.logger)],
     fallback: answerUnrouted,
-    // For HTTP/2 this is the session's socket: what its TLS handshake proved applies to every stream.
-    contextValues: (req) => createContextValues().set(clientSocketKey, req.socket),
+    // For HTTP/2 the socket is the session's: what its TLS handshake proved applies to every stream.
+    // The connection is for per-connection limits (open watches).
+    contextValues: (req) => createContextValues().set(clientSocketKey, req.socket).set(clientConnectionKey, requestConnection(req)),
   });
   // Connect types the response narrower than node's own classes; node:http
   // and node:http2 responses are exactly what it handles at run time.

@@ -1,6 +1,7 @@
 import http2 from "node:http2";
 import type { ConnectionTracker } from "./connection-tracker.ts";
 import type { GrpcFastPath } from "./grpc-fast-path.ts";
+import { paceWrites } from "./http2-write-pacer.ts";
 import type { NodeHandler } from "./http-request-handler.ts";
 import type { ServerLogger } from "./server-logger.ts";
 
@@ -23,6 +24,8 @@ export function createHttp2Server(
   const server = http2.createServer();
   server.on("stream", (stream: http2.ServerHttp2Stream, headers, _flags, rawHeaders) => {
     tracker.beginCall(stream);
+    // Every answer, whichever path writes it, goes through the pacing that works around Bun's large-write bug.
+    paceWrites(stream);
     try {
       // A request with an Origin comes from a browser (which never speaks h2c gRPC): the CORS policy sees it first.
       if (headers.origin === undefined && fastPath.tryServe(stream, headers)) return;

@@ -2,6 +2,8 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, createContextValues, createHandlerContext, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import { clientConnectionKey, clientConnectionOf } from "../service/client-connection.ts";
+import { requestConnection } from "./request-connection.ts";
 import { codeToHttpStatus, codeToString } from "@connectrpc/connect/protocol-connect";
 import {
   Consistency,
@@ -53,7 +55,8 @@ export function createRestKvHandler(options: RestKvOptions): (req: HttpRequest, 
     const rawPath = (req.url ?? "/").split("?")[0] ?? "/";
     if (!rawPath.startsWith(kvPathPrefix) && rawPath !== "/v1/kv") return false;
     void serve(options, req, res, url, rawPath.slice(kvPathPrefix.length)).catch((error: unknown) => {
-      sendError(res, toConnect(error));
+      // 413 is for a body over the limit; any other RESOURCE_EXHAUSTED (a limit of the node) is 429.
+      sendError(res, toConnect(error), error instanceof RequestTooLarge ? 413 : undefined);
     });
     return true;
   };
@@ -145,7 +148,7 @@ async function awaitKeyChange(
   const onAbort = (): void => gone.abort();
   context.signal.addEventListener("abort", onAbort);
   try {
-    return await waitForKeyChange(hub, key, query, gone.signal);
+    return await waitForKeyChange(hub, key, query, gone.signal, clientConnectionOf(context));
   } finally {
     res.off("close", onClose);
     context.signal.removeEventListener("abort", onAbort);
@@ -239,7 +242,7 @@ function contextFor(req: HttpRequest, method: string, url: URL): HandlerContext 
     url: url.toString(),
     requestSignal: abort.signal,
     requestHeader: headers,
-    contextValues: createContextValues().set(clientSocketKey, req.socket),
+    contextValues: createContextValues().set(clientSocketKey, req.socket).set(clientConnectionKey, requestConnection(req)),
   });
 }
 
@@ -277,12 +280,12 @@ function writeJson(res: HttpResponse, status: number, body: unknown, header: Res
   res.end(JSON.stringify(body) + "\n");
 }
 
-function sendError(res: HttpResponse, error: ConnectError): void {
+function sendError(res: HttpResponse, error: ConnectError, httpStatus?: number): void {
   if (res.headersSent) {
     res.end();
     return;
   }
-  const status = error.code === Code.ResourceExhausted ? 413 : codeToHttpStatus(error.code);
+  const status = httpStatus ?? codeToHttpStatus(error.code);
   // RFC 6750: a 401 names the scheme the client should use.
   if (error.code === Code.Unauthenticated) res.setHeader("www-authenticate", "Bearer");
   writeJson(res, status, { code: codeToString(error.code), message: error.rawMessage }, undefined);

@@ -164,6 +164,7 @@ export function createKvService(
         limit,
         keysOnly: request.keysOnly,
         countOnly: request.countOnly,
+        maxBytes: limits.maxResponseBytes,
       });
       return create(RangeResponseSchema, {
         header,

@@ -18,6 +18,8 @@ import { toConnectError } from "./engine-error-to-connect.ts";
 import { headerOf } from "./kv-service.ts";
 import type { LeaderForwarder } from "./leader-forwarder.ts";
 import type { LeaseKeeper } from "./lease-keeper.ts";
+import { checkLeaseCount } from "./lease-count.ts";
+import { defaultLimits, type Limits } from "./limits.ts";
 import { validateLeaseId, validateLeaseTtl, validateRequiredLeaseId } from "./lease-validation.ts";
 import { forwardable, leaderRefusal } from "./txn-proposal.ts";
 
@@ -27,7 +29,12 @@ import { forwardable, leaderRefusal } from "./txn-proposal.ts";
  * because its clock decides expiry; the lease list is a linearizable read
  * any node serves.
  */
-export function createLeaseService(engine: Engine, keeper: LeaseKeeper, forwarder?: LeaderForwarder): ServiceImpl<typeof Lease> {
+export function createLeaseService(
+  engine: Engine,
+  keeper: LeaseKeeper,
+  forwarder?: LeaderForwarder,
+  limits: Pick<Limits, "maxLeases"> = defaultLimits,
+): ServiceImpl<typeof Lease> {
   const fsm = engine.stateMachine;
 
   /** Proposes a lease command; undefined when this node is not the leader and the caller should forward. */
@@ -60,6 +67,7 @@ export function createLeaseService(engine: Engine, keeper: LeaseKeeper, forwarde
   return {
     async leaseGrant(request, context) {
       const ttlSeconds = validateLeaseTtl("ttl_seconds", request.ttlSeconds);
+      checkLeaseCount(fsm.leaseCount(), limits.maxLeases);
       const id = request.id === 0n ? unusedLeaseId(engine) : validateLeaseId("id", request.id);
       refuseIfOverQuota(fsm);
       const command = toBinary(

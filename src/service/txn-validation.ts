@@ -2,6 +2,7 @@ import { clone } from "@bufbuild/protobuf";
 import { CompareOp, type Compare, type RequestOp, type TxnRequest, TxnRequestSchema } from "../gen/raftkv/v1/kv_pb.ts";
 import type { Limits } from "./limits.ts";
 import { validateLeaseId } from "./lease-validation.ts";
+import { checkTxnReadKeys } from "./txn-read-keys.ts";
 import { invalidArgument, validateKey, validateLimit, validateOptionalKey, validateValue } from "./validation.ts";
 
 /**
@@ -25,6 +26,7 @@ export function validateTxn(request: TxnRequest, limits: Limits): TxnRequest {
   const normalized = clone(TxnRequestSchema, request);
   normalized.success.forEach((op, i) => normalizeOp(`success[${i}]`, op, limits));
   normalized.failure.forEach((op, i) => normalizeOp(`failure[${i}]`, op, limits));
+  checkTxnReadKeys(normalized, limits);
   return normalized;
 }
 

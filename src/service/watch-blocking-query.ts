@@ -41,9 +41,15 @@ function parseWaitMs(text: string): number {
  * registers a key watcher first, then looks at the history since
  * afterIndex + 1 for a change that happened before the watcher existed.
  */
-export async function waitForKeyChange(hub: WatchHub, key: Uint8Array, query: BlockingQuery, signal: AbortSignal): Promise<BlockingOutcome> {
+export async function waitForKeyChange(
+  hub: WatchHub,
+  key: Uint8Array,
+  query: BlockingQuery,
+  signal: AbortSignal,
+  connection?: object,
+): Promise<BlockingOutcome> {
   const selector = { kind: "key", key } as const;
-  const subscription = hub.open(selector);
+  const subscription = hub.open(selector, {}, connection);
   try {
     if (query.afterIndex < subscription.liveFrom) {
       const page = hub.history(query.afterIndex + 1, selector, 1);

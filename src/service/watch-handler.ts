@@ -10,6 +10,7 @@ import {
   type WatchRequest,
   type WatchResponse,
 } from "../gen/raftkv/v1/kv_pb.ts";
+import { clientConnectionOf } from "./client-connection.ts";
 import type { Limits } from "./limits.ts";
 import type { WatchHub } from "./watch-hub.ts";
 import { WatchResponses } from "./watch-response.ts";
@@ -40,7 +41,7 @@ export function createWatchHandlers(options: WatchHandlerOptions): WatchHandlers
   };
   return {
     watch(request, context) {
-      return watchStream(request, context.signal, streamOptions);
+      return watchStream(request, context.signal, streamOptions, clientConnectionOf(context));
     },
     requestProgress(request) {
       if (!options.hub.requestProgress(request.watchId)) {

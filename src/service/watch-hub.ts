@@ -1,3 +1,4 @@
+import { Code, ConnectError } from "@connectrpc/connect";
 import type { ChangeEvent, ChangeNotice, HistoryPage, StoredKv } from "../fsm/kv-types.ts";
 import { WatchIndex } from "./watch-index.ts";
 import { historyRangeOf, type WatchSelector } from "./watch-selector.ts";
@@ -8,6 +9,14 @@ export const defaultWatchQueueLimits: WatchQueueLimits = {
   maxPendingEvents: 10_000,
   maxPendingBytes: 64 * 1024 * 1024,
 };
+
+/** How many watches may be open at once (see Limits.maxWatches and maxWatchesPerConnection). */
+export interface WatchCountLimits {
+  readonly maxWatches: number;
+  readonly maxWatchesPerConnection: number;
+}
+
+export const defaultWatchCountLimits: WatchCountLimits = { maxWatches: 100_000, maxWatchesPerConnection: 10_000 };
 
 /**
  * Every watch on one node behind ONE subscription to the state machine's
@@ -20,14 +29,20 @@ export class WatchHub {
   readonly #byId = new Map<string, WatchSubscription>();
   readonly #unsubscribe: () => void;
   readonly #limits: WatchQueueLimits;
+  readonly #counts: WatchCountLimits;
+  /** Open watches per client connection (removed at zero, so a closed connection leaves nothing behind). */
+  readonly #perConnection = new Map<object, number>();
+  readonly #connectionOf = new Map<WatchSubscription, object>();
   #nextId = 1;
   #closedReason: string | undefined;
 
   constructor(
     private readonly source: ChangeSource,
     limits: Partial<WatchQueueLimits> = {},
+    counts: Partial<WatchCountLimits> = {},
   ) {
     this.#limits = { ...defaultWatchQueueLimits, ...limits };
+    this.#counts = { ...defaultWatchCountLimits, ...counts };
     this.#unsubscribe = source.onChange((notice) => this.#onNotice(notice));
   }
 
@@ -41,8 +56,13 @@ export class WatchHub {
    * index at this instant, and every change after it reaches the queue, so a
    * replay of history up to `liveFrom` joins the live feed without a gap or a
    * duplicate.
+   *
+   * `connection` is the client connection the watch came on (undefined:
+   * unknown). Past the node's or the connection's limit of open watches it
+   * throws RESOURCE_EXHAUSTED naming the limit.
    */
-  open(selector: WatchSelector, limits: Partial<WatchQueueLimits> = {}): WatchSubscription {
+  open(selector: WatchSelector, limits: Partial<WatchQueueLimits> = {}, connection?: object): WatchSubscription {
+    if (this.#closedReason === undefined) this.#admit(connection);
     const id = String(this.#nextId++);
     const subscription = new WatchSubscription(
       id,
@@ -58,7 +78,29 @@ export class WatchHub {
     }
     this.#byId.set(id, subscription);
     this.#index.add(subscription, selector);
+    if (connection !== undefined) {
+      this.#connectionOf.set(subscription, connection);
+      this.#perConnection.set(connection, (this.#perConnection.get(connection) ?? 0) + 1);
+    }
     return subscription;
+  }
+
+  #admit(connection: object | undefined): void {
+    const { maxWatches, maxWatchesPerConnection } = this.#counts;
+    if (this.#byId.size >= maxWatches) {
+      throw new ConnectError(
+        `watch: this node holds ${this.#byId.size} open watches, its limit (--max-watches ${maxWatches}); close watches or use another member`,
+        Code.ResourceExhausted,
+      );
+    }
+    const onConnection = connection === undefined ? 0 : (this.#perConnection.get(connection) ?? 0);
+    if (onConnection >= maxWatchesPerConnection) {
+      throw new ConnectError(
+        `watch: this connection holds ${onConnection} open watches, the limit per connection (--max-watches-per-connection ${maxWatchesPerConnection}); ` +
+          "watch a prefix or a range instead of many keys, or open another connection",
+        Code.ResourceExhausted,
+      );
+    }
   }
 
   /** Queues a progress notification on watch `id`; false when no such watch is open here. */
@@ -98,6 +140,12 @@ export class WatchHub {
     if (this.#byId.get(subscription.id) !== subscription) return;
     this.#byId.delete(subscription.id);
     this.#index.remove(subscription, subscription.selector);
+    const connection = this.#connectionOf.get(subscription);
+    if (connection === undefined) return;
+    this.#connectionOf.delete(subscription);
+    const left = (this.#perConnection.get(connection) ?? 1) - 1;
+    if (left > 0) this.#perConnection.set(connection, left);
+    else this.#perConnection.delete(connection);
   }
 
   #onNotice(notice: ChangeNotice): void {

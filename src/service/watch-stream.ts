@@ -33,14 +33,20 @@ type ReplayOutcome = "complete" | "compacted" | "interrupted";
  * History is replayed up to liveFrom only; everything after it was queued
  * live meanwhile and is sent after the replay.
  */
-export async function* watchStream(request: WatchRequest, signal: AbortSignal, options: WatchStreamOptions): AsyncGenerator<WatchResponse> {
+export async function* watchStream(
+  request: WatchRequest,
+  signal: AbortSignal,
+  options: WatchStreamOptions,
+  /** The client connection it came on, for the per-connection limit (see WatchHub.open). */
+  connection?: object,
+): AsyncGenerator<WatchResponse> {
   const selector = watchSelectorOf(request, options.limits);
   const startIndex = safeIndex("start_index", request.startIndex);
   const idleMs =
     request.progressIntervalMs === 0 ? options.defaultProgressIntervalMs : Math.max(minProgressIntervalMs, request.progressIntervalMs);
   const { hub, responses } = options;
   const previous = request.prevKv ? (event: ChangeEvent): StoredKv | undefined => hub.previousOf(event) : undefined;
-  const subscription = hub.open(selector);
+  const subscription = hub.open(selector, {}, connection);
   try {
     const first = startIndex === 0 ? subscription.liveFrom + 1 : startIndex;
     yield responses.created(subscription.id, first, subscription.liveFrom);

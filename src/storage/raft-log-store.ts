@@ -2,6 +2,7 @@ import type { Database, Statement } from "bun:sqlite";
 import type { LogStore, PersistBatch, SnapshotRecord } from "../engine/log-store.ts";
 import { entryKindCode, entryKindFromCode, type Entry } from "../raft/entry.ts";
 import type { HardState } from "../raft/hard-state.ts";
+import { maxTerm } from "../raft/term-limit.ts";
 import { processFailpoints } from "../failpoint/failpoints.ts";
 import { LogCompactedError, LogUnavailableError } from "./log-errors.ts";
 import { RecentLogEntries } from "./recent-log-entries.ts";
@@ -345,7 +346,7 @@ export class RaftLogStore implements LogStore {
     this.#assertOpen();
     const { index, term } = record;
     requireIndex("index", index);
-    requireIndex("term", term);
+    requireTerm(term);
     if (index < this.#compactedIndex) {
       throw new RangeError(`snapshot index ${index} is below the compacted index ${this.#compactedIndex}`);
     }
@@ -373,7 +374,7 @@ export class RaftLogStore implements LogStore {
   recordSnapshot(record: SnapshotRecord): void {
     this.#assertOpen();
     requireIndex("index", record.index);
-    requireIndex("term", record.term);
+    requireTerm(record.term);
     this.#db.transaction(() => {
       this.#insertRecord.run(record.index, record.term);
       this.#pruneRecords.run();
@@ -516,12 +517,17 @@ function requireIndex(name: string, value: number): void {
   }
 }
 
+function requireTerm(term: number): void {
+  requireIndex("term", term);
+  if (term > maxTerm) throw new RangeError(`term ${term} is above the largest term a node stores (${maxTerm})`);
+}
+
 function validateEntry(entry: Entry, position: number): void {
   if (!Number.isSafeInteger(entry.index) || entry.index < 1) {
     throw new RangeError(`entry at position ${position} has invalid index ${entry.index}`);
   }
-  if (!Number.isSafeInteger(entry.term) || entry.term < 1) {
-    throw new RangeError(`entry ${entry.index} has invalid term ${entry.term}`);
+  if (!Number.isSafeInteger(entry.term) || entry.term < 1 || entry.term > maxTerm) {
+    throw new RangeError(`entry ${entry.index} has invalid term ${entry.term} (terms run from 1 to ${maxTerm})`);
   }
   if (!Object.hasOwn(entryKindCode, entry.kind)) {
     throw new RangeError(`entry ${entry.index} has unknown kind ${String(entry.kind)}`);

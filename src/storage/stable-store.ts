@@ -1,5 +1,6 @@
 import type { Database, Statement } from "bun:sqlite";
 import { emptyHardState, type HardState } from "../raft/hard-state.ts";
+import { maxTerm } from "../raft/term-limit.ts";
 
 /**
  * Durable Raft state that is not log entries: the hard state (term, vote,
@@ -90,6 +91,10 @@ export class StableStore {
 function validateHardState(hs: HardState, current: HardState): void {
   if (!Number.isSafeInteger(hs.term) || hs.term < 0) {
     throw new RangeError(`hard state term must be a non-negative integer, got ${hs.term}`);
+  }
+  // A stored term nobody can go past (term + 1) would keep the node from ever campaigning, across restarts.
+  if (hs.term > maxTerm) {
+    throw new RangeError(`hard state term ${hs.term} is above the largest term a node stores (${maxTerm})`);
   }
   if (!Number.isSafeInteger(hs.commit) || hs.commit < 0) {
     throw new RangeError(`hard state commit must be a non-negative integer, got ${hs.commit}`);

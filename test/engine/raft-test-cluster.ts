@@ -37,6 +37,8 @@ export interface TestClusterOptions {
   readonly snapshots?: Omit<RaftSnapshotOptions, "store" | "latest">;
   /** Per-peer transport queue bound (the transport's default when absent). */
   readonly maxQueuedFrames?: number;
+  /** Raft timings (fastTiming when absent). */
+  readonly timing?: typeof fastTiming;
 }
 
 /**
@@ -98,7 +100,7 @@ export class RaftTestCluster {
       scheduler: systemScheduler,
       incarnation: ensureIncarnation(member.logStore, randomId),
       clientAddress: `client-of-${member.id}:1`,
-      timing: fastTiming,
+      timing: this.options.timing ?? fastTiming,
       requestTimeoutMs: 5000,
       logger,
       snapshots: { ...this.options.snapshots, store: member.snapshots },

@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { maxTerm } from "../../src/raft/term-limit.ts";
 import { TestCluster, member } from "./test-cluster.ts";
 
 const three = [member("n1"), member("n2"), member("n3")];
@@ -89,5 +90,21 @@ describe("elections", () => {
     c.raw("n1").step(staleGrant);
     expect(c.term("n1")).toBe(3);
     expect(c.raw("n1").role()).toBe("candidate");
+  });
+
+  test("a term past maxTerm is never adopted, and a node at maxTerm keeps following instead of campaigning past it", () => {
+    const c = new TestCluster(three);
+    c.elect("n1");
+    c.raw("n2").step({ kind: "heartbeat", from: "n3", to: "n2", term: 2 ** 53 - 1, commit: 0, round: 1 });
+    c.raw("n2").step({ kind: "requestVote", from: "n3", to: "n2", term: maxTerm + 1, preVote: false, transfer: true, lastIndex: 99, lastTerm: 2 });
+    expect(c.term("n2")).toBe(2);
+    expect(c.raw("n2").leader()).toBe("n1");
+    // A leader at maxTerm (reachable in principle): its followers follow it there, and nobody goes past.
+    c.raw("n2").step({ kind: "heartbeat", from: "n1", to: "n2", term: maxTerm, commit: 0, round: 1 });
+    expect(c.term("n2")).toBe(maxTerm);
+    c.crash("n1");
+    c.tickAll(60, ["n2", "n3"]);
+    expect(c.term("n2")).toBe(maxTerm);
+    expect(c.raw("n2").role()).toBe("follower");
   });
 });

@@ -351,3 +351,21 @@ describe("recent entries held in memory", () => {
     expect(store.entries(1, 4, 10).map((e) => e.index)).toEqual([1]);
   });
 });
+
+describe("terms past maxTerm", () => {
+  test("a hard state or an entry with a term no node may store is refused, and nothing of the batch is written", async () => {
+    const { maxTerm } = await import("../../src/raft/term-limit.ts");
+    store.persist({ hardState: { term: 3, vote: "", commit: 0 }, entries: [entry(1, 3)] });
+    expect(() => store.persist({ hardState: { term: maxTerm + 1, vote: "", commit: 0 } })).toThrow(/above the largest term a node stores/);
+    expect(() => store.persist({ hardState: { term: 2 ** 53 - 1, vote: "", commit: 0 }, entries: [entry(2, 3)] })).toThrow(/above the largest term/);
+    expect(() => store.persist({ entries: [entry(2, maxTerm + 1)] })).toThrow(/invalid term/);
+    expect(() => store.installSnapshot({ index: 5, term: maxTerm + 1 }, { term: 3, vote: "", commit: 5 })).toThrow(/above the largest term/);
+    reopen();
+    expect(store.hardState()).toEqual({ term: 3, vote: "", commit: 0 });
+    expect(store.lastIndex()).toBe(1);
+    // The bound itself is a term like any other.
+    store.persist({ hardState: { term: maxTerm, vote: "n1", commit: 0 } });
+    reopen();
+    expect(store.hardState().term).toBe(maxTerm);
+  });
+});

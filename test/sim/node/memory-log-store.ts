@@ -1,6 +1,7 @@
 import type { LogStore, PersistBatch, SnapshotRecord } from "../../../src/engine/log-store.ts";
 import type { Entry } from "../../../src/raft/entry.ts";
 import { emptyHardState, type HardState } from "../../../src/raft/hard-state.ts";
+import { isStorableTerm } from "../../../src/raft/term-limit.ts";
 import type { Fence } from "./sim-crash.ts";
 
 /** What survives a crash of raft.db: everything a returned write put there (synchronous=FULL). */
@@ -82,6 +83,9 @@ export class MemoryLogStore implements LogStore {
     if (batch.hardState !== undefined && batch.hardState.term < this.disk.hardState.term) {
       throw new Error(`hard state term must not decrease: ${this.disk.hardState.term} -> ${batch.hardState.term}`);
     }
+    // raft.db's contract: a term past the bound is never stored (the simulator would see the engine stop).
+    if (batch.hardState !== undefined && !isStorableTerm(batch.hardState.term)) throw new Error(`hard state term ${batch.hardState.term} is not storable`);
+    for (const e of entries) if (!isStorableTerm(e.term)) throw new Error(`entry ${e.index} has term ${e.term}, which is not storable`);
     const first = entries[0];
     let kept = this.disk.entries;
     if (first !== undefined) {

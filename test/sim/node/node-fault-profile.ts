@@ -28,6 +28,8 @@ export interface NodeFaultProfile {
   readonly failpoints: ReadonlyMap<FailpointName, number>;
   /** Multiplier on fault rates. */
   readonly churn: number;
+  /** A forger on the network sends nodes payloads no honest member sends (see SimForger). */
+  readonly forgery: boolean;
 }
 
 export function chooseNodeProfile(rng: Prng): NodeFaultProfile {
@@ -65,6 +67,7 @@ export function chooseNodeProfile(rng: Prng): NodeFaultProfile {
       ["apply.before-answer", failpointHeavy ? 0.003 : 0.0005],
     ]),
     churn: rng.pick([1, 1, 2, 4]),
+    forgery: rng.chance(0.5),
   };
 }
 
@@ -83,6 +86,7 @@ export function describeNodeProfile(p: NodeFaultProfile): string {
     p.wipeAndJoin && "wipe+join",
     p.wipeAndRebootstrap && "wipe+rebootstrap",
     p.diskFailures && "disk-failure",
+    p.forgery && "forgery",
   ].filter(Boolean);
   const fp = p.failpoints.get("snapshot.received") ?? 0;
   return `churn=${p.churn} drop=${w.dropRate} dup=${w.duplicateRate} replay=${w.replayRate} delay<=${w.maxDelay} slow=${w.slowRate} failpoints=${fp > 0.1 ? "heavy" : "light"} ${flags.join(",")}`;

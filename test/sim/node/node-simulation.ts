@@ -8,6 +8,7 @@ import { Prng } from "../prng.ts";
 import { chooseNodeProfile, describeNodeProfile, type NodeFaultProfile } from "./node-fault-profile.ts";
 import { InvariantViolation, NodeInvariants } from "./node-invariants.ts";
 import { NodeWorkload } from "./node-workload.ts";
+import { SimForger } from "./sim-forger.ts";
 import { SimHost, type HostContext } from "./sim-host.ts";
 import { SimWire } from "./sim-wire.ts";
 import { VirtualTime } from "./virtual-time.ts";
@@ -29,6 +30,10 @@ export interface NodeSimResult {
   readonly reads: number;
   readonly leaderTerms: number;
   readonly profile: string;
+  /** Forged payloads live nodes read (every one dropped, or the run failed). */
+  readonly forged: number;
+  /** Peer payloads the nodes dropped, per reason, forged ones included. */
+  readonly rejected: ReadonlyMap<string, number>;
 }
 
 /** Virtual milliseconds; ticks of 10 ms, so an election timeout is 100 ms. */
@@ -54,6 +59,7 @@ export class NodeSimulation {
   private readonly hosts: SimHost[] = [];
   private readonly invariants = new NodeInvariants();
   private readonly workload: NodeWorkload;
+  private readonly forger: SimForger;
   private faultsOn = true;
   private failure: string | undefined;
   /** A host whose data dir was lost and has not caught up again yet: one at a time, or data can be lost for real. */
@@ -93,6 +99,7 @@ export class NodeSimulation {
       }
       this.hosts.push(host);
     }
+    this.forger = new SimForger(this.wire, this.hosts, this.rng.fork(), (message) => this.fail(message), (line) => this.trace(line));
     this.workload = new NodeWorkload(
       { clients: 4, keys, rate: 0.02, readRatio: 0.5, leaseReads: this.profile.leaseReads, clientTimeoutMs: 1500 },
       this.rng.fork(),
@@ -146,6 +153,8 @@ export class NodeSimulation {
       if (error instanceof InvariantViolation || error instanceof SimFailure) this.fail(error.message);
       else this.fail(`crash in an engine or the simulator: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     }
+    const rejected = new Map<string, number>();
+    for (const host of this.hosts) for (const [reason, n] of host.rejections()) if (n > 0) rejected.set(reason, (rejected.get(reason) ?? 0) + n);
     for (const host of this.hosts) host.crash("process", "end of run");
     return {
       seed: this.options.seed,
@@ -156,6 +165,8 @@ export class NodeSimulation {
       reads: this.workload.completedReads,
       leaderTerms: this.invariants.leaderTerms,
       profile: describeNodeProfile(this.profile),
+      forged: [...this.forger.delivered.values()].reduce((sum, n) => sum + n, 0),
+      rejected,
     };
   }
 
@@ -225,6 +236,7 @@ export class NodeSimulation {
         this.time.schedule(this.time.now + rng.between(100, 500), undefined, () => victim.crash("process", "disk failure"));
       }
     }
+    if (p.forgery && rng.chance(0.02 * churn)) this.forger.inject();
     if (p.membership && rng.chance(0.0008)) this.changeMembership();
     if (p.transfers && rng.chance(0.0005)) {
       const leader = this.leader();

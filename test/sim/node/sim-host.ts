@@ -23,6 +23,10 @@ class SimDisk {
 
 export type SimEngine = RaftEngine<RegisterResult, RegisterMachine>;
 
+function rejectedTotal(engine: SimEngine): number {
+  return Object.values(engine.peerMessageRejections()).reduce((sum, n) => sum + n, 0);
+}
+
 /** What every host shares: the cluster it belongs to and the simulation's hooks. */
 export interface HostContext {
   readonly time: VirtualTime;
@@ -70,6 +74,8 @@ export class SimHost {
   joinAs: "voter" | "nonvoter" = "voter";
   /** The incarnation of the current data dir, once known. */
   incarnation = "";
+  /** Peer payloads dropped by this host's earlier processes, per reason. */
+  private readonly pastRejections = new Map<string, number>();
 
   constructor(
     readonly id: string,
@@ -134,6 +140,17 @@ export class SimHost {
       const inbox = new RaftPeerInbox();
       this.ctx.wire.attach(this.id, {
         receive: (sender, payload) => clock.deliver(() => inbox.deliver(sender.id, payload, sender.incarnation, sender.address)),
+        receiveForged: (build, read) =>
+          clock.deliver(() => {
+            const engine = this.engine;
+            if (engine === undefined || engine.stoppedBy() !== undefined) return;
+            const forged = build();
+            if (forged === undefined) return;
+            const before = rejectedTotal(engine);
+            const { sender, payload } = forged;
+            inbox.deliver(sender.id, payload, sender.incarnation, sender.address);
+            if (this.engine === engine && engine.stoppedBy() === undefined) read(rejectedTotal(engine) > before);
+          }),
       });
       // kv.db's checkpoints: what was applied survives a power loss once checkpointed.
       clock.every(50, () => machine.sync());
@@ -204,7 +221,17 @@ export class SimHost {
     return this.disk.log;
   }
 
+  /** Peer payloads every process of this host dropped so far, per reason. */
+  rejections(): Map<string, number> {
+    const all = new Map(this.pastRejections);
+    for (const [reason, n] of Object.entries(this.engine?.peerMessageRejections() ?? {})) all.set(reason, (all.get(reason) ?? 0) + n);
+    return all;
+  }
+
   private stop(kind: CrashKind, why: string): void {
+    for (const [reason, n] of Object.entries(this.engine?.peerMessageRejections() ?? {})) {
+      this.pastRejections.set(reason, (this.pastRejections.get(reason) ?? 0) + n);
+    }
     this.fence?.close(why);
     this.clock?.kill();
     this.ctx.wire.attach(this.id, undefined);

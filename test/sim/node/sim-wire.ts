@@ -23,6 +23,18 @@ const replayMemory = 256;
 /** Where a node's incoming payloads go (its current incarnation's inbox). */
 export interface WireEndpoint {
   receive(sender: PeerSender, payload: Uint8Array): void;
+  /**
+   * A payload no node sent (see SimForger), built when the node reads it so
+   * it can be aimed at the state the node is in then (undefined: nothing to
+   * send); `read` hears whether the node dropped it.
+   */
+  receiveForged(build: () => ForgedPayload | undefined, read: (dropped: boolean) => void): void;
+}
+
+/** A payload and the sender its connection claims. */
+export interface ForgedPayload {
+  readonly sender: PeerSender;
+  readonly payload: Uint8Array;
 }
 
 /**
@@ -37,6 +49,7 @@ export class SimWire {
   private readonly recent: { readonly sender: PeerSender; readonly to: string; readonly payload: Uint8Array }[] = [];
   sent = 0;
   dropped = 0;
+  forged = 0;
 
   constructor(
     private readonly time: VirtualTime,
@@ -69,6 +82,12 @@ export class SimWire {
       this.schedule(old.sender, old.to, old.payload, this.rng.between(this.faults.maxDelay, this.faults.slowDelay));
     }
     if (this.rng.chance(this.faults.duplicateRate)) this.schedule(sender, to, copy, this.rng.between(this.faults.maxDelay, this.faults.slowDelay));
+  }
+
+  /** A forger on the network hands `to` a payload under a name of its choice; partitions do not stop it. */
+  forge(to: string, build: () => ForgedPayload | undefined, read: (dropped: boolean) => void): void {
+    this.forged++;
+    this.endpoints.get(to)?.receiveForged(build, read);
   }
 
   connected(from: string, to: string): boolean {
