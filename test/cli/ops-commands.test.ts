@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { fastRaftArgs, runCli } from "../cluster-admin/run-cli.ts";
-import { eventually } from "../cluster/cluster-process.ts";
+import { eventually } from "../support/eventually.ts";
 import { ProxiedCluster } from "../cluster/proxied-cluster.ts";
 
 let cluster: ProxiedCluster;

@@ -5,7 +5,8 @@ import { RaftkvClient } from "../../src/client/raftkv-client.ts";
 import type { WatchUpdate } from "../../src/client/watch-update.ts";
 import { nodeTransportFactory } from "../../src/client/transport-for.ts";
 import { WriteOutcomeUnknownError } from "../../src/client/write-outcome-unknown-error.ts";
-import { type ClusterProcess, eventually, ProcessCluster } from "../cluster/cluster-process.ts";
+import { type ClusterProcess, ProcessCluster } from "../cluster/cluster-process.ts";
+import { eventually } from "../support/eventually.ts";
 
 const text = (bytes: Uint8Array | undefined): string => new TextDecoder().decode(bytes);
 

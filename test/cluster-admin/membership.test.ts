@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { Suffrage } from "../../src/gen/raftkv/v1/cluster_pb.ts";
-import { eventually, ProcessCluster, type ClusterProcess } from "../cluster/cluster-process.ts";
+import { ProcessCluster, type ClusterProcess } from "../cluster/cluster-process.ts";
+import { eventually } from "../support/eventually.ts";
 import { freePort } from "../support/free-port.ts";
 import { BackgroundWriter, currentLeader, describeMembers, expectAllPresent, membersOf, required } from "./admin-helpers.ts";
 import { fastRaftArgs, runCli } from "./run-cli.ts";

@@ -1,6 +1,7 @@
 import { afterAll, expect, test } from "bun:test";
 import { Consistency } from "../../src/gen/raftkv/v1/kv_pb.ts";
-import { eventually, ProcessCluster } from "../cluster/cluster-process.ts";
+import { ProcessCluster } from "../cluster/cluster-process.ts";
+import { eventually } from "../support/eventually.ts";
 import { freePort } from "../support/free-port.ts";
 import { currentLeader, describeMembers, membersOf } from "./admin-helpers.ts";
 import { fastRaftArgs, runCli } from "./run-cli.ts";

@@ -158,19 +158,3 @@ export class ProcessCluster {
     rmSync(this.root, { recursive: true, force: true });
   }
 }
-
-/** Polls until probe returns a value (errors count as "not yet"); throws after timeoutMs. */
-export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}${last === undefined ? "" : `: ${String(last)}`}`);
-    await Bun.sleep(50);
-  }
-}

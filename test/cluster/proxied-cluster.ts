@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { Consistency } from "../../src/gen/raftkv/v1/kv_pb.ts";
 import { freePort } from "../support/free-port.ts";
 import { TcpProxy, type CutMode } from "../support/tcp-proxy.ts";
-import { eventually } from "./cluster-process.ts";
+import { eventually } from "../support/eventually.ts";
 import { ServeProcess } from "./serve-process.ts";
 
 /** Raft timings short enough for tests: an election settles in well under a second. */

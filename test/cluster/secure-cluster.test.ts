@@ -9,7 +9,7 @@ import { Cluster } from "../../src/gen/raftkv/v1/cluster_pb.ts";
 import { Consistency, KV } from "../../src/gen/raftkv/v1/kv_pb.ts";
 import { freePort } from "../support/free-port.ts";
 import { TestPki, type IssuedCertificate } from "../support/test-pki.ts";
-import { eventually } from "./cluster-process.ts";
+import { eventually } from "../support/eventually.ts";
 import { fastRaftFlags } from "./proxied-cluster.ts";
 import { ServeProcess } from "./serve-process.ts";
 

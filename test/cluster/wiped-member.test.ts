@@ -2,7 +2,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
 import { Suffrage } from "../../src/gen/raftkv/v1/cluster_pb.ts";
 import { Consistency } from "../../src/gen/raftkv/v1/kv_pb.ts";
-import { eventually } from "./cluster-process.ts";
+import { eventually } from "../support/eventually.ts";
 import { fastRaftFlags, ProxiedCluster } from "./proxied-cluster.ts";
 import { ServeProcess } from "./serve-process.ts";
 

@@ -5,7 +5,7 @@ import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { Cluster } from "../../src/gen/raftkv/v1/cluster_pb.ts";
 import { runCli } from "../cluster-admin/run-cli.ts";
-import { eventually } from "../cluster/cluster-process.ts";
+import { eventually } from "../support/eventually.ts";
 import { ServeProcess } from "../cluster/serve-process.ts";
 import { removeDir, tempDir } from "../support/test-node.ts";
 import { fingerprint, raftMeta } from "./data-dir-files.ts";

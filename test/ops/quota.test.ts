@@ -3,7 +3,7 @@ import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { Lease } from "../../src/gen/raftkv/v1/lease_pb.ts";
 import { Consistency } from "../../src/gen/raftkv/v1/kv_pb.ts";
-import { eventually } from "../cluster/cluster-process.ts";
+import { eventually } from "../support/eventually.ts";
 import { fastRaftArgs } from "../cluster-admin/run-cli.ts";
 import { ProxiedCluster } from "../cluster/proxied-cluster.ts";
 import type { ServeProcess } from "../cluster/serve-process.ts";
