@@ -219,6 +219,8 @@ export class NodeProcess {
     return exited ? { kind: "exited", code: child.exitCode } : { kind: "killed-after-grace" };
   }
 
+  // Its own loop rather than `eventually`: a process that exits ends the wait
+  // at once, as a NodeStartError the nemesis tells apart from other failures.
   private async awaitServing(child: Subprocess, logOffset: number): Promise<number> {
     const deadline = performance.now() + this.startTimeoutMs;
     let port = 0;
