@@ -15,10 +15,11 @@
  * Everything lives under /tmp and is deleted at the end unless --keep.
  */
 import { Database } from "bun:sqlite";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { Consistency } from "../../src/gen/raftkv/v1/kv_pb.ts";
 import { freePort } from "../harness/free-port.ts";
+import { removeDir, tempDir } from "../../test/support/temp-dir.ts";
 import { BenchNode } from "./bench-node.ts";
 import { loadWithPuts, loadWithTxns } from "./load-dataset.ts";
 
@@ -112,7 +113,7 @@ async function timedStart(node: BenchNode, stop: Trial["stop"]): Promise<Trial> 
 
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
-  const root = options.dataDir ?? mkdtempSync("/tmp/raftkv-restart-bench-");
+  const root = options.dataDir ?? tempDir("restart-bench");
   const dataDir = join(root, "node");
   const fresh = !existsSync(join(dataDir, "raft.db"));
   const clientPort = await freePort();
@@ -173,7 +174,7 @@ async function main(): Promise<void> {
     console.log(`first linearizable Get after restart, ms (sorted): ${firstGets.join(", ")}; baseline empty node ${emptyTrial.firstLinearizableGetMs}`);
   } finally {
     await node.stop("SIGTERM");
-    if (!options.keep) rmSync(root, { recursive: true, force: true });
+    if (!options.keep) removeDir(root);
     else console.log(`data kept in ${root}`);
   }
 }

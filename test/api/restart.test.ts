@@ -7,7 +7,7 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import { KV } from "../../src/gen/raftkv/v1/kv_pb.ts";
 import { RaftLogStore } from "../../src/storage/raft-log-store.ts";
 import { freePort } from "../support/free-port.ts";
-import { removeDir, tempDir } from "../support/test-node.ts";
+import { removeDir, tempDir } from "../support/temp-dir.ts";
 
 // Real processes of the project's entry point with real files: what survives
 // a graceful stop and what survives kill -9.

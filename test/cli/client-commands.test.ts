@@ -5,7 +5,8 @@ import type { RaftkvNode } from "../../src/node/raftkv-node.ts";
 import { RaftkvClient } from "../../src/client/raftkv-client.ts";
 import { nodeTransportFactory } from "../../src/client/transport-for.ts";
 import { freePort } from "../support/free-port.ts";
-import { removeDir, startTestNode, tempDir } from "../support/test-node.ts";
+import { startTestNode } from "../support/test-node.ts";
+import { removeDir, tempDir } from "../support/temp-dir.ts";
 
 const mainScript = resolve(import.meta.dir, "../../src/cli/main.ts");
 

@@ -8,8 +8,8 @@ import { systemScheduler } from "../../src/engine/scheduler.ts";
 import type { InstallSnapshot } from "../../src/raft/message.ts";
 import type { Membership } from "../../src/raft/membership.ts";
 import { FileSnapshotStore } from "../../src/storage/snapshot-store.ts";
-import { removeDir, tempDir } from "../support/test-node.ts";
 import { eventually } from "../support/eventually.ts";
+import { removeDir, tempDir } from "../support/temp-dir.ts";
 
 const membership: Membership = {
   index: 1,

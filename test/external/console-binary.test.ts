@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { spawn, type Subprocess } from "bun";
 import type { Browser } from "playwright-core";
 import { freePort } from "../support/free-port.ts";
+import { removeDir, tempDir } from "../support/temp-dir.ts";
 import { launchChromium, WatchedPage } from "./console/browser-session.ts";
 
 // The executable `npm run build` makes carries the console inside: built
@@ -35,7 +34,7 @@ async function servingAddress(stream: ReadableStream<Uint8Array>): Promise<strin
 }
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "raftkv-console-binary-"));
+  dir = tempDir("console-binary");
   const binary = join(dir, "raftkv");
   // The build script's command (package.json "build"), with another output file.
   const build = Bun.spawnSync(["bun", "build", "--compile", "--minify", "src/cli/main.ts", "--outfile", binary], { cwd: repoRoot, stdout: "pipe", stderr: "pipe" });
@@ -54,7 +53,7 @@ afterAll(async () => {
   await browser?.close();
   child?.kill("SIGKILL");
   await child?.exited;
-  rmSync(dir, { recursive: true, force: true });
+  removeDir(dir);
 });
 
 test("the compiled executable serves the console page and its bundle, with caching headers", async () => {

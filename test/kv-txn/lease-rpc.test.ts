@@ -4,7 +4,8 @@ import { KV } from "../../src/gen/raftkv/v1/kv_pb.ts";
 import { Lease } from "../../src/gen/raftkv/v1/lease_pb.ts";
 import type { RaftkvNode } from "../../src/node/raftkv-node.ts";
 import { eventually } from "../support/eventually.ts";
-import { removeDir, startTestNode, tempDir } from "../support/test-node.ts";
+import { startTestNode } from "../support/test-node.ts";
+import { removeDir, tempDir } from "../support/temp-dir.ts";
 import { expectCode, kvClient, leaseClient, str, text } from "./support.ts";
 
 let node: RaftkvNode;

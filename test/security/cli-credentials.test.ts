@@ -4,8 +4,9 @@ import { join, resolve } from "node:path";
 import { RaftkvClient } from "../../src/client/raftkv-client.ts";
 import { nodeTransportFactory } from "../../src/client/transport-for.ts";
 import type { RaftkvNode } from "../../src/node/raftkv-node.ts";
-import { removeDir, startTestNodeWith, tempDir } from "../support/test-node.ts";
+import { startTestNodeWith } from "../support/test-node.ts";
 import { TestPki } from "../support/test-pki.ts";
+import { removeDir, tempDir } from "../support/temp-dir.ts";
 
 const mainScript = resolve(import.meta.dir, "../../src/cli/main.ts");
 const token = "cli-token-0123456789abcdef";

@@ -1,19 +1,19 @@
 import { afterEach, beforeEach, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { openWalDatabase } from "../../src/storage/sqlite-file.ts";
 import { WalCheckpointer } from "../../src/storage/wal-checkpointer.ts";
 import { eventually } from "../support/eventually.ts";
+import { removeDir, tempDir } from "../support/temp-dir.ts";
 
 let dir: string;
 
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), "raftkv-ckpt-"));
+  dir = tempDir("ckpt");
 });
 
 afterEach(() => {
-  rmSync(dir, { recursive: true, force: true });
+  removeDir(dir);
 });
 
 test("the worker moves WAL pages into the database file while the writer's own checkpoints are off", async () => {

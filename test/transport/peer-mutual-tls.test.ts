@@ -1,14 +1,14 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { copyFileSync, rmSync } from "node:fs";
+import { copyFileSync } from "node:fs";
 import { join } from "node:path";
 import { X509Certificate } from "node:crypto";
 import { PeerAllowedNames } from "../../src/security/peer-allowed-names.ts";
 import { PeerPortTls } from "../../src/security/peer-port-tls.ts";
 import { TlsFiles } from "../../src/security/tls-files.ts";
 import { encodeEnvelopePrefix, encodeHelloFrame, encodePayloadFrame } from "../../src/transport/frame-codec.ts";
-import { tempDir } from "../support/test-node.ts";
 import { TestPki, type IssuedCertificate } from "../support/test-pki.ts";
 import { eventually } from "../support/eventually.ts";
+import { removeDir, tempDir } from "../support/temp-dir.ts";
 import { meshPeers, startNode, TEST_CLUSTER, text, transportPollMs, type TestNode } from "./transport-harness.ts";
 
 let dir = "";
@@ -22,7 +22,7 @@ beforeAll(() => {
   otherPki = TestPki.create(join(dir, "other"), "stranger");
 });
 
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => removeDir(dir));
 
 const started: TestNode[] = [];
 afterEach(async () => {
