@@ -14,7 +14,7 @@ import { parseArgs } from "node:util";
 import { Consistency, GetRequestSchema } from "../src/gen/raftkv/v1/kv_pb.ts";
 import { removeDir, tempDir } from "../test/support/temp-dir.ts";
 import { profileMarkdown, summarizeProfile, type CpuProfile } from "./harness/cpu-profile-summary.ts";
-import { freePort } from "./harness/free-port.ts";
+import { freePort } from "../test/support/free-port.ts";
 import { grpcFrame, putBody } from "./harness/grpc-put-body.ts";
 import { runH2load } from "./harness/h2load.ts";
 import { ServerProcess } from "./harness/server-process.ts";
@@ -39,7 +39,7 @@ async function main(): Promise<void> {
   const workDir = tempDir("profile");
   const profileDir = join(workDir, "profile");
   mkdirSync(profileDir);
-  const clientPort = await freePort();
+  const clientPort = freePort();
   const server = ServerProcess.start(
     "raftkv (profiled)",
     [
@@ -48,7 +48,7 @@ async function main(): Promise<void> {
       "--id", "n1",
       "--data-dir", join(workDir, "data"),
       "--listen", `127.0.0.1:${clientPort}`,
-      "--raft-listen", `127.0.0.1:${await freePort()}`,
+      "--raft-listen", `127.0.0.1:${freePort()}`,
       "--log-level", "warn",
     ],
     join(workDir, "raftkv.log"),

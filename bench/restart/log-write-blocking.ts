@@ -14,7 +14,7 @@ import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { spawn } from "bun";
 import { Consistency } from "../../src/gen/raftkv/v1/kv_pb.ts";
-import { freePort } from "../harness/free-port.ts";
+import { freePort } from "../../test/support/free-port.ts";
 import { removeDir, tempDir } from "../../test/support/temp-dir.ts";
 import { BenchNode } from "./bench-node.ts";
 
@@ -51,8 +51,8 @@ async function main(): Promise<void> {
   const binary = argValue("--binary");
   const root = tempDir("io-bench");
   const ids = ["n1", "n2", "n3"];
-  const raftPorts = await Promise.all(ids.map(() => freePort()));
-  const clientPorts = await Promise.all(ids.map(() => freePort()));
+  const raftPorts = ids.map(() => freePort());
+  const clientPorts = ids.map(() => freePort());
   const initial = ids.map((id, i) => `${id}=127.0.0.1:${raftPorts[i]}`).join(",");
   const nodes = ids.map(
     (id, i) =>

@@ -18,7 +18,7 @@ import { Database } from "bun:sqlite";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { Consistency } from "../../src/gen/raftkv/v1/kv_pb.ts";
-import { freePort } from "../harness/free-port.ts";
+import { freePort } from "../../test/support/free-port.ts";
 import { removeDir, tempDir } from "../../test/support/temp-dir.ts";
 import { BenchNode } from "./bench-node.ts";
 import { loadWithPuts, loadWithTxns } from "./load-dataset.ts";
@@ -116,8 +116,8 @@ async function main(): Promise<void> {
   const root = options.dataDir ?? tempDir("restart-bench");
   const dataDir = join(root, "node");
   const fresh = !existsSync(join(dataDir, "raft.db"));
-  const clientPort = await freePort();
-  const raftPort = await freePort();
+  const clientPort = freePort();
+  const raftPort = freePort();
   const node = new BenchNode("r1", clientPort, [
     "--data-dir", dataDir,
     "--raft-listen", `127.0.0.1:${raftPort}`,
@@ -128,7 +128,7 @@ async function main(): Promise<void> {
   ], options.binary);
   try {
     // Baseline: the same entry point on an empty data dir (Bun start-up, SQLite open, election of one).
-    const emptyNode = new BenchNode("empty", await freePort(), ["--data-dir", join(root, "empty"), "--raft-listen", `127.0.0.1:${await freePort()}`], options.binary);
+    const emptyNode = new BenchNode("empty", freePort(), ["--data-dir", join(root, "empty"), "--raft-listen", `127.0.0.1:${freePort()}`], options.binary);
     const emptyTrial = await timedStart(emptyNode, "SIGKILL");
     await emptyNode.stop("SIGKILL");
     console.log(`empty node: serving after ${emptyTrial.servingLogMs} ms, first linearizable Get after ${emptyTrial.firstLinearizableGetMs} ms`);
