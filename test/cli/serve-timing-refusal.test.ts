@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { runCli } from "../cluster-admin/run-cli.ts";
+import { runCli } from "../support/run-cli.ts";
 import { removeDir, tempDir } from "../support/temp-dir.ts";
 
 const dirs: string[] = [];
@@ -16,7 +16,7 @@ async function serveWith(timingFlags: readonly string[]): Promise<{ exitCode: nu
   dirs.push(root);
   const dataDir = join(root, "data");
   const args = ["serve", "--data-dir", dataDir, "--listen", "127.0.0.1:0", "--raft-listen", "127.0.0.1:0", "--log-format", "json", ...timingFlags];
-  const { exitCode, stderr } = await runCli(args, 10_000);
+  const { exitCode, stderr } = await runCli(args, { timeoutMs: 10_000 });
   return { exitCode, stderr, dataDir };
 }
 

@@ -6,8 +6,9 @@ import { eventually } from "../support/eventually.ts";
 import { freePort } from "../support/free-port.ts";
 import { TcpProxy } from "../support/tcp-proxy.ts";
 import { removeDir, tempDir } from "../support/temp-dir.ts";
+import { fastRaftArgs } from "../support/raft-timings.ts";
+import { runCli } from "../support/run-cli.ts";
 import { describeMembers, membersOf } from "./admin-helpers.ts";
-import { fastRaftArgs, runCli } from "./run-cli.ts";
 
 const utf8 = new TextEncoder();
 let cluster: ProcessCluster | undefined;

@@ -3,7 +3,7 @@ import { createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { Health, HealthCheckResponse_ServingStatus as ServingStatus } from "../../src/gen/grpc/health/v1/health_pb.ts";
 import { KV } from "../../src/gen/raftkv/v1/kv_pb.ts";
-import { fastRaftArgs } from "../cluster-admin/run-cli.ts";
+import { fastRaftArgs } from "../support/raft-timings.ts";
 import { eventually } from "../support/eventually.ts";
 import { ProxiedCluster } from "../cluster/proxied-cluster.ts";
 import type { ServeProcess } from "../cluster/serve-process.ts";

@@ -4,7 +4,7 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import { Lease } from "../../src/gen/raftkv/v1/lease_pb.ts";
 import { Consistency } from "../../src/gen/raftkv/v1/kv_pb.ts";
 import { eventually } from "../support/eventually.ts";
-import { fastRaftArgs } from "../cluster-admin/run-cli.ts";
+import { fastRaftArgs } from "../support/raft-timings.ts";
 import { ProxiedCluster } from "../cluster/proxied-cluster.ts";
 import type { ServeProcess } from "../cluster/serve-process.ts";
 import { sampleValue, scrape } from "./scrape.ts";
