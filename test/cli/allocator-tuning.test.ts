@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ServeChild } from "../cluster/serve-child.ts";
+import { ServeChild } from "../support/serve-child.ts";
 import { removeDir, tempDir } from "../support/temp-dir.ts";
 
 const started: { child: ServeChild; dir: string }[] = [];

@@ -5,7 +5,7 @@ import { KV } from "../../src/gen/raftkv/v1/kv_pb.ts";
 import { Cluster } from "../../src/gen/raftkv/v1/cluster_pb.ts";
 import { freePort } from "../support/free-port.ts";
 import { removeDir, tempDir } from "../support/temp-dir.ts";
-import { ServeChild } from "./serve-child.ts";
+import { ServeChild } from "../support/serve-child.ts";
 
 /** One `raftkv serve` process of the project's entry point, restartable on the same data dir and ports. */
 export class ClusterProcess {

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, expect, test } from "bun:test";
 import { join } from "node:path";
 import { KvStateMachine } from "../../src/fsm/kv-state-machine.ts";
-import { runUntilReadyThenKill } from "../storage/crash-child.ts";
+import { runUntilReadyThenKill } from "../support/crash-child.ts";
 import { removeDir, tempDir } from "../support/temp-dir.ts";
 import { bytes, putEntry, text } from "./commands.ts";
 

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, expect, test } from "bun:test";
 import { join } from "node:path";
 import { RaftLogStore } from "../../src/storage/raft-log-store.ts";
 import { removeDir, tempDir } from "../support/temp-dir.ts";
-import { runUntilReadyThenKill } from "./crash-child.ts";
+import { runUntilReadyThenKill } from "../support/crash-child.ts";
 
 let dir: string;
 

@@ -3,7 +3,7 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { FileSnapshotStore } from "../../src/storage/snapshot-store.ts";
 import { removeDir, tempDir } from "../support/temp-dir.ts";
-import { runUntilReadyThenKill } from "./crash-child.ts";
+import { runUntilReadyThenKill } from "../support/crash-child.ts";
 
 let dir: string;
 
