@@ -15,9 +15,9 @@
  * Run the two labels alternately, several times each, and compare medians:
  * on a shared 2-core box single runs spread by ±10-15 %.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir, loadavg } from "node:os";
+import { loadavg } from "node:os";
 import { join } from "node:path";
+import { removeDir, tempDir } from "../test/support/temp-dir.ts";
 import type { Cluster } from "./harness/cluster.ts";
 import { readProcStats } from "./harness/proc-stats.ts";
 import { startRaftkvCluster } from "./harness/raftkv-cluster.ts";
@@ -52,7 +52,7 @@ async function load(cluster: Cluster, workload: string, inFlight: number, reques
   return Number(rate);
 }
 
-const workDir = mkdtempSync(join(tmpdir(), `raftkv-ab-${label}-`));
+const workDir = tempDir(`ab-${label}`);
 const cluster = await startRaftkvCluster({ size: 3, workDir, binary });
 try {
   await load(cluster, "fill", 100, 20_000);
@@ -66,5 +66,5 @@ try {
   console.log(`${parts.join("  ")}  load=${(loadavg()[0] ?? 0).toFixed(2)}`);
 } finally {
   await cluster.stop();
-  rmSync(workDir, { recursive: true, force: true });
+  removeDir(workDir);
 }

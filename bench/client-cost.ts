@@ -5,11 +5,11 @@
 // the 2 cores with the server, so a heavy client caps what can be measured).
 //
 //   bun bench/client-cost.ts [--system etcd|raftkv] [--requests N] [--out FILE]
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { existsSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { AckLog, openTarget, runLoad, type ClientLibrary, type LoadResult, type Workload } from "../src/bench/index.ts";
+import { removeDir, tempDir } from "../test/support/temp-dir.ts";
 import type { Cluster } from "./harness/cluster.ts";
 import { startEtcdCluster } from "./harness/etcd-cluster.ts";
 import { startRaftkvCluster } from "./harness/raftkv-cluster.ts";
@@ -27,7 +27,7 @@ async function main(): Promise<void> {
     },
   });
   const requests = Number(values.requests);
-  const workDir = mkdtempSync(join(os.tmpdir(), "raftkv-client-cost-"));
+  const workDir = tempDir("client-cost");
   let cluster: Cluster | undefined;
   try {
     switch (values.system) {
@@ -83,7 +83,7 @@ async function main(): Promise<void> {
     if (values.out !== undefined) writeFileSync(values.out, text);
   } finally {
     await cluster?.stop();
-    rmSync(workDir, { recursive: true, force: true });
+    removeDir(workDir);
   }
 }
 

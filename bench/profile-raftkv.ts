@@ -8,13 +8,13 @@
 //   bun bench/profile-raftkv.ts [--workload put|get] [--requests N] [--in-flight 100] [--out FILE.md]
 //                               [--keep-profile FILE.cpuprofile]  (open in Chrome DevTools / speedscope)
 import { create, toBinary } from "@bufbuild/protobuf";
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { Consistency, GetRequestSchema } from "../src/gen/raftkv/v1/kv_pb.ts";
+import { removeDir, tempDir } from "../test/support/temp-dir.ts";
 import { profileMarkdown, summarizeProfile, type CpuProfile } from "./harness/cpu-profile-summary.ts";
-import { freePort } from "./harness/free-port.ts";
+import { freePort } from "../test/support/free-port.ts";
 import { grpcFrame, putBody } from "./harness/grpc-put-body.ts";
 import { runH2load } from "./harness/h2load.ts";
 import { ServerProcess } from "./harness/server-process.ts";
@@ -36,10 +36,10 @@ async function main(): Promise<void> {
   const workload = values.workload;
   if (workload !== "put" && workload !== "get") throw new Error(`--workload must be put or get, got ${workload}`);
   const inFlight = Number(values["in-flight"]);
-  const workDir = mkdtempSync(join(os.tmpdir(), "raftkv-profile-"));
+  const workDir = tempDir("profile");
   const profileDir = join(workDir, "profile");
   mkdirSync(profileDir);
-  const clientPort = await freePort();
+  const clientPort = freePort();
   const server = ServerProcess.start(
     "raftkv (profiled)",
     [
@@ -48,7 +48,7 @@ async function main(): Promise<void> {
       "--id", "n1",
       "--data-dir", join(workDir, "data"),
       "--listen", `127.0.0.1:${clientPort}`,
-      "--raft-listen", `127.0.0.1:${await freePort()}`,
+      "--raft-listen", `127.0.0.1:${freePort()}`,
       "--log-level", "warn",
     ],
     join(workDir, "raftkv.log"),
@@ -87,7 +87,7 @@ async function main(): Promise<void> {
   const text = profileMarkdown(`raftkv CPU profile: ${workload} at ${inFlight} in flight (h2load)`, summarizeProfile(profile));
   console.log(text);
   if (values.out !== undefined) writeFileSync(values.out, text);
-  rmSync(workDir, { recursive: true, force: true });
+  removeDir(workDir);
 }
 
 await main();

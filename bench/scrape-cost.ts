@@ -9,9 +9,9 @@
  * box's drift hits both alike; each round is `raftkv bench` at 100 in flight.
  * Prints each round, the medians, their ratio, and how long a scrape took.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { loadavg, tmpdir } from "node:os";
+import { loadavg } from "node:os";
 import { join } from "node:path";
+import { removeDir, tempDir } from "../test/support/temp-dir.ts";
 import type { Cluster } from "./harness/cluster.ts";
 import { startRaftkvCluster } from "./harness/raftkv-cluster.ts";
 
@@ -65,7 +65,7 @@ const median = (values: readonly number[]): number => {
   return sorted.length % 2 === 1 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
 };
 
-const workDir = mkdtempSync(join(tmpdir(), "raftkv-scrape-cost-"));
+const workDir = tempDir("scrape-cost");
 const cluster = await startRaftkvCluster({ size: 3, workDir, binary });
 try {
   await putRate(cluster); // warm-up: fills the key space and the caches
@@ -86,5 +86,5 @@ try {
   console.log(`scrape duration over ${scrapeMs.length} scrapes: median ${median(scrapeMs).toFixed(1)} ms, max ${Math.max(...scrapeMs).toFixed(1)} ms`);
 } finally {
   await cluster.stop();
-  rmSync(workDir, { recursive: true, force: true });
+  removeDir(workDir);
 }

@@ -17,13 +17,13 @@
  */
 import { create, toBinary } from "@bufbuild/protobuf";
 import { bench, run } from "mitata";
-import { mkdtempSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { statSync } from "node:fs";
 import { join } from "node:path";
 import { KvStateMachine } from "../src/fsm/kv-state-machine.ts";
 import { CommandSchema } from "../src/gen/raftkv/v1/command_pb.ts";
 import type { Entry } from "../src/raft/entry.ts";
 import { RaftLogStore } from "../src/storage/raft-log-store.ts";
+import { removeDir, tempDir } from "../test/support/temp-dir.ts";
 
 const VALUE_BYTES = 256;
 const KEY_SPACE = 100_000;
@@ -61,7 +61,7 @@ function rawBatch(from: number, size: number): Entry[] {
   return out;
 }
 
-const dir = mkdtempSync(join(tmpdir(), "raftkv-storage-bench-"));
+const dir = tempDir("storage-bench");
 const batchSizes = new Map<string, number>();
 
 try {
@@ -109,7 +109,7 @@ try {
     logRestart(argument("--log-entries", 100_000));
   }
 } finally {
-  rmSync(dir, { recursive: true, force: true });
+  removeDir(dir);
 }
 
 async function snapshotWhileApplying(keys: number): Promise<void> {

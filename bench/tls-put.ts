@@ -12,13 +12,14 @@
  */
 import { createClient, type Interceptor } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { KV as EtcdKV } from "../src/gen/etcd/etcdserverpb/rpc_pb.ts";
 import { KV } from "../src/gen/raftkv/v1/kv_pb.ts";
 import { TestPki } from "../test/support/test-pki.ts";
+import { removeDir, tempDir } from "../test/support/temp-dir.ts";
 import type { Cluster } from "./harness/cluster.ts";
 import { startEtcdCluster } from "./harness/etcd-cluster.ts";
 import { putBody, putPath } from "./harness/grpc-put-body.ts";
@@ -69,7 +70,7 @@ const configurations: Configuration[] = [
   { name: "etcd TLS", system: "etcd", variant: "tls" },
 ];
 
-const work = mkdtempSync(join(os.tmpdir(), "raftkv-tls-bench-"));
+const work = tempDir("tls-bench");
 const pki = TestPki.create(join(work, "pki"), "bench");
 const writerToken = "bench-writer-0123456789abcdef0123456789";
 const adminToken = "bench-admin-0123456789abcdef0123456789";
@@ -246,5 +247,5 @@ try {
     writeFileSync(join(values.out, "results.json"), JSON.stringify({ rounds, requests, levels, rows }, null, 2));
   }
 } finally {
-  rmSync(work, { recursive: true, force: true });
+  removeDir(work);
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import {
@@ -11,6 +11,7 @@ import {
   type KvTarget,
   type TargetSystem,
 } from "../../src/bench/index.ts";
+import { removeDir, tempDir } from "../../test/support/temp-dir.ts";
 import type { BenchPlan, H2loadLevel, Scenario } from "./bench-plan.ts";
 import type { BenchResults, H2loadRun, ScenarioResult, ScenarioRun, SystemSummary } from "./bench-results.ts";
 import type { Cluster } from "./cluster.ts";
@@ -56,7 +57,7 @@ const REQUEST_TIMEOUT_MS = 30_000;
 export async function runBenchSession(options: BenchSessionOptions): Promise<BenchResults> {
   const startedAt = new Date().toISOString();
   const loadAtStart = os.loadavg()[0] ?? 0;
-  const workDir = mkdtempSync(join(os.tmpdir(), "raftkv-bench-"));
+  const workDir = tempDir("bench");
   const started: SystemUnderTest[] = [];
   try {
     for (const system of options.systems) {
@@ -131,7 +132,7 @@ export async function runBenchSession(options: BenchSessionOptions): Promise<Ben
     };
   } finally {
     await Promise.all(started.map((sut) => sut.cluster.stop()));
-    if (!options.keepData) rmSync(workDir, { recursive: true, force: true });
+    if (!options.keepData) removeDir(workDir);
     else options.log(`data kept in ${workDir}`);
   }
 }

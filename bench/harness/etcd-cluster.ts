@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { stopNodes, type Cluster, type ClusterNode } from "./cluster.ts";
-import { freePort } from "./free-port.ts";
+import { freePort } from "../../test/support/free-port.ts";
 import { ServerProcess } from "./server-process.ts";
 import { waitHealthy } from "./wait-healthy.ts";
 import { moveEtcdLeadership } from "./leadership.ts";
@@ -26,7 +26,7 @@ export interface EtcdClusterOptions {
 export async function startEtcdCluster(options: EtcdClusterOptions): Promise<Cluster> {
   const members: { id: string; clientPort: number; peerPort: number }[] = [];
   for (let i = 1; i <= options.size; i++) {
-    members.push({ id: `e${i}`, clientPort: await freePort(), peerPort: await freePort() });
+    members.push({ id: `e${i}`, clientPort: freePort(), peerPort: freePort() });
   }
   const initialCluster = members.map((m) => `${m.id}=${options.tls === undefined ? "http" : "https"}://127.0.0.1:${m.peerPort}`).join(",");
   const nodes: ClusterNode[] = [];

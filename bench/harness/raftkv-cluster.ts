@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { stopNodes, type Cluster, type ClusterNode } from "./cluster.ts";
-import { freePort } from "./free-port.ts";
+import { freePort } from "../../test/support/free-port.ts";
 import { ServerProcess } from "./server-process.ts";
 import { waitHealthy } from "./wait-healthy.ts";
 import { moveRaftkvLeadership, type HarnessAccess } from "./leadership.ts";
@@ -25,7 +25,7 @@ export interface RaftkvClusterOptions {
 export async function startRaftkvCluster(options: RaftkvClusterOptions): Promise<Cluster> {
   const members: { id: string; clientPort: number; raftPort: number }[] = [];
   for (let i = 1; i <= options.size; i++) {
-    members.push({ id: `n${i}`, clientPort: await freePort(), raftPort: await freePort() });
+    members.push({ id: `n${i}`, clientPort: freePort(), raftPort: freePort() });
   }
   const initialCluster = members.map((m) => `${m.id}=127.0.0.1:${m.raftPort}`).join(",");
   const nodes: ClusterNode[] = [];

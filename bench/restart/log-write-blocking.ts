@@ -10,11 +10,12 @@
  *   bun bench/restart/log-write-blocking.ts [--duration 40] [--in-flight 100]
  *       [--binary dist/raftkv]
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { spawn } from "bun";
 import { Consistency } from "../../src/gen/raftkv/v1/kv_pb.ts";
-import { freePort } from "../harness/free-port.ts";
+import { freePort } from "../../test/support/free-port.ts";
+import { removeDir, tempDir } from "../../test/support/temp-dir.ts";
 import { BenchNode } from "./bench-node.ts";
 
 const mainScript = resolve(import.meta.dir, "../../src/cli/main.ts");
@@ -48,10 +49,10 @@ async function main(): Promise<void> {
   const duration = Number(argValue("--duration") ?? "40");
   const inFlight = Number(argValue("--in-flight") ?? "100");
   const binary = argValue("--binary");
-  const root = mkdtempSync("/tmp/raftkv-io-bench-");
+  const root = tempDir("io-bench");
   const ids = ["n1", "n2", "n3"];
-  const raftPorts = await Promise.all(ids.map(() => freePort()));
-  const clientPorts = await Promise.all(ids.map(() => freePort()));
+  const raftPorts = ids.map(() => freePort());
+  const clientPorts = ids.map(() => freePort());
   const initial = ids.map((id, i) => `${id}=127.0.0.1:${raftPorts[i]}`).join(",");
   const nodes = ids.map(
     (id, i) =>
@@ -111,7 +112,7 @@ async function main(): Promise<void> {
     if (reports.length === 0) console.log("no io report inside the load window: run longer (--duration >= 25)");
   } finally {
     await Promise.all(nodes.map((n) => n.stop("SIGTERM")));
-    rmSync(root, { recursive: true, force: true });
+    removeDir(root);
   }
 }
 

@@ -15,10 +15,11 @@
  * Everything lives under /tmp and is deleted at the end unless --keep.
  */
 import { Database } from "bun:sqlite";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { Consistency } from "../../src/gen/raftkv/v1/kv_pb.ts";
-import { freePort } from "../harness/free-port.ts";
+import { freePort } from "../../test/support/free-port.ts";
+import { removeDir, tempDir } from "../../test/support/temp-dir.ts";
 import { BenchNode } from "./bench-node.ts";
 import { loadWithPuts, loadWithTxns } from "./load-dataset.ts";
 
@@ -112,11 +113,11 @@ async function timedStart(node: BenchNode, stop: Trial["stop"]): Promise<Trial> 
 
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
-  const root = options.dataDir ?? mkdtempSync("/tmp/raftkv-restart-bench-");
+  const root = options.dataDir ?? tempDir("restart-bench");
   const dataDir = join(root, "node");
   const fresh = !existsSync(join(dataDir, "raft.db"));
-  const clientPort = await freePort();
-  const raftPort = await freePort();
+  const clientPort = freePort();
+  const raftPort = freePort();
   const node = new BenchNode("r1", clientPort, [
     "--data-dir", dataDir,
     "--raft-listen", `127.0.0.1:${raftPort}`,
@@ -127,7 +128,7 @@ async function main(): Promise<void> {
   ], options.binary);
   try {
     // Baseline: the same entry point on an empty data dir (Bun start-up, SQLite open, election of one).
-    const emptyNode = new BenchNode("empty", await freePort(), ["--data-dir", join(root, "empty"), "--raft-listen", `127.0.0.1:${await freePort()}`], options.binary);
+    const emptyNode = new BenchNode("empty", freePort(), ["--data-dir", join(root, "empty"), "--raft-listen", `127.0.0.1:${freePort()}`], options.binary);
     const emptyTrial = await timedStart(emptyNode, "SIGKILL");
     await emptyNode.stop("SIGKILL");
     console.log(`empty node: serving after ${emptyTrial.servingLogMs} ms, first linearizable Get after ${emptyTrial.firstLinearizableGetMs} ms`);
@@ -173,7 +174,7 @@ async function main(): Promise<void> {
     console.log(`first linearizable Get after restart, ms (sorted): ${firstGets.join(", ")}; baseline empty node ${emptyTrial.firstLinearizableGetMs}`);
   } finally {
     await node.stop("SIGTERM");
-    if (!options.keep) rmSync(root, { recursive: true, force: true });
+    if (!options.keep) removeDir(root);
     else console.log(`data kept in ${root}`);
   }
 }

@@ -8,7 +8,8 @@ import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import { ServerReflection } from "../../src/gen/grpc/reflection/v1/reflection_pb.ts";
 import type { RaftkvNode } from "../../src/node/raftkv-node.ts";
-import { removeDir, startTestNode, tempDir } from "../support/test-node.ts";
+import { startTestNode } from "../support/test-node.ts";
+import { removeDir, tempDir } from "../support/temp-dir.ts";
 
 let node: RaftkvNode;
 let dir: string;

@@ -4,7 +4,8 @@ import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } f
 import { Code, ConnectError, type Transport } from "@connectrpc/connect";
 import { Consistency, KV } from "../../src/gen/raftkv/v1/kv_pb.ts";
 import type { RaftkvNode } from "../../src/node/raftkv-node.ts";
-import { removeDir, startTestNode, tempDir } from "../support/test-node.ts";
+import { startTestNode } from "../support/test-node.ts";
+import { removeDir, tempDir } from "../support/temp-dir.ts";
 
 const text = (s: string): Uint8Array => new TextEncoder().encode(s);
 const str = (b: Uint8Array): string => new TextDecoder().decode(b);

@@ -4,7 +4,7 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import { KV } from "../../src/gen/raftkv/v1/kv_pb.ts";
 import { Lease } from "../../src/gen/raftkv/v1/lease_pb.ts";
 import type { RaftkvNode } from "../../src/node/raftkv-node.ts";
-import { eventually } from "../cluster/cluster-process.ts";
+import { eventually } from "../support/eventually.ts";
 import { removeDir, startTestNode, tempDir } from "../support/test-node.ts";
 import { kvClient, WatchReader } from "../watch/watch-reader.ts";
 

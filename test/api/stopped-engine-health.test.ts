@@ -1,19 +1,18 @@
 import { afterAll, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { Health, HealthCheckResponse_ServingStatus as ServingStatus } from "../../src/gen/grpc/health/v1/health_pb.ts";
 import { ServeProcess } from "../cluster/serve-process.ts";
+import { removeDir, tempDir } from "../support/temp-dir.ts";
 
 const utf8 = new TextEncoder();
-const root = mkdtempSync(join(tmpdir(), "raftkv-stopped-health-"));
+const root = tempDir("stopped-health");
 let node: ServeProcess | undefined;
 
 afterAll(async () => {
   await node?.kill();
-  rmSync(root, { recursive: true, force: true });
+  removeDir(root);
 });
 
 /**

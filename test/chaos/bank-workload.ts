@@ -45,7 +45,11 @@ export class BankWorkload {
     return this.options.accounts * this.options.initialBalance;
   }
 
-  /** Creates the accounts in one transaction; retried until it is known to have happened. */
+  /**
+   * Creates the accounts in one transaction; retried until it is known to
+   * have happened. Its own loop rather than `eventually`: each failure moves
+   * to the next node, and the last one is kept as the cause.
+   */
   async open(endpoints: EndpointSource, timeoutMs: number): Promise<void> {
     const connection = new FailoverConnection(endpoints, 0);
     const deadline = performance.now() + timeoutMs;

@@ -1,5 +1,6 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { Consistency } from "../../src/gen/raftkv/v1/kv_pb.ts";
+import { withinTime } from "../support/eventually.ts";
 import type { Cluster } from "./cluster.ts";
 import { connectKv, utf8, type KvConnection } from "./kv-connection.ts";
 
@@ -55,13 +56,7 @@ export class ClusterProbe {
 
   /** Polls until there is a leader, or gives up after `timeoutMs`. */
   async awaitLeader(timeoutMs: number): Promise<string | undefined> {
-    const deadline = performance.now() + timeoutMs;
-    while (performance.now() < deadline) {
-      const leader = await this.leader();
-      if (leader !== undefined) return leader;
-      await Bun.sleep(100);
-    }
-    return undefined;
+    return withinTime(() => this.leader(), timeoutMs, 100);
   }
 
   /**
@@ -70,20 +65,23 @@ export class ClusterProbe {
    * after start and after healing, before anything is measured.
    */
   async awaitWritable(timeoutMs: number): Promise<boolean> {
-    const deadline = performance.now() + timeoutMs;
     const pending = new Set(this.cluster.nodes.filter((n) => n.state === "running").map((n) => n.endpoint));
-    while (pending.size > 0 && performance.now() < deadline) {
-      for (const endpoint of [...pending]) {
-        try {
-          await this.kv(endpoint).put({ key: utf8("chaos/warmup"), value: utf8(endpoint) }, { timeoutMs: 1_000 });
-          pending.delete(endpoint);
-        } catch {
-          // not yet: no leader, or the leader's client address is not known here yet
+    const writable = await withinTime(
+      async () => {
+        for (const endpoint of [...pending]) {
+          try {
+            await this.kv(endpoint).put({ key: utf8("chaos/warmup"), value: utf8(endpoint) }, { timeoutMs: 1_000 });
+            pending.delete(endpoint);
+          } catch {
+            // not yet: no leader, or the leader's client address is not known here yet
+          }
         }
-      }
-      if (pending.size > 0) await Bun.sleep(100);
-    }
-    return pending.size === 0;
+        return pending.size === 0;
+      },
+      timeoutMs,
+      100,
+    );
+    return writable === true;
   }
 
   /**

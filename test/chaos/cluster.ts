@@ -1,8 +1,8 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { freePort } from "../support/free-port.ts";
 import { TcpProxy } from "../support/tcp-proxy.ts";
+import { removeDir, tempDir } from "../support/temp-dir.ts";
 import { NodeProcess } from "./node-process.ts";
 
 export interface ClusterOptions {
@@ -69,7 +69,7 @@ export class Cluster {
     const binary = options.binary ?? defaultBinary;
     if (!existsSync(binary)) throw new Error(`${binary} is missing: run \`npm run build\` first`);
     const timingFlags = options.timingFlags ?? chaosTimingFlags;
-    const root = mkdtempSync(join(tmpdir(), "raftkv-chaos-"));
+    const root = tempDir("chaos");
     mkdirSync(join(root, "logs"));
     const ids = Array.from({ length: options.nodes }, (_, i) => `node${i + 1}`);
     const raftPorts = ids.map(() => freePort());
@@ -130,7 +130,7 @@ export class Cluster {
     const id = reuse?.node.id ?? `node${this.nextId++}`;
     const raftPort = reuse?.node.raftPort ?? freePort();
     const proxy = reuse?.proxy ?? (await TcpProxy.start({ listenPort: 0, target: `127.0.0.1:${raftPort}` }));
-    if (reuse !== undefined) rmSync(reuse.node.dataDir, { recursive: true, force: true });
+    if (reuse !== undefined) removeDir(reuse.node.dataDir);
     // A joiner reports serving only once it is a member, which may take a snapshot install: allow for it.
     const node = newNode(this.binary, this.root, id, raftPort, [...this.timingFlags, "--advertise-raft", proxy.address, "--join", joinEndpoints.join(",")], joinTimeoutMs);
     const member = { node, proxy };
@@ -164,7 +164,7 @@ export class Cluster {
   async teardown(options: { readonly keepFiles: boolean }): Promise<void> {
     await Promise.all(this.members.map((m) => m.node.stop(2_000)));
     await Promise.all(this.members.map((m) => m.proxy.close()));
-    if (!options.keepFiles) rmSync(this.root, { recursive: true, force: true });
+    if (!options.keepFiles) removeDir(this.root);
   }
 }
 

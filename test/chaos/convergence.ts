@@ -28,6 +28,8 @@ const pageLimit = 1000;
  * each key's indexes. Each node is read with a stale (local) Range so what
  * is compared is that node's own copy, not the leader's. Polls until all
  * agree or `timeoutMs` passes (a follower may still be catching up).
+ * Its own loop rather than `withinTime`: a run that does not converge
+ * reports the last reads (what each node held), not just that time ran out.
  */
 export async function awaitConvergence(cluster: Cluster, timeoutMs: number): Promise<ConvergenceVerdict> {
   const started = performance.now();

@@ -2,6 +2,7 @@ import { ConnectError } from "@connectrpc/connect";
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import type { SeededRandom } from "../../src/random/seeded-random.ts";
+import { withinTime } from "../support/eventually.ts";
 import type { Cluster } from "./cluster.ts";
 import { connectAdmin } from "./cluster-admin.ts";
 import type { ClusterProbe } from "./cluster-probe.ts";
@@ -63,17 +64,19 @@ export async function replaceMember(cluster: Cluster, probe: ClusterProbe, prng:
 
 /** Until the node knows the leader and has applied what the leader had applied when the wait began. */
 async function awaitCaughtUp(probe: ClusterProbe, id: string, timeoutMs: number): Promise<boolean> {
-  const deadline = performance.now() + timeoutMs;
   let target: number | undefined;
-  while (performance.now() < deadline) {
-    const views = await probe.views();
-    const self = views.find((v) => v.id === id);
-    const leader = views.find((v) => v.leaderId === v.id);
-    target ??= leader?.appliedIndex;
-    if (self !== undefined && target !== undefined && self.leaderId !== "" && self.appliedIndex >= target) return true;
-    await Bun.sleep(200);
-  }
-  return false;
+  const caughtUp = await withinTime(
+    async () => {
+      const views = await probe.views();
+      const self = views.find((v) => v.id === id);
+      const leader = views.find((v) => v.leaderId === v.id);
+      target ??= leader?.appliedIndex;
+      return self !== undefined && target !== undefined && self.leaderId !== "" && self.appliedIndex >= target;
+    },
+    timeoutMs,
+    200,
+  );
+  return caughtUp === true;
 }
 
 function describe(error: unknown): string {

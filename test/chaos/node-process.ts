@@ -1,5 +1,6 @@
 import { appendFileSync, closeSync, openSync, readFileSync, statSync } from "node:fs";
 import { spawn, type Subprocess } from "bun";
+import { servingPort } from "../support/serve-child.ts";
 import { trackPid, untrackPid } from "./process-reaper.ts";
 
 export type NodeState = "stopped" | "running" | "paused";
@@ -36,13 +37,14 @@ export class NodeStartError extends Error {
   }
 }
 
-const servingLine = /"msg":"serving".*?"listen":"[^"]*:(\d+)"/;
-
 /**
  * One raftkv process: start, SIGKILL, SIGSTOP/SIGCONT, graceful stop. The
  * client port is chosen by the kernel on the first start (--listen :0, read
  * back from the "serving" log line) and reused on restarts, so clients keep
  * their endpoint. Every signal goes to the recorded PID, never by name.
+ * Its own spawn rather than test/support's ServeChild: output goes to one log
+ * file across incarnations (kept for a failed soak), every PID is tracked by
+ * the reaper, and exits nobody asked for are counted as findings.
  */
 export class NodeProcess {
   readonly id: string;
@@ -219,6 +221,8 @@ export class NodeProcess {
     return exited ? { kind: "exited", code: child.exitCode } : { kind: "killed-after-grace" };
   }
 
+  // Its own loop rather than `eventually`: a process that exits ends the wait
+  // at once, as a NodeStartError the nemesis tells apart from other failures.
   private async awaitServing(child: Subprocess, logOffset: number): Promise<number> {
     const deadline = performance.now() + this.startTimeoutMs;
     let port = 0;
@@ -226,10 +230,7 @@ export class NodeProcess {
       if (child.exitCode !== null || child.signalCode !== null) {
         throw new NodeStartError(this.id, `exited (code ${child.exitCode}, signal ${child.signalCode}) before serving`, this.logSince(logOffset));
       }
-      if (port === 0) {
-        const match = servingLine.exec(this.logSince(logOffset));
-        if (match?.[1] !== undefined) port = Number(match[1]);
-      }
+      if (port === 0) port = this.logSince(logOffset).split("\n").map(servingPort).find((p) => p !== undefined) ?? 0;
       if (port !== 0 && (await healthy(port))) return port;
       await Bun.sleep(25);
     }

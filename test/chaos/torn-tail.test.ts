@@ -1,9 +1,9 @@
 import { afterEach, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { SeededRandom } from "../../src/random/seeded-random.ts";
+import { removeDir, tempDir } from "../support/temp-dir.ts";
 import { loseUnsyncedCommits, tearWalTail } from "./torn-tail.ts";
 import { readWalLayout } from "./wal-layout.ts";
 
@@ -12,11 +12,11 @@ import { readWalLayout } from "./wal-layout.ts";
 // (what a kill -9 leaves on disk), by reopening the torn copy.
 const dirs: string[] = [];
 afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  for (const dir of dirs.splice(0)) removeDir(dir);
 });
 
 function freshDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), "raftkv-torn-"));
+  const dir = tempDir("torn");
   dirs.push(dir);
   return dir;
 }
@@ -32,7 +32,7 @@ function openWal(file: string, synchronous = "FULL"): Database {
 /** Copies db + WAL as a crash would leave them (the live connection stays open). */
 function crashCopy(dir: string, db: string): string {
   const copyDir = join(dir, "crashed");
-  rmSync(copyDir, { recursive: true, force: true });
+  removeDir(copyDir);
   mkdirSync(copyDir);
   const target = join(copyDir, "t.db");
   copyFileSync(db, target);

@@ -1,21 +1,21 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ServeChild } from "../cluster/serve-child.ts";
+import { ServeChild } from "../support/serve-child.ts";
+import { removeDir, tempDir } from "../support/temp-dir.ts";
 
 const started: { child: ServeChild; dir: string }[] = [];
 
 afterEach(async () => {
   for (const { child, dir } of started.splice(0)) {
     await child.kill();
-    rmSync(dir, { recursive: true, force: true });
+    removeDir(dir);
   }
 });
 
 /** Starts `raftkv serve` on port 0 and returns, once it serves, the environment of the spawned PID. */
 async function serveAndReadEnvironment(env: Record<string, string | undefined>): Promise<Map<string, string>> {
-  const dir = mkdtempSync(join(tmpdir(), "raftkv-alloc-"));
+  const dir = tempDir("alloc");
   const lines: string[] = [];
   const child = await ServeChild.start({
     label: "allocator-tuning node",

@@ -1,19 +1,13 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import type { RaftkvNode } from "../../src/node/raftkv-node.ts";
 import { RaftkvClient } from "../../src/client/raftkv-client.ts";
 import { nodeTransportFactory } from "../../src/client/transport-for.ts";
 import { freePort } from "../support/free-port.ts";
-import { removeDir, startTestNode, tempDir } from "../support/test-node.ts";
-
-const mainScript = resolve(import.meta.dir, "../../src/cli/main.ts");
-
-interface CliResult {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+import { runCli, type CliResult } from "../support/run-cli.ts";
+import { startTestNode } from "../support/test-node.ts";
+import { removeDir, tempDir } from "../support/temp-dir.ts";
 
 let dir = "";
 let node: RaftkvNode | undefined;
@@ -22,19 +16,7 @@ let liveEndpoint = "";
 
 /** Runs `raftkv <args>` (the dev entry point) against the test node; a dead endpoint first, so every command fails over. */
 async function raftkv(args: readonly string[], stdin?: string, endpointList = endpoints): Promise<CliResult> {
-  const child = Bun.spawn(["bun", mainScript, ...args, "--endpoints", endpointList], {
-    stdin: stdin === undefined ? "ignore" : new TextEncoder().encode(stdin),
-    stdout: "pipe",
-    stderr: "pipe",
-    env: { ...process.env, RAFTKV_ENDPOINTS: "", RAFTKV_PROTOCOL: "" },
-  });
-  const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
-  try {
-    const [stdout, stderr, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
-    return { code, stdout, stderr };
-  } finally {
-    clearTimeout(timer);
-  }
+  return runCli([...args, "--endpoints", endpointList], { stdin, env: { RAFTKV_ENDPOINTS: "", RAFTKV_PROTOCOL: "" } });
 }
 
 beforeAll(async () => {
@@ -52,10 +34,10 @@ afterAll(async () => {
 
 describe("raftkv txn", () => {
   test("a compare-and-swap from stdin: success, then failure with the failure branch's reads", async () => {
-    expect((await raftkv(["put", "cas/k", "1"])).code).toBe(0);
+    expect((await raftkv(["put", "cas/k", "1"])).exitCode).toBe(0);
     const swap = 'value("cas/k") = "1"\n\nput cas/k 2\nget cas/k\n\nget cas/k\n';
     const first = await raftkv(["txn"], swap);
-    expect(first).toMatchObject({ code: 0, stderr: "" });
+    expect(first).toMatchObject({ exitCode: 0, stderr: "" });
     expect(first.stdout.split("\n")).toEqual(["SUCCESS", expect.stringMatching(/^OK \d+$/), "cas/k\t2", ""]);
     const second = await raftkv(["txn"], swap);
     expect(second.stdout).toBe("FAILURE\ncas/k\t2\n");
@@ -63,7 +45,7 @@ describe("raftkv txn", () => {
 
   test("from --file, with a create-only compare and a delete", async () => {
     const file = join(dir, "txn.txt");
-    expect((await raftkv(["put", "file/k", "v"])).code).toBe(0);
+    expect((await raftkv(["put", "file/k", "v"])).exitCode).toBe(0);
     writeFileSync(file, '# create once\nmod("once") = 0\n\nput once here\ndel file/k\n');
     const result = await raftkv(["txn", "--file", file]);
     expect(result.stdout.split("\n")).toEqual(["SUCCESS", expect.stringMatching(/^OK \d+$/), "DELETED 1", ""]);
@@ -76,9 +58,9 @@ describe("raftkv txn", () => {
 
   test("bad input is one error line naming line and column, exit status 1, nothing applied", async () => {
     const result = await raftkv(["txn"], 'mod("x") = 0\n\nput x\n');
-    expect(result.code).toBe(1);
+    expect(result.exitCode).toBe(1);
     expect(result.stderr).toBe("error: txn input line 3, column 6: expected the value of put, got end of line\n");
-    expect((await raftkv(["get", "x"])).code).toBe(1);
+    expect((await raftkv(["get", "x"])).exitCode).toBe(1);
   }, 60_000);
 });
 
@@ -90,7 +72,7 @@ describe("raftkv watch", () => {
     await raftkv(["del", "w/a"]);
     await raftkv(["put", "other", "x"]);
     const result = await raftkv(["watch", "w/", "--prefix", "--prev-kv", "--start-index", start, "--count", "3"]);
-    expect(result.code).toBe(0);
+    expect(result.exitCode).toBe(0);
     const lines = result.stdout.trim().split("\n");
     expect(lines).toEqual([
       `PUT\t${start}\tw/a\t1`,
@@ -113,7 +95,7 @@ describe("raftkv watch", () => {
     await client.put("wc/a", "2");
     const compacted = await client.compact(put.index + 1n);
     const result = await raftkv(["watch", "wc/a", "--start-index", "1"], undefined, liveEndpoint);
-    expect(result.code).toBe(1);
+    expect(result.exitCode).toBe(1);
     expect(result.stderr).toBe(
       `error: OutOfRange: history before index ${compacted.compactIndex} is compacted; re-read, then watch with --start-index ${compacted.compactIndex} (or use --resync)\n`,
     );
@@ -125,24 +107,24 @@ describe("raftkv lease", () => {
     const grant = await raftkv(["lease", "grant", "60"]);
     expect(grant.stdout).toMatch(/^lease \d+ granted with TTL 60s\n$/);
     const id = grant.stdout.split(" ")[1] ?? "";
-    expect((await raftkv(["put", "leased/k", "v", "--lease", id])).code).toBe(0);
+    expect((await raftkv(["put", "leased/k", "v", "--lease", id])).exitCode).toBe(0);
     const ttl = await raftkv(["lease", "ttl", id, "--keys"]);
     expect(ttl.stdout).toMatch(new RegExp(`^lease ${id} granted with TTL 60s, remaining \\d+s, attached keys \\[leased/k\\]\\n$`));
     expect((await raftkv(["lease", "list"])).stdout.split("\n")).toContain(id);
     expect((await raftkv(["lease", "keep-alive", id, "--once"])).stdout).toBe(`lease ${id} keepalived with TTL 60s\n`);
     expect((await raftkv(["lease", "revoke", id])).stdout).toBe(`lease ${id} revoked (1 keys deleted)\n`);
     const gone = await raftkv(["get", "leased/k"]);
-    expect(gone.code).toBe(1);
+    expect(gone.exitCode).toBe(1);
   }, 90_000);
 
   test("a server error is one line with the Connect code", async () => {
     const result = await raftkv(["lease", "revoke", "123456789"]);
-    expect(result.code).toBe(1);
+    expect(result.exitCode).toBe(1);
     expect(result.stderr).toMatch(/^error: [A-Za-z]+: .+\n$/);
     const badId = await raftkv(["put", "k", "v", "--lease", "abc"]);
     expect(badId.stderr).toBe('error: --lease: expected a lease id (decimal, or hex with 0x), got "abc"\n');
     const nobody = await raftkv(["get", "k", "--timeout", "300ms"], undefined, `127.0.0.1:${freePort()}`);
-    expect(nobody.code).toBe(1);
+    expect(nobody.exitCode).toBe(1);
     expect(nobody.stderr).toMatch(/^error: Unavailable: Get: no endpoint could serve the call within 300 ms .*ECONNREFUSED.*\n$/);
   }, 60_000);
 });
@@ -158,12 +140,12 @@ describe("raftkv get/del --prefix", () => {
     await client.put("pfy/other", "x");
 
     const listed = await raftkv(["get", "pfx/", "--prefix"]);
-    expect(listed.code).toBe(0);
+    expect(listed.exitCode).toBe(0);
     expect(listed.stdout.split("\n")).toEqual([...keys.map((key) => `${key}\tv${key}`), ""]);
 
     // Before --prefix was a flag of del, this deleted the one key "pfx/" and printed 0.
     const deleted = await raftkv(["del", "pfx/", "--prefix"]);
-    expect(deleted).toMatchObject({ code: 0, stdout: "1200\n" });
+    expect(deleted).toMatchObject({ exitCode: 0, stdout: "1200\n" });
     expect((await raftkv(["get", "pfx/", "--prefix"])).stdout).toBe("");
     expect((await client.get("pfx")).found).toBe(true);
     expect((await client.get("pfy/other")).found).toBe(true);
@@ -171,7 +153,7 @@ describe("raftkv get/del --prefix", () => {
 
   test("del --prefix with --range-end is refused; a prefix of 0xff bytes reaches the end of the key space", async () => {
     const both = await raftkv(["del", "a", "--prefix", "--range-end", "b"]);
-    expect(both).toMatchObject({ code: 1, stderr: "error: del: give --prefix or --range-end, not both\n" });
+    expect(both).toMatchObject({ exitCode: 1, stderr: "error: del: give --prefix or --range-end, not both\n" });
     const client = new RaftkvClient({ endpoints: [liveEndpoint], transport: nodeTransportFactory("grpc") });
     await client.put(Uint8Array.of(0xff, 0xff, 1), "a");
     await client.put(Uint8Array.of(0xff, 0xff, 0xff, 0xff), "b");

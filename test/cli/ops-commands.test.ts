@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { fastRaftArgs, runCli } from "../cluster-admin/run-cli.ts";
-import { eventually } from "../cluster/cluster-process.ts";
+import { fastRaftArgs } from "../support/raft-timings.ts";
+import { runCli } from "../support/run-cli.ts";
+import { eventually } from "../support/eventually.ts";
 import { ProxiedCluster } from "../cluster/proxied-cluster.ts";
 
 let cluster: ProxiedCluster;
@@ -68,7 +69,7 @@ test("version, lease grant -w simple (the id alone, for $(...)), compact, cluste
 }, 60_000);
 
 test("bench takes --endpoints and -w json like every other command; help has no colour in a pipe", async () => {
-  const bench = await runCli(["bench", "--endpoints", one, "--requests", "200", "--in-flight", "4", "-w", "json"], 60_000);
+  const bench = await runCli(["bench", "--endpoints", one, "--requests", "200", "--in-flight", "4", "-w", "json"], { timeoutMs: 60_000 });
   expect(bench.exitCode).toBe(0);
   const result = JSON.parse(bench.stdout) as { result: { succeeded: number } };
   expect(result.result.succeeded).toBe(200);

@@ -1,22 +1,22 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { runCli } from "../cluster-admin/run-cli.ts";
+import { runCli } from "../support/run-cli.ts";
+import { removeDir, tempDir } from "../support/temp-dir.ts";
 
 const dirs: string[] = [];
 
 afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  for (const dir of dirs.splice(0)) removeDir(dir);
 });
 
 /** Runs `raftkv serve` with the given timing flags; a node that starts is killed after `timeoutMs` and fails the test by its exit code. */
 async function serveWith(timingFlags: readonly string[]): Promise<{ exitCode: number; stderr: string; dataDir: string }> {
-  const root = mkdtempSync(join(tmpdir(), "raftkv-timing-"));
+  const root = tempDir("timing");
   dirs.push(root);
   const dataDir = join(root, "data");
   const args = ["serve", "--data-dir", dataDir, "--listen", "127.0.0.1:0", "--raft-listen", "127.0.0.1:0", "--log-format", "json", ...timingFlags];
-  const { exitCode, stderr } = await runCli(args, 10_000);
+  const { exitCode, stderr } = await runCli(args, { timeoutMs: 10_000 });
   return { exitCode, stderr, dataDir };
 }
 

@@ -2,8 +2,9 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { RaftkvClient } from "../../src/client/raftkv-client.ts";
 import { nodeTransportFactory } from "../../src/client/transport-for.ts";
 import type { RaftkvNode } from "../../src/node/raftkv-node.ts";
-import { runCli } from "../cluster-admin/run-cli.ts";
-import { removeDir, startTestNode, tempDir } from "../support/test-node.ts";
+import { runCli } from "../support/run-cli.ts";
+import { startTestNode } from "../support/test-node.ts";
+import { removeDir, tempDir } from "../support/temp-dir.ts";
 
 let dir = "";
 let node: RaftkvNode | undefined;

@@ -5,7 +5,9 @@ import { RaftkvClient } from "../../src/client/raftkv-client.ts";
 import type { WatchUpdate } from "../../src/client/watch-update.ts";
 import { nodeTransportFactory } from "../../src/client/transport-for.ts";
 import { WriteOutcomeUnknownError } from "../../src/client/write-outcome-unknown-error.ts";
-import { type ClusterProcess, eventually, ProcessCluster } from "../cluster/cluster-process.ts";
+import { type ClusterProcess, ProcessCluster } from "../cluster/cluster-process.ts";
+import { eventually } from "../support/eventually.ts";
+import { fastRaftArgs } from "../support/raft-timings.ts";
 
 const text = (bytes: Uint8Array | undefined): string => new TextDecoder().decode(bytes);
 
@@ -89,7 +91,7 @@ describe("client against a 3-node cluster of real processes (kill -9, SIGSTOP)",
   let cluster: ProcessCluster;
 
   beforeAll(async () => {
-    cluster = await ProcessCluster.start(3, ["--heartbeat-timeout", "500ms", "--election-timeout", "500ms", "--leader-lease-timeout", "250ms"]);
+    cluster = await ProcessCluster.start(3, fastRaftArgs);
   }, 90_000);
 
   afterAll(async () => {

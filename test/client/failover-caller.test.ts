@@ -6,6 +6,7 @@ import { GetResponseSchema, PutResponseSchema, TxnResponseSchema } from "../../s
 import { RaftkvClient } from "../../src/client/raftkv-client.ts";
 import { WRITE_NOT_PROPOSED_HEADER } from "../../src/client/call-failure.ts";
 import { WriteOutcomeUnknownError } from "../../src/client/write-outcome-unknown-error.ts";
+import { eventually } from "../support/eventually.ts";
 import { FakeNodes, header } from "./fake-nodes.ts";
 
 const fastRetry = { timeoutMs: 2_000, attemptTimeoutMs: 1_000, initialBackoffMs: 5, maxBackoffMs: 20 };
@@ -153,7 +154,7 @@ describe("leader discovery", () => {
       .define("z:9", { kv: { put: okPut("z") } });
     const client = clientOf(nodes, ["a:1"], true);
     await client.get("k");
-    for (let i = 0; i < 100 && !client.endpoints().includes("z:9"); i++) await Bun.sleep(10);
+    await eventually("the leader's address learned", () => client.endpoints().includes("z:9"), 1000, 10);
     expect(client.endpoints()).toEqual(["a:1", "z:9"]);
     await client.put("k", "v");
     expect(nodes.calls.at(-1)).toBe("z:9 put");

@@ -7,7 +7,8 @@ import type { TransportFactory } from "../../src/client/transport-factory.ts";
 import { WriteOutcomeUnknownError } from "../../src/client/write-outcome-unknown-error.ts";
 import type { RaftkvNode } from "../../src/node/raftkv-node.ts";
 import { freePort } from "../support/free-port.ts";
-import { removeDir, startTestNode, tempDir } from "../support/test-node.ts";
+import { startTestNode } from "../support/test-node.ts";
+import { removeDir, tempDir } from "../support/temp-dir.ts";
 
 const retry = { timeoutMs: 5_000, attemptTimeoutMs: 3_000, initialBackoffMs: 20, maxBackoffMs: 200 };
 const text = (bytes: Uint8Array | undefined): string => new TextDecoder().decode(bytes);

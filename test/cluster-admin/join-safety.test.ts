@@ -1,22 +1,24 @@
 import { afterAll, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { eventually, ProcessCluster } from "../cluster/cluster-process.ts";
+import { ProcessCluster } from "../cluster/cluster-process.ts";
+import { eventually } from "../support/eventually.ts";
 import { freePort } from "../support/free-port.ts";
 import { TcpProxy } from "../support/tcp-proxy.ts";
+import { removeDir, tempDir } from "../support/temp-dir.ts";
+import { fastRaftArgs } from "../support/raft-timings.ts";
+import { runCli } from "../support/run-cli.ts";
 import { describeMembers, membersOf } from "./admin-helpers.ts";
-import { fastRaftArgs, runCli } from "./run-cli.ts";
 
 const utf8 = new TextEncoder();
 let cluster: ProcessCluster | undefined;
 let proxy: TcpProxy | undefined;
-const scratch = mkdtempSync(join(tmpdir(), "raftkv-join-"));
+const scratch = tempDir("join");
 
 afterAll(async () => {
   await proxy?.close();
   await cluster?.stop();
-  rmSync(scratch, { recursive: true, force: true });
+  removeDir(scratch);
 });
 
 test(

@@ -1,10 +1,12 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { Suffrage } from "../../src/gen/raftkv/v1/cluster_pb.ts";
-import { eventually, ProcessCluster, type ClusterProcess } from "../cluster/cluster-process.ts";
+import { ProcessCluster, type ClusterProcess } from "../cluster/cluster-process.ts";
+import { eventually } from "../support/eventually.ts";
 import { freePort } from "../support/free-port.ts";
+import { fastRaftArgs } from "../support/raft-timings.ts";
+import { runCli } from "../support/run-cli.ts";
 import { BackgroundWriter, currentLeader, describeMembers, expectAllPresent, membersOf, required } from "./admin-helpers.ts";
-import { fastRaftArgs, runCli } from "./run-cli.ts";
 
 // Small snapshot threshold and trailing logs: a node joining after a few hundred writes must catch up by snapshot.
 const serveArgs = [...fastRaftArgs, "--snapshot-threshold", "40", "--snapshot-interval", "200ms", "--trailing-logs", "10"];

@@ -1,9 +1,11 @@
 import { afterAll, expect, test } from "bun:test";
 import { Consistency } from "../../src/gen/raftkv/v1/kv_pb.ts";
-import { eventually, ProcessCluster } from "../cluster/cluster-process.ts";
+import { ProcessCluster } from "../cluster/cluster-process.ts";
+import { eventually } from "../support/eventually.ts";
 import { freePort } from "../support/free-port.ts";
+import { fastRaftArgs } from "../support/raft-timings.ts";
+import { runCli } from "../support/run-cli.ts";
 import { currentLeader, describeMembers, membersOf } from "./admin-helpers.ts";
-import { fastRaftArgs, runCli } from "./run-cli.ts";
 
 const utf8 = new TextEncoder();
 const fromUtf8 = new TextDecoder();

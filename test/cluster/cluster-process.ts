@@ -1,12 +1,11 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient, type Client } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { KV } from "../../src/gen/raftkv/v1/kv_pb.ts";
 import { Cluster } from "../../src/gen/raftkv/v1/cluster_pb.ts";
 import { freePort } from "../support/free-port.ts";
-import { ServeChild } from "./serve-child.ts";
+import { removeDir, tempDir } from "../support/temp-dir.ts";
+import { ServeChild } from "../support/serve-child.ts";
 
 /** One `raftkv serve` process of the project's entry point, restartable on the same data dir and ports. */
 export class ClusterProcess {
@@ -120,7 +119,7 @@ export class ProcessCluster {
 
   /** extraArgs: `serve` flags every node gets (e.g. short Raft timings). */
   static async start(size: number, extraArgs: readonly string[] = []): Promise<ProcessCluster> {
-    const root = mkdtempSync(join(tmpdir(), "raftkv-cluster-"));
+    const root = tempDir("cluster");
     const ids = Array.from({ length: size }, (_, i) => `n${i + 1}`);
     const ports = ids.map(() => freePort());
     const initial = ids.map((id, i) => `${id}=127.0.0.1:${ports[i]}`).join(",");
@@ -155,22 +154,6 @@ export class ProcessCluster {
 
   async stop(): Promise<void> {
     for (const n of this.nodes) await n.kill();
-    rmSync(this.root, { recursive: true, force: true });
-  }
-}
-
-/** Polls until probe returns a value (errors count as "not yet"); throws after timeoutMs. */
-export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}${last === undefined ? "" : `: ${String(last)}`}`);
-    await Bun.sleep(50);
+    removeDir(this.root);
   }
 }

@@ -6,7 +6,7 @@ import { Consistency } from "../../src/gen/raftkv/v1/kv_pb.ts";
 import type { Message } from "../../src/raft/message.ts";
 import { encodeEnvelopePrefix, encodeHelloFrame, encodePayloadFrame, PROTOCOL_VERSION } from "../../src/transport/frame-codec.ts";
 import { RawPeerSocket } from "../transport/transport-harness.ts";
-import { eventually } from "./cluster-process.ts";
+import { eventually } from "../support/eventually.ts";
 import { sampleValue, scrape } from "../ops/scrape.ts";
 import { ProxiedCluster } from "./proxied-cluster.ts";
 import type { ServeProcess } from "./serve-process.ts";

@@ -1,6 +1,6 @@
 import { afterAll, expect, test } from "bun:test";
 import { Consistency } from "../../src/gen/raftkv/v1/kv_pb.ts";
-import { eventually } from "./cluster-process.ts";
+import { eventually } from "../support/eventually.ts";
 import { convergedContent } from "./node-content.ts";
 import { ProxiedCluster } from "./proxied-cluster.ts";
 import type { ServeProcess } from "./serve-process.ts";

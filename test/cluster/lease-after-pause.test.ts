@@ -1,6 +1,7 @@
 import { afterAll, expect, test } from "bun:test";
 import { Consistency } from "../../src/gen/raftkv/v1/kv_pb.ts";
-import { eventually, ProcessCluster, type ClusterProcess } from "./cluster-process.ts";
+import { ProcessCluster, type ClusterProcess } from "./cluster-process.ts";
+import { eventually } from "../support/eventually.ts";
 
 const utf8 = new TextEncoder();
 const fromUtf8 = new TextDecoder();

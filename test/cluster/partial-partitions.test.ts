@@ -1,5 +1,5 @@
 import { afterEach, expect, test } from "bun:test";
-import { eventually } from "./cluster-process.ts";
+import { eventually } from "../support/eventually.ts";
 import { convergedContent } from "./node-content.ts";
 import { ProxiedCluster } from "./proxied-cluster.ts";
 import type { ServeProcess } from "./serve-process.ts";

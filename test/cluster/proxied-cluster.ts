@@ -1,10 +1,9 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Consistency } from "../../src/gen/raftkv/v1/kv_pb.ts";
 import { freePort } from "../support/free-port.ts";
 import { TcpProxy, type CutMode } from "../support/tcp-proxy.ts";
-import { eventually } from "./cluster-process.ts";
+import { eventually } from "../support/eventually.ts";
+import { removeDir, tempDir } from "../support/temp-dir.ts";
 import { ServeProcess } from "./serve-process.ts";
 
 /** Raft timings short enough for tests: an election settles in well under a second. */
@@ -57,7 +56,7 @@ export class ProxiedCluster {
   ) {}
 
   static async start(options: ProxiedClusterOptions): Promise<ProxiedCluster> {
-    const root = mkdtempSync(join(tmpdir(), "raftkv-proxied-"));
+    const root = tempDir("proxied");
     const ids = Array.from({ length: options.size }, (_, i) => `n${i + 1}`);
     const members: ProxiedMember[] = [];
     const cluster = new ProxiedCluster(root, members);
@@ -191,6 +190,6 @@ export class ProxiedCluster {
   async stop(): Promise<void> {
     for (const m of this.members) await m.process.kill();
     await Promise.all(this.members.map((m) => m.proxy.close()));
-    rmSync(this.root, { recursive: true, force: true });
+    removeDir(this.root);
   }
 }

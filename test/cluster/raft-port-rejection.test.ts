@@ -2,7 +2,7 @@ import { afterAll, expect, test } from "bun:test";
 import { Consistency } from "../../src/gen/raftkv/v1/kv_pb.ts";
 import { encodeEnvelopePrefix, encodeHelloFrame } from "../../src/transport/frame-codec.ts";
 import { garbage, RawPeerSocket } from "../transport/transport-harness.ts";
-import { eventually } from "./cluster-process.ts";
+import { eventually } from "../support/eventually.ts";
 import { convergedContent } from "./node-content.ts";
 import { ProxiedCluster } from "./proxied-cluster.ts";
 import type { ServeProcess } from "./serve-process.ts";

@@ -1,15 +1,15 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { Code, ConnectError, createClient, type Client } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { withBearerToken } from "../../src/client/bearer-transport.ts";
 import { Cluster } from "../../src/gen/raftkv/v1/cluster_pb.ts";
 import { Consistency, KV } from "../../src/gen/raftkv/v1/kv_pb.ts";
 import { freePort } from "../support/free-port.ts";
 import { TestPki, type IssuedCertificate } from "../support/test-pki.ts";
-import { eventually } from "./cluster-process.ts";
+import { eventually } from "../support/eventually.ts";
+import { removeDir, tempDir } from "../support/temp-dir.ts";
 import { fastRaftFlags } from "./proxied-cluster.ts";
 import { ServeProcess } from "./serve-process.ts";
 
@@ -65,7 +65,7 @@ async function codeOf(call: () => Promise<unknown>): Promise<string> {
 }
 
 beforeAll(async () => {
-  root = mkdtempSync(join(tmpdir(), "raftkv-secure-"));
+  root = tempDir("secure");
   clientPki = TestPki.create(join(root, "client-pki"), "clients");
   peerPki = TestPki.create(join(root, "peer-pki"), "members");
   anyClientCert = clientPki.issue("anonymous", { commonName: "anonymous" });
@@ -100,7 +100,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(nodes.map((node) => node.terminate()));
-  rmSync(root, { recursive: true, force: true });
+  removeDir(root);
 }, 60_000);
 
 async function leaderAndFollower(): Promise<{ leader: ServeProcess; follower: ServeProcess }> {

@@ -4,7 +4,7 @@ import { createClient, type Client } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { Cluster } from "../../src/gen/raftkv/v1/cluster_pb.ts";
 import { KV } from "../../src/gen/raftkv/v1/kv_pb.ts";
-import { ServeChild } from "./serve-child.ts";
+import { ServeChild } from "../support/serve-child.ts";
 
 // Enough lines to find any event of a test run; older ones are dropped so a chatty node cannot grow memory.
 const KEPT_LOG_LINES = 20_000;

@@ -1,5 +1,5 @@
 import { afterAll, expect, test } from "bun:test";
-import { eventually } from "./cluster-process.ts";
+import { eventually } from "../support/eventually.ts";
 import { contentOf, convergedContent } from "./node-content.ts";
 import { eagerSnapshotFlags, fastRaftFlags, ProxiedCluster } from "./proxied-cluster.ts";
 import type { ServeProcess } from "./serve-process.ts";

@@ -3,7 +3,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { RaftkvClient, WriteOutcomeUnknownError } from "../../src/client/index.ts";
 import { nodeTransportFactory } from "../../src/client/transport-for.ts";
 import { Consistency } from "../../src/gen/raftkv/v1/kv_pb.ts";
-import { eventually } from "./cluster-process.ts";
+import { eventually } from "../support/eventually.ts";
 import { fastRaftFlags, ProxiedCluster } from "./proxied-cluster.ts";
 import { ServeProcess } from "./serve-process.ts";
 

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { rmSync } from "node:fs";
 import { Suffrage } from "../../src/gen/raftkv/v1/cluster_pb.ts";
 import { Consistency } from "../../src/gen/raftkv/v1/kv_pb.ts";
-import { eventually } from "./cluster-process.ts";
+import { eventually } from "../support/eventually.ts";
+import { removeDir } from "../support/temp-dir.ts";
 import { fastRaftFlags, ProxiedCluster } from "./proxied-cluster.ts";
 import { ServeProcess } from "./serve-process.ts";
 
@@ -62,7 +62,7 @@ describe("a member whose data dir was lost", () => {
 
     // n3 loses its disk; n1 dies before anything could copy X back to n3.
     await c.node("n3").kill();
-    rmSync(c.node("n3").dataDir, { recursive: true, force: true });
+    removeDir(c.node("n3").dataDir);
     await c.node("n1").kill();
     c.heal();
 
@@ -103,7 +103,7 @@ describe("a member whose data dir was lost", () => {
       return recorded !== undefined && recorded !== "voter/" ? recorded : undefined;
     });
     await c.node("n3").kill();
-    rmSync(c.node("n3").dataDir, { recursive: true, force: true });
+    removeDir(c.node("n3").dataDir);
     const initialCluster = c.nodes.map((n) => `${n.id}=${c.member(n.id).proxy.address}`).join(",");
     const rebootstrapped = replacement(c, "n3", ["--initial-cluster", initialCluster]);
     await rebootstrapped.start();

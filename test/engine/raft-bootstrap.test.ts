@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { bootstrapLog, parseInitialCluster, resolveClusterId } from "../../src/engine/raft-bootstrap.ts";
 import { decodeMembership } from "../../src/raft/membership-codec.ts";
 import { RaftLogStore } from "../../src/storage/raft-log-store.ts";
-import { removeDir, tempDir } from "../support/test-node.ts";
+import { removeDir, tempDir } from "../support/temp-dir.ts";
 
 const dirs: string[] = [];
 const stores: RaftLogStore[] = [];

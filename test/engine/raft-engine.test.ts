@@ -5,7 +5,7 @@ import { EngineError } from "../../src/engine/engine-error.ts";
 import { RaftNotLeaderError } from "../../src/engine/raft-not-leader-error.ts";
 import { KvStateMachine } from "../../src/fsm/kv-state-machine.ts";
 import { RaftLogStore } from "../../src/storage/raft-log-store.ts";
-import { removeDir, tempDir } from "../support/test-node.ts";
+import { removeDir, tempDir } from "../support/temp-dir.ts";
 import { fastTiming, putCommand, RaftTestCluster } from "./raft-test-cluster.ts";
 
 const utf8 = new TextDecoder();

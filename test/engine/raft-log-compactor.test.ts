@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { RaftLogCompactor } from "../../src/engine/raft-log-compactor.ts";
 import type { Entry } from "../../src/raft/entry.ts";
 import { RaftLogStore } from "../../src/storage/raft-log-store.ts";
-import { removeDir, tempDir } from "../support/test-node.ts";
+import { removeDir, tempDir } from "../support/temp-dir.ts";
 
 let dir: string;
 let store: RaftLogStore;

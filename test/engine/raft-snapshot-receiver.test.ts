@@ -5,7 +5,7 @@ import { RaftSnapshotReceiver } from "../../src/engine/raft-snapshot-receiver.ts
 import type { InstallSnapshot } from "../../src/raft/message.ts";
 import type { SnapshotMeta } from "../../src/raft/snapshot-meta.ts";
 import { FileSnapshotStore } from "../../src/storage/snapshot-store.ts";
-import { removeDir, tempDir } from "../support/test-node.ts";
+import { removeDir, tempDir } from "../support/temp-dir.ts";
 
 const snapshot: SnapshotMeta = {
   index: 120,

@@ -8,7 +8,8 @@ import { systemScheduler } from "../../src/engine/scheduler.ts";
 import type { InstallSnapshot } from "../../src/raft/message.ts";
 import type { Membership } from "../../src/raft/membership.ts";
 import { FileSnapshotStore } from "../../src/storage/snapshot-store.ts";
-import { removeDir, tempDir } from "../support/test-node.ts";
+import { eventually } from "../support/eventually.ts";
+import { removeDir, tempDir } from "../support/temp-dir.ts";
 
 const membership: Membership = {
   index: 1,
@@ -75,8 +76,7 @@ async function transfer(losses: Losses, maxResends = 5) {
     { ackTimeoutMs: 30, maxResends },
   );
   sender.start({ kind: "installSnapshot", from: "n1", to: "n2", term: 2, snapshot: { index: 500, term: 2, membership } });
-  const deadline = performance.now() + 5000;
-  while (reports.length === 0 && performance.now() < deadline) await Bun.sleep(5);
+  await eventually("the transfer's report", () => reports.length > 0, 5000, 5);
   return { meta, reports, delivered, sentOffsets, followerStore };
 }
 

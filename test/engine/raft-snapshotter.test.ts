@@ -7,7 +7,7 @@ import type { Entry } from "../../src/raft/entry.ts";
 import { encodeMembers } from "../../src/raft/membership-codec.ts";
 import { FileSnapshotStore } from "../../src/storage/snapshot-store.ts";
 import { putEntry } from "../fsm/commands.ts";
-import { removeDir, tempDir } from "../support/test-node.ts";
+import { removeDir, tempDir } from "../support/temp-dir.ts";
 
 const THRESHOLD = 10;
 const INTERVAL_MS = 1000;

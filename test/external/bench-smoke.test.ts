@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import os from "node:os";
+import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { BenchResults } from "../../bench/harness/bench-results.ts";
+import { removeDir, tempDir } from "../support/temp-dir.ts";
 
 const ROOT = resolve(import.meta.dir, "../..");
 const BINARY = join(ROOT, "dist/raftkv");
@@ -19,7 +19,7 @@ describe("bench/run.ts --smoke", () => {
       const build = Bun.spawnSync(["npm", "run", "build"], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
       if (build.exitCode !== 0) throw new Error(`npm run build failed:\n${build.stderr.toString()}`);
     }
-    outDir = mkdtempSync(join(os.tmpdir(), "raftkv-bench-smoke-"));
+    outDir = tempDir("bench-smoke");
     const run = Bun.spawn([process.execPath, "bench/run.ts", "--vs", "etcd", "--smoke", "--out", outDir], {
       cwd: ROOT,
       stdout: "pipe",
@@ -31,7 +31,7 @@ describe("bench/run.ts --smoke", () => {
   }, 150_000);
 
   afterAll(() => {
-    if (outDir !== "") rmSync(outDir, { recursive: true, force: true });
+    if (outDir !== "") removeDir(outDir);
   });
 
   test("the run succeeds and writes results.md, results.json and chart.svg", () => {

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { chromium, type Browser } from "playwright-core";
 import type { RaftkvNode } from "../../src/node/raftkv-node.ts";
-import { removeDir, startTestNode, tempDir } from "../support/test-node.ts";
+import { startTestNode } from "../support/test-node.ts";
+import { removeDir, tempDir } from "../support/temp-dir.ts";
 import type { PageOutcome } from "./browser/page-entry.ts";
 import { bundlePage } from "./browser/bundle-page.ts";
 

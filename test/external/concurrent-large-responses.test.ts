@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { RangeRequestSchema } from "../../src/gen/raftkv/v1/kv_pb.ts";
 import { largeRange, startLargeRangeNode, type LargeRangeNode } from "../server/large-range-node.ts";
 import { parseNghttpFrames } from "./nghttp-frames.ts";
+import { removeDir, tempDir } from "../support/temp-dir.ts";
 
 /*
  * nghttp2's own clients (Debian's nghttp2-client) against one node: 8, 32 and
@@ -24,7 +24,7 @@ const files = { grpc: "", connectJson: "" };
 
 beforeAll(async () => {
   server = await startLargeRangeNode();
-  dir = mkdtempSync(join(tmpdir(), "raftkv-nghttp-"));
+  dir = tempDir("nghttp");
   const message = toBinary(RangeRequestSchema, create(RangeRequestSchema, { prefix: new TextEncoder().encode(largeRange.prefix), limit: largeRange.keys }));
   const framed = Buffer.alloc(5 + message.length);
   framed.writeUInt32BE(message.length, 1);
@@ -37,7 +37,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server.stop();
-  rmSync(dir, { recursive: true, force: true });
+  removeDir(dir);
 });
 
 interface Protocol {

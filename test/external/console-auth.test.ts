@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
-import { eventually } from "../cluster/cluster-process.ts";
+import { eventually } from "../support/eventually.ts";
 import { ServeProcess } from "../cluster/serve-process.ts";
 import { freePort } from "../support/free-port.ts";
+import { removeDir, tempDir } from "../support/temp-dir.ts";
 import { launchChromium, WatchedPage } from "./console/browser-session.ts";
 
 // The console on a node started with --auth-token-file: the page is served to anyone (it holds no data);
@@ -17,7 +17,7 @@ let node: ServeProcess | undefined;
 let browser: Browser | undefined;
 
 beforeAll(async () => {
-  root = mkdtempSync(join(tmpdir(), "raftkv-console-auth-"));
+  root = tempDir("console-auth");
   const authTokenFile = join(root, "tokens.json");
   writeFileSync(
     authTokenFile,
@@ -37,7 +37,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await node?.terminate();
-  if (root !== "") rmSync(root, { recursive: true, force: true });
+  if (root !== "") removeDir(root);
 });
 
 test("on a node with tokens, the console asks for one, shows nothing without it, and works with an admin token", async () => {

@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { spawn, type Subprocess } from "bun";
 import type { Browser } from "playwright-core";
 import { freePort } from "../support/free-port.ts";
+import { ServeChild } from "../support/serve-child.ts";
+import { removeDir, tempDir } from "../support/temp-dir.ts";
 import { launchChromium, WatchedPage } from "./console/browser-session.ts";
 
 // The executable `npm run build` makes carries the console inside: built
@@ -14,47 +13,34 @@ import { launchChromium, WatchedPage } from "./console/browser-session.ts";
 
 const repoRoot = resolve(import.meta.dir, "../..");
 let dir = "";
-let child: Subprocess<"ignore", "ignore", "pipe"> | undefined;
+let child: ServeChild | undefined;
 let origin = "";
 let browser: Browser | undefined;
 
-/** Resolves with the client address from the node's JSON "serving" line. */
-async function servingAddress(stream: ReadableStream<Uint8Array>): Promise<string> {
-  const decoder = new TextDecoder();
-  let buffered = "";
-  for await (const chunk of stream) {
-    buffered += decoder.decode(chunk, { stream: true });
-    for (let newline = buffered.indexOf("\n"); newline >= 0; newline = buffered.indexOf("\n")) {
-      const line = buffered.slice(0, newline);
-      buffered = buffered.slice(newline + 1);
-      const parsed = JSON.parse(line) as { msg?: string; listen?: string };
-      if (parsed.msg === "serving" && parsed.listen !== undefined) return parsed.listen;
-    }
-  }
-  throw new Error(`the node exited before serving: ${buffered}`);
-}
-
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "raftkv-console-binary-"));
+  dir = tempDir("console-binary");
   const binary = join(dir, "raftkv");
   // The build script's command (package.json "build"), with another output file.
   const build = Bun.spawnSync(["bun", "build", "--compile", "--minify", "src/cli/main.ts", "--outfile", binary], { cwd: repoRoot, stdout: "pipe", stderr: "pipe" });
   if (build.exitCode !== 0) throw new Error(`build failed: ${build.stderr.toString()}`);
-  child = spawn([binary, "serve", "--data-dir", join(dir, "data"), "--listen", "127.0.0.1:0", "--raft-listen", `127.0.0.1:${freePort()}`, "--log-format", "json"], {
+  const lines: string[] = [];
+  child = await ServeChild.start({
+    label: "the compiled executable",
+    executable: binary,
     cwd: dir,
-    stdin: "ignore",
-    stdout: "ignore",
-    stderr: "pipe",
+    args: ["--data-dir", join(dir, "data"), "--listen", "127.0.0.1:0", "--raft-listen", `127.0.0.1:${freePort()}`, "--log-format", "json"],
+    onLine: (text) => lines.push(text),
+    timeoutMs: 30_000,
+    describe: () => lines.join("\n"),
   });
-  origin = `http://${await servingAddress(child.stderr)}`;
+  origin = `http://127.0.0.1:${child.clientPort}`;
   browser = await launchChromium();
 }, 120_000);
 
 afterAll(async () => {
   await browser?.close();
-  child?.kill("SIGKILL");
-  await child?.exited;
-  rmSync(dir, { recursive: true, force: true });
+  await child?.kill();
+  removeDir(dir);
 });
 
 test("the compiled executable serves the console page and its bundle, with caching headers", async () => {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { Browser, Locator, Page } from "playwright-core";
-import { eventually } from "../cluster/cluster-process.ts";
+import { eventually } from "../support/eventually.ts";
+import { fastRaftArgs } from "../support/raft-timings.ts";
 import { ProxiedCluster } from "../cluster/proxied-cluster.ts";
 import type { ServeProcess } from "../cluster/serve-process.ts";
 import { launchChromium, WatchedPage } from "./console/browser-session.ts";
@@ -8,9 +9,6 @@ import { launchChromium, WatchedPage } from "./console/browser-session.ts";
 // The console served by a follower of a real 3-node cluster (`raftkv serve`
 // processes), driven in Debian's Chromium. Every member lists `*` so that
 // the page (on one member's origin) can ask each member for its own Status.
-// Timings a little slower than the cluster suite's: this box is shared, and a
-// spontaneous election in the middle would move the leader under a click.
-const raftFlags = ["--heartbeat-timeout", "500ms", "--election-timeout", "500ms", "--leader-lease-timeout", "250ms"];
 
 const utf8 = new TextEncoder();
 const text = new TextDecoder();
@@ -30,7 +28,9 @@ function page(): Page {
 }
 
 beforeAll(async () => {
-  cluster = await ProxiedCluster.start({ size: 3, flags: [...raftFlags, "--cors-allowed-origins", "*"] });
+  // Timings a little slower than the cluster suite's (fastRaftFlags): this box is shared, and a
+  // spontaneous election in the middle would move the leader under a click.
+  cluster = await ProxiedCluster.start({ size: 3, flags: [...fastRaftArgs, "--cors-allowed-origins", "*"] });
   const leader = await cluster.awaitLeader();
   serving = cluster.follower(leader.id);
   browser = await launchChromium();

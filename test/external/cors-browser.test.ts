@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Server } from "bun";
 import type { Browser } from "playwright-core";
 import { ServeProcess } from "../cluster/serve-process.ts";
 import { freePort } from "../support/free-port.ts";
+import { removeDir, tempDir } from "../support/temp-dir.ts";
 import type { CrossOriginOutcome, CrossOriginProtocol } from "./browser/cross-origin-entry.ts";
 import { launchChromium, WatchedPage } from "./console/browser-session.ts";
 
@@ -47,7 +46,7 @@ function originOf(site: Server<undefined> | undefined): string {
 }
 
 beforeAll(async () => {
-  root = mkdtempSync(join(tmpdir(), "raftkv-cors-browser-"));
+  root = tempDir("cors-browser");
   const script = await bundlePage();
   listedSite = serveSite(script);
   otherSite = serveSite(script);
@@ -65,7 +64,7 @@ afterAll(async () => {
   await node?.kill();
   await listedSite?.stop(true);
   await otherSite?.stop(true);
-  rmSync(root, { recursive: true, force: true });
+  removeDir(root);
 });
 
 async function runOn(site: Server<undefined> | undefined, protocol: CrossOriginProtocol, prefix: string): Promise<{ outcome: CrossOriginOutcome; errors: string[] }> {

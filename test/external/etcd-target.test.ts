@@ -1,13 +1,12 @@
 import { afterAll, beforeAll, describe, expect, spyOn, test } from "bun:test";
 import { runCommand } from "citty";
 import { benchCommand } from "../../src/cli/bench-command.ts";
-import { mkdtempSync, rmSync } from "node:fs";
-import os from "node:os";
 import { join } from "node:path";
 import type { Cluster } from "../../bench/harness/cluster.ts";
 import { startEtcdCluster } from "../../bench/harness/etcd-cluster.ts";
 import { readProcStats } from "../../bench/harness/proc-stats.ts";
 import { openTarget, writeValue, type ClientLibrary } from "../../src/bench/index.ts";
+import { removeDir, tempDir } from "../support/temp-dir.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -19,13 +18,13 @@ describe("etcd target against a real single-node etcd", () => {
   let cluster: Cluster | undefined;
 
   beforeAll(async () => {
-    workDir = mkdtempSync(join(os.tmpdir(), "raftkv-bench-etcd-test-"));
+    workDir = tempDir("bench-etcd-test");
     cluster = await startEtcdCluster({ size: 1, workDir, binary: "/usr/bin/etcd" });
   }, 40_000);
 
   afterAll(async () => {
     await cluster?.stop();
-    rmSync(workDir, { recursive: true, force: true });
+    removeDir(workDir);
   });
 
   for (const client of ["http2", "connect", "grpc-js"] as const satisfies readonly ClientLibrary[]) {

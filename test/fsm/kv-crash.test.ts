@@ -1,19 +1,18 @@
 import { afterEach, beforeEach, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { KvStateMachine } from "../../src/fsm/kv-state-machine.ts";
-import { runUntilReadyThenKill } from "../storage/crash-child.ts";
+import { runUntilReadyThenKill } from "../support/crash-child.ts";
+import { removeDir, tempDir } from "../support/temp-dir.ts";
 import { bytes, putEntry, text } from "./commands.ts";
 
 let dir: string;
 
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), "raftkv-fsm-crash-"));
+  dir = tempDir("fsm-crash");
 });
 
 afterEach(() => {
-  rmSync(dir, { recursive: true, force: true });
+  removeDir(dir);
 });
 
 test("a state machine killed (SIGKILL) while applying reopens at a consistent applied index", async () => {

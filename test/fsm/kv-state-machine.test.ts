@@ -1,10 +1,10 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { prefixEnd } from "../../src/fsm/key-range.ts";
 import { KvStateMachine } from "../../src/fsm/kv-state-machine.ts";
 import type { Entry } from "../../src/raft/entry.ts";
+import { removeDir, tempDir } from "../support/temp-dir.ts";
 import { bytes, deleteEntry, leaseGrantEntry, putEntry, rawEntry, text } from "./commands.ts";
 
 let dir: string;
@@ -12,14 +12,14 @@ let path: string;
 let fsm: KvStateMachine;
 
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), "raftkv-fsm-"));
+  dir = tempDir("fsm");
   path = join(dir, "kv.db");
   fsm = KvStateMachine.open(path);
 });
 
 afterEach(() => {
   fsm.close();
-  rmSync(dir, { recursive: true, force: true });
+  removeDir(dir);
 });
 
 function reopen(): void {

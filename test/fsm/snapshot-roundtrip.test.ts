@@ -1,21 +1,21 @@
 import { afterEach, beforeEach, expect, test } from "bun:test";
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { KvStateMachine } from "../../src/fsm/kv-state-machine.ts";
 import type { Entry } from "../../src/raft/entry.ts";
 import { emptyMembership } from "../../src/raft/membership.ts";
 import { FileSnapshotStore } from "../../src/storage/snapshot-store.ts";
+import { removeDir, tempDir } from "../support/temp-dir.ts";
 import { putEntry } from "./commands.ts";
 
 let dir: string;
 
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), "raftkv-fsm-snap-"));
+  dir = tempDir("fsm-snap");
 });
 
 afterEach(() => {
-  rmSync(dir, { recursive: true, force: true });
+  removeDir(dir);
 });
 
 function puts(from: number, count: number): Entry[] {

@@ -1,7 +1,6 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { KvStateMachine, type KvStateMachineOptions } from "../../src/fsm/kv-state-machine.ts";
+import { removeDir, tempDir } from "../support/temp-dir.ts";
 
 /** A state machine on a real SQLite file in its own temp dir; close() removes the dir. */
 export class TempStateMachine {
@@ -10,7 +9,7 @@ export class TempStateMachine {
   fsm: KvStateMachine;
 
   constructor(options: KvStateMachineOptions = {}) {
-    this.dir = mkdtempSync(join(tmpdir(), "raftkv-fsm-"));
+    this.dir = tempDir("fsm");
     this.path = join(this.dir, "kv.db");
     this.fsm = KvStateMachine.open(this.path, options);
   }
@@ -23,6 +22,6 @@ export class TempStateMachine {
 
   close(): void {
     this.fsm.close();
-    rmSync(this.dir, { recursive: true, force: true });
+    removeDir(this.dir);
   }
 }

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { CompareOp, Consistency } from "../../src/gen/raftkv/v1/kv_pb.ts";
-import { eventually, ProcessCluster, type ClusterProcess } from "../cluster/cluster-process.ts";
+import { ProcessCluster, type ClusterProcess } from "../cluster/cluster-process.ts";
+import { eventually } from "../support/eventually.ts";
 import { expectCode, kvClient, leaseClient, str, text } from "./support.ts";
 
 let cluster: ProcessCluster;

@@ -5,7 +5,7 @@ import type { Applied, Engine, EngineRole, EngineStatus } from "../../src/engine
 import { KvStateMachine } from "../../src/fsm/kv-state-machine.ts";
 import { CommandSchema } from "../../src/gen/raftkv/v1/command_pb.ts";
 import { LeaseKeeper } from "../../src/service/lease-keeper.ts";
-import { removeDir, tempDir } from "../support/test-node.ts";
+import { removeDir, tempDir } from "../support/temp-dir.ts";
 
 /**
  * An engine whose role, term and proposal outcome the test sets; accepted

@@ -3,8 +3,9 @@ import { Code, type Client } from "@connectrpc/connect";
 import { KV } from "../../src/gen/raftkv/v1/kv_pb.ts";
 import { Lease } from "../../src/gen/raftkv/v1/lease_pb.ts";
 import type { RaftkvNode } from "../../src/node/raftkv-node.ts";
-import { eventually } from "../cluster/cluster-process.ts";
-import { removeDir, startTestNode, tempDir } from "../support/test-node.ts";
+import { eventually } from "../support/eventually.ts";
+import { startTestNode } from "../support/test-node.ts";
+import { removeDir, tempDir } from "../support/temp-dir.ts";
 import { expectCode, kvClient, leaseClient, str, text } from "./support.ts";
 
 let node: RaftkvNode;

@@ -4,7 +4,8 @@ import { CompareOp, KV, type TxnResponse } from "../../src/gen/raftkv/v1/kv_pb.t
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { CompareSchema, RequestOpSchema } from "../../src/gen/raftkv/v1/kv_pb.ts";
 import type { RaftkvNode } from "../../src/node/raftkv-node.ts";
-import { removeDir, startTestNode, tempDir } from "../support/test-node.ts";
+import { startTestNode } from "../support/test-node.ts";
+import { removeDir, tempDir } from "../support/temp-dir.ts";
 import { expectCode, kvClient, str, text } from "./support.ts";
 
 type CompareInit = MessageInitShape<typeof CompareSchema>;

@@ -4,7 +4,8 @@ import { join } from "node:path";
 import { Logger } from "../../src/log/logger.ts";
 import type { NodeConfig } from "../../src/node/node-config.ts";
 import { RaftkvNode } from "../../src/node/raftkv-node.ts";
-import { removeDir, tempDir, testConfig } from "../support/test-node.ts";
+import { testConfig } from "../support/test-node.ts";
+import { removeDir, tempDir } from "../support/temp-dir.ts";
 import { deleteRaftMeta, fingerprint, raftMeta } from "./data-dir-files.ts";
 
 const root = tempDir("node-data-dir");

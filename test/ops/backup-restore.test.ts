@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import { Consistency } from "../../src/gen/raftkv/v1/kv_pb.ts";
-import { fastRaftArgs, runCli } from "../cluster-admin/run-cli.ts";
-import { eventually } from "../cluster/cluster-process.ts";
+import { fastRaftArgs } from "../support/raft-timings.ts";
+import { runCli } from "../support/run-cli.ts";
+import { eventually } from "../support/eventually.ts";
 import { fastRaftFlags, ProxiedCluster } from "../cluster/proxied-cluster.ts";
 import { ServeProcess } from "../cluster/serve-process.ts";
 import { freePort } from "../support/free-port.ts";
@@ -61,7 +62,7 @@ test("a backup taken from a follower under concurrent writes restores to exactly
   });
   await Bun.sleep(400);
   const file = join(cluster.root, "backup.raftkv");
-  const saved = await runCli(["snapshot", "save", file, "--endpoints", follower.endpoint, "-w", "json"], 60_000);
+  const saved = await runCli(["snapshot", "save", file, "--endpoints", follower.endpoint, "-w", "json"], { timeoutMs: 60_000 });
   expect(saved.exitCode).toBe(0);
   await Bun.sleep(300);
   writing = false;

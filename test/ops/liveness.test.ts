@@ -1,21 +1,20 @@
 import { afterAll, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { Health, HealthCheckResponse_ServingStatus as ServingStatus } from "../../src/gen/grpc/health/v1/health_pb.ts";
-import { eventually } from "../cluster/cluster-process.ts";
+import { eventually } from "../support/eventually.ts";
 import { ServeProcess } from "../cluster/serve-process.ts";
 import { freePort } from "../support/free-port.ts";
+import { removeDir, tempDir } from "../support/temp-dir.ts";
 
-const root = mkdtempSync(join(tmpdir(), "raftkv-liveness-"));
+const root = tempDir("liveness");
 const utf8 = new TextEncoder();
 let node: ServeProcess | undefined;
 
 afterAll(async () => {
   await node?.kill();
-  rmSync(root, { recursive: true, force: true });
+  removeDir(root);
 });
 
 test("a node whose engine stopped on a storage failure fails /healthz, /readyz and every gRPC health answer, naming the cause", async () => {

@@ -1,6 +1,4 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { defaultIndexBump } from "../../src/backup/index-bump.ts";
 import type { EngineStatus } from "../../src/engine/engine.ts";
@@ -12,6 +10,7 @@ import { RecentDurations } from "../../src/ops/recent-durations.ts";
 import { SpaceReclaimer } from "../../src/ops/space-reclaimer.ts";
 import { formatBytes, parseBytes } from "../../src/units/byte-size.ts";
 import { bytes, commandEntry, deleteEntry, putEntry } from "../fsm/commands.ts";
+import { removeDir, tempDir } from "../support/temp-dir.ts";
 
 const leaderStatus: EngineStatus = { id: "n1", role: "leader", term: 3, leaderId: "n1", commitIndex: 10, appliedIndex: 10, lastLogIndex: 10 };
 
@@ -103,13 +102,13 @@ describe("space reclaiming on a real state machine", () => {
   let fsm: KvStateMachine;
 
   beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), "raftkv-reclaim-"));
+    dir = tempDir("reclaim");
     fsm = KvStateMachine.open(join(dir, "kv.db"));
   });
 
   afterEach(() => {
     fsm.close();
-    rmSync(dir, { recursive: true, force: true });
+    removeDir(dir);
   });
 
   test("deleted keys and compacted history become free pages; small steps give them back and shrink the database", () => {

@@ -1,20 +1,20 @@
 import { afterEach, beforeEach, expect, test } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { encodeBackupHeader, verifyBackupFile, type BackupHeader } from "../../src/backup/backup-format.ts";
 import { restoreDataDir } from "../../src/backup/restore-data-dir.ts";
 import { KvStateMachine } from "../../src/fsm/kv-state-machine.ts";
 import { putEntry } from "../fsm/commands.ts";
+import { removeDir, tempDir } from "../support/temp-dir.ts";
 
 let dir: string;
 
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), "raftkv-restore-"));
+  dir = tempDir("restore");
 });
 
 afterEach(() => {
-  rmSync(dir, { recursive: true, force: true });
+  removeDir(dir);
 });
 
 /** A backup file as `snapshot save` writes it, around `data`. */

@@ -9,7 +9,8 @@ import { KV } from "../../src/gen/raftkv/v1/kv_pb.ts";
 import { Lease } from "../../src/gen/raftkv/v1/lease_pb.ts";
 import { Health } from "../../src/gen/grpc/health/v1/health_pb.ts";
 import type { RaftkvNode } from "../../src/node/raftkv-node.ts";
-import { capturingLogger, removeDir, startTestNodeWith, tempDir } from "../support/test-node.ts";
+import { capturingLogger, startTestNodeWith } from "../support/test-node.ts";
+import { removeDir, tempDir } from "../support/temp-dir.ts";
 
 const tokens = {
   ci: "ci-token-0123456789abcdef",

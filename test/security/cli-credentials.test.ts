@@ -1,13 +1,14 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { RaftkvClient } from "../../src/client/raftkv-client.ts";
 import { nodeTransportFactory } from "../../src/client/transport-for.ts";
 import type { RaftkvNode } from "../../src/node/raftkv-node.ts";
-import { removeDir, startTestNodeWith, tempDir } from "../support/test-node.ts";
+import { startTestNodeWith } from "../support/test-node.ts";
 import { TestPki } from "../support/test-pki.ts";
+import { runCli, type CliResult } from "../support/run-cli.ts";
+import { removeDir, tempDir } from "../support/temp-dir.ts";
 
-const mainScript = resolve(import.meta.dir, "../../src/cli/main.ts");
 const token = "cli-token-0123456789abcdef";
 
 let dir = "";
@@ -31,41 +32,29 @@ afterAll(async () => {
   removeDir(dir);
 });
 
-async function raftkv(args: readonly string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  const child = Bun.spawn(["bun", mainScript, ...args, "--endpoints", endpoint], {
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
-    env: { ...process.env, RAFTKV_ENDPOINTS: "", RAFTKV_TOKEN: "", RAFTKV_CACERT: "", ...env },
-  });
-  const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
-  try {
-    const [stdout, stderr, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
-    return { code, stdout, stderr };
-  } finally {
-    clearTimeout(timer);
-  }
+async function raftkv(args: readonly string[], env: Record<string, string> = {}): Promise<CliResult> {
+  return runCli([...args, "--endpoints", endpoint], { env: { RAFTKV_ENDPOINTS: "", RAFTKV_TOKEN: "", RAFTKV_CACERT: "", ...env } });
 }
 
 test("the CLI takes --token and --cacert (or RAFTKV_TOKEN / RAFTKV_CACERT) on client commands, cluster ones included", async () => {
   const put = await raftkv(["put", "cli/k", "v", "--cacert", pki.caFile, "--token", token]);
   expect(put.stderr).toBe("");
-  expect(put.code).toBe(0);
+  expect(put.exitCode).toBe(0);
   const get = await raftkv(["get", "cli/k"], { RAFTKV_TOKEN: token, RAFTKV_CACERT: pki.caFile });
-  expect(get.code).toBe(0);
+  expect(get.exitCode).toBe(0);
   expect(get.stdout).toContain("v");
   const members = await raftkv(["cluster", "members", "--cacert", pki.caFile], { RAFTKV_TOKEN: token });
-  expect(members.code).toBe(0);
+  expect(members.exitCode).toBe(0);
   expect(members.stdout).toContain("test1");
 }, 30_000);
 
 test("without a token the CLI fails with one line saying so; the token is not echoed", async () => {
   const refused = await raftkv(["put", "cli/k", "v2", "--cacert", pki.caFile]);
-  expect(refused.code).toBe(1);
+  expect(refused.exitCode).toBe(1);
   expect(refused.stderr.trim().split("\n")).toHaveLength(1);
   expect(refused.stderr.toLowerCase()).toContain("unauthenticated");
   const wrong = await raftkv(["put", "cli/k", "v2", "--cacert", pki.caFile, "--token", "wrong-token-0000000000000"]);
-  expect(wrong.code).toBe(1);
+  expect(wrong.exitCode).toBe(1);
   expect(wrong.stderr).not.toContain("wrong-token-0000000000000");
 }, 30_000);
 

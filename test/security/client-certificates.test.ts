@@ -7,8 +7,9 @@ import { withBearerToken } from "../../src/client/bearer-transport.ts";
 import { KV } from "../../src/gen/raftkv/v1/kv_pb.ts";
 import type { RaftkvNode } from "../../src/node/raftkv-node.ts";
 import { FORWARDED_IDENTITY_HEADER } from "../../src/service/authorizer.ts";
-import { capturingLogger, removeDir, startTestNodeWith, tempDir } from "../support/test-node.ts";
+import { capturingLogger, startTestNodeWith } from "../support/test-node.ts";
 import { TestPki, type IssuedCertificate } from "../support/test-pki.ts";
+import { removeDir, tempDir } from "../support/temp-dir.ts";
 
 let dir = "";
 let node: RaftkvNode | undefined;

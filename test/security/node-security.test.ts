@@ -6,8 +6,9 @@ import { RaftkvNode } from "../../src/node/raftkv-node.ts";
 import { NodeSecurity } from "../../src/security/node-security.ts";
 import type { SecurityConfig } from "../../src/security/security-config.ts";
 import { TlsFiles } from "../../src/security/tls-files.ts";
-import { capturingLogger, removeDir, tempDir, testConfig } from "../support/test-node.ts";
+import { capturingLogger, testConfig } from "../support/test-node.ts";
 import { TestPki, type IssuedCertificate } from "../support/test-pki.ts";
+import { removeDir, tempDir } from "../support/temp-dir.ts";
 
 let dir = "";
 let pki: TestPki;

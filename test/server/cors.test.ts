@@ -5,7 +5,8 @@ import { KV } from "../../src/gen/raftkv/v1/kv_pb.ts";
 import { Logger } from "../../src/log/logger.ts";
 import { RaftkvNode } from "../../src/node/raftkv-node.ts";
 import { parseCorsAllowedOrigins } from "../../src/server/cors-policy.ts";
-import { removeDir, tempDir, testConfig } from "../support/test-node.ts";
+import { testConfig } from "../support/test-node.ts";
+import { removeDir, tempDir } from "../support/temp-dir.ts";
 
 // Bun's fetch is no browser: it sends the Origin header it is given and shows every response
 // header, so these tests see exactly what a browser would be told.

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { Code } from "@connectrpc/connect";
 import { status as GrpcStatus } from "@grpc/grpc-js";
 import type { ClientServer } from "../../src/server/client-server.ts";
+import { eventually } from "../support/eventually.ts";
 import { awkwardErrorMessage, internalSecret } from "./echo-test-service.ts";
 import { createGrpcJsEchoClient, type GrpcJsEchoClient } from "./grpc-js-client.ts";
 import { startTestServer } from "./start-test-server.ts";
@@ -48,7 +49,7 @@ test("grpc-timeout reaches the handler as its remaining time", async () => {
 
 /** The server learns of a client's deadline or cancel a moment after the client gives up. */
 async function untilSleepEnded(): Promise<void> {
-  for (let i = 0; i < 200 && sleepEnds.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+  await eventually("the sleeping handler to end", () => sleepEnds.length > 0, 2000, 10);
 }
 
 test("a handler slower than grpc-timeout ends in DEADLINE_EXCEEDED and its signal fires", async () => {

@@ -1,10 +1,9 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { KV, type RequestOp } from "../../src/gen/raftkv/v1/kv_pb.ts";
 import { ServeProcess } from "../cluster/serve-process.ts";
+import { removeDir, tempDir } from "../support/temp-dir.ts";
 
 /** 1,000 keys of 3,000-byte values under `big/`: one Range of them answers about 3 MB. */
 export const largeRange = { keys: 1000, valueBytes: 3000, prefix: "big/" } as const;
@@ -26,7 +25,7 @@ export interface LargeRangeNode {
 
 /** A single `raftkv serve` process holding the large range, for many concurrent multi-MB answers on one connection. */
 export async function startLargeRangeNode(): Promise<LargeRangeNode> {
-  const root = mkdtempSync(join(tmpdir(), "raftkv-large-range-"));
+  const root = tempDir("large-range");
   const node = new ServeProcess({ id: "n1", dataDir: join(root, "n1"), flags: ["--raft-listen", "127.0.0.1:0"] });
   await node.start();
   const kv = createClient(KV, createGrpcTransport({ baseUrl: `http://${node.endpoint}` }));
@@ -42,7 +41,7 @@ export async function startLargeRangeNode(): Promise<LargeRangeNode> {
     endpoint: node.endpoint,
     stop: async () => {
       await node.kill();
-      rmSync(root, { recursive: true, force: true });
+      removeDir(root);
     },
   };
 }

@@ -4,7 +4,8 @@ import { Logger } from "../../src/log/logger.ts";
 import { RaftkvNode } from "../../src/node/raftkv-node.ts";
 import { Consistency } from "../../src/gen/raftkv/v1/kv_pb.ts";
 import { kvClient, text } from "../kv-txn/support.ts";
-import { removeDir, tempDir, testConfig } from "../support/test-node.ts";
+import { testConfig } from "../support/test-node.ts";
+import { removeDir, tempDir } from "../support/temp-dir.ts";
 
 const secret = "disk detail: /var/lib/raftkv/kv.db page 7 is corrupt";
 const lines: string[] = [];

@@ -1,18 +1,17 @@
 import { afterEach, beforeEach, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RaftLogStore } from "../../src/storage/raft-log-store.ts";
-import { runUntilReadyThenKill } from "./crash-child.ts";
+import { removeDir, tempDir } from "../support/temp-dir.ts";
+import { runUntilReadyThenKill } from "../support/crash-child.ts";
 
 let dir: string;
 
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), "raftkv-log-crash-"));
+  dir = tempDir("log-crash");
 });
 
 afterEach(() => {
-  rmSync(dir, { recursive: true, force: true });
+  removeDir(dir);
 });
 
 test("a log store killed (SIGKILL) mid-persist reopens with entries and hard state from the same batch", async () => {

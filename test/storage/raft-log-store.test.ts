@@ -1,10 +1,9 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Entry, EntryKind } from "../../src/raft/entry.ts";
 import { LogCompactedError, LogUnavailableError } from "../../src/storage/log-errors.ts";
 import { RaftLogStore } from "../../src/storage/raft-log-store.ts";
+import { removeDir, tempDir } from "../support/temp-dir.ts";
 
 function entry(index: number, term: number, kind: EntryKind = "normal", size = 8): Entry {
   return { index, term, kind, data: new Uint8Array(size).fill(index % 251) };
@@ -21,14 +20,14 @@ let path: string;
 let store: RaftLogStore;
 
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), "raftkv-log-"));
+  dir = tempDir("log");
   path = join(dir, "raft.db");
   store = RaftLogStore.open(path);
 });
 
 afterEach(() => {
   store.close();
-  rmSync(dir, { recursive: true, force: true });
+  removeDir(dir);
 });
 
 function reopen(): void {

@@ -1,18 +1,18 @@
 import { afterEach, beforeEach, expect, test } from "bun:test";
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { FileSnapshotStore } from "../../src/storage/snapshot-store.ts";
-import { runUntilReadyThenKill } from "./crash-child.ts";
+import { removeDir, tempDir } from "../support/temp-dir.ts";
+import { runUntilReadyThenKill } from "../support/crash-child.ts";
 
 let dir: string;
 
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), "raftkv-snap-crash-"));
+  dir = tempDir("snap-crash");
 });
 
 afterEach(() => {
-  rmSync(dir, { recursive: true, force: true });
+  removeDir(dir);
 });
 
 test("a sink killed mid-write (SIGKILL) is never listed and is removed on reopen", async () => {

@@ -1,9 +1,10 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Membership } from "../../src/raft/membership.ts";
 import { FileSnapshotStore } from "../../src/storage/snapshot-store.ts";
+import { removeDir, tempDir } from "../support/temp-dir.ts";
 
 const membership: Membership = {
   members: [
@@ -28,13 +29,13 @@ let clock: number;
 let store: FileSnapshotStore;
 
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), "raftkv-snap-"));
+  dir = tempDir("snap");
   clock = 1_000;
   store = FileSnapshotStore.open(dir, { now: () => clock++ });
 });
 
 afterEach(() => {
-  rmSync(dir, { recursive: true, force: true });
+  removeDir(dir);
 });
 
 async function importBytes(index: number, data: Uint8Array, term = 1) {
@@ -118,7 +119,7 @@ describe("streaming sink", () => {
     const data = payload(100_000, 9);
     const source = await importBytes(30, data, 4);
 
-    const receiverDir = mkdtempSync(join(tmpdir(), "raftkv-snap-recv-"));
+    const receiverDir = tempDir("snap-recv");
     try {
       const receiver = FileSnapshotStore.open(receiverDir);
       const sink = receiver.createSink({ index: 30, term: 4, membership }, source.checksum);
@@ -136,7 +137,7 @@ describe("streaming sink", () => {
       expect(sha256(readFileSync(opened.path))).toBe(sha256(data));
       expect(() => sink.write(new Uint8Array(1))).toThrow(/committed/);
     } finally {
-      rmSync(receiverDir, { recursive: true, force: true });
+      removeDir(receiverDir);
     }
   });
 

@@ -1,18 +1,19 @@
 import { afterEach, beforeEach, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { openWalDatabase } from "../../src/storage/sqlite-file.ts";
 import { WalCheckpointer } from "../../src/storage/wal-checkpointer.ts";
+import { eventually } from "../support/eventually.ts";
+import { removeDir, tempDir } from "../support/temp-dir.ts";
 
 let dir: string;
 
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), "raftkv-ckpt-"));
+  dir = tempDir("ckpt");
 });
 
 afterEach(() => {
-  rmSync(dir, { recursive: true, force: true });
+  removeDir(dir);
 });
 
 test("the worker moves WAL pages into the database file while the writer's own checkpoints are off", async () => {
@@ -27,8 +28,8 @@ test("the worker moves WAL pages into the database file while the writer's own c
   expect(statSync(`${path}-wal`).size).toBeGreaterThan(500_000);
 
   const checkpointer = WalCheckpointer.start(path, { sync: "normal", intervalMs: 10 });
-  // Poll (bounded) until a checkpoint has happened: the data now lives in the database file.
-  for (let i = 0; i < 500 && statSync(path).size <= 500_000; i++) await Bun.sleep(10);
+  // Until a checkpoint has happened: the data now lives in the database file.
+  await eventually("a checkpoint into the database file", () => statSync(path).size > 500_000, 5000, 10);
   expect(statSync(path).size).toBeGreaterThan(500_000);
   checkpointer.stop();
   checkpointer.stop();
@@ -42,7 +43,7 @@ test("the worker moves WAL pages into the database file while the writer's own c
 
 test("a checkpointer on a missing file reports the error and still stops", async () => {
   const checkpointer = WalCheckpointer.start(join(dir, "missing.db"), { sync: "full" });
-  for (let i = 0; i < 500 && checkpointer.lastError === undefined; i++) await Bun.sleep(10);
+  await eventually("the checkpointer's error", () => checkpointer.lastError !== undefined, 5000, 10);
   expect(checkpointer.lastError).toMatch(/unable to open|no such file|cannot open/i);
   checkpointer.stop();
 });

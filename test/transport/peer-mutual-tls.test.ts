@@ -1,14 +1,15 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { copyFileSync, rmSync } from "node:fs";
+import { copyFileSync } from "node:fs";
 import { join } from "node:path";
 import { X509Certificate } from "node:crypto";
 import { PeerAllowedNames } from "../../src/security/peer-allowed-names.ts";
 import { PeerPortTls } from "../../src/security/peer-port-tls.ts";
 import { TlsFiles } from "../../src/security/tls-files.ts";
 import { encodeEnvelopePrefix, encodeHelloFrame, encodePayloadFrame } from "../../src/transport/frame-codec.ts";
-import { tempDir } from "../support/test-node.ts";
 import { TestPki, type IssuedCertificate } from "../support/test-pki.ts";
-import { meshPeers, startNode, TEST_CLUSTER, text, waitUntil, type TestNode } from "./transport-harness.ts";
+import { eventually } from "../support/eventually.ts";
+import { removeDir, tempDir } from "../support/temp-dir.ts";
+import { meshPeers, startNode, TEST_CLUSTER, text, transportPollMs, type TestNode } from "./transport-harness.ts";
 
 let dir = "";
 let pki: TestPki;
@@ -21,7 +22,7 @@ beforeAll(() => {
   otherPki = TestPki.create(join(dir, "other"), "stranger");
 });
 
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => removeDir(dir));
 
 const started: TestNode[] = [];
 afterEach(async () => {
@@ -93,7 +94,7 @@ describe("mutual TLS on the Raft port", () => {
     const prefix = encodeEnvelopePrefix(TEST_CLUSTER, "n2", "n1");
     const outcome = await rawTlsPeer(target.transport.port, otherPki.issue("s2-raw", { sans: ["DNS:n2"] }), [encodeHelloFrame(prefix), encodePayloadFrame(prefix, text("x"))]);
     expect(outcome).toBe("closed");
-    await waitUntil(() => target.transport.stats().inbound.tlsRefusedConnections >= 2, 5000, () => `tls refusals: ${JSON.stringify(target.transport.stats().inbound)}`);
+    await eventually(() => `tls refusals: ${JSON.stringify(target.transport.stats().inbound)}`, () => target.transport.stats().inbound.tlsRefusedConnections >= 2, 5000, transportPollMs);
     expect(target.transport.stats().inbound.receivedFrames).toBe(0);
     expect(target.inbox.messages).toEqual([]);
   });
@@ -106,7 +107,7 @@ describe("mutual TLS on the Raft port", () => {
     const expired = pki.issue("expired-n2", { sans: ["DNS:n2"], days: -1 });
     const prefix = encodeEnvelopePrefix(TEST_CLUSTER, "n2", "n1");
     expect(await rawTlsPeer(target.transport.port, expired, [encodeHelloFrame(prefix)])).toBe("closed");
-    await waitUntil(() => warnings.length > 0, 5000, () => "a warning");
+    await eventually("a warning", () => warnings.length > 0, 5000, transportPollMs);
     expect(warnings[0]).toContain("rejected Raft peer connection TLS handshake failed");
     expect(warnings[0]).toContain("expired");
     expect(target.transport.stats().inbound.receivedFrames).toBe(0);
@@ -133,7 +134,7 @@ describe("mutual TLS on the Raft port", () => {
     // n1 believes n2 lives where n3 listens.
     dialer.transport.setPeer("n2", impostor.address);
     dialer.transport.send("n2", text("for n2 only"));
-    await waitUntil(() => (dialer.transport.stats().peers["n2"]?.connectFailures ?? 0) >= 1, 5000, () => "connect failure");
+    await eventually("connect failure", () => (dialer.transport.stats().peers["n2"]?.connectFailures ?? 0) >= 1, 5000, transportPollMs);
     expect(dialer.transport.stats().peers["n2"]?.connected).toBe(false);
     expect(impostor.inbox.messages).toEqual([]);
   });

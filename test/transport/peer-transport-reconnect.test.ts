@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { startNode, text, waitUntil, type TestNode } from "./transport-harness.ts";
+import { eventually } from "../support/eventually.ts";
+import { startNode, text, transportPollMs, type TestNode } from "./transport-harness.ts";
 
 const started: TestNode[] = [];
 async function node(id: string, options: Parameters<typeof startNode>[1] = {}): Promise<TestNode> {
@@ -14,14 +15,7 @@ afterEach(async () => {
 
 /** Starts a node on a given port, retrying briefly while the old socket's port is released. */
 async function nodeOnPort(id: string, port: number): Promise<TestNode> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await node(id, { port });
-    } catch (error) {
-      if (attempt >= 50) throw error;
-      await Bun.sleep(20);
-    }
-  }
+  return eventually(`${id} listening on port ${port} again`, () => node(id, { port }), 1000, 20);
 }
 
 describe("peer transport: a peer that is down", () => {
@@ -36,7 +30,7 @@ describe("peer transport: a peer that is down", () => {
     await b.inbox.waitForCount(1);
     await b.transport.close();
     started.splice(started.indexOf(b), 1);
-    await waitUntil(() => a.transport.stats().peers.b?.connected === false, 5000, () => "link to notice the peer is gone");
+    await eventually("link to notice the peer is gone", () => a.transport.stats().peers.b?.connected === false, 5000, transportPollMs);
 
     let accepted = 0;
     for (let i = 0; i < 10_000; i++) {
@@ -48,12 +42,12 @@ describe("peer transport: a peer that is down", () => {
     expect(down.queuedFrames).toBeLessThanOrEqual(maxQueuedFrames);
     expect(down.queuedBytes).toBeLessThanOrEqual(maxQueuedBytes);
     expect(down.droppedFrames).toBeGreaterThanOrEqual(10_000 - maxQueuedFrames);
-    await waitUntil(() => (a.transport.stats().peers.b?.connectFailures ?? 0) >= 2, 5000, () => "reconnect attempts");
+    await eventually("reconnect attempts", () => (a.transport.stats().peers.b?.connectFailures ?? 0) >= 2, 5000, transportPollMs);
 
     const revived = await nodeOnPort("b", port);
-    await waitUntil(() => a.transport.stats().peers.b?.connected === true, 5000, () => "reconnect to the revived peer");
+    await eventually("reconnect to the revived peer", () => a.transport.stats().peers.b?.connected === true, 5000, transportPollMs);
     a.transport.send("b", text("after"));
-    await waitUntil(() => revived.inbox.texts().includes("a:after"), 5000, () => "message after reconnect");
+    await eventually("message after reconnect", () => revived.inbox.texts().includes("a:after"), 5000, transportPollMs);
     const up = a.transport.stats().peers.b;
     expect(up?.reconnects).toBeGreaterThanOrEqual(1);
     // Frames queued while the peer was down are delivered too, ahead of the new one.
@@ -91,17 +85,18 @@ describe("peer transport: a peer that does not read", () => {
     try {
       a.transport.setPeer("stuck", `127.0.0.1:${stuck.port}`);
       a.transport.setPeer("live", live.address);
-      await waitUntil(() => a.transport.stats().peers.stuck?.connected === true, 5000, () => "connect to the stuck peer");
+      await eventually("connect to the stuck peer", () => a.transport.stats().peers.stuck?.connected === true, 5000, transportPollMs);
       const chunk = new Uint8Array(64 * 1024);
       let round = 0;
-      await waitUntil(
+      await eventually(
+        "the stuck peer's queue to fill",
         () => {
           for (let i = 0; i < 16; i++) a.transport.send("stuck", chunk);
           a.transport.send("live", text(`r${round++}`));
           return (a.transport.stats().peers.stuck?.droppedFrames ?? 0) > 0;
         },
         20_000,
-        () => "the stuck peer's queue to fill",
+        transportPollMs,
       );
       const stats = a.transport.stats().peers.stuck;
       expect(stats?.connected).toBe(true);

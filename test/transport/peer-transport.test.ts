@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { PeerTransport } from "../../src/transport/peer-transport.ts";
-import { meshPeers, startNode, text, waitUntil, type TestNode } from "./transport-harness.ts";
+import { eventually } from "../support/eventually.ts";
+import { meshPeers, startNode, text, transportPollMs, type TestNode } from "./transport-harness.ts";
 
 const started: TestNode[] = [];
 async function node(id: string, options: Parameters<typeof startNode>[1] = {}): Promise<TestNode> {
@@ -128,7 +129,7 @@ describe("peer transport", () => {
     const stranger = await node("stranger", { clusterId: "some-other-cluster" });
     stranger.transport.setPeer("b", b.address);
     stranger.transport.send("b", text("hi"));
-    await waitUntil(() => b.transport.stats().inbound.rejectionsByKind["foreign-cluster"] >= 2, 5000, () => "rejections");
+    await eventually("rejections", () => b.transport.stats().inbound.rejectionsByKind["foreign-cluster"] >= 2, 5000, transportPollMs);
     expect(b.inbox.messages).toEqual([]);
     expect(stranger.transport.stats().peers.b?.reconnects).toBeGreaterThanOrEqual(1);
   });
@@ -159,7 +160,7 @@ describe("peer transport", () => {
       a.transport.setPeer("b", `127.0.0.1:${b.port}`);
       a.transport.send("b", text("1"));
       a.transport.send("b", text("2"));
-      await waitUntil(() => calls === 2);
+      await eventually("both frames at the callback", () => calls === 2, 5000, transportPollMs);
       expect(b.stats().inbound.rejectedConnections).toBe(0);
     } finally {
       await b.close();

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { TcpProxy } from "../support/tcp-proxy.ts";
-import { RawPeerSocket, startNode, TEST_CLUSTER, text, waitUntil, type TestNode } from "./transport-harness.ts";
+import { eventually } from "../support/eventually.ts";
+import { RawPeerSocket, startNode, TEST_CLUSTER, text, transportPollMs, type TestNode } from "./transport-harness.ts";
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -22,14 +23,15 @@ async function twoSendersOneProxy(): Promise<{ a: TestNode; b: TestNode; c: Test
 /** Resends until b has it: frames sent into a cut or a replaced connection are lost, as Raft expects. */
 async function expectDelivered(from: TestNode, b: TestNode, message: string): Promise<void> {
   const label = `${from.transport.selfId}:${message}`;
-  await waitUntil(
+  await eventually(
+    `delivery of ${label}`,
     () => {
       if (b.inbox.texts().includes(label)) return true;
       from.transport.send("b", text(message));
       return false;
     },
     5000,
-    () => `delivery of ${label}`,
+    transportPollMs,
   );
 }
 
@@ -90,11 +92,11 @@ describe("tcp proxy: faults by sender", () => {
     const { a, b, c, proxy } = await twoSendersOneProxy();
     await expectDelivered(a, b, "before");
     proxy.blockSenders(["a"], "reset");
-    await waitUntil(() => a.transport.stats().peers.b?.connected === false, 5000, () => "a's link down");
+    await eventually("a's link down", () => a.transport.stats().peers.b?.connected === false, 5000, transportPollMs);
     const acceptedAtCut = proxy.stats().acceptedConnections;
     await expectBlockedWhileOtherFlows(a, b, c, "reset");
     // a keeps reconnecting and is turned away each time.
-    await waitUntil(() => proxy.stats().acceptedConnections > acceptedAtCut + 1, 5000, () => "reconnect attempts");
+    await eventually("reconnect attempts", () => proxy.stats().acceptedConnections > acceptedAtCut + 1, 5000, transportPollMs);
     expect(proxy.stats().connectionsBySender.a).toBeUndefined();
 
     proxy.heal();
@@ -112,7 +114,7 @@ describe("tcp proxy: faults by sender", () => {
       a.transport.send("b", text(`lost-${i}`));
       c.transport.send("b", text(`lost-${i}`));
     }
-    await waitUntil(() => proxy.stats().discardedBytes > 0, 5000, () => "bytes to reach the blackhole");
+    await eventually("bytes to reach the blackhole", () => proxy.stats().discardedBytes > 0, 5000, transportPollMs);
     await Bun.sleep(100);
     expect(b.inbox.messages.length).toBe(countAtCut);
     proxy.unblockSenders();
@@ -127,7 +129,7 @@ describe("tcp proxy: faults by sender", () => {
     proxy.setSenderDelay("a", 300);
     a.transport.send("b", text("slow"));
     c.transport.send("b", text("fast"));
-    await waitUntil(() => b.inbox.texts().includes("a:slow"), 5000, () => "the delayed message");
+    await eventually("the delayed message", () => b.inbox.texts().includes("a:slow"), 5000, transportPollMs);
     const order = b.inbox.texts().filter((t) => t === "a:slow" || t === "c:fast");
     expect(order).toEqual(["c:fast", "a:slow"]);
 

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { TcpProxy } from "../support/tcp-proxy.ts";
-import { startNode, text, waitUntil, type TestNode } from "./transport-harness.ts";
+import { eventually } from "../support/eventually.ts";
+import { startNode, text, transportPollMs, type TestNode } from "./transport-harness.ts";
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -19,14 +20,15 @@ async function proxiedLink(): Promise<{ a: TestNode; b: TestNode; proxy: TcpProx
 
 async function expectDelivered(a: TestNode, b: TestNode, message: string): Promise<void> {
   // Resend until it arrives: after a fault the first frames may be lost with the old connection.
-  await waitUntil(
+  await eventually(
+    `delivery of ${message}`,
     () => {
       if (b.inbox.texts().includes(`a:${message}`)) return true;
       a.transport.send("b", text(message));
       return false;
     },
     5000,
-    () => `delivery of ${message}`,
+    transportPollMs,
   );
 }
 
@@ -46,7 +48,7 @@ describe("tcp proxy", () => {
       socket: { data: (_socket, chunk) => void (received += new TextDecoder().decode(chunk)) },
     });
     client.write("hello through the proxy");
-    await waitUntil(() => received === "hello through the proxy");
+    await eventually("the echo through the proxy", () => received === "hello through the proxy", 5000, transportPollMs);
     client.end();
     expect(proxy.stats().forwardedBytes).toBeGreaterThanOrEqual(2 * "hello through the proxy".length);
   });
@@ -68,7 +70,7 @@ describe("tcp proxy", () => {
     const client = await Bun.connect({ hostname: "127.0.0.1", port: proxy.port, socket: { data: () => {} } });
     client.write("last words");
     client.end();
-    await waitUntil(() => closedByProxy, 5000, () => "the proxy to pass the close on");
+    await eventually("the proxy to pass the close on", () => closedByProxy, 5000, transportPollMs);
     expect(received).toBe("last words");
   });
 
@@ -85,7 +87,7 @@ describe("tcp proxy", () => {
     proxy.cut();
     const countAtCut = b.inbox.messages.length;
     for (let i = 0; i < 100; i++) a.transport.send("b", text(`during-${i}`));
-    await waitUntil(() => proxy.stats().discardedBytes > 0, 5000, () => "bytes to reach the blackhole");
+    await eventually("bytes to reach the blackhole", () => proxy.stats().discardedBytes > 0, 5000, transportPollMs);
     await Bun.sleep(100);
     expect(b.inbox.messages.length).toBe(countAtCut);
     // A blackhole looks like a live connection to the sender.
@@ -100,7 +102,7 @@ describe("tcp proxy", () => {
     const { a, b, proxy } = await proxiedLink();
     await expectDelivered(a, b, "before");
     proxy.cut("reset");
-    await waitUntil(() => a.transport.stats().peers.b?.connected === false, 5000, () => "link down");
+    await eventually("link down", () => a.transport.stats().peers.b?.connected === false, 5000, transportPollMs);
     const countAtCut = b.inbox.messages.length;
     const acceptedAtCut = proxy.stats().acceptedConnections;
     for (let i = 0; i < 10; i++) {
@@ -108,7 +110,7 @@ describe("tcp proxy", () => {
       await Bun.sleep(20);
     }
     // The transport kept trying, and every attempt was turned away.
-    await waitUntil(() => proxy.stats().acceptedConnections > acceptedAtCut, 5000, () => "reconnect attempts");
+    await eventually("reconnect attempts", () => proxy.stats().acceptedConnections > acceptedAtCut, 5000, transportPollMs);
     expect(b.inbox.messages.length).toBe(countAtCut);
 
     proxy.heal();
@@ -122,13 +124,13 @@ describe("tcp proxy", () => {
     proxy.setDelay(delayMs);
     const sentAt = performance.now();
     a.transport.send("b", text("delayed"));
-    await waitUntil(() => b.inbox.texts().includes("a:delayed"));
+    await eventually("the delayed message", () => b.inbox.texts().includes("a:delayed"), 5000, transportPollMs);
     expect(performance.now() - sentAt).toBeGreaterThanOrEqual(delayMs - 5);
 
     proxy.setDelay(0);
     for (let i = 0; i < 100; i++) a.transport.send("b", text(`order-${i}`));
     const ordered = (): string[] => b.inbox.texts().filter((t) => t.startsWith("a:order-"));
-    await waitUntil(() => ordered().length >= 100);
+    await eventually("100 ordered messages", () => ordered().length >= 100, 5000, transportPollMs);
     expect(ordered()).toEqual(Array.from({ length: 100 }, (_, i) => `a:order-${i}`));
   });
 
@@ -141,7 +143,7 @@ describe("tcp proxy", () => {
       a.transport.send("b", text(`lost-${i}`));
       await Bun.sleep(10);
     }
-    await waitUntil(() => proxy.stats().droppedConnections >= 2, 5000, () => "dropped connections");
+    await eventually("dropped connections", () => proxy.stats().droppedConnections >= 2, 5000, transportPollMs);
     expect(b.inbox.messages.length).toBe(countAtDrop);
 
     proxy.setDropRate(0);

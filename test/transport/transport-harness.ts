@@ -1,7 +1,11 @@
 import type { Socket } from "bun";
 import { PeerTransport, type PeerTransportOptions } from "../../src/transport/peer-transport.ts";
+import { eventually } from "../support/eventually.ts";
 
 export const TEST_CLUSTER = "cluster-test";
+
+/** How often transport tests poll: loopback sockets answer within milliseconds, so waits stay short. */
+export const transportPollMs = 5;
 
 export interface ReceivedMessage {
   readonly from: string;
@@ -17,7 +21,7 @@ export class Inbox {
   }
 
   async waitForCount(count: number, timeoutMs = 5000): Promise<void> {
-    await waitUntil(() => this.messages.length >= count, timeoutMs, () => `inbox has ${this.messages.length} of ${count} messages`);
+    await eventually(() => `inbox has ${this.messages.length} of ${count} messages`, () => this.messages.length >= count, timeoutMs, transportPollMs);
   }
 
   texts(): string[] {
@@ -55,18 +59,6 @@ export function meshPeers(nodes: readonly TestNode[]): void {
     for (const b of nodes) {
       if (a !== b) a.transport.setPeer(b.transport.selfId, b.address);
     }
-  }
-}
-
-export async function waitUntil(
-  condition: () => boolean,
-  timeoutMs = 5000,
-  describe: () => string = () => "condition",
-): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!condition()) {
-    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${describe()}`);
-    await Bun.sleep(5);
   }
 }
 

@@ -1,5 +1,5 @@
 import { afterAll, expect, test } from "bun:test";
-import { eventually } from "../cluster/cluster-process.ts";
+import { eventually } from "../support/eventually.ts";
 import { eagerSnapshotFlags, fastRaftFlags, ProxiedCluster } from "../cluster/proxied-cluster.ts";
 import type { ServeProcess } from "../cluster/serve-process.ts";
 import { describeEvents, kvClient, WatchReader } from "./watch-reader.ts";

@@ -5,10 +5,10 @@
  * one key per watch, `perConnection` streams multiplexed per connection) and
  * how long one write takes to reach every watcher of a shared prefix.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ServeProcess } from "../cluster/serve-process.ts";
+import { removeDir, tempDir } from "../support/temp-dir.ts";
 import { kvClient, WatchReader } from "./watch-reader.ts";
 
 const streams = Number(process.argv[2] ?? 10_000);
@@ -20,7 +20,7 @@ function rssKiB(pid: number): number {
   return Number(line?.split(/\s+/)[1] ?? 0);
 }
 
-const root = mkdtempSync(join(tmpdir(), "raftkv-watch-scale-"));
+const root = tempDir("watch-scale");
 const server = new ServeProcess({ id: "scale", dataDir: join(root, "n1"), flags: ["--raft-listen", "127.0.0.1:0"], logLevel: "info" });
 await server.start();
 const pid = server.pid ?? 0;
@@ -64,5 +64,5 @@ try {
   for (const r of readers) r.cancel();
 } finally {
   await server.kill();
-  rmSync(root, { recursive: true, force: true });
+  removeDir(root);
 }

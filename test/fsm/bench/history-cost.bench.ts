@@ -1,12 +1,11 @@
 // Apply throughput of the state machine with and without the history table:
 // batches of 100 puts of 256 B values over a key space of 100k keys.
 //   bun test/fsm/bench/history-cost.bench.ts [batches]
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { KvStateMachine, type KvStateMachineOptions } from "../../../src/fsm/kv-state-machine.ts";
 import type { Entry } from "../../../src/raft/entry.ts";
 import { putEntry } from "../commands.ts";
+import { removeDir, tempDir } from "../../support/temp-dir.ts";
 
 const batchSize = 100;
 const keySpace = 100_000;
@@ -41,7 +40,7 @@ interface Figures {
 }
 
 function run(options: KvStateMachineOptions, work: Entry[][], withListener: boolean): Figures {
-  const dir = mkdtempSync(join(tmpdir(), "raftkv-fsm-bench-"));
+  const dir = tempDir("fsm-bench");
   const fsm = KvStateMachine.open(join(dir, "kv.db"), options);
   let heard = 0;
   if (withListener) fsm.onChange((n) => (heard += n.kind === "applied" ? n.events.length : 0));
@@ -66,7 +65,7 @@ function run(options: KvStateMachineOptions, work: Entry[][], withListener: bool
     };
   } finally {
     fsm.close();
-    rmSync(dir, { recursive: true, force: true });
+    removeDir(dir);
   }
 }
 

@@ -6,8 +6,8 @@ const mainScript = resolve(import.meta.dir, "../../src/cli/main.ts");
 type ServeSubprocess = Subprocess<"ignore", "ignore", "pipe">;
 
 /**
- * One running `raftkv serve` of the project's entry point, started with the
- * given arguments. Every stderr line goes to `onLine` as it arrives (partial
+ * One running `raftkv serve` (the project's entry point, or a compiled
+ * executable), started with the given arguments. Every stderr line goes to `onLine` as it arrives (partial
  * lines are carried over until their newline), for as long as the process
  * lives, so the child never blocks on a full pipe. Signals go to its PID only.
  */
@@ -32,9 +32,14 @@ export class ServeChild {
     readonly describe: () => string;
     /** The child's environment; this process's when omitted. */
     readonly env?: Record<string, string | undefined>;
+    /** The raftkv to run (e.g. a compiled executable); `bun src/cli/main.ts` when omitted. */
+    readonly executable?: string;
+    /** The child's working directory; this process's when omitted. */
+    readonly cwd?: string;
   }): Promise<ServeChild> {
-    const { label, args, onLine, timeoutMs, describe, env } = options;
-    const child = spawn(["bun", mainScript, "serve", ...args], { stdin: "ignore", stdout: "ignore", stderr: "pipe", env });
+    const { label, args, onLine, timeoutMs, describe, env, executable, cwd } = options;
+    const command = executable === undefined ? ["bun", mainScript] : [executable];
+    const child = spawn([...command, "serve", ...args], { stdin: "ignore", stdout: "ignore", stderr: "pipe", env, cwd });
     const serving = Promise.withResolvers<number>();
     const deadline = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
     void ServeChild.readLines(child, (text) => {
@@ -109,7 +114,7 @@ export class ServeChild {
 }
 
 /** The client port of a JSON "serving" line; undefined for any other line (a failing start prints one plain "error: ..." line). */
-function servingPort(text: string): number | undefined {
+export function servingPort(text: string): number | undefined {
   if (!text.startsWith("{")) return undefined;
   try {
     const parsed = JSON.parse(text) as { msg?: unknown; listen?: unknown };
