@@ -1,7 +1,7 @@
 /**
  * A/B of one build or setting on a 3-node cluster: a benchmark, not a test.
  *
- *   bun bench/ab-put.ts LABEL [--binary dist/raftkv]
+ *   bun bench/ab-put.ts LABEL [--binary dist/raftkv] [--load-binary dist/raftkv]
  *
  * Starts three nodes with the harness (fresh data dirs, leadership on n1),
  * fills 20k keys, then runs Put at 100, 16 and 1 in flight (30k, 10k, 2k
@@ -11,6 +11,9 @@
  *
  *   MIMALLOC_PURGE_DELAY=100 bun bench/ab-put.ts purge
  *   bun bench/ab-put.ts no-purge
+ *
+ * `--load-binary` runs the load generator from another build (by default the
+ * servers' own), so two server builds can be compared under one client.
  *
  * Run the two labels alternately, several times each, and compare medians:
  * on a shared 2-core box single runs spread by ±10-15 %.
@@ -30,11 +33,13 @@ const rows = [
 
 const label = process.argv[2];
 if (label === undefined || label.startsWith("--")) {
-  console.error("usage: bun bench/ab-put.ts LABEL [--binary dist/raftkv]");
+  console.error("usage: bun bench/ab-put.ts LABEL [--binary dist/raftkv] [--load-binary dist/raftkv]");
   process.exit(2);
 }
 const binaryFlag = process.argv.indexOf("--binary");
 const binary = binaryFlag > 0 ? (process.argv[binaryFlag + 1] ?? "dist/raftkv") : "dist/raftkv";
+const loadBinaryFlag = process.argv.indexOf("--load-binary");
+const loadBinary = loadBinaryFlag > 0 ? (process.argv[loadBinaryFlag + 1] ?? binary) : binary;
 
 function serverCpuSeconds(cluster: Cluster): number {
   let total = 0;
@@ -44,11 +49,12 @@ function serverCpuSeconds(cluster: Cluster): number {
 
 /** Runs the load generator against the leader; returns its throughput line's req/s. */
 async function load(cluster: Cluster, workload: string, inFlight: number, requests: number): Promise<number> {
-  const args = [binary, "bench", "--endpoints", cluster.endpoint, "--workload", workload, "--in-flight", String(inFlight), "--requests", String(requests)];
+  const args = [loadBinary, "bench", "--endpoints", cluster.endpoint, "--workload", workload, "--in-flight", String(inFlight), "--requests", String(requests)];
   const child = Bun.spawn(args, { stdout: "pipe", stderr: "pipe" });
   const [out, code] = await Promise.all([new Response(child.stdout).text(), child.exited]);
   const rate = /(\d+) req\/s/.exec(out)?.[1];
-  if (code !== 0 || rate === undefined) throw new Error(`${args.join(" ")} failed (exit ${code}):\n${out}${await new Response(child.stderr).text()}`);
+  // A run whose requests all failed still exits 0 with "0 req/s": that is a broken run, not a figure.
+  if (code !== 0 || rate === undefined || !/errors +0\b/.test(out)) throw new Error(`${args.join(" ")} failed (exit ${code}):\n${out}${await new Response(child.stderr).text()}`);
   return Number(rate);
 }
 
