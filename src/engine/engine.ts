@@ -1,5 +1,5 @@
 import type { ApplyResult } from "../fsm/kv-types.ts";
-import type { KvStateMachine } from "../fsm/kv-state-machine.ts";
+import type { KvStoreView } from "../fsm/kv-store-view.ts";
 import type { Applied as AppliedResult } from "./applied.ts";
 
 /** How fresh a read must be; see DESIGN.md's correctness contract. */
@@ -29,7 +29,8 @@ export type Applied = AppliedResult<ApplyResult>;
  * asked for).
  */
 export interface Engine {
-  readonly stateMachine: KvStateMachine;
+  /** Read-only: the engine alone applies entries to the state machine. */
+  readonly stateMachine: KvStoreView;
   propose(command: Uint8Array, signal?: AbortSignal): Promise<Applied>;
   /** Resolves with the applied index the caller may read at. */
   readBarrier(consistency: ReadConsistency, signal?: AbortSignal): Promise<number>;

@@ -16,6 +16,7 @@ import type { FileDigest } from "../storage/snapshot-store.ts";
 import { readRange } from "./key-range-reader.ts";
 import { KeySpaceWriter } from "./key-space-writer.ts";
 import { hashState } from "./kv-hash.ts";
+import type { KvStoreView } from "./kv-store-view.ts";
 import {
   migrateSchema,
   prepareStatements,
@@ -84,7 +85,7 @@ interface Connection {
  * and travel in snapshots. The history is not compacted on its own: whoever
  * proposes commands must propose compactions, or it grows with every write.
  */
-export class KvStateMachine implements StateMachine<ApplyResult> {
+export class KvStateMachine implements StateMachine<ApplyResult>, KvStoreView {
   readonly #path: string;
   readonly #recordHistory: boolean;
   readonly #maxTxnReadBytes: number;

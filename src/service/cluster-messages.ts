@@ -1,19 +1,8 @@
 import { create } from "@bufbuild/protobuf";
 import { MemberSchema, StatusResponseSchema, Suffrage, type Member, type StatusResponse } from "../gen/raftkv/v1/cluster_pb.ts";
-import { ResponseHeaderSchema, type ResponseHeader } from "../gen/raftkv/v1/kv_pb.ts";
-import type { EngineStatus } from "../engine/engine.ts";
+import type { ResponseHeader } from "../gen/raftkv/v1/kv_pb.ts";
 import type { ClusterStatus } from "../engine/raft-admin-types.ts";
 import type { Member as RaftMember } from "../raft/membership.ts";
-
-/** The response header of a Cluster call answered by this node. */
-export function clusterHeader(status: EngineStatus, index: number): ResponseHeader {
-  return create(ResponseHeaderSchema, {
-    index: BigInt(index),
-    term: BigInt(status.term),
-    leaderId: status.leaderId,
-    memberId: status.id,
-  });
-}
 
 export function memberMessage(member: RaftMember, leaderId: string): Member {
   return create(MemberSchema, {

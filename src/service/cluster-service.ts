@@ -1,5 +1,5 @@
 import { create } from "@bufbuild/protobuf";
-import { Code, ConnectError, type Client, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import {
   AddNonvoterResponseSchema,
   AddVoterResponseSchema,
@@ -13,19 +13,19 @@ import {
   VerifyLeaderResponseSchema,
   type StatusResponse,
 } from "../gen/raftkv/v1/cluster_pb.ts";
-import type { EngineStatus } from "../engine/engine.ts";
 import type { RaftAdmin } from "../engine/raft-admin.ts";
 import type { ConfigurationChange } from "../engine/raft-admin-types.ts";
 import { RaftNotLeaderError } from "../engine/raft-not-leader-error.ts";
-import { clusterHeader, memberMessages, statusMessage } from "./cluster-messages.ts";
+import { memberMessages, statusMessage } from "./cluster-messages.ts";
+import { responseHeader } from "./response-messages.ts";
 import { toConnectError } from "./engine-error-to-connect.ts";
-import type { ForwardOptions, LeaderForwarder } from "./leader-forwarder.ts";
+import type { LeaderForwarder } from "./leader-forwarder.ts";
 import { invalidArgument } from "./validation.ts";
+import { type LeaderCall, type WriteEngine, WritePath } from "./write-path.ts";
 
-/** What the Cluster service needs from the engine. */
-export interface ClusterEngine {
+/** What the Cluster service needs from the engine: its admin calls, and what a write needs (see WritePath). */
+export interface ClusterEngine extends WriteEngine {
   readonly admin: RaftAdmin;
-  status(): EngineStatus;
 }
 
 const MAX_ID_BYTES = 256;
@@ -34,7 +34,7 @@ const MAX_ID_BYTES = 256;
 function changeFields(engine: ClusterEngine, done: ConfigurationChange) {
   const status = engine.status();
   return {
-    header: clusterHeader(status, done.index),
+    header: responseHeader(status, done.index),
     index: BigInt(done.index),
     members: memberMessages(done.members, status.leaderId),
   };
@@ -84,24 +84,13 @@ function prevIndexOf(value: bigint): number {
  */
 export function createClusterService(
   engine: ClusterEngine,
-  forwarder?: LeaderForwarder,
+  forwarder: LeaderForwarder,
   /** Adds the node's operator facts (database size, quota, alarm, fsync p99, build) to a Status answer. */
   completeStatus?: (response: StatusResponse) => void,
 ): ServiceImpl<typeof Cluster> {
   const admin = engine.admin;
 
-  /** Runs a leader-only operation here, or on the leader when this node is not it. */
-  async function onLeader<T>(
-    here: () => Promise<T>,
-    there: (to: LeaderForwarder, refusal: RaftNotLeaderError) => Promise<T>,
-  ): Promise<T> {
-    try {
-      return await here();
-    } catch (error) {
-      if (forwarder !== undefined && error instanceof RaftNotLeaderError && !error.proposed) return there(forwarder, error);
-      throw toConnectError(error);
-    }
-  }
+  const writes = new WritePath(Cluster, engine, forwarder);
 
   /**
    * Demote and remove: a leader asked to do either to itself hands leadership
@@ -112,20 +101,17 @@ export function createClusterService(
     context: HandlerContext,
     change: (id: string, prevIndex: number) => Promise<ConfigurationChange>,
     respond: (done: ConfigurationChange) => T,
-    call: (client: Client<typeof Cluster>, options: ForwardOptions) => Promise<T>,
+    call: LeaderCall<typeof Cluster, T>,
   ): Promise<T> {
     const id = validateId("id", request.id);
     const prevIndex = prevIndexOf(request.prevIndex);
-    return onLeader(
-      async () => respond(await change(id, prevIndex)),
-      (to, refusal) => to.forward(Cluster, refusal, context, call),
-    );
+    return writes.runOrForward(context, call, async () => respond(await change(id, prevIndex)));
   }
 
   return {
     status() {
       const status = admin.status();
-      const response = statusMessage(status, clusterHeader(engine.status(), status.appliedIndex));
+      const response = statusMessage(status, responseHeader(engine.status(), status.appliedIndex));
       completeStatus?.(response);
       return response;
     },
@@ -134,7 +120,7 @@ export function createClusterService(
       const configuration = admin.configuration();
       const status = engine.status();
       return create(GetConfigurationResponseSchema, {
-        header: clusterHeader(status, configuration.index),
+        header: responseHeader(status, configuration.index),
         index: BigInt(configuration.index),
         members: memberMessages(configuration.members, status.leaderId),
       });
@@ -146,13 +132,10 @@ export function createClusterService(
       const clientAddress = validateAddress("client_address", request.clientAddress, false);
       const prevIndex = prevIndexOf(request.prevIndex);
       const incarnation = validateIncarnation(request.incarnation);
-      return onLeader(
-        async () => {
-          const done = await admin.addVoter(id, raftAddress, clientAddress, prevIndex, context.signal, incarnation);
-          return create(AddVoterResponseSchema, { ...changeFields(engine, done), promotionPending: done.promotionPending });
-        },
-        (to, refusal) => to.forward(Cluster, refusal, context, (c, options) => c.addVoter(request, options)),
-      );
+      return writes.runOrForward(context, (c, options) => c.addVoter(request, options), async () => {
+        const done = await admin.addVoter(id, raftAddress, clientAddress, prevIndex, context.signal, incarnation);
+        return create(AddVoterResponseSchema, { ...changeFields(engine, done), promotionPending: done.promotionPending });
+      });
     },
 
     async addNonvoter(request, context) {
@@ -161,13 +144,10 @@ export function createClusterService(
       const clientAddress = validateAddress("client_address", request.clientAddress, false);
       const prevIndex = prevIndexOf(request.prevIndex);
       const incarnation = validateIncarnation(request.incarnation);
-      return onLeader(
-        async () => {
-          const done = await admin.addNonvoter(id, raftAddress, clientAddress, prevIndex, context.signal, incarnation);
-          return create(AddNonvoterResponseSchema, changeFields(engine, done));
-        },
-        (to, refusal) => to.forward(Cluster, refusal, context, (c, options) => c.addNonvoter(request, options)),
-      );
+      return writes.runOrForward(context, (c, options) => c.addNonvoter(request, options), async () => {
+        const done = await admin.addNonvoter(id, raftAddress, clientAddress, prevIndex, context.signal, incarnation);
+        return create(AddNonvoterResponseSchema, changeFields(engine, done));
+      });
     },
 
     async demoteVoter(request, context) {
@@ -192,30 +172,24 @@ export function createClusterService(
 
     async transferLeadership(request, context) {
       const target = request.id.trim();
-      return onLeader(
-        async () => {
-          const newLeader = await admin.transferLeadership(target === "" ? undefined : target, context.signal);
-          const status = engine.status();
-          return create(TransferLeadershipResponseSchema, { header: clusterHeader(status, status.appliedIndex), newLeaderId: newLeader });
-        },
-        (to, refusal) => to.forward(Cluster, refusal, context, (c, options) => c.transferLeadership(request, options)),
-      );
+      return writes.runOrForward(context, (c, options) => c.transferLeadership(request, options), async () => {
+        const newLeader = await admin.transferLeadership(target === "" ? undefined : target, context.signal);
+        const status = engine.status();
+        return create(TransferLeadershipResponseSchema, { header: responseHeader(status, status.appliedIndex), newLeaderId: newLeader });
+      });
     },
 
     async barrier(request, context) {
-      return onLeader(
-        async () => {
-          const index = await admin.barrier(context.signal);
-          return create(BarrierResponseSchema, { header: clusterHeader(engine.status(), index), index: BigInt(index) });
-        },
-        (to, refusal) => to.forward(Cluster, refusal, context, (c, options) => c.barrier(request, options)),
-      );
+      return writes.runOrForward(context, (c, options) => c.barrier(request, options), async () => {
+        const index = await admin.barrier(context.signal);
+        return create(BarrierResponseSchema, { header: responseHeader(engine.status(), index), index: BigInt(index) });
+      });
     },
 
     async snapshot() {
       try {
         const index = await admin.snapshotNow();
-        return create(SnapshotResponseSchema, { header: clusterHeader(engine.status(), index), index: BigInt(index) });
+        return create(SnapshotResponseSchema, { header: responseHeader(engine.status(), index), index: BigInt(index) });
       } catch (error) {
         throw toConnectError(error);
       }
@@ -230,7 +204,7 @@ export function createClusterService(
         throw toConnectError(error);
       }
       const status = engine.status();
-      return create(VerifyLeaderResponseSchema, { header: clusterHeader(status, status.commitIndex) });
+      return create(VerifyLeaderResponseSchema, { header: responseHeader(status, status.commitIndex) });
     },
   };
 }

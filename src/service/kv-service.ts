@@ -1,26 +1,18 @@
-import { create, toBinary } from "@bufbuild/protobuf";
-import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
+import { create } from "@bufbuild/protobuf";
+import type { ServiceImpl } from "@connectrpc/connect";
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { StoredKv } from "../fsm/kv-types.ts";
-import { CommandSchema } from "../gen/raftkv/v1/command_pb.ts";
 import {
-  type Consistency,
   DeleteResponseSchema,
   GetResponseSchema,
-  KeyValueSchema,
   PutResponseSchema,
   RangeResponseSchema,
-  ResponseHeaderSchema,
-  type KeyValue,
   KV,
-  type ResponseHeader,
 } from "../gen/raftkv/v1/kv_pb.ts";
-import type { Applied, Engine } from "../engine/engine.ts";
+import type { Engine } from "../engine/engine.ts";
 import type { Limits } from "./limits.ts";
 import type { LeaderForwarder } from "./leader-forwarder.ts";
-import { RaftNotLeaderError } from "../engine/raft-not-leader-error.ts";
 import { readConsistencyOf } from "./consistency.ts";
-import { toConnectError } from "./engine-error-to-connect.ts";
+import { readBarrier } from "./read-barrier.ts";
 import { isEmptyInterval, rangeInterval } from "./key-interval.ts";
 import { validateKey, validateLimit, validateOptionalKey, validateValue } from "./validation.ts";
 import { createTxnHandler } from "./txn-handler.ts";
@@ -28,49 +20,9 @@ import { createCompactHandler } from "./compact-handler.ts";
 import type { WatchHub } from "./watch-hub.ts";
 import { createWatchHandlers, type WatchHandlers } from "./watch-handler.ts";
 import { validateLeaseId } from "./lease-validation.ts";
-import { applyRefusalError } from "./apply-refusal.ts";
 import { refuseIfOverQuota } from "./quota-check.ts";
-
-export function headerOf(engine: Engine, index: number): ResponseHeader {
-  const status = engine.status();
-  return create(ResponseHeaderSchema, {
-    index: BigInt(index),
-    term: BigInt(status.term),
-    leaderId: status.leaderId,
-    memberId: status.id,
-  });
-}
-
-export function keyValueOf(kv: StoredKv, keysOnly = false): KeyValue {
-  return create(KeyValueSchema, {
-    key: kv.key,
-    value: keysOnly ? new Uint8Array(0) : kv.value,
-    createIndex: BigInt(kv.createIndex),
-    modIndex: BigInt(kv.modIndex),
-    version: BigInt(kv.version),
-    lease: BigInt(kv.lease),
-  });
-}
-
-/** A write this node may hand to the leader: refused before it entered any log. */
-function forwardable(error: unknown): error is RaftNotLeaderError {
-  return error instanceof RaftNotLeaderError && !error.proposed;
-}
-
-async function propose(engine: Engine, command: Uint8Array, context: HandlerContext): Promise<Applied> {
-  const applied = await engine.propose(command, context.signal);
-  // The state machine refused the command deterministically on every node.
-  if (applied.result.kind === "error") throw applyRefusalError(applied.result);
-  return applied;
-}
-
-async function readAt(engine: Engine, consistency: Consistency, context: HandlerContext): Promise<void> {
-  try {
-    await engine.readBarrier(readConsistencyOf("consistency", consistency), context.signal);
-  } catch (error) {
-    throw toConnectError(error);
-  }
-}
+import { headerOf, keyValueOf } from "./response-messages.ts";
+import { WritePath } from "./write-path.ts";
 
 /**
  * The KV service: one implementation behind every protocol (gRPC, gRPC-Web,
@@ -80,10 +32,11 @@ async function readAt(engine: Engine, consistency: Consistency, context: Handler
 export function createKvService(
   engine: Engine,
   limits: Limits,
-  forwarder?: LeaderForwarder,
+  forwarder: LeaderForwarder,
   watchHub?: WatchHub,
 ): ServiceImpl<typeof KV> {
   const fsm = engine.stateMachine;
+  const writes = new WritePath(KV, engine, forwarder);
   const watches = watchHandlersFor(engine, limits, watchHub);
   return {
     async put(request, context) {
@@ -91,31 +44,21 @@ export function createKvService(
       validateValue("value", request.value, limits);
       validateLeaseId("lease", request.lease);
       refuseIfOverQuota(fsm);
-      const command = toBinary(
-        CommandSchema,
-        create(CommandSchema, {
-          op: { case: "put", value: { key: request.key, value: request.value, prevKv: request.prevKv, lease: request.lease } },
-        }),
-      );
-      let applied: Applied;
-      try {
-        applied = await propose(engine, command, context);
-      } catch (error) {
-        if (forwarder !== undefined && forwardable(error)) return forwarder.forward(KV, error, context, (kv, options) => kv.put(request, options));
-        throw toConnectError(error);
-      }
-      const result = applied.result;
-      const prev = result.kind === "put" ? result.prev : undefined;
-      return create(PutResponseSchema, {
-        header: headerOf(engine, applied.index),
-        index: BigInt(applied.index),
-        prevKv: prev === undefined ? undefined : keyValueOf(prev),
+      return writes.propose(context, {
+        op: { case: "put", value: { key: request.key, value: request.value, prevKv: request.prevKv, lease: request.lease } },
+        onLeader: (kv, options) => kv.put(request, options),
+        answer: ({ index, result }) =>
+          create(PutResponseSchema, {
+            header: headerOf(engine, index),
+            index: BigInt(index),
+            prevKv: result.prev === undefined ? undefined : keyValueOf(result.prev),
+          }),
       });
     },
 
     async get(request, context) {
       validateKey("key", request.key, limits);
-      await readAt(engine, request.consistency, context);
+      await readBarrier(engine, readConsistencyOf("consistency", request.consistency), context.signal);
       const kv = fsm.get(request.key);
       return create(GetResponseSchema, {
         header: headerOf(engine, fsm.appliedIndex()),
@@ -127,25 +70,16 @@ export function createKvService(
     async delete(request, context) {
       validateKey("key", request.key, limits);
       validateOptionalKey("range_end", request.rangeEnd, limits);
-      const command = toBinary(
-        CommandSchema,
-        create(CommandSchema, {
-          op: { case: "delete", value: { key: request.key, rangeEnd: request.rangeEnd, prevKv: request.prevKv } },
-        }),
-      );
-      let applied: Applied;
-      try {
-        applied = await propose(engine, command, context);
-      } catch (error) {
-        if (forwarder !== undefined && forwardable(error)) return forwarder.forward(KV, error, context, (kv, options) => kv.delete(request, options));
-        throw toConnectError(error);
-      }
-      const result = applied.result;
-      return create(DeleteResponseSchema, {
-        header: headerOf(engine, applied.index),
-        index: BigInt(applied.index),
-        deleted: BigInt(result.kind === "delete" ? result.deleted : 0),
-        prevKvs: result.kind === "delete" ? result.prevs.map((kv) => keyValueOf(kv)) : [],
+      return writes.propose(context, {
+        op: { case: "delete", value: { key: request.key, rangeEnd: request.rangeEnd, prevKv: request.prevKv } },
+        onLeader: (kv, options) => kv.delete(request, options),
+        answer: ({ index, result }) =>
+          create(DeleteResponseSchema, {
+            header: headerOf(engine, index),
+            index: BigInt(index),
+            deleted: BigInt(result.deleted),
+            prevKvs: result.prevs.map((kv) => keyValueOf(kv)),
+          }),
       });
     },
 
@@ -154,7 +88,7 @@ export function createKvService(
       validateOptionalKey("start", request.start, limits);
       validateOptionalKey("end", request.end, limits);
       const limit = validateLimit("limit", request.limit, limits);
-      await readAt(engine, request.consistency, context);
+      await readBarrier(engine, readConsistencyOf("consistency", request.consistency), context.signal);
       const interval = rangeInterval(request.prefix, request.start, request.end);
       const header = headerOf(engine, fsm.appliedIndex());
       if (isEmptyInterval(interval)) return create(RangeResponseSchema, { header });
@@ -175,10 +109,10 @@ export function createKvService(
       });
     },
 
-    txn: createTxnHandler(engine, limits, forwarder),
+    txn: createTxnHandler(engine, limits, writes),
     watch: (request, context) => watches.watch(request, context),
     requestProgress: (request, context) => watches.requestProgress(request, context),
-    compact: createCompactHandler(engine, forwarder),
+    compact: createCompactHandler(engine, writes),
   };
 }
 

@@ -1,13 +1,6 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { DbSpace } from "../fsm/db-space.ts";
-import type { QuotaAlarm } from "../fsm/kv-types.ts";
+import type { KvStoreView } from "../fsm/kv-store-view.ts";
 import { quotaRefusalMessage } from "../fsm/quota-rules.ts";
-
-/** What the check reads (KvStateMachine provides it). */
-export interface QuotaState {
-  quotaAlarm(): QuotaAlarm;
-  dbSpace(): DbSpace;
-}
 
 /**
  * Refuses a write that grows the store while the replicated quota alarm is
@@ -15,7 +8,7 @@ export interface QuotaState {
  * The state machine refuses such entries too (at apply, identically on every
  * member); this only spares the log the entries it would refuse.
  */
-export function refuseIfOverQuota(state: QuotaState): void {
+export function refuseIfOverQuota(state: Pick<KvStoreView, "quotaAlarm" | "dbSpace">): void {
   const alarm = state.quotaAlarm();
   if (!alarm.active) return;
   throw new ConnectError(quotaRefusalMessage(alarm, state.dbSpace().sizeBytes), Code.ResourceExhausted);

@@ -10,7 +10,7 @@ import {
   type ResponseOp,
   ResponseOpSchema,
 } from "../gen/raftkv/v1/kv_pb.ts";
-import { keyValueOf } from "./kv-service.ts";
+import { keyValueOf } from "./response-messages.ts";
 
 /**
  * The answer to one operation of the branch that ran. `request` is the

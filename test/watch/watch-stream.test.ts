@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { expect, test } from "bun:test";
 import { ResponseHeaderSchema, type WatchResponse, WatchRequestSchema } from "../../src/gen/raftkv/v1/kv_pb.ts";
-import { keyValueOf } from "../../src/service/kv-service.ts";
+import { keyValueOf } from "../../src/service/response-messages.ts";
 import { defaultLimits } from "../../src/service/limits.ts";
 import { WatchHub } from "../../src/service/watch-hub.ts";
 import { WatchResponses } from "../../src/service/watch-response.ts";
