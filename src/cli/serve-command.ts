@@ -4,7 +4,7 @@ import { RaftkvNode } from "../node/raftkv-node.ts";
 import type { NodeConfig } from "../node/node-config.ts";
 import { parseInitialCluster } from "../engine/raft-bootstrap.ts";
 import { defaultLimits } from "../service/limits.ts";
-import { defaultHistoryRetentionEntries } from "../service/history-compactor.ts";
+import { defaultHistoryRetentionEntries } from "../service/watch/index.ts";
 import { parseCorsAllowedOrigins } from "../server/cors-policy.ts";
 import { parseAllowedHosts } from "../server/host-policy.ts";
 import { parseDurationMs } from "./duration.ts";

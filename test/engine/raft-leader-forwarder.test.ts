@@ -3,7 +3,7 @@ import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, createHandlerContext } from "@connectrpc/connect";
 import { RaftNotLeaderError } from "../../src/engine/raft-not-leader-error.ts";
 import { DeleteRequestSchema, KV, PutRequestSchema } from "../../src/gen/raftkv/v1/kv_pb.ts";
-import { FORWARDED_HEADER, LeaderForwarder, MAX_FORWARD_HOPS } from "../../src/service/leader-forwarder.ts";
+import { FORWARDED_HEADER, LeaderForwarder, MAX_FORWARD_HOPS } from "../../src/service/write/leader-forwarder.ts";
 import { WRITE_NOT_PROPOSED_HEADER } from "../../src/client/call-failure.ts";
 import { freePort } from "../support/free-port.ts";
 
