@@ -2,7 +2,7 @@ import { Database } from "bun:sqlite";
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { join } from "node:path";
-import { ensureIncarnation, randomId } from "../engine/raft-bootstrap.ts";
+import { ensureIncarnation, randomId } from "../engine/bootstrap.ts";
 import { encodeMembers } from "../raft/membership-codec.ts";
 import type { Member } from "../raft/membership.ts";
 import { DataDirLock } from "../node/data-dir-lock.ts";

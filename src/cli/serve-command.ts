@@ -2,7 +2,7 @@ import { defineCommand } from "citty";
 import { Logger, parseLogFormat, parseLogLevel } from "../log/logger.ts";
 import { RaftkvNode } from "../node/raftkv-node.ts";
 import type { NodeConfig } from "../node/node-config.ts";
-import { parseInitialCluster } from "../engine/raft-bootstrap.ts";
+import { parseInitialCluster } from "../engine/bootstrap.ts";
 import { defaultLimits } from "../service/limits.ts";
 import { defaultHistoryRetentionEntries } from "../service/watch/index.ts";
 import { parseCorsAllowedOrigins } from "../server/cors-policy.ts";

@@ -1,8 +1,8 @@
 import { createClient, type Client, type Transport } from "@connectrpc/connect";
 import { Cluster } from "../gen/raftkv/v1/cluster_pb.ts";
 import { transportFor } from "../client/transport-for.ts";
-import type { JoinTarget } from "../engine/raft-engine-launcher.ts";
-import type { KvRaftEngine } from "../engine/raft-engine-launcher.ts";
+import type { JoinTarget } from "../engine/engine-launcher.ts";
+import type { KvRaftEngine } from "../engine/engine-launcher.ts";
 import type { Logger } from "../log/logger.ts";
 import { withBearerToken } from "../client/bearer-transport.ts";
 import type { MemberCredentials } from "../security/node-security.ts";

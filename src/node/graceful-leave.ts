@@ -2,9 +2,9 @@ import { createClient } from "@connectrpc/connect";
 import { Cluster } from "../gen/raftkv/v1/cluster_pb.ts";
 import { memberTransport } from "./cluster-join.ts";
 import type { MemberCredentials } from "../security/node-security.ts";
-import type { KvRaftEngine } from "../engine/raft-engine-launcher.ts";
+import type { KvRaftEngine } from "../engine/engine-launcher.ts";
 import { EngineError } from "../engine/engine-error.ts";
-import { RaftNotLeaderError } from "../engine/raft-not-leader-error.ts";
+import { RaftNotLeaderError } from "../engine/not-leader-error.ts";
 import type { Logger } from "../log/logger.ts";
 
 function describe(error: unknown): string {

@@ -1,5 +1,5 @@
-import type { InitialMember } from "../engine/raft-bootstrap.ts";
-import type { RaftTiming } from "../engine/raft-timing.ts";
+import type { InitialMember } from "../engine/bootstrap.ts";
+import type { RaftTiming } from "../engine/timing.ts";
 import type { LogFormat, LogLevel } from "../log/logger.ts";
 import type { Limits } from "../service/limits.ts";
 import type { WatchQueueLimits } from "../service/watch/index.ts";
@@ -32,7 +32,7 @@ export interface NodeConfig {
   readonly leaveOnShutdown?: boolean;
   /** How long shutdown waits for a leadership transfer (or a leave) before stopping anyway (default 5 s). */
   readonly shutdownTransferMs?: number;
-  /** Raft timings in hashicorp's meanings; defaults in src/engine/raft-timing.ts. */
+  /** Raft timings in hashicorp's meanings; defaults in src/engine/timing.ts. */
   readonly raftTiming?: Partial<RaftTiming>;
   /** Watch history kept for replay, in log indexes (default 100000); the leader compacts older history. */
   readonly historyRetentionEntries?: number;

@@ -1,6 +1,6 @@
 import { create } from "@bufbuild/protobuf";
-import type { KvRaftEngine } from "../engine/raft-engine-launcher.ts";
-import { defaultRaftTiming } from "../engine/raft-timing.ts";
+import type { KvRaftEngine } from "../engine/engine-launcher.ts";
+import { defaultRaftTiming } from "../engine/timing.ts";
 import type { KvStateMachine } from "../fsm/kv-state-machine.ts";
 import { BuildInfoSchema, QuotaAlarmSchema, type StatusResponse } from "../gen/raftkv/v1/cluster_pb.ts";
 import type { Logger } from "../log/logger.ts";

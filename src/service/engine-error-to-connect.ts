@@ -1,6 +1,6 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { EngineError } from "../engine/engine-error.ts";
-import { RaftNotLeaderError } from "../engine/raft-not-leader-error.ts";
+import { RaftNotLeaderError } from "../engine/not-leader-error.ts";
 import { notProposedMetadata } from "./not-proposed.ts";
 
 /** Maps engine failures to the Connect code a client can act on. */

@@ -13,9 +13,9 @@ import {
   VerifyLeaderResponseSchema,
   type StatusResponse,
 } from "../../gen/raftkv/v1/cluster_pb.ts";
-import type { RaftAdmin } from "../../engine/raft-admin.ts";
-import type { ConfigurationChange } from "../../engine/raft-admin-types.ts";
-import { RaftNotLeaderError } from "../../engine/raft-not-leader-error.ts";
+import type { RaftAdmin } from "../../engine/admin.ts";
+import type { ConfigurationChange } from "../../engine/admin-types.ts";
+import { RaftNotLeaderError } from "../../engine/not-leader-error.ts";
 import { memberMessages, statusMessage } from "./cluster-messages.ts";
 import { responseHeader } from "../response-messages.ts";
 import { toConnectError } from "../engine-error-to-connect.ts";

@@ -1,7 +1,7 @@
 import type { DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, type Client, type HandlerContext, type Transport } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import type { RaftNotLeaderError } from "../../engine/raft-not-leader-error.ts";
+import type { RaftNotLeaderError } from "../../engine/not-leader-error.ts";
 import type { ClientTlsOptions } from "../../client/client-tls.ts";
 import { FORWARDED_IDENTITY_HEADER, principalKey } from "../auth/index.ts";
 import { NOT_PROPOSED_HEADER, notProposedMetadata } from "../not-proposed.ts";

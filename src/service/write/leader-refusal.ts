@@ -1,5 +1,5 @@
 import type { Engine } from "../../engine/engine.ts";
-import { RaftNotLeaderError } from "../../engine/raft-not-leader-error.ts";
+import { RaftNotLeaderError } from "../../engine/not-leader-error.ts";
 
 /**
  * The refusal to forward with when this node is not the leader, for calls the

@@ -1,7 +1,7 @@
 import { create, toBinary, type DescService, type MessageInitShape } from "@bufbuild/protobuf";
 import { Code, ConnectError, type Client, type HandlerContext } from "@connectrpc/connect";
 import type { Applied, Engine } from "../../engine/engine.ts";
-import { RaftNotLeaderError } from "../../engine/raft-not-leader-error.ts";
+import { RaftNotLeaderError } from "../../engine/not-leader-error.ts";
 import type { ApplyResult } from "../../fsm/kv-types.ts";
 import { CommandSchema } from "../../gen/raftkv/v1/command_pb.ts";
 import { applyRefusalError } from "./apply-refusal.ts";

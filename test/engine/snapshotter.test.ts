@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, expect, test } from "bun:test";
 import { join } from "node:path";
-import { RaftSnapshotter } from "../../src/engine/raft-snapshotter.ts";
+import { RaftSnapshotter } from "../../src/engine/snapshotter.ts";
 import { KvStateMachine } from "../../src/fsm/kv-state-machine.ts";
 import { RaftLogStore } from "../../src/storage/raft-log-store.ts";
 import type { Entry } from "../../src/raft/entry.ts";

@@ -1,7 +1,7 @@
 import { expect, test } from "bun:test";
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, createHandlerContext } from "@connectrpc/connect";
-import { RaftNotLeaderError } from "../../src/engine/raft-not-leader-error.ts";
+import { RaftNotLeaderError } from "../../src/engine/not-leader-error.ts";
 import { DeleteRequestSchema, KV, PutRequestSchema } from "../../src/gen/raftkv/v1/kv_pb.ts";
 import { FORWARDED_HEADER, LeaderForwarder, MAX_FORWARD_HOPS } from "../../src/service/write/leader-forwarder.ts";
 import { WRITE_NOT_PROPOSED_HEADER } from "../../src/client/call-failure.ts";

@@ -1,6 +1,6 @@
 import { afterEach, expect, test } from "bun:test";
 import { join } from "node:path";
-import { bootstrapLog, parseInitialCluster, resolveClusterId } from "../../src/engine/raft-bootstrap.ts";
+import { bootstrapLog, parseInitialCluster, resolveClusterId } from "../../src/engine/bootstrap.ts";
 import { decodeMembership } from "../../src/raft/membership-codec.ts";
 import { RaftLogStore } from "../../src/storage/raft-log-store.ts";
 import { removeDir, tempDir } from "../support/temp-dir.ts";

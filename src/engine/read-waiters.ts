@@ -1,7 +1,7 @@
 import type { AcceptResult } from "../raft/proposal-result.ts";
 import type { ReadState } from "../raft/read-state.ts";
 import { EngineError } from "./engine-error.ts";
-import type { RaftWaiter } from "./raft-waiter.ts";
+import type { RaftWaiter } from "./waiter.ts";
 
 /** The core's read entry points, as far as reads need them. */
 export interface ReadIndexSource {

@@ -17,13 +17,13 @@ import {
   rememberClusterId,
   resolveClusterId,
   type InitialMember,
-} from "./raft-bootstrap.ts";
+} from "./bootstrap.ts";
 import { RaftEngine } from "./raft-engine.ts";
-import type { SeedPeer } from "./raft-member-addresses.ts";
-import type { RaftObserver } from "./raft-observer.ts";
-import { RaftPeerInbox } from "./raft-peer-inbox.ts";
-import type { RaftSnapshotOptions } from "./raft-snapshotter.ts";
-import type { RaftTiming } from "./raft-timing.ts";
+import type { SeedPeer } from "./member-addresses.ts";
+import type { RaftObserver } from "./observer.ts";
+import { RaftPeerInbox } from "./peer-inbox.ts";
+import type { RaftSnapshotOptions } from "./snapshotter.ts";
+import type { RaftTiming } from "./timing.ts";
 import { systemScheduler, type Scheduler } from "./scheduler.ts";
 import { recoverOnStart } from "./start-up-recovery.ts";
 import type { StateMachine } from "./state-machine.ts";

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { decodePeerPayload, encodePeerPayload, type PeerPayload, type SnapshotAck } from "../../src/engine/peer-message-codec.ts";
-import { RaftSnapshotReceiver } from "../../src/engine/raft-snapshot-receiver.ts";
+import { RaftSnapshotReceiver } from "../../src/engine/snapshot-receiver.ts";
 import type { InstallSnapshot } from "../../src/raft/message.ts";
 import type { SnapshotMeta } from "../../src/raft/snapshot-meta.ts";
 import { FileSnapshotStore } from "../../src/storage/snapshot-store.ts";

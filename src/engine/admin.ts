@@ -5,9 +5,9 @@ import type { RawNode } from "../raft/raw-node.ts";
 import type { Applied } from "./applied.ts";
 import type { EngineStatus } from "./engine.ts";
 import { EngineError } from "./engine-error.ts";
-import type { AddVoterChange, ClusterConfiguration, ClusterStatus, ConfigurationChange } from "./raft-admin-types.ts";
-import type { RaftNotLeaderError } from "./raft-not-leader-error.ts";
-import { RaftWaiter } from "./raft-waiter.ts";
+import type { AddVoterChange, ClusterConfiguration, ClusterStatus, ConfigurationChange } from "./admin-types.ts";
+import type { RaftNotLeaderError } from "./not-leader-error.ts";
+import { RaftWaiter } from "./waiter.ts";
 import type { Scheduler } from "./scheduler.ts";
 
 /** What the admin operations need from the engine that owns the core. */

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { defaultRaftTiming, ticksOf } from "../../src/engine/raft-timing.ts";
+import { defaultRaftTiming, ticksOf } from "../../src/engine/timing.ts";
 
 describe("ticksOf", () => {
   test("the defaults: a 10-tick election floor, a 5-tick lease", () => {

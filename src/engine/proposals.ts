@@ -3,8 +3,8 @@ import type { Refusal } from "../raft/proposal-result.ts";
 import type { RawNode } from "../raft/raw-node.ts";
 import type { Applied } from "./applied.ts";
 import { EngineError } from "./engine-error.ts";
-import { RaftNotLeaderError } from "./raft-not-leader-error.ts";
-import type { RaftWaiter } from "./raft-waiter.ts";
+import { RaftNotLeaderError } from "./not-leader-error.ts";
+import type { RaftWaiter } from "./waiter.ts";
 
 interface QueuedProposal<R> {
   readonly data: Uint8Array;

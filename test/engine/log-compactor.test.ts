@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, expect, test } from "bun:test";
 import { join } from "node:path";
-import { RaftLogCompactor } from "../../src/engine/raft-log-compactor.ts";
+import { RaftLogCompactor } from "../../src/engine/log-compactor.ts";
 import type { Entry } from "../../src/raft/entry.ts";
 import { RaftLogStore } from "../../src/storage/raft-log-store.ts";
 import { removeDir, tempDir } from "../support/temp-dir.ts";
