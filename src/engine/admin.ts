@@ -9,6 +9,7 @@ import type { AddVoterChange, ClusterConfiguration, ClusterStatus, Configuration
 import type { RaftNotLeaderError } from "./not-leader-error.ts";
 import { RaftWaiter } from "./waiter.ts";
 import type { Scheduler } from "./scheduler.ts";
+import { errorMessage } from "../log/error-message.ts";
 
 /** What the admin operations need from the engine that owns the core. */
 export interface RaftAdminHost {
@@ -196,7 +197,7 @@ export class RaftAdmin {
     try {
       return await this.host.snapshotNow();
     } catch (error) {
-      throw new EngineError("storage", `node ${this.host.id}: snapshot failed: ${error instanceof Error ? error.message : String(error)}`, {
+      throw new EngineError("storage", `node ${this.host.id}: snapshot failed: ${errorMessage(error)}`, {
         cause: error,
       });
     }

@@ -4,6 +4,7 @@ import type { Scheduler, TimerHandle } from "./scheduler.ts";
 import type { SnapshotFiles } from "./snapshot-files.ts";
 import type { SnapshotMeta } from "../storage/snapshot-meta.ts";
 import type { SnapshotAck, SnapshotChunk } from "./peer-message-codec.ts";
+import { errorMessage } from "../log/error-message.ts";
 
 interface Outgoing {
   readonly message: InstallSnapshot;
@@ -118,7 +119,7 @@ export class RaftSnapshotSender {
       transfer.resends = 0;
       this.sendInFlight(to, transfer);
     } catch (error) {
-      this.finish(to, transfer, false, `reading the snapshot failed: ${error instanceof Error ? error.message : String(error)}`);
+      this.finish(to, transfer, false, `reading the snapshot failed: ${errorMessage(error)}`);
     }
   }
 

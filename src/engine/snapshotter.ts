@@ -4,6 +4,7 @@ import type { LogStore } from "./log-store.ts";
 import { snapshotStateMachine } from "./snapshot-copy.ts";
 import type { SnapshotFiles } from "./snapshot-files.ts";
 import type { StateMachine } from "./state-machine.ts";
+import { errorMessage } from "../log/error-message.ts";
 
 export interface RaftSnapshotOptions {
   readonly store: SnapshotFiles;
@@ -135,7 +136,7 @@ export class RaftSnapshotter {
       this.logger?.debug("snapshot taken", { index: meta.index, term: meta.term, bytes: meta.size });
       this.onTaken(meta.index, { durationMs: this.now() - startedAt, bytes: meta.size });
     } catch (error) {
-      this.logger?.error("taking a snapshot failed", { error: error instanceof Error ? error.message : String(error) });
+      this.logger?.error("taking a snapshot failed", { error: errorMessage(error) });
     }
   }
 }

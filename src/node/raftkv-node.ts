@@ -3,7 +3,7 @@ import { Diagnostics } from "../gen/raftkv/v1/diagnostics_pb.ts";
 import { KV } from "../gen/raftkv/v1/kv_pb.ts";
 import { Lease } from "../gen/raftkv/v1/lease_pb.ts";
 import { KvStateMachine } from "../fsm/kv-state-machine.ts";
-import { errorMessage } from "../storage/sqlite-file.ts";
+import { errorMessage } from "../log/error-message.ts";
 import { FileSnapshotStore } from "../storage/snapshot-store.ts";
 import { launchRaftEngine } from "../engine/engine-launcher.ts";
 import { Cluster } from "../gen/raftkv/v1/cluster_pb.ts";
