@@ -47,18 +47,3 @@ export function historyRangeOf(selector: WatchSelector): HistoryRange {
     }
   }
 }
-
-export function selectorMatches(selector: WatchSelector, key: Uint8Array): boolean {
-  switch (selector.kind) {
-    case "key":
-      return compareKeys(selector.key, key) === 0;
-    case "prefix":
-      return key.length >= selector.prefix.length && compareKeys(key.subarray(0, selector.prefix.length), selector.prefix) === 0;
-    case "range":
-      return compareKeys(key, selector.start) >= 0 && (selector.end === undefined || compareKeys(key, selector.end) < 0);
-    default: {
-      const unreachable: never = selector;
-      throw new Error(`unknown watch selector ${JSON.stringify(unreachable)}`);
-    }
-  }
-}
