@@ -1,4 +1,5 @@
 import type { ServerProcess } from "./server-process.ts";
+import { errorMessage } from "../../src/log/error-message.ts";
 
 /** Polls an HTTP health URL until it answers 200; fails early if the server exits. */
 export async function waitHealthy(server: ServerProcess, url: string, timeoutMs: number, init: BunFetchRequestInit = {}): Promise<void> {
@@ -13,7 +14,7 @@ export async function waitHealthy(server: ServerProcess, url: string, timeoutMs:
       if (response.status === 200) return;
       lastProblem = `HTTP ${response.status}`;
     } catch (error) {
-      lastProblem = error instanceof Error ? error.message : String(error);
+      lastProblem = errorMessage(error);
     }
     await Bun.sleep(100);
   }

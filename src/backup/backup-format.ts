@@ -1,4 +1,5 @@
 import { open } from "node:fs/promises";
+import { errorMessage } from "../log/error-message.ts";
 
 /**
  * A backup file: one magic line, one JSON line (BackupHeader), then the
@@ -31,7 +32,7 @@ export function encodeBackupHeader(header: BackupHeader): Uint8Array {
 /** The header and where the database bytes start; throws naming what is wrong. */
 export async function readBackupHeader(path: string): Promise<{ readonly header: BackupHeader; readonly dataOffset: number }> {
   const handle = await open(path, "r").catch((error: unknown) => {
-    throw new Error(`cannot open backup ${path}: ${error instanceof Error ? error.message : String(error)}`);
+    throw new Error(`cannot open backup ${path}: ${errorMessage(error)}`);
   });
   try {
     const buffer = new Uint8Array(MAX_HEADER_BYTES);
@@ -54,7 +55,7 @@ function parseHeader(text: string, path: string): BackupHeader {
   try {
     raw = JSON.parse(text);
   } catch (error) {
-    throw new Error(`${path}: the backup header is not JSON: ${error instanceof Error ? error.message : String(error)}`);
+    throw new Error(`${path}: the backup header is not JSON: ${errorMessage(error)}`);
   }
   if (typeof raw !== "object" || raw === null) throw new Error(`${path}: the backup header is not a JSON object`);
   const r = raw as Record<string, unknown>;

@@ -1,11 +1,11 @@
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import { open } from "node:fs/promises";
-import type { KvRaftEngine } from "../engine/raft-engine-launcher.ts";
+import type { KvRaftEngine } from "../engine/engine-launcher.ts";
 import { BackupInfoSchema, Maintenance } from "../gen/raftkv/v1/maintenance_pb.ts";
 import type { Logger } from "../log/logger.ts";
 import { toConnectError } from "../service/engine-error-to-connect.ts";
-import { clusterHeader } from "../service/cluster-messages.ts";
+import { responseHeader } from "../service/response-messages.ts";
 import type { FileSnapshotStore } from "../storage/snapshot-store.ts";
 import { buildInfo } from "../version/build-info.ts";
 import { readCopyFacts } from "./copy-facts.ts";
@@ -53,7 +53,7 @@ export function createMaintenanceService(parts: BackupServiceParts): ServiceImpl
           item: {
             case: "info",
             value: create(BackupInfoSchema, {
-              header: clusterHeader(status, meta.index),
+              header: responseHeader(status, meta.index),
               index: BigInt(meta.index),
               term: BigInt(meta.term),
               size: BigInt(meta.size),

@@ -2,7 +2,7 @@ import { Database } from "bun:sqlite";
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { join } from "node:path";
-import { ensureIncarnation, randomId } from "../engine/raft-bootstrap.ts";
+import { ensureIncarnation, randomId } from "../engine/bootstrap.ts";
 import { encodeMembers } from "../raft/membership-codec.ts";
 import type { Member } from "../raft/membership.ts";
 import { DataDirLock } from "../node/data-dir-lock.ts";
@@ -12,6 +12,7 @@ import { RaftLogStore } from "../storage/raft-log-store.ts";
 import { FileSnapshotStore } from "../storage/snapshot-store.ts";
 import { verifyBackupFile, type BackupHeader } from "./backup-format.ts";
 import { defaultIndexBump } from "./index-bump.ts";
+import { errorMessage } from "../log/error-message.ts";
 
 export interface RestoreOptions {
   readonly file: string;
@@ -145,7 +146,7 @@ function rewriteForNewCluster(path: string, index: number, term: number, member:
     db.exec("PRAGMA auto_vacuum = INCREMENTAL");
     db.exec("VACUUM");
   } catch (error) {
-    throw new Error(`the backup's database cannot be restored: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new Error(`the backup's database cannot be restored: ${errorMessage(error)}`, { cause: error });
   } finally {
     db.close();
   }

@@ -1,8 +1,12 @@
 import type { ApplyResult } from "../fsm/kv-types.ts";
-import type { KvStateMachine } from "../fsm/kv-state-machine.ts";
+import type { KvStoreView } from "../fsm/kv-store-view.ts";
 import type { Applied as AppliedResult } from "./applied.ts";
 
-/** How fresh a read must be; see DESIGN.md's correctness contract. */
+/**
+ * How fresh a read must be: linearizable (a ReadIndex round with a quorum;
+ * the default), lease (the leader's lease stands in for the round) or stale
+ * (whatever this node has applied).
+ */
 export type ReadConsistency = "linearizable" | "lease" | "stale";
 
 export type EngineRole = "leader" | "follower" | "candidate" | "precandidate" | "learner" | "shutdown";
@@ -29,12 +33,13 @@ export type Applied = AppliedResult<ApplyResult>;
  * asked for).
  */
 export interface Engine {
-  readonly stateMachine: KvStateMachine;
+  /** Read-only: the engine alone applies entries to the state machine. */
+  readonly stateMachine: KvStoreView;
   propose(command: Uint8Array, signal?: AbortSignal): Promise<Applied>;
   /** Resolves with the applied index the caller may read at. */
   readBarrier(consistency: ReadConsistency, signal?: AbortSignal): Promise<number>;
   status(): EngineStatus;
-  /** Client address (host:port) of the current leader; "" when unknown. Replicated engines only. */
+  /** Client address (host:port) of the current leader; "" when unknown. Optional: engines that stand in for the real one in tests have none. */
   leaderClientAddress?(): string;
   close(): Promise<void>;
 }

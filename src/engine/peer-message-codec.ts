@@ -2,10 +2,11 @@ import { entryKindCode, entryKindFromCode, type Entry } from "../raft/entry.ts";
 import type { Member, Membership, Suffrage } from "../raft/membership.ts";
 import type { Message, MessageKind } from "../raft/message.ts";
 import type { SnapshotMeta } from "../raft/snapshot-meta.ts";
-import { PeerMessageDecodeError, RaftWireReader } from "./raft-wire-reader.ts";
-import { RaftWireWriter } from "./raft-wire-writer.ts";
+import { PeerMessageDecodeError, RaftWireReader } from "./wire-reader.ts";
+import { RaftWireWriter } from "./wire-writer.ts";
+import { errorMessage } from "../log/error-message.ts";
 
-export { PeerMessageDecodeError } from "./raft-wire-reader.ts";
+export { PeerMessageDecodeError } from "./wire-reader.ts";
 
 /**
  * What one transport payload carries: a Raft message for the core, or an
@@ -261,7 +262,7 @@ export function decodePeerPayload(bytes: Uint8Array): PeerPayload {
     return payload;
   } catch (error) {
     if (error instanceof PeerMessageDecodeError) throw error;
-    throw new PeerMessageDecodeError(`malformed peer message: ${error instanceof Error ? error.message : String(error)}`);
+    throw new PeerMessageDecodeError(`malformed peer message: ${errorMessage(error)}`);
   }
 }
 

@@ -12,7 +12,7 @@ import {
 } from "../gen/raftkv/v1/command_pb.ts";
 import type { TxnRequest } from "../gen/raftkv/v1/kv_pb.ts";
 import type { Entry } from "../raft/entry.ts";
-import { errorMessage } from "../storage/sqlite-file.ts";
+import { errorMessage } from "../log/error-message.ts";
 import { CommandRefusal } from "./command-refusal.ts";
 import type { KeySpaceWriter } from "./key-space-writer.ts";
 import { toQuotaAlarm, type AlarmRow, type KvStatements } from "./kv-schema.ts";

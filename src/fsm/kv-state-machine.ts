@@ -4,7 +4,8 @@ import type { StateMachine } from "../engine/state-machine.ts";
 import { processFailpoints } from "../failpoint/failpoints.ts";
 import type { Entry } from "../raft/entry.ts";
 import { fsyncFile, fsyncParentDir } from "../storage/fs-sync.ts";
-import { errorMessage, openWalDatabase } from "../storage/sqlite-file.ts";
+import { openWalDatabase } from "../storage/sqlite-file.ts";
+import { errorMessage } from "../log/error-message.ts";
 import { WalCheckpointer } from "../storage/wal-checkpointer.ts";
 import { ChangeFeed } from "./change-feed.ts";
 import { readCompactIndex, readHistory, readPreviousRevision, type HistoryInterval } from "./change-history.ts";
@@ -16,6 +17,7 @@ import type { FileDigest } from "../storage/snapshot-store.ts";
 import { readRange } from "./key-range-reader.ts";
 import { KeySpaceWriter } from "./key-space-writer.ts";
 import { hashState } from "./kv-hash.ts";
+import type { KvStoreView } from "./kv-store-view.ts";
 import {
   migrateSchema,
   prepareStatements,
@@ -84,7 +86,7 @@ interface Connection {
  * and travel in snapshots. The history is not compacted on its own: whoever
  * proposes commands must propose compactions, or it grows with every write.
  */
-export class KvStateMachine implements StateMachine<ApplyResult> {
+export class KvStateMachine implements StateMachine<ApplyResult>, KvStoreView {
   readonly #path: string;
   readonly #recordHistory: boolean;
   readonly #maxTxnReadBytes: number;

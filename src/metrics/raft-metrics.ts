@@ -1,5 +1,5 @@
 import { Counter, Histogram, type Registry } from "prom-client";
-import type { ProposalOutcome, RaftObserver } from "../engine/raft-observer.ts";
+import type { ProposalOutcome, RaftObserver } from "../engine/observer.ts";
 
 /** etcd's disk buckets (1 ms doubling), extended down to 0.1 ms: a good SSD fsync is ~0.3 ms. */
 export const diskBuckets = [0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128, 0.256, 0.512, 1.024, 2.048, 4.096, 8.192];

@@ -1,11 +1,12 @@
 import { createClient, type Client, type Transport } from "@connectrpc/connect";
 import { Cluster } from "../gen/raftkv/v1/cluster_pb.ts";
 import { transportFor } from "../client/transport-for.ts";
-import type { JoinTarget } from "../engine/raft-engine-launcher.ts";
-import type { KvRaftEngine } from "../engine/raft-engine-launcher.ts";
+import type { JoinTarget } from "../engine/engine-launcher.ts";
+import type { KvRaftEngine } from "../engine/engine-launcher.ts";
 import type { Logger } from "../log/logger.ts";
 import { withBearerToken } from "../client/bearer-transport.ts";
 import type { MemberCredentials } from "../security/node-security.ts";
+import { errorMessage } from "../log/error-message.ts";
 
 const CALL_TIMEOUT_MS = 5000;
 const FIRST_BACKOFF_MS = 100;
@@ -17,10 +18,6 @@ const PROMOTION_RETRY_MS = 2000;
 export function memberTransport(endpoint: string, credentials: MemberCredentials): Transport {
   const transport = transportFor(endpoint, "grpc", credentials.tls);
   return credentials.token === undefined ? transport : withBearerToken(transport, credentials.token);
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /**
@@ -66,7 +63,7 @@ export class ClusterJoin {
         }
         lastError = `${endpoint} is not a member of a cluster yet`;
       } catch (error) {
-        lastError = `${endpoint}: ${describe(error)}`;
+        lastError = `${endpoint}: ${errorMessage(error)}`;
       }
       this.rotate();
       if (performance.now() + this.backoffMs > deadline) break;
@@ -130,7 +127,7 @@ export class ClusterJoin {
       return undefined;
     } catch (error) {
       this.rotate();
-      return `${endpoint}: ${describe(error)}`;
+      return `${endpoint}: ${errorMessage(error)}`;
     }
   }
 

@@ -1,7 +1,7 @@
 import { Database } from "bun:sqlite";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { errorMessage } from "../storage/sqlite-file.ts";
+import { errorMessage } from "../log/error-message.ts";
 
 /** The lock file and, beside it, the holder's pid (the lock file itself cannot be read while it is held). */
 export const LOCK_FILE = "LOCK";

@@ -2,14 +2,11 @@ import { createClient } from "@connectrpc/connect";
 import { Cluster } from "../gen/raftkv/v1/cluster_pb.ts";
 import { memberTransport } from "./cluster-join.ts";
 import type { MemberCredentials } from "../security/node-security.ts";
-import type { KvRaftEngine } from "../engine/raft-engine-launcher.ts";
+import type { KvRaftEngine } from "../engine/engine-launcher.ts";
 import { EngineError } from "../engine/engine-error.ts";
-import { RaftNotLeaderError } from "../engine/raft-not-leader-error.ts";
+import { RaftNotLeaderError } from "../engine/not-leader-error.ts";
 import type { Logger } from "../log/logger.ts";
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
+import { errorMessage } from "../log/error-message.ts";
 
 function hasOtherVoters(engine: KvRaftEngine): boolean {
   return engine.membership().members.some((m) => m.suffrage === "voter" && m.id !== engine.id);
@@ -26,7 +23,7 @@ export async function handOverLeadership(engine: KvRaftEngine, boundMs: number, 
     const successor = await engine.admin.transferLeadership(undefined, AbortSignal.timeout(boundMs));
     logger.info("leadership handed over before shutdown", { id: engine.id, newLeader: successor });
   } catch (error) {
-    logger.warn("leadership transfer before shutdown failed; stopping anyway", { id: engine.id, error: describe(error) });
+    logger.warn("leadership transfer before shutdown failed; stopping anyway", { id: engine.id, error: errorMessage(error) });
   }
 }
 
@@ -54,7 +51,7 @@ export async function leaveCluster(
       logger.info("left the cluster", { id: engine.id, configurationIndex: done.index });
       return;
     } catch (error) {
-      lastError = describe(error);
+      lastError = errorMessage(error);
       if (error instanceof EngineError && error.reason === "invalid") break; // e.g. the last voter: it cannot leave
       if (!(error instanceof RaftNotLeaderError) || error.proposed) {
         await Bun.sleep(100);
@@ -73,7 +70,7 @@ export async function leaveCluster(
       logger.info("left the cluster", { id: engine.id, configurationIndex: Number(done.index), via: address });
       return;
     } catch (error) {
-      lastError = `${address}: ${describe(error)}`;
+      lastError = `${address}: ${errorMessage(error)}`;
       await Bun.sleep(100);
     }
   }

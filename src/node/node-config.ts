@@ -1,8 +1,8 @@
-import type { InitialMember } from "../engine/raft-bootstrap.ts";
-import type { RaftTiming } from "../engine/raft-timing.ts";
+import type { InitialMember } from "../engine/bootstrap.ts";
+import type { RaftTiming } from "../engine/timing.ts";
 import type { LogFormat, LogLevel } from "../log/logger.ts";
 import type { Limits } from "../service/limits.ts";
-import type { WatchQueueLimits } from "../service/watch-subscription.ts";
+import type { WatchQueueLimits } from "../service/watch/index.ts";
 import type { SecurityConfig } from "../security/security-config.ts";
 
 /** Everything a node needs to start; the CLI builds it from flags and RAFTKV_* variables. */
@@ -32,13 +32,13 @@ export interface NodeConfig {
   readonly leaveOnShutdown?: boolean;
   /** How long shutdown waits for a leadership transfer (or a leave) before stopping anyway (default 5 s). */
   readonly shutdownTransferMs?: number;
-  /** Raft timings in hashicorp's meanings; defaults in src/engine/raft-timing.ts. */
+  /** Raft timings in hashicorp's meanings; defaults in src/engine/timing.ts. */
   readonly raftTiming?: Partial<RaftTiming>;
   /** Watch history kept for replay, in log indexes (default 100000); the leader compacts older history. */
   readonly historyRetentionEntries?: number;
   /** How often the leader checks the history window (default 5 s). */
   readonly historyCompactionCheckMs?: number;
-  /** Backlog a watcher may build before it is cut off as a slow consumer (defaults in src/service/watch-hub.ts). */
+  /** Backlog a watcher may build before it is cut off as a slow consumer (defaults in src/service/watch/watch-hub.ts). */
   readonly watchQueueLimits?: Partial<WatchQueueLimits>;
   /** Snapshot policy; defaults (8192 entries, 120 s, 10240 trailing, 3 kept) when absent. */
   readonly snapshots?: SnapshotPolicy;

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { hasData } from "../engine/raft-bootstrap.ts";
+import { hasData } from "../engine/bootstrap.ts";
 import { RaftLogStore } from "../storage/raft-log-store.ts";
 import { DataDirLock } from "./data-dir-lock.ts";
 import { checkNodeId, recordNodeId } from "./node-identity.ts";

@@ -1,6 +1,6 @@
 import { create } from "@bufbuild/protobuf";
-import type { KvRaftEngine } from "../engine/raft-engine-launcher.ts";
-import { defaultRaftTiming } from "../engine/raft-timing.ts";
+import type { KvRaftEngine } from "../engine/engine-launcher.ts";
+import { defaultRaftTiming } from "../engine/timing.ts";
 import type { KvStateMachine } from "../fsm/kv-state-machine.ts";
 import { BuildInfoSchema, QuotaAlarmSchema, type StatusResponse } from "../gen/raftkv/v1/cluster_pb.ts";
 import type { Logger } from "../log/logger.ts";
@@ -12,8 +12,8 @@ import { SpaceReclaimer } from "../ops/space-reclaimer.ts";
 import { StorageProbe } from "../ops/storage-probe.ts";
 import type { HttpRoutes } from "../server/client-server.ts";
 import { createOpsRoutes, type MetricsAccess } from "../server/ops-routes.ts";
-import type { HealthProbes } from "../service/health-service.ts";
-import type { WatchHub } from "../service/watch-hub.ts";
+import type { HealthProbes } from "../server/health-service.ts";
+import type { WatchHub } from "../service/watch/index.ts";
 import { buildInfo } from "../version/build-info.ts";
 import type { NodeConfig } from "./node-config.ts";
 

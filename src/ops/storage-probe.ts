@@ -1,5 +1,6 @@
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { errorMessage } from "../log/error-message.ts";
 
 export type ProbeResult = { readonly ok: true } | { readonly ok: false; readonly error: string };
 
@@ -31,7 +32,7 @@ export class StorageProbe {
       writeFileSync(path, "ok\n");
       result = { ok: true };
     } catch (error) {
-      result = { ok: false, error: `cannot write to the data dir ${this.dataDir}: ${error instanceof Error ? error.message : String(error)}` };
+      result = { ok: false, error: `cannot write to the data dir ${this.dataDir}: ${errorMessage(error)}` };
     }
     this.#last = { atMs: now, result };
     return result;

@@ -1,6 +1,6 @@
 import type { X509Certificate } from "node:crypto";
 import type { ClientTlsOptions } from "../client/client-tls.ts";
-import type { MemberDial } from "../service/leader-forwarder.ts";
+import type { MemberDial } from "../service/write/index.ts";
 import { ClientPortTls } from "./client-port-tls.ts";
 import { PeerAllowedNames } from "./peer-allowed-names.ts";
 import { PeerPortTls } from "./peer-port-tls.ts";

@@ -1,4 +1,5 @@
 import { X509Certificate } from "node:crypto";
+import { errorMessage } from "../log/error-message.ts";
 
 const pemBlock = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
 /** A CA bundle of more certificates than this is a mistake (or an attack on start-up time). */
@@ -13,7 +14,7 @@ export function parsePemCertificates(what: string, pem: string): X509Certificate
     try {
       return new X509Certificate(block);
     } catch (error) {
-      throw new Error(`${what}: certificate ${i + 1} does not parse: ${error instanceof Error ? error.message : String(error)}`);
+      throw new Error(`${what}: certificate ${i + 1} does not parse: ${errorMessage(error)}`);
     }
   });
 }

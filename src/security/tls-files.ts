@@ -3,6 +3,7 @@ import { readFileSync, statSync } from "node:fs";
 import { identityOf, type CertificateIdentity } from "./certificate-identity.ts";
 import { parsePemCertificates } from "./pem-certificates.ts";
 import { silentSecurityLogger, type SecurityLogger } from "./security-logger.ts";
+import { errorMessage } from "../log/error-message.ts";
 
 /** The flags a set of TLS files came from, so every message names the one to fix. */
 export interface TlsFileFlags {
@@ -129,7 +130,7 @@ export class TlsFiles {
       });
       return true;
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
+      const message = errorMessage(error);
       // A file being rewritten is seen on every connection until it is whole: one line per distinct problem.
       if (message !== this.lastRefusal) {
         this.lastRefusal = message;
@@ -151,7 +152,7 @@ export class TlsFiles {
     try {
       privateKey = createPrivateKey(key);
     } catch (error) {
-      throw new Error(`${this.flags.key} ${this.paths.keyFile}: not a PEM private key (${error instanceof Error ? error.message : String(error)})`);
+      throw new Error(`${this.flags.key} ${this.paths.keyFile}: not a PEM private key (${errorMessage(error)})`);
     }
     if (!leaf.checkPrivateKey(privateKey)) {
       throw new Error(`${this.flags.key} ${this.paths.keyFile} is not the key of the certificate in ${this.flags.cert} ${this.paths.certFile}`);
@@ -208,7 +209,7 @@ function readPem(flag: string, file: string): string {
   try {
     size = statSync(file).size;
   } catch (error) {
-    throw new Error(`${flag} ${file}: cannot read (${error instanceof Error ? error.message : String(error)})`);
+    throw new Error(`${flag} ${file}: cannot read (${errorMessage(error)})`);
   }
   if (size > MAX_PEM_BYTES) throw new Error(`${flag} ${file}: ${size} bytes, over the limit of ${MAX_PEM_BYTES} bytes for a PEM file`);
   return readFileSync(file, "utf8");

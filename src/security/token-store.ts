@@ -5,6 +5,7 @@ import { KeyPermissions } from "./key-permissions.ts";
 import type { KeyGrant } from "./permission.ts";
 import type { Principal } from "./principal.ts";
 import { silentSecurityLogger, type SecurityLogger } from "./security-logger.ts";
+import { errorMessage } from "../log/error-message.ts";
 
 const MAX_FILE_BYTES = 4 * 1024 * 1024;
 
@@ -81,7 +82,7 @@ export class TokenStore {
       return true;
     } catch (error) {
       this.logger.error("auth token file refused; the tokens loaded before stay in use", {
-        error: error instanceof Error ? error.message : String(error),
+        error: errorMessage(error),
       });
       return false;
     }
@@ -93,7 +94,7 @@ function readAuthFile(file: string): AuthFile {
   try {
     size = statSync(file).size;
   } catch (error) {
-    throw new Error(`--auth-token-file ${file}: cannot read (${error instanceof Error ? error.message : String(error)})`);
+    throw new Error(`--auth-token-file ${file}: cannot read (${errorMessage(error)})`);
   }
   if (size > MAX_FILE_BYTES) throw new Error(`--auth-token-file ${file}: ${size} bytes, over the limit of ${MAX_FILE_BYTES} bytes`);
   return parseAuthFile(file, readFileSync(file, "utf8"));

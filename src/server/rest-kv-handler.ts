@@ -21,9 +21,8 @@ import {
   type ResponseHeader,
 } from "../gen/raftkv/v1/kv_pb.ts";
 import { parseConsistencyName } from "../service/consistency.ts";
-import { type BlockingOutcome, type BlockingQuery, blockingQueryOf, waitForKeyChange } from "../service/watch-blocking-query.ts";
-import type { WatchHub } from "../service/watch-hub.ts";
-import { casPutRequest, parseCasIndex } from "../service/txn-cas.ts";
+import { type BlockingOutcome, type BlockingQuery, blockingQueryOf, waitForKeyChange, type WatchHub } from "../service/watch/index.ts";
+import { casPutRequest, parseCasIndex } from "../service/kv/index.ts";
 import { clientSocketKey } from "./client-socket.ts";
 import { percentDecodeToBytes } from "./rest-percent-decode.ts";
 

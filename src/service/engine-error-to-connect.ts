@@ -1,7 +1,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { EngineError } from "../engine/engine-error.ts";
-import { RaftNotLeaderError } from "../engine/raft-not-leader-error.ts";
-import { notProposedMetadata } from "./leader-forwarder.ts";
+import { RaftNotLeaderError } from "../engine/not-leader-error.ts";
+import { notProposedMetadata } from "./not-proposed.ts";
 
 /** Maps engine failures to the Connect code a client can act on. */
 export function toConnectError(error: unknown): ConnectError {

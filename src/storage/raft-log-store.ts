@@ -6,7 +6,8 @@ import { maxTerm } from "../raft/term-limit.ts";
 import { processFailpoints } from "../failpoint/failpoints.ts";
 import { LogCompactedError, LogUnavailableError } from "./log-errors.ts";
 import { RecentLogEntries } from "./recent-log-entries.ts";
-import { errorMessage, openWalDatabase } from "./sqlite-file.ts";
+import { openWalDatabase } from "./sqlite-file.ts";
+import { errorMessage } from "../log/error-message.ts";
 import { StableStore, validateMetaKey } from "./stable-store.ts";
 
 export type { PersistBatch } from "../engine/log-store.ts";

@@ -1,14 +1,8 @@
 import type { Member, Membership } from "../raft/membership.ts";
+import type { SnapshotMeta as CoreSnapshotMeta } from "../raft/snapshot-meta.ts";
 
-/** What the creator of a snapshot knows about it. */
-export interface SnapshotDescriptor {
-  /** Last log index the snapshot includes. */
-  readonly index: number;
-  /** Term of that entry. */
-  readonly term: number;
-  /** Cluster configuration as of `index`. */
-  readonly membership: Membership;
-}
+/** What the creator of a snapshot knows about it: the core's SnapshotMeta (position and configuration). */
+export type SnapshotDescriptor = CoreSnapshotMeta;
 
 /** A stored snapshot as listed by FileSnapshotStore. */
 export interface SnapshotMeta extends SnapshotDescriptor {

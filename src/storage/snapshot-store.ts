@@ -11,7 +11,7 @@ import {
 } from "./snapshot-meta.ts";
 import { SnapshotSink } from "./snapshot-sink.ts";
 import type { SnapshotFiles } from "../engine/snapshot-files.ts";
-import { errorMessage } from "./sqlite-file.ts";
+import { errorMessage } from "../log/error-message.ts";
 
 export interface OpenedSnapshot {
   readonly meta: SnapshotMeta;

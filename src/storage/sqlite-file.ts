@@ -1,4 +1,5 @@
 import { Database } from "bun:sqlite";
+import { errorMessage } from "../log/error-message.ts";
 
 /**
  * How hard a commit waits for the disk.
@@ -51,6 +52,3 @@ export function openWalDatabase(path: string, sync: SyncLevel, options: WalDatab
   }
 }
 
-export function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { launchRaftEngine, type KvRaftEngine } from "../../src/engine/raft-engine-launcher.ts";
+import { launchRaftEngine, type KvRaftEngine } from "../../src/engine/engine-launcher.ts";
 import { EngineError } from "../../src/engine/engine-error.ts";
-import { RaftNotLeaderError } from "../../src/engine/raft-not-leader-error.ts";
+import { RaftNotLeaderError } from "../../src/engine/not-leader-error.ts";
 import { KvStateMachine } from "../../src/fsm/kv-state-machine.ts";
 import { RaftLogStore } from "../../src/storage/raft-log-store.ts";
 import { removeDir, tempDir } from "../support/temp-dir.ts";

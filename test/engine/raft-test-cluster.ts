@@ -1,9 +1,9 @@
 import { join } from "node:path";
 import { create, toBinary } from "@bufbuild/protobuf";
-import { bootstrapLog, ensureIncarnation, randomId } from "../../src/engine/raft-bootstrap.ts";
-import { startEngine, type KvRaftEngine } from "../../src/engine/raft-engine-launcher.ts";
-import { RaftPeerInbox } from "../../src/engine/raft-peer-inbox.ts";
-import type { RaftSnapshotOptions } from "../../src/engine/raft-snapshotter.ts";
+import { bootstrapLog, ensureIncarnation, randomId } from "../../src/engine/bootstrap.ts";
+import { startEngine, type KvRaftEngine } from "../../src/engine/engine-launcher.ts";
+import { RaftPeerInbox } from "../../src/engine/peer-inbox.ts";
+import type { RaftSnapshotOptions } from "../../src/engine/snapshotter.ts";
 import { systemScheduler } from "../../src/engine/scheduler.ts";
 import { KvStateMachine } from "../../src/fsm/kv-state-machine.ts";
 import { CommandSchema } from "../../src/gen/raftkv/v1/command_pb.ts";

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import type { Applied, Engine, EngineRole, EngineStatus } from "../../src/engine/engine.ts";
 import { KvStateMachine } from "../../src/fsm/kv-state-machine.ts";
 import { CommandSchema } from "../../src/gen/raftkv/v1/command_pb.ts";
-import { LeaseKeeper } from "../../src/service/lease-keeper.ts";
+import { LeaseKeeper } from "../../src/service/lease/lease-keeper.ts";
 import { removeDir, tempDir } from "../support/temp-dir.ts";
 
 /**

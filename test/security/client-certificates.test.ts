@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { withBearerToken } from "../../src/client/bearer-transport.ts";
 import { KV } from "../../src/gen/raftkv/v1/kv_pb.ts";
 import type { RaftkvNode } from "../../src/node/raftkv-node.ts";
-import { FORWARDED_IDENTITY_HEADER } from "../../src/service/authorizer.ts";
+import { FORWARDED_IDENTITY_HEADER } from "../../src/service/auth/authorizer.ts";
 import { capturingLogger, startTestNodeWith } from "../support/test-node.ts";
 import { TestPki, type IssuedCertificate } from "../support/test-pki.ts";
 import { removeDir, tempDir } from "../support/temp-dir.ts";

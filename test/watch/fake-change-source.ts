@@ -1,6 +1,6 @@
 import { compareKeys } from "../../src/fsm/key-range.ts";
 import type { ChangeEvent, ChangeNotice, HistoryPage, StoredKv } from "../../src/fsm/kv-types.ts";
-import type { ChangeSource, HistoryRange } from "../../src/service/watch-source.ts";
+import type { ChangeSource, HistoryRange } from "../../src/service/watch/watch-source.ts";
 
 const encoder = new TextEncoder();
 

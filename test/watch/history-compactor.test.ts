@@ -2,7 +2,7 @@ import { fromBinary } from "@bufbuild/protobuf";
 import { expect, test } from "bun:test";
 import type { Applied, EngineRole, EngineStatus } from "../../src/engine/engine.ts";
 import { CommandSchema } from "../../src/gen/raftkv/v1/command_pb.ts";
-import { HistoryCompactor } from "../../src/service/history-compactor.ts";
+import { HistoryCompactor } from "../../src/service/watch/history-compactor.ts";
 
 /** A replicated log reduced to what the compactor touches: a role, an applied index, a compact index. */
 class FakeReplica {

@@ -6,9 +6,9 @@
  * registered (matching one of them, or none).
  */
 import type { ChangeEvent, ChangeNotice } from "../../src/fsm/kv-types.ts";
-import { WatchHub } from "../../src/service/watch-hub.ts";
-import type { WatchSelector } from "../../src/service/watch-selector.ts";
-import type { WatchSubscription } from "../../src/service/watch-subscription.ts";
+import { WatchHub } from "../../src/service/watch/watch-hub.ts";
+import type { WatchSelector } from "../../src/service/watch/watch-selector.ts";
+import type { WatchSubscription } from "../../src/service/watch/watch-subscription.ts";
 import { FakeChangeSource } from "./fake-change-source.ts";
 
 const count = Number(process.argv[2] ?? 10_000);

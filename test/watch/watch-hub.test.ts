@@ -1,8 +1,8 @@
 import { expect, test } from "bun:test";
-import type { WatchItem } from "../../src/service/watch-item.ts";
-import { WatchHub } from "../../src/service/watch-hub.ts";
-import type { WatchSelector } from "../../src/service/watch-selector.ts";
-import type { WatchSubscription } from "../../src/service/watch-subscription.ts";
+import type { WatchItem } from "../../src/service/watch/watch-item.ts";
+import { WatchHub } from "../../src/service/watch/watch-hub.ts";
+import type { WatchSelector } from "../../src/service/watch/watch-selector.ts";
+import type { WatchSubscription } from "../../src/service/watch/watch-subscription.ts";
 import { FakeChangeSource } from "./fake-change-source.ts";
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);

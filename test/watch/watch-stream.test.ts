@@ -1,11 +1,11 @@
 import { create } from "@bufbuild/protobuf";
 import { expect, test } from "bun:test";
 import { ResponseHeaderSchema, type WatchResponse, WatchRequestSchema } from "../../src/gen/raftkv/v1/kv_pb.ts";
-import { keyValueOf } from "../../src/service/kv-service.ts";
+import { keyValueOf } from "../../src/service/response-messages.ts";
 import { defaultLimits } from "../../src/service/limits.ts";
-import { WatchHub } from "../../src/service/watch-hub.ts";
-import { WatchResponses } from "../../src/service/watch-response.ts";
-import { watchStream, type WatchStreamOptions } from "../../src/service/watch-stream.ts";
+import { WatchHub } from "../../src/service/watch/watch-hub.ts";
+import { WatchResponses } from "../../src/service/watch/watch-response.ts";
+import { watchStream, type WatchStreamOptions } from "../../src/service/watch/watch-stream.ts";
 import { FakeChangeSource } from "./fake-change-source.ts";
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);

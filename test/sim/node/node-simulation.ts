@@ -1,7 +1,7 @@
 import { checkLinearizable } from "../../../src/check/linearizability.ts";
 import { registerModel } from "../../../src/check/register-model.ts";
-import type { InitialMember } from "../../../src/engine/raft-bootstrap.ts";
-import type { RaftTiming } from "../../../src/engine/raft-timing.ts";
+import type { InitialMember } from "../../../src/engine/bootstrap.ts";
+import type { RaftTiming } from "../../../src/engine/timing.ts";
 import type { FailpointName } from "../../../src/failpoint/failpoints.ts";
 import type { MembershipChange } from "../../../src/raft/membership-change.ts";
 import { Prng } from "../prng.ts";

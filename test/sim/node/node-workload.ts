@@ -1,5 +1,5 @@
 import { EngineError } from "../../../src/engine/engine-error.ts";
-import { RaftNotLeaderError } from "../../../src/engine/raft-not-leader-error.ts";
+import { RaftNotLeaderError } from "../../../src/engine/not-leader-error.ts";
 import { HistoryRecorder } from "../../../src/check/history-recorder.ts";
 import type { RegisterInput, RegisterOutput } from "../../../src/check/register-model.ts";
 import type { Prng } from "../prng.ts";

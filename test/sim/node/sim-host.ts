@@ -1,8 +1,8 @@
-import { bootstrapLog, ensureIncarnation, hasData, rememberClusterId, type InitialMember } from "../../../src/engine/raft-bootstrap.ts";
-import { startEngine } from "../../../src/engine/raft-engine-launcher.ts";
+import { bootstrapLog, ensureIncarnation, hasData, rememberClusterId, type InitialMember } from "../../../src/engine/bootstrap.ts";
+import { startEngine } from "../../../src/engine/engine-launcher.ts";
 import type { RaftEngine } from "../../../src/engine/raft-engine.ts";
-import { RaftPeerInbox } from "../../../src/engine/raft-peer-inbox.ts";
-import type { RaftTiming } from "../../../src/engine/raft-timing.ts";
+import { RaftPeerInbox } from "../../../src/engine/peer-inbox.ts";
+import type { RaftTiming } from "../../../src/engine/timing.ts";
 import type { FailpointName } from "../../../src/failpoint/failpoints.ts";
 import { Logger } from "../../../src/log/logger.ts";
 import type { Entry } from "../../../src/raft/entry.ts";

@@ -1,0 +1,2 @@
+// The Cluster service's public surface.
+export { createClusterService } from "./cluster-service.ts";

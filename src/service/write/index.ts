@@ -1,0 +1,5 @@
+// The write path's public surface: the one propose-or-forward step, the forwarder it sends through, and the checks made before proposing.
+export { WritePath, type LeaderCall, type WriteEngine } from "./write-path.ts";
+export { LeaderForwarder, type MemberDial } from "./leader-forwarder.ts";
+export { leaderRefusal } from "./leader-refusal.ts";
+export { refuseIfOverQuota } from "./quota-check.ts";
