@@ -19,7 +19,6 @@
  * on a shared 2-core box single runs spread by ±10-15 %.
  */
 import { loadavg } from "node:os";
-import { join } from "node:path";
 import { removeDir, tempDir } from "../test/support/temp-dir.ts";
 import type { Cluster } from "./harness/cluster.ts";
 import { readProcStats } from "./harness/proc-stats.ts";

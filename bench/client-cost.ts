@@ -6,7 +6,7 @@
 //
 //   bun bench/client-cost.ts [--system etcd|raftkv] [--requests N] [--out FILE]
 import { existsSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { AckLog, openTarget, runLoad, type ClientLibrary, type LoadResult, type Workload } from "../src/bench/index.ts";
 import { removeDir, tempDir } from "../test/support/temp-dir.ts";
@@ -78,7 +78,7 @@ async function main(): Promise<void> {
         lines.push(`| ${name} | ${library} | ${r.throughput.toFixed(0)} | ${r.latency.p99Ms} | ${perRequest.toFixed(0)} |`);
       }
     }
-    const text = lines.join("\n") + "\n";
+    const text = `${lines.join("\n")}\n`;
     console.log(text);
     if (values.out !== undefined) writeFileSync(values.out, text);
   } finally {

@@ -17,7 +17,7 @@ import { profileMarkdown, summarizeProfile, type CpuProfile } from "./harness/cp
 import { freePort } from "../test/support/free-port.ts";
 import { grpcFrame, putBody } from "./harness/grpc-put-body.ts";
 import { runH2load } from "./harness/h2load.ts";
-import { ServerProcess } from "./harness/server-process.ts";
+import { ServeChild } from "../test/support/serve-child.ts";
 import { waitHealthy } from "./harness/wait-healthy.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
@@ -40,9 +40,9 @@ async function main(): Promise<void> {
   const profileDir = join(workDir, "profile");
   mkdirSync(profileDir);
   const clientPort = freePort();
-  const server = ServerProcess.start(
-    "raftkv (profiled)",
-    [
+  const server = ServeChild.spawn({
+    label: "raftkv (profiled)",
+    command: [
       process.execPath, "--cpu-prof", `--cpu-prof-dir=${profileDir}`,
       join(ROOT, "src/cli/main.ts"), "serve",
       "--id", "n1",
@@ -51,8 +51,8 @@ async function main(): Promise<void> {
       "--raft-listen", `127.0.0.1:${freePort()}`,
       "--log-level", "warn",
     ],
-    join(workDir, "raftkv.log"),
-  );
+    output: { logFile: join(workDir, "raftkv.log") },
+  });
   try {
     await waitHealthy(server, `http://127.0.0.1:${clientPort}/healthz`, 30_000);
     const bodyFile = join(workDir, "body.bin");

@@ -94,7 +94,7 @@ async function main(): Promise<number> {
 
   mkdirSync(outDir, { recursive: true });
   const chartFile = "chart.svg";
-  writeFileSync(join(outDir, "results.json"), JSON.stringify(results, null, 2) + "\n");
+  writeFileSync(join(outDir, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
   writeFileSync(join(outDir, "results.md"), markdownReport(results, chartFile));
   writeFileSync(join(outDir, chartFile), throughputLatencyChart(results));
   console.log(`results written to ${outDir}`);

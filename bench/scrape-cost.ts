@@ -10,7 +10,6 @@
  * Prints each round, the medians, their ratio, and how long a scrape took.
  */
 import { loadavg } from "node:os";
-import { join } from "node:path";
 import { removeDir, tempDir } from "../test/support/temp-dir.ts";
 import type { Cluster } from "./harness/cluster.ts";
 import { startRaftkvCluster } from "./harness/raftkv-cluster.ts";

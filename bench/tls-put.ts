@@ -229,7 +229,7 @@ function report(rows: readonly Row[]): string {
     const c = (name: string): number => median(cpuOf(name, inFlight));
     lines.push(`| ${inFlight} | ${(c("raftkv TLS") / c("raftkv")).toFixed(2)} | ${(c("etcd TLS") / c("etcd")).toFixed(2)} | ${(c("raftkv TLS+auth") / c("raftkv TLS")).toFixed(2)} |`);
   }
-  return lines.join("\n") + "\n";
+  return `${lines.join("\n")}\n`;
 }
 
 try {

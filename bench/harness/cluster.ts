@@ -1,11 +1,11 @@
 import type { TargetSystem } from "../../src/bench/index.ts";
-import type { ServerProcess } from "./server-process.ts";
+import type { ServeChild } from "../../test/support/serve-child.ts";
 
 export interface ClusterNode {
   readonly id: string;
   /** host:port of the client (gRPC) port. */
   readonly clientEndpoint: string;
-  readonly process: ServerProcess;
+  readonly process: ServeChild;
 }
 
 /** N nodes of one system on loopback, started by the harness with fresh data dirs. */
@@ -18,5 +18,5 @@ export interface Cluster {
 }
 
 export async function stopNodes(nodes: readonly ClusterNode[]): Promise<void> {
-  await Promise.all(nodes.map((node) => node.process.stop()));
+  await Promise.all(nodes.map((node) => node.process.stop(5000)));
 }

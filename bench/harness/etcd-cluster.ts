@@ -2,7 +2,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { stopNodes, type Cluster, type ClusterNode } from "./cluster.ts";
 import { freePort } from "../../test/support/free-port.ts";
-import { ServerProcess } from "./server-process.ts";
+import { ServeChild } from "../../test/support/serve-child.ts";
 import { waitHealthy } from "./wait-healthy.ts";
 import { moveEtcdLeadership } from "./leadership.ts";
 
@@ -46,9 +46,9 @@ export async function startEtcdCluster(options: EtcdClusterOptions): Promise<Clu
               "--peer-cert-file", files.certFile, "--peer-key-file", files.keyFile,
               "--peer-trusted-ca-file", options.tls.caFile, "--peer-client-cert-auth",
             ];
-      const server = ServerProcess.start(
-        `etcd ${member.id}`,
-        [
+      const server = ServeChild.spawn({
+        label: `etcd ${member.id}`,
+        command: [
           options.binary,
           "--name", member.id,
           "--data-dir", join(dir, "data"),
@@ -63,8 +63,8 @@ export async function startEtcdCluster(options: EtcdClusterOptions): Promise<Clu
           "--log-level", "warn",
           ...tlsFlags,
         ],
-        join(dir, "etcd.log"),
-      );
+        output: { logFile: join(dir, "etcd.log") },
+      });
       nodes.push({ id: member.id, clientEndpoint: `127.0.0.1:${member.clientPort}`, process: server });
     }
     // /health is 200 only once the member sees a leader.

@@ -2,7 +2,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { stopNodes, type Cluster, type ClusterNode } from "./cluster.ts";
 import { freePort } from "../../test/support/free-port.ts";
-import { ServerProcess } from "./server-process.ts";
+import { ServeChild, serveCommand } from "../../test/support/serve-child.ts";
 import { waitHealthy } from "./wait-healthy.ts";
 import { moveRaftkvLeadership, type HarnessAccess } from "./leadership.ts";
 
@@ -33,18 +33,20 @@ export async function startRaftkvCluster(options: RaftkvClusterOptions): Promise
     for (const member of members) {
       const dir = join(options.workDir, member.id);
       mkdirSync(dir, { recursive: true });
-      const command = [
-        options.binary,
-        "serve",
+      const args = [
         "--id", member.id,
         "--data-dir", join(dir, "data"),
         "--listen", `127.0.0.1:${member.clientPort}`,
         "--raft-listen", `127.0.0.1:${member.raftPort}`,
         "--log-level", "warn",
       ];
-      if (options.size > 1) command.push("--initial-cluster", initialCluster);
-      command.push(...(options.flagsFor?.(member.id) ?? []));
-      const server = ServerProcess.start(`raftkv ${member.id}`, command, join(dir, "raftkv.log"));
+      if (options.size > 1) args.push("--initial-cluster", initialCluster);
+      args.push(...(options.flagsFor?.(member.id) ?? []));
+      const server = ServeChild.spawn({
+        label: `raftkv ${member.id}`,
+        command: serveCommand(args, options.binary),
+        output: { logFile: join(dir, "raftkv.log") },
+      });
       nodes.push({ id: member.id, clientEndpoint: `127.0.0.1:${member.clientPort}`, process: server });
     }
     const ca = options.access?.ca;

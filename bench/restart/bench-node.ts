@@ -1,10 +1,7 @@
-import { spawn, type Subprocess } from "bun";
-import { resolve } from "node:path";
 import { createClient, type Client } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { KV } from "../../src/gen/raftkv/v1/kv_pb.ts";
-
-const mainScript = resolve(import.meta.dir, "../../src/cli/main.ts");
+import { ServeChild, serveCommand } from "../../test/support/serve-child.ts";
 
 /** A JSON log line of the node and when this process read it (performance.now()). */
 export interface TimedLogLine {
@@ -18,7 +15,7 @@ export interface TimedLogLine {
  * arrival time, stopped by PID.
  */
 export class BenchNode {
-  private child: Subprocess<"ignore", "ignore", "pipe"> | undefined;
+  private child: ServeChild | undefined;
   /** Set when the process ended without stop() (a crash or a refusal to start). */
   exitedOnItsOwn: number | null | undefined;
   readonly lines: TimedLogLine[] = [];
@@ -49,11 +46,21 @@ export class BenchNode {
   spawn(): void {
     if (this.child !== undefined) throw new Error(`${this.id} is already running`);
     this.spawnedAtMs = performance.now();
-    const command = this.binary === undefined ? ["bun", mainScript] : [this.binary];
-    const child = spawn(
-      [...command, "serve", "--id", this.id, "--listen", this.endpoint, "--log-format", "json", ...this.serveFlags],
-      { stdin: "ignore", stdout: "ignore", stderr: "pipe" },
-    );
+    const child = ServeChild.spawn({
+      label: this.id,
+      command: serveCommand(["--id", this.id, "--listen", this.endpoint, "--log-format", "json", ...this.serveFlags], this.binary),
+      // Each JSON log line with the time it arrived.
+      output: {
+        onLine: (text) => {
+          const atMs = performance.now();
+          try {
+            this.lines.push({ atMs, fields: JSON.parse(text) as Record<string, unknown> });
+          } catch {
+            this.lines.push({ atMs, fields: { msg: "(unparsed)", text } });
+          }
+        },
+      },
+    });
     this.child = child;
     this.exitedOnItsOwn = undefined;
     void child.exited.then((code) => {
@@ -62,7 +69,6 @@ export class BenchNode {
         this.exitedOnItsOwn = code;
       }
     });
-    void this.readLogs(child);
   }
 
   /** The first "serving" line logged since `sinceMs`. */
@@ -86,27 +92,8 @@ export class BenchNode {
     const child = this.child;
     if (child === undefined) return;
     this.child = undefined;
-    child.kill(signal);
-    await child.exited;
-  }
-
-  private async readLogs(child: Subprocess<"ignore", "ignore", "pipe">): Promise<void> {
-    const decoder = new TextDecoder();
-    let pending = "";
-    for await (const chunk of child.stderr) {
-      const atMs = performance.now();
-      pending += decoder.decode(chunk, { stream: true });
-      let newline = pending.indexOf("\n");
-      while (newline >= 0) {
-        const text = pending.slice(0, newline);
-        pending = pending.slice(newline + 1);
-        try {
-          this.lines.push({ atMs, fields: JSON.parse(text) as Record<string, unknown> });
-        } catch {
-          this.lines.push({ atMs, fields: { msg: "(unparsed)", text } });
-        }
-        newline = pending.indexOf("\n");
-      }
-    }
+    // SIGTERM waits for the shutdown (bounded, so a hung one cannot stall the benchmark).
+    if (signal === "SIGKILL") await child.kill();
+    else await child.terminate(120_000);
   }
 }

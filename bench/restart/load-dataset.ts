@@ -5,7 +5,7 @@ import type { BenchNode } from "./bench-node.ts";
 const utf8 = new TextEncoder();
 
 /** A 32-byte value that differs per key, so pages cannot be deduplicated. */
-function valueOf(key: string): Uint8Array {
+function valueFor(key: string): Uint8Array {
   return utf8.encode(`${key}`.padEnd(32, ".").slice(0, 32));
 }
 
@@ -41,7 +41,7 @@ export async function loadWithTxns(node: BenchNode, keys: number, perTxn: number
       const success = [];
       for (let k = t * perTxn; k < Math.min(keys, (t + 1) * perTxn); k++) {
         const key = `bulk/${String(k).padStart(8, "0")}`;
-        success.push(create(RequestOpSchema, { op: { case: "put", value: { key: utf8.encode(key), value: valueOf(key) } } }));
+        success.push(create(RequestOpSchema, { op: { case: "put", value: { key: utf8.encode(key), value: valueFor(key) } } }));
       }
       return client.txn({ success }, { timeoutMs: 30_000 });
     },
@@ -57,7 +57,7 @@ export async function loadWithPuts(node: BenchNode, count: number, inFlight: num
     inFlight,
     (i) => {
       const key = `single/${String(i).padStart(8, "0")}`;
-      return client.put({ key: utf8.encode(key), value: valueOf(key) }, { timeoutMs: 30_000 });
+      return client.put({ key: utf8.encode(key), value: valueFor(key) }, { timeoutMs: 30_000 });
     },
     (done) => console.error(`  puts: ${done} / ${count}`),
   );

@@ -9,6 +9,7 @@ import {
   LoadRunner,
   verifyAcknowledgedWrites,
   workloadFrom,
+  type LoadResult,
   type TargetSystem,
 } from "../bench/index.ts";
 import { endpointsFrom } from "./client-args.ts";
@@ -98,7 +99,7 @@ export const benchCommand = defineCommand({
         const rate = p.elapsedSeconds > 0 ? Math.round(p.succeeded / p.elapsedSeconds) : 0;
         progress.update(`bench: ${p.succeeded} ok, ${p.errors} errors, ${rate}/s, ${p.elapsedSeconds.toFixed(1)}s`);
       }, 200);
-      let result;
+      let result: LoadResult;
       try {
         result = await runner.run();
       } finally {

@@ -35,7 +35,7 @@ export function withCliErrors<A extends ArgsDef>(command: CommandDef<A>): Comman
       async setup(context: CommandContext<A>) {
         // The subcommand's name comes first: a flag before it belongs to no command.
         const first = context.rawArgs[0];
-        if (first !== undefined && first.startsWith("-")) exitWith(new Error(`unknown flag ${first}: the command comes first (see --help)`));
+        if (first?.startsWith("-")) exitWith(new Error(`unknown flag ${first}: the command comes first (see --help)`));
         return setup?.(context);
       },
     };

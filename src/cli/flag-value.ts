@@ -11,7 +11,7 @@ export function flagValue(value: string | undefined, flag: string, fallback: str
 
 /** `--data-dir` → `RAFTKV_DATA_DIR`. */
 export function envName(flag: string): string {
-  return "RAFTKV_" + flag.replace(/^-+/, "").replace(/-/g, "_").toUpperCase();
+  return `RAFTKV_${flag.replace(/^-+/, "").replace(/-/g, "_").toUpperCase()}`;
 }
 
 export function positiveInteger(flag: string, text: string): number {

@@ -56,6 +56,7 @@ export function renderTable(headers: readonly string[], rows: readonly (readonly
 
 /** Length without ANSI colour codes. */
 function visibleLength(text: string): number {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: ESC starts the colour codes this strips
   return text.replace(/\u001b\[[0-9;]*m/g, "").length;
 }
 

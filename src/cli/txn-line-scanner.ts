@@ -99,17 +99,17 @@ export class TxnLineScanner {
         bytes.push(...encoder.encode(full));
         continue;
       }
-      const escape = this.text[this.position] ?? "";
+      const escaped = this.text[this.position] ?? "";
       this.position++;
-      if (escape === "x") {
+      if (escaped === "x") {
         const hex = this.text.slice(this.position, this.position + 2);
         if (!/^[0-9a-fA-F]{2}$/.test(hex)) throw this.error(`${what}: \\x needs two hex digits, got ${JSON.stringify(hex)}`, this.position - 2);
         bytes.push(parseInt(hex, 16));
         this.position += 2;
         continue;
       }
-      const byte = ESCAPES[escape];
-      if (byte === undefined) throw this.error(`${what}: unknown escape \\${escape} (use \\\\ \\" \\n \\t \\r \\0 \\xHH)`, this.position - 2);
+      const byte = ESCAPES[escaped];
+      if (byte === undefined) throw this.error(`${what}: unknown escape \\${escaped} (use \\\\ \\" \\n \\t \\r \\0 \\xHH)`, this.position - 2);
       bytes.push(byte);
     }
   }

@@ -3,9 +3,10 @@ import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerHttp2Stream } from
 import { create, fromBinary, isMessage, toBinary } from "@bufbuild/protobuf";
 import type { DescMessage, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { parseTimeout, setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
+import { setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
 import { codeToString } from "@connectrpc/connect/protocol-connect";
 import { FastPathHandlerContext } from "./fast-path-handler-context.ts";
+import { parseGrpcTimeout } from "./grpc-timeout.ts";
 import { toPublicError } from "./public-error.ts";
 import type { RpcObserver } from "./rpc-observer.ts";
 import type { ServerLogger } from "./server-logger.ts";
@@ -61,7 +62,7 @@ export class GrpcUnaryCall {
     // thrown as an unhandled 'error' event.
     stream.on("error", ignoreStreamError);
     stream.once("close", this.onClose);
-    const timeout = parseTimeout(headerValue(this.headers["grpc-timeout"]), this.limits.maxTimeoutMs);
+    const timeout = parseGrpcTimeout(headerValue(this.headers["grpc-timeout"]), this.limits.maxTimeoutMs);
     if (timeout.error !== undefined) {
       this.fail(timeout.error);
       return;

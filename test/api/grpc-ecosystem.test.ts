@@ -74,7 +74,7 @@ test("reflection v1alpha lists services and returns descriptors (grpc-js, as grp
   const list = responses[0]?.list_services_response as { service: Array<{ name: string }> };
   expect(list.service.map((s) => s.name)).toContain("raftkv.v1.KV");
   expect(list.service.map((s) => s.name)).toContain("grpc.health.v1.Health");
-  const files = (responses[1]?.file_descriptor_response as { file_descriptor_proto: Uint8Array[] }).file_descriptor_proto;
+  const files = (responses[1]?.file_descriptor_response as { file_descriptor_proto: Uint8Array[] } | undefined)?.file_descriptor_proto ?? [];
   const kvFile = fromBinary(FileDescriptorProtoSchema, new Uint8Array(files[0] ?? []));
   expect(kvFile.package).toBe("raftkv.v1");
   expect(kvFile.service.find((s) => s.name === "KV")?.method.map((m) => m.name)).toEqual(["Put", "Get", "Delete", "Range", "Txn", "Watch", "RequestProgress", "Compact"]);

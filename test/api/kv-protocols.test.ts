@@ -41,18 +41,18 @@ describe.each(transports)("KV over %s", (name, makeTransport) => {
 
   test("put, get, range, delete round trip with metadata and headers", async () => {
     const kv = createClient(KV, makeTransport());
-    const first = await kv.put({ key: text(prefix + "a"), value: text("one") });
+    const first = await kv.put({ key: text(`${prefix}a`), value: text("one") });
     expect(first.index).toBeGreaterThan(0n);
     expect(first.header?.index).toBeGreaterThanOrEqual(first.index);
     expect(first.header?.leaderId).toBe("test1");
     expect(first.header?.term).toBeGreaterThan(0n);
 
-    const second = await kv.put({ key: text(prefix + "a"), value: text("two"), prevKv: true });
+    const second = await kv.put({ key: text(`${prefix}a`), value: text("two"), prevKv: true });
     expect(second.index).toBeGreaterThan(first.index);
     expect(str(second.prevKv?.value ?? new Uint8Array())).toBe("one");
-    await kv.put({ key: text(prefix + "b"), value: new Uint8Array([0, 255, 1]) });
+    await kv.put({ key: text(`${prefix}b`), value: new Uint8Array([0, 255, 1]) });
 
-    const got = await kv.get({ key: text(prefix + "a") });
+    const got = await kv.get({ key: text(`${prefix}a`) });
     expect(got.found).toBe(true);
     expect(str(got.kv?.value ?? new Uint8Array())).toBe("two");
     expect(got.kv?.createIndex).toBe(first.index);
@@ -60,15 +60,15 @@ describe.each(transports)("KV over %s", (name, makeTransport) => {
     expect(got.kv?.version).toBe(2n);
     expect(got.header?.index).toBeGreaterThanOrEqual(second.index);
 
-    const stale = await kv.get({ key: text(prefix + "b"), consistency: Consistency.STALE });
+    const stale = await kv.get({ key: text(`${prefix}b`), consistency: Consistency.STALE });
     expect(Array.from(stale.kv?.value ?? [])).toEqual([0, 255, 1]);
 
-    const missing = await kv.get({ key: text(prefix + "nope") });
+    const missing = await kv.get({ key: text(`${prefix}nope`) });
     expect(missing.found).toBe(false);
     expect(missing.kv).toBeUndefined();
 
     const all = await kv.range({ prefix: text(prefix) });
-    expect(all.kvs.map((k) => str(k.key))).toEqual([prefix + "a", prefix + "b"]);
+    expect(all.kvs.map((k) => str(k.key))).toEqual([`${prefix}a`, `${prefix}b`]);
     expect(all.count).toBe(2n);
     expect(all.more).toBe(false);
 
@@ -77,14 +77,14 @@ describe.each(transports)("KV over %s", (name, makeTransport) => {
     expect(page.kvs[0]?.value.length).toBe(0);
     expect(page.more).toBe(true);
     const next = await kv.range({ prefix: text(prefix), start: page.nextKey, limit: 1 });
-    expect(next.kvs.map((k) => str(k.key))).toEqual([prefix + "b"]);
+    expect(next.kvs.map((k) => str(k.key))).toEqual([`${prefix}b`]);
     expect(next.more).toBe(false);
 
-    const deleted = await kv.delete({ key: text(prefix + "a"), prevKv: true });
+    const deleted = await kv.delete({ key: text(`${prefix}a`), prevKv: true });
     expect(deleted.deleted).toBe(1n);
     expect(str(deleted.prevKvs[0]?.value ?? new Uint8Array())).toBe("two");
-    expect((await kv.get({ key: text(prefix + "a") })).found).toBe(false);
-    const again = await kv.delete({ key: text(prefix + "a") });
+    expect((await kv.get({ key: text(`${prefix}a`) })).found).toBe(false);
+    const again = await kv.delete({ key: text(`${prefix}a`) });
     expect(again.deleted).toBe(0n);
   });
 

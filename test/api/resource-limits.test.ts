@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Code, ConnectError, createClient, type Client } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import { KV } from "../../src/gen/raftkv/v1/kv_pb.ts";
+import type { KV } from "../../src/gen/raftkv/v1/kv_pb.ts";
 import { Lease } from "../../src/gen/raftkv/v1/lease_pb.ts";
 import type { RaftkvNode } from "../../src/node/raftkv-node.ts";
 import { eventually } from "../support/eventually.ts";

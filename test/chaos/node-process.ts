@@ -1,6 +1,5 @@
-import { appendFileSync, closeSync, openSync, readFileSync, statSync } from "node:fs";
-import { spawn, type Subprocess } from "bun";
-import { servingPort } from "../support/serve-child.ts";
+import { appendFileSync, readFileSync, statSync } from "node:fs";
+import { ServeChild, serveCommand } from "../support/serve-child.ts";
 import { trackPid, untrackPid } from "./process-reaper.ts";
 
 export type NodeState = "stopped" | "running" | "paused";
@@ -42,9 +41,9 @@ export class NodeStartError extends Error {
  * client port is chosen by the kernel on the first start (--listen :0, read
  * back from the "serving" log line) and reused on restarts, so clients keep
  * their endpoint. Every signal goes to the recorded PID, never by name.
- * Its own spawn rather than test/support's ServeChild: output goes to one log
- * file across incarnations (kept for a failed soak), every PID is tracked by
- * the reaper, and exits nobody asked for are counted as findings.
+ * Each incarnation is a ServeChild writing to one log file across
+ * incarnations (kept for a failed soak); every PID is tracked by the reaper,
+ * and exits nobody asked for are counted as findings.
  */
 export class NodeProcess {
   readonly id: string;
@@ -54,7 +53,7 @@ export class NodeProcess {
   private readonly binary: string;
   private readonly extraArgs: readonly string[];
   private readonly startTimeoutMs: number;
-  private child: Subprocess | undefined;
+  private child: ServeChild | undefined;
   private clientPort = 0;
   private incarnations = 0;
   private current: NodeState = "stopped";
@@ -101,8 +100,7 @@ export class NodeProcess {
     } catch (error) {
       this.forget();
       this.endedOnPurpose.add(child.pid);
-      child.kill("SIGKILL");
-      await child.exited;
+      await child.kill();
       throw error;
     }
   }
@@ -116,8 +114,7 @@ export class NodeProcess {
     await Bun.sleep(afterMs);
     this.note(`SIGKILL pid ${child.pid} during start`);
     this.endedOnPurpose.add(child.pid);
-    child.kill("SIGKILL");
-    await child.exited;
+    await child.kill();
     this.forget();
   }
 
@@ -133,14 +130,12 @@ export class NodeProcess {
     return exited;
   }
 
-  private spawnIncarnation(failpoints?: string): { child: Subprocess; logOffset: number } {
+  private spawnIncarnation(failpoints?: string): { child: ServeChild; logOffset: number } {
     if (this.child !== undefined) throw new Error(`${this.id}: already running as pid ${this.child.pid}`);
     this.incarnations++;
     const logOffset = this.note(`start #${this.incarnations}${failpoints === undefined ? "" : ` with RAFTKV_FAILPOINTS=${failpoints}`}`);
     this.armedToCrash = failpoints !== undefined;
     const args = [
-      this.binary,
-      "serve",
       "--id", this.id,
       "--data-dir", this.dataDir,
       "--listen", `127.0.0.1:${this.clientPort}`,
@@ -150,18 +145,12 @@ export class NodeProcess {
       "--log-format", "json",
       ...this.extraArgs,
     ];
-    const fd = openSync(this.logFile, "a");
-    let child: Subprocess;
-    try {
-      child = spawn(args, {
-        stdin: "ignore",
-        stdout: fd,
-        stderr: fd,
-        ...(failpoints === undefined ? {} : { env: { ...process.env, RAFTKV_FAILPOINTS: failpoints } }),
-      });
-    } finally {
-      closeSync(fd);
-    }
+    const child = ServeChild.spawn({
+      label: this.id,
+      command: serveCommand(args, this.binary),
+      output: { logFile: this.logFile },
+      ...(failpoints === undefined ? {} : { env: { ...process.env, RAFTKV_FAILPOINTS: failpoints } }),
+    });
     this.child = child;
     trackPid(child.pid);
     // PIDs get reused over a long soak: this incarnation has not been ended by anyone yet.
@@ -182,22 +171,21 @@ export class NodeProcess {
     const child = this.requireChild("kill");
     this.note(`SIGKILL pid ${child.pid}`);
     this.endedOnPurpose.add(child.pid);
-    child.kill("SIGKILL");
-    await child.exited;
+    await child.kill();
     this.forget();
   }
 
   pause(): void {
     const child = this.requireChild("pause");
     this.note(`SIGSTOP pid ${child.pid}`);
-    child.kill("SIGSTOP");
+    child.pause();
     this.current = "paused";
   }
 
   resume(): void {
     const child = this.requireChild("resume");
     this.note(`SIGCONT pid ${child.pid}`);
-    child.kill("SIGCONT");
+    child.resume();
     this.current = "running";
   }
 
@@ -210,27 +198,22 @@ export class NodeProcess {
     if (child === undefined) return { kind: "not-running" };
     this.note(`SIGTERM pid ${child.pid}`);
     this.endedOnPurpose.add(child.pid);
-    if (this.current === "paused") child.kill("SIGCONT");
-    child.kill("SIGTERM");
-    const exited = await Promise.race([child.exited.then(() => true), Bun.sleep(graceMs).then(() => false)]);
-    if (!exited) {
-      child.kill("SIGKILL");
-      await child.exited;
-    }
+    if (this.current === "paused") child.resume();
+    const exited = await child.stop(graceMs);
     this.forget();
     return exited ? { kind: "exited", code: child.exitCode } : { kind: "killed-after-grace" };
   }
 
   // Its own loop rather than `eventually`: a process that exits ends the wait
   // at once, as a NodeStartError the nemesis tells apart from other failures.
-  private async awaitServing(child: Subprocess, logOffset: number): Promise<number> {
+  private async awaitServing(child: ServeChild, logOffset: number): Promise<number> {
     const deadline = performance.now() + this.startTimeoutMs;
     let port = 0;
     while (performance.now() < deadline) {
-      if (child.exitCode !== null || child.signalCode !== null) {
+      if (child.hasExited) {
         throw new NodeStartError(this.id, `exited (code ${child.exitCode}, signal ${child.signalCode}) before serving`, this.logSince(logOffset));
       }
-      if (port === 0) port = this.logSince(logOffset).split("\n").map(servingPort).find((p) => p !== undefined) ?? 0;
+      if (port === 0) port = child.servingPort() ?? 0;
       if (port !== 0 && (await healthy(port))) return port;
       await Bun.sleep(25);
     }
@@ -257,7 +240,7 @@ export class NodeProcess {
     return size;
   }
 
-  private requireChild(action: string): Subprocess {
+  private requireChild(action: string): ServeChild {
     if (this.child === undefined) throw new Error(`${this.id}: cannot ${action}, the node is not running`);
     return this.child;
   }

@@ -1,6 +1,5 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { ServeChild } from "../support/serve-child.ts";
 import { removeDir, tempDir } from "../support/temp-dir.ts";
 

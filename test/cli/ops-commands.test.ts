@@ -16,7 +16,7 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
-const escape = "\u001b";
+const escapeChar = "\u001b";
 
 test("endpoint status --cluster: one table row per member (id, address, leader, term, index, db size, errors), found from one endpoint", async () => {
   const table = await runCli(["endpoint", "status", "--cluster", "--endpoints", one]);
@@ -27,7 +27,7 @@ test("endpoint status --cluster: one table row per member (id, address, leader, 
   expect(rows.length).toBe(3);
   expect(rows.filter((row) => row.includes("| true ")).length).toBe(1);
   for (const node of cluster.nodes) expect(table.stdout).toContain(node.endpoint);
-  expect(table.stdout).not.toContain(escape);
+  expect(table.stdout).not.toContain(escapeChar);
 
   const json = await runCli(["endpoint", "status", "--cluster", "--endpoints", one, "-w", "json"]);
   const parsed = JSON.parse(json.stdout) as { endpoint: string; status: { id: string; dbSizeBytes: string; build: { version: string } } }[];
@@ -77,5 +77,5 @@ test("bench takes --endpoints and -w json like every other command; help has no 
   expect(bench.stderr).toBe("");
   const help = await runCli(["endpoint", "status", "--help"]);
   expect(help.stdout).toContain("--cluster");
-  expect(help.stdout).not.toContain(escape);
+  expect(help.stdout).not.toContain(escapeChar);
 }, 60_000);

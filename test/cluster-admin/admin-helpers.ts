@@ -1,6 +1,6 @@
 import { Consistency } from "../../src/gen/raftkv/v1/kv_pb.ts";
 import { Suffrage, type Member } from "../../src/gen/raftkv/v1/cluster_pb.ts";
-import { type ClusterProcess, type ProcessCluster } from "../cluster/cluster-process.ts";
+import type { ClusterProcess, ProcessCluster } from "../cluster/cluster-process.ts";
 import { eventually } from "../support/eventually.ts";
 
 const utf8 = new TextEncoder();

@@ -83,7 +83,7 @@ describe("cluster administration on real processes", () => {
       for (const key of ["state", "term", "last_log_index", "commit_index", "applied_index", "num_peers", "latest_configuration_index"]) {
         expect(parsed.stats[key]).toBeDefined();
       }
-      expect(parsed.stats["num_peers"]).toBe("4");
+      expect(parsed.stats.num_peers).toBe("4");
 
       const barrier = await runCli(["cluster", "barrier", "--endpoints", endpoint]);
       expect(barrier.exitCode).toBe(0);

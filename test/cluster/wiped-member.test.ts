@@ -83,7 +83,7 @@ describe("a member whose data dir was lost", () => {
       "n3 re-added as a voter under its new incarnation",
       async () => {
         const recorded = await recordedIncarnation(c.node("n1"), "n3").catch(() => undefined);
-        return recorded !== undefined && recorded.startsWith("voter/") && recorded !== before ? recorded : undefined;
+        return recorded?.startsWith("voter/") && recorded !== before ? recorded : undefined;
       },
       40_000,
     );

@@ -37,7 +37,7 @@ test("every initial member writes the identical first entry and agrees on the cl
   const written = ["n1", "n2", "n3"].map((id) => {
     const store = freshStore(id);
     const clusterId = resolveClusterId(store, initial);
-    expect(bootstrapLog(store, { selfId: id, initialCluster: initial, raftAddress: "ignored", clientAddress: "ignored", incarnation: "inc-" + id }, clusterId)).toBe(true);
+    expect(bootstrapLog(store, { selfId: id, initialCluster: initial, raftAddress: "ignored", clientAddress: "ignored", incarnation: `inc-${id}` }, clusterId)).toBe(true);
     return { clusterId, entry: store.entries(1, 2)[0], hardState: store.hardState() };
   });
   const [first] = written;

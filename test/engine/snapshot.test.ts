@@ -30,7 +30,8 @@ afterEach(async () => {
 
 describe("raft engine snapshots", () => {
   test("snapshots are taken and the log compacted while writes continue; every member converges", async () => {
-    const c = (cluster = await startCluster());
+    cluster = await startCluster();
+    const c = cluster;
     const last = await c.write(300, "a");
     const leader = await c.leader();
     await c.converged(last);
@@ -45,7 +46,8 @@ describe("raft engine snapshots", () => {
   }, 30_000);
 
   test("a follower that fell behind the compacted log catches up through InstallSnapshot", async () => {
-    const c = (cluster = await startCluster());
+    cluster = await startCluster();
+    const c = cluster;
     await c.write(20, "before");
     const leader = await c.leader();
     const follower = c.members.find((m) => m !== leader) as TestMember;
@@ -68,7 +70,8 @@ describe("raft engine snapshots", () => {
   }, 30_000);
 
   test("a member whose log was compacted and whose state machine was lost restarts from its own snapshot", async () => {
-    const c = (cluster = await startCluster());
+    cluster = await startCluster();
+    const c = cluster;
     const last = await c.write(200, "a");
     await c.converged(last);
     const member = await c.waitFor("a member with a compacted log", () =>
@@ -86,7 +89,8 @@ describe("raft engine snapshots", () => {
   }, 30_000);
 
   test("a corrupt snapshot is skipped with a logged error and never used", async () => {
-    const c = (cluster = await startCluster());
+    cluster = await startCluster();
+    const c = cluster;
     const last = await c.write(200, "a");
     await c.converged(last);
     const member = await c.waitFor("a member with a snapshot", () => c.members.find((m) => m.snapshots.list().length > 0));
@@ -131,7 +135,8 @@ describe("raft engine snapshots", () => {
 
 /** A cluster past its first compaction, and a member of it stopped with every snapshot it holds corrupted. */
 async function stoppedMemberWithCorruptSnapshots(): Promise<{ c: RaftTestCluster; member: TestMember; corrupted: SnapshotMeta[] }> {
-  const c = (cluster = await startCluster());
+  cluster = await startCluster();
+  const c = cluster;
   const last = await c.write(200, "a");
   await c.converged(last);
   const member = await c.waitFor("a member with a compacted log", () => c.members.find((m) => m.logStore.compactedIndex() > 0));

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, spyOn, test } from "bun:test";
 import { runCommand } from "citty";
 import { benchCommand } from "../../src/cli/bench-command.ts";
-import { join } from "node:path";
 import type { Cluster } from "../../bench/harness/cluster.ts";
 import { startEtcdCluster } from "../../bench/harness/etcd-cluster.ts";
 import { readProcStats } from "../../bench/harness/proc-stats.ts";

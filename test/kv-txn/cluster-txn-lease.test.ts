@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { CompareOp, Consistency } from "../../src/gen/raftkv/v1/kv_pb.ts";
+import { CompareOp, Consistency, type TxnResponse } from "../../src/gen/raftkv/v1/kv_pb.ts";
 import { ProcessCluster, type ClusterProcess } from "../cluster/cluster-process.ts";
 import { eventually } from "../support/eventually.ts";
 import { expectCode, kvClient, leaseClient, str, text } from "./support.ts";
@@ -54,7 +54,7 @@ test(
       let value = seen.found ? Number(str(seen.kv?.value)) : 0;
       let modIndex = seen.kv?.modIndex ?? 0n;
       for (let done = 0; done < incrementsEach; ) {
-        let answer;
+        let answer: TxnResponse;
         try {
           answer = await kv.txn(
             {

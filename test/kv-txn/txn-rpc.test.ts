@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Code, type Client } from "@connectrpc/connect";
-import { CompareOp, KV, type TxnResponse } from "../../src/gen/raftkv/v1/kv_pb.ts";
+import { CompareOp, type KV, type TxnResponse } from "../../src/gen/raftkv/v1/kv_pb.ts";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { CompareSchema, RequestOpSchema } from "../../src/gen/raftkv/v1/kv_pb.ts";
 import type { RaftkvNode } from "../../src/node/raftkv-node.ts";

@@ -32,9 +32,9 @@ type EchoClient = grpc.Client & {
 export function createGrpcJsEchoClient(port: number, channelOptions: grpc.ChannelOptions = {}): GrpcJsEchoClient {
   const definition = protoLoader.loadSync("raftkv/v1/diagnostics.proto", { includeDirs: [protoRoot] });
   const loaded = grpc.loadPackageDefinition(definition);
-  const raftkv = loaded["raftkv"] as grpc.GrpcObject;
-  const v1 = raftkv["v1"] as grpc.GrpcObject;
-  const Diagnostics = v1["Diagnostics"] as grpc.ServiceClientConstructor;
+  const raftkv = loaded.raftkv as grpc.GrpcObject;
+  const v1 = raftkv.v1 as grpc.GrpcObject;
+  const Diagnostics = v1.Diagnostics as grpc.ServiceClientConstructor;
   // proto-loader builds the client at run time; its shape is the .proto's.
   const client = new Diagnostics(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), channelOptions) as unknown as EchoClient;
   return new GrpcJsEchoClient(client);

@@ -351,7 +351,7 @@ export class Simulation {
         // Soon, not at once: what it persisted survives, what it has not replicated yet may not.
         const at = this.now + this.rng.between(1, 12);
         this.crashAt.set(node.id, at);
-        this.trace(() => `crash point: ${node.id} at ${at}, after ${elected ? "winning term " + term : "commit " + commitIndex}`);
+        this.trace(() => `crash point: ${node.id} at ${at}, after ${elected ? `winning term ${term}` : `commit ${commitIndex}`}`);
       }
     }
     this.now++;

@@ -134,8 +134,8 @@ describe("mutual TLS on the Raft port", () => {
     // n1 believes n2 lives where n3 listens.
     dialer.transport.setPeer("n2", impostor.address);
     dialer.transport.send("n2", text("for n2 only"));
-    await eventually("connect failure", () => (dialer.transport.stats().peers["n2"]?.connectFailures ?? 0) >= 1, 5000, transportPollMs);
-    expect(dialer.transport.stats().peers["n2"]?.connected).toBe(false);
+    await eventually("connect failure", () => (dialer.transport.stats().peers.n2?.connectFailures ?? 0) >= 1, 5000, transportPollMs);
+    expect(dialer.transport.stats().peers.n2?.connected).toBe(false);
     expect(impostor.inbox.messages).toEqual([]);
   });
 

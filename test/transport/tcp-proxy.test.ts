@@ -45,7 +45,11 @@ describe("tcp proxy", () => {
     const client = await Bun.connect({
       hostname: "127.0.0.1",
       port: proxy.port,
-      socket: { data: (_socket, chunk) => void (received += new TextDecoder().decode(chunk)) },
+      socket: {
+        data: (_socket, chunk) => {
+          received += new TextDecoder().decode(chunk);
+        },
+      },
     });
     client.write("hello through the proxy");
     await eventually("the echo through the proxy", () => received === "hello through the proxy", 5000, transportPollMs);
@@ -60,8 +64,12 @@ describe("tcp proxy", () => {
       hostname: "127.0.0.1",
       port: 0,
       socket: {
-        data: (_socket, chunk) => void (received += new TextDecoder().decode(chunk)),
-        close: () => void (closedByProxy = true),
+        data: (_socket, chunk) => {
+          received += new TextDecoder().decode(chunk);
+        },
+        close: () => {
+          closedByProxy = true;
+        },
       },
     });
     const proxy = await TcpProxy.start({ listenPort: 0, target: `127.0.0.1:${sink.port}` });

@@ -24,7 +24,7 @@ function echoAuthorization(auth: AuthToken, required: boolean, extra: Intercepto
   const transport = createRouterTransport(
     ({ service }) => {
       service(Diagnostics, {
-        echo(request, context) {
+        echo(_request, context) {
           const header = context.requestHeader.get("authorization");
           if (required && header === null) throw new ConnectError("a token is required", Code.Unauthenticated);
           return { payload: new TextEncoder().encode(header ?? "(none)") };

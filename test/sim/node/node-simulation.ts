@@ -64,7 +64,6 @@ export class NodeSimulation {
   private failure: string | undefined;
   /** A host whose data dir was lost and has not caught up again yet: one at a time, or data can be lost for real. */
   private recovering: SimHost | undefined;
-  private recoveringSince = 0;
   private refused: { readonly host: SimHost; readonly since: number } | undefined;
 
   constructor(private readonly options: NodeSimOptions) {
@@ -84,7 +83,7 @@ export class NodeSimulation {
       snapshotIntervalMs: 150,
       trailingLogs: 8,
       applied: (host, entry) => this.guard(() => this.invariants.onApplied(host, entry)),
-      crashAt: (host, point) => this.crashAt(point),
+      crashAt: (_host, point) => this.crashAt(point),
       startFailed: (host, error) => this.fail(`${host.id} could not start: ${error instanceof Error ? error.message : String(error)}`),
       leaderOf: () => this.leader(),
       trace: (line) => this.trace(line),
@@ -262,7 +261,6 @@ export class NodeSimulation {
       refused.host.wipe(true);
       refused.host.joinAs = "voter";
       this.recovering = refused.host;
-      this.recoveringSince = this.time.now;
       this.trace(() => `${refused.host.id}: the operator restarts it with --join`);
       this.time.schedule(this.time.now + 20, undefined, () => void refused.host.start());
       return;
@@ -299,7 +297,6 @@ export class NodeSimulation {
       victim.wipe(true);
       victim.joinAs = p.soleVoter ? "nonvoter" : "voter";
       this.recovering = victim;
-      this.recoveringSince = this.time.now;
       this.trace(() => `${victim.id}: data dir lost; restarted with --join`);
     } else {
       return;
@@ -439,12 +436,11 @@ export class NodeSimulation {
         ? "no leader"
         : `configuration ${JSON.stringify(engine.membership())}, pending promotions ${stats.pendingPromotions.join(",") || "none"}, ` +
           `progress ${stats.peers.map((p) => `${p.id}:${p.state}/match ${p.match}/next ${p.next}/contact ${p.ticksSinceContact}`).join(" ")}`;
-    return `${config}; ` + this.hosts
-      .map((h) => {
-        const s = h.engine?.status();
-        return s === undefined ? `${h.id}: down` : `${h.id}: ${s.role} term ${s.term} commit ${s.commitIndex} applied ${s.appliedIndex} last ${s.lastLogIndex}`;
-      })
-      .join("; ");
+    const hosts = this.hosts.map((h) => {
+      const s = h.engine?.status();
+      return s === undefined ? `${h.id}: down` : `${h.id}: ${s.role} term ${s.term} commit ${s.commitIndex} applied ${s.appliedIndex} last ${s.lastLogIndex}`;
+    });
+    return `${config}; ${hosts.join("; ")}`;
   }
 
   /** One linearizable read of every key on every running node, as clients of their own. */

@@ -40,6 +40,7 @@ export function memberRows(
 ): MemberRow[] {
   const answered = [...statuses.values()].flatMap((s) => (s.kind === "answered" ? [s.status] : []));
   const leaderStatus = answered.find((s) => s.id === leaderId && s.state === "leader");
+  // biome-ignore lint/complexity/useMathMinMax: commit indexes are bigints, which Math.max does not take
   const reference = leaderStatus?.commitIndex ?? answered.reduce((max, s) => (s.commitIndex > max ? s.commitIndex : max), 0n);
   return members.map((member) => {
     const status = statuses.get(member.id) ?? { kind: "pending" };

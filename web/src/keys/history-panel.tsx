@@ -90,10 +90,12 @@ export function HistoryPanel(props: {
             class={i === selected ? "selected" : undefined}
             data-testid="history-version"
             data-index={String(version.index)}
-            onClick={() => setSelected(i)}
           >
-            <b>index {String(version.index)}</b> {version.deleted ? "deleted" : `version ${version.version}`}
-            <span class="preview">{shown(version).slice(0, 60)}</span>
+            {/* A button, so a version can be chosen from the keyboard too. */}
+            <button type="button" onClick={() => setSelected(i)}>
+              <b>index {String(version.index)}</b> {version.deleted ? "deleted" : `version ${version.version}`}
+              <span class="preview">{shown(version).slice(0, 60)}</span>
+            </button>
           </li>
         ))}
       </ol>

@@ -17,6 +17,7 @@ export function utf8OrUndefined(bytes: Uint8Array): string | undefined {
  */
 export function keyLabel(key: Uint8Array): string {
   const text = utf8OrUndefined(key);
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is what it is for
   if (text !== undefined && !/[\u0000-\u001f\u007f]/.test(text)) return text;
   return [...key].map((b) => (b >= 0x20 && b < 0x7f && b !== 0x5c ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, "0")}`)).join("");
 }
