@@ -1,4 +1,4 @@
-import { entryKindCode, entryKindFromCode, type Entry } from "../raft/entry.ts";
+import { type Entry, type EntryKind, entryKindCode, entryKindFromCode } from "../raft/entry.ts";
 import type { Member, Membership, Suffrage } from "../raft/membership.ts";
 import type { Message, MessageKind } from "../raft/message.ts";
 import type { SnapshotMeta } from "../raft/snapshot-meta.ts";
@@ -375,7 +375,7 @@ function decodeEntry(r: RaftWireReader, position: number): Entry {
   const index = r.uint(`entries[${position}].index`);
   const term = r.uint(`entries[${position}].term`);
   const code = r.u8(`entries[${position}].kind`);
-  let kind;
+  let kind: EntryKind;
   try {
     kind = entryKindFromCode(code);
   } catch {

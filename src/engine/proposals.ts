@@ -78,7 +78,9 @@ export class RaftProposals<R> {
         this.onRefused(live.slice(start), result.refusal);
         return;
       }
-      batch.forEach((p, i) => this.proposed.set(result.index + i, { term: result.term, waiter: p.waiter }));
+      batch.forEach((p, i) => {
+        this.proposed.set(result.index + i, { term: result.term, waiter: p.waiter });
+      });
     }
   }
 

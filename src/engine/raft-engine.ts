@@ -601,7 +601,7 @@ export class RaftEngine<R, M extends StateMachine<R> = StateMachine<R>> {
   private onPeerPayload(sender: PeerSender, bytes: Uint8Array): void {
     if (this.closed || this.fatal !== undefined) return;
     const from = sender.id;
-    let payload;
+    let payload: PeerPayload;
     try {
       payload = decodePeerPayload(bytes);
     } catch (error) {

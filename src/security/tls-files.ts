@@ -1,4 +1,4 @@
-import { createPrivateKey, type X509Certificate } from "node:crypto";
+import { createPrivateKey, type KeyObject, type X509Certificate } from "node:crypto";
 import { readFileSync, statSync } from "node:fs";
 import { identityOf, type CertificateIdentity } from "./certificate-identity.ts";
 import { parsePemCertificates } from "./pem-certificates.ts";
@@ -148,7 +148,7 @@ export class TlsFiles {
     const chain = parsePemCertificates(`${this.flags.cert} ${this.paths.certFile}`, cert);
     const leaf = chain[0];
     if (leaf === undefined) throw new Error(`${this.flags.cert} ${this.paths.certFile}: no certificate`);
-    let privateKey;
+    let privateKey: KeyObject;
     try {
       privateKey = createPrivateKey(key);
     } catch (error) {

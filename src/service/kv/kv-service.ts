@@ -121,6 +121,7 @@ function watchHandlersFor(engine: Engine, limits: Limits, hub: WatchHub | undefi
     };
     return {
       // A generator, so the error reaches the client as the stream's status.
+      // biome-ignore lint/correctness/useYield: it refuses before its first item; being a generator is the point
       async *watch() {
         refusal();
       },

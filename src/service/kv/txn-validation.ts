@@ -22,10 +22,16 @@ export function validateTxn(request: TxnRequest, limits: Limits): TxnRequest {
   checkCount("compare", request.compare.length);
   checkCount("success", request.success.length);
   checkCount("failure", request.failure.length);
-  request.compare.forEach((compare, i) => validateCompare(`compare[${i}]`, compare, limits));
+  request.compare.forEach((compare, i) => {
+    validateCompare(`compare[${i}]`, compare, limits);
+  });
   const normalized = clone(TxnRequestSchema, request);
-  normalized.success.forEach((op, i) => normalizeOp(`success[${i}]`, op, limits));
-  normalized.failure.forEach((op, i) => normalizeOp(`failure[${i}]`, op, limits));
+  normalized.success.forEach((op, i) => {
+    normalizeOp(`success[${i}]`, op, limits);
+  });
+  normalized.failure.forEach((op, i) => {
+    normalizeOp(`failure[${i}]`, op, limits);
+  });
   checkTxnReadKeys(normalized, limits);
   return normalized;
 }
