@@ -1,5 +1,5 @@
 import { ConnectError, createContextValues, type ConnectRouter, type Interceptor, type ServiceImplSpec } from "@connectrpc/connect";
-import { codeToString } from "@connectrpc/connect/protocol-connect";
+import { codeName } from "./connect-code-names.ts";
 import { clientConnectionKey } from "../service/client-connection.ts";
 import { requestConnection } from "./request-connection.ts";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
@@ -84,7 +84,7 @@ function observeCalls(observer: RpcObserver): Interceptor {
       }
       return { ...response, message: observeStream(response.message, done) };
     } catch (reason) {
-      done(codeToString(ConnectError.from(reason).code));
+      done(codeName(ConnectError.from(reason).code));
       throw reason;
     }
   };
@@ -96,7 +96,7 @@ async function* observeStream<T>(messages: AsyncIterable<T>, done: (code: string
     yield* messages;
     code = "ok";
   } catch (reason) {
-    code = codeToString(ConnectError.from(reason).code);
+    code = codeName(ConnectError.from(reason).code);
     throw reason;
   } finally {
     // A stream the client abandoned ends here through return(): counted as canceled.

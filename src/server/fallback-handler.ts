@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from "node:http";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
+import { setGrpcStatus } from "./grpc-trailer-status.ts";
 import { pathOf } from "./request-path.ts";
 
 /** The parts of a node:http or node:http2 request this handler reads. */
@@ -48,7 +48,7 @@ export function answerUnrouted(req: UnroutedRequest, res: UnroutedResponse): voi
       "content-type",
       grpcWebContentType.test(contentType) ? "application/grpc-web+proto" : "application/grpc",
     );
-    const status = setTrailerStatus(new Headers(), new ConnectError(`unknown method ${path}`, Code.Unimplemented));
+    const status = setGrpcStatus(new Headers(), new ConnectError(`unknown method ${path}`, Code.Unimplemented));
     status.forEach((value, name) => {
       res.setHeader(name, value);
     });

@@ -3,8 +3,8 @@ import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerHttp2Stream } from
 import { create, fromBinary, isMessage, toBinary } from "@bufbuild/protobuf";
 import type { DescMessage, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
-import { codeToString } from "@connectrpc/connect/protocol-connect";
+import { setGrpcStatus } from "./grpc-trailer-status.ts";
+import { codeName } from "./connect-code-names.ts";
 import { FastPathHandlerContext } from "./fast-path-handler-context.ts";
 import { parseGrpcTimeout } from "./grpc-timeout.ts";
 import { toPublicError } from "./public-error.ts";
@@ -207,7 +207,7 @@ export class GrpcUnaryCall {
   private fail(error: ConnectError): void {
     if (this.answered) return;
     this.answered = true;
-    this.report(codeToString(error.code));
+    this.report(codeName(error.code));
     const { stream } = this;
     if (stream.destroyed || stream.closed) {
       this.finishContext(error);
@@ -219,7 +219,7 @@ export class GrpcUnaryCall {
       copyHeaders(context.responseHeaderIfSet, headers);
       copyHeaders(context.responseTrailerIfSet, headers);
     }
-    copyHeaders(setTrailerStatus(new Headers(), error), headers);
+    copyHeaders(setGrpcStatus(new Headers(), error), headers);
     try {
       stream.respond(headers, { endStream: true });
     } catch {
@@ -229,7 +229,7 @@ export class GrpcUnaryCall {
           {
             ":status": 200,
             "content-type": "application/grpc",
-            ...headersObjectOf(setTrailerStatus(new Headers(), error)),
+            ...headersObjectOf(setGrpcStatus(new Headers(), error)),
           },
           { endStream: true },
         );

@@ -4,7 +4,7 @@ import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, createContextValues, createHandlerContext, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import { clientConnectionKey, clientConnectionOf } from "../service/client-connection.ts";
 import { requestConnection } from "./request-connection.ts";
-import { codeToHttpStatus, codeToString } from "@connectrpc/connect/protocol-connect";
+import { codeName, httpStatusOfCode } from "./connect-code-names.ts";
 import {
   Consistency,
   DeleteRequestSchema,
@@ -284,8 +284,8 @@ function sendError(res: HttpResponse, error: ConnectError, httpStatus?: number):
     res.end();
     return;
   }
-  const status = httpStatus ?? codeToHttpStatus(error.code);
+  const status = httpStatus ?? httpStatusOfCode(error.code);
   // RFC 6750: a 401 names the scheme the client should use.
   if (error.code === Code.Unauthenticated) res.setHeader("www-authenticate", "Bearer");
-  writeJson(res, status, { code: codeToString(error.code), message: error.rawMessage }, undefined);
+  writeJson(res, status, { code: codeName(error.code), message: error.rawMessage }, undefined);
 }
