@@ -94,7 +94,7 @@ function hashicorpState(state: EngineStatus["role"]): string {
  * snapshot-now, status and configuration. Every operation settles when done
  * (a change once its configuration entry is committed and applied here), or
  * fails with a typed EngineError: not_leader (never proposed, so it may be
- * forwarded), guard_mismatch, change_pending, invalid or timeout.
+ * forwarded), guardMismatch, changePending, invalid or timeout.
  */
 export class RaftAdmin {
   constructor(private readonly host: RaftAdminHost) {}
@@ -293,7 +293,7 @@ export class RaftAdmin {
         case "noLeader":
           throw this.host.notLeader();
         case "configIndexMismatch":
-          throw new EngineError("guard_mismatch", `cannot ${what}: ${refusal.message} (the --prev-index guard)`);
+          throw new EngineError("guardMismatch", `cannot ${what}: ${refusal.message} (the --prev-index guard)`);
         case "invalidChange":
         case "unknownServer":
           throw new EngineError("invalid", `cannot ${what}: ${refusal.message}`);
@@ -301,7 +301,7 @@ export class RaftAdmin {
           throw new EngineError("unsafe", `cannot ${what} now: ${refusal.message}`);
         case "configChangePending":
         case "transferInProgress":
-          if (this.host.scheduler.now() > pendingUntil) throw new EngineError("change_pending", `cannot ${what} now: ${refusal.message}; retry shortly`);
+          if (this.host.scheduler.now() > pendingUntil) throw new EngineError("changePending", `cannot ${what} now: ${refusal.message}; retry shortly`);
           break;
         case "leaderNotReady":
           if (this.host.scheduler.now() > pendingUntil) throw new EngineError("timeout", `cannot ${what} yet: ${refusal.message}`);
@@ -329,7 +329,7 @@ export class RaftAdmin {
   private checkGuard(what: string, prevIndex: number): void {
     const index = this.host.raw.membership().index;
     if (prevIndex !== 0 && prevIndex !== index) {
-      throw new EngineError("guard_mismatch", `cannot ${what}: configuration is at index ${index}, not ${prevIndex} (the --prev-index guard)`);
+      throw new EngineError("guardMismatch", `cannot ${what}: configuration is at index ${index}, not ${prevIndex} (the --prev-index guard)`);
     }
   }
 

@@ -5,7 +5,7 @@
  */
 export type EngineErrorReason =
   | "shutdown"
-  | "not_leader"
+  | "notLeader"
   | "timeout"
   | "aborted"
   | "storage"
@@ -14,11 +14,11 @@ export type EngineErrorReason =
    * log, and maybe on followers) but the node lost leadership, storage or
    * its process before it knew. Never a definite failure.
    */
-  | "outcome_unknown"
+  | "outcomeUnknown"
   /** A membership change's previous-index guard no longer matches the configuration. */
-  | "guard_mismatch"
+  | "guardMismatch"
   /** Another membership change (or a leadership transfer) is still in progress. */
-  | "change_pending"
+  | "changePending"
   /** The operation can never succeed as asked (unknown server, last voter, ...). */
   | "invalid"
   /** The operation would leave the cluster without a quorum in contact; it may succeed once the missing voters return. */

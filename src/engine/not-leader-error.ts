@@ -14,7 +14,7 @@ export class RaftNotLeaderError extends EngineError {
     readonly leaderClientAddress: string,
     readonly proposed: boolean,
   ) {
-    super("not_leader", message);
+    super("notLeader", message);
     this.name = "RaftNotLeaderError";
   }
 }

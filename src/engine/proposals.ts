@@ -139,7 +139,7 @@ export class RaftProposals<R> {
     for (const p of this.queued) p.waiter.reject(queuedError);
     this.queued = [];
     for (const [index, p] of this.proposed) {
-      p.waiter.reject(new EngineError("outcome_unknown", `the write was proposed at index ${index} but ${reason}; its outcome is unknown`));
+      p.waiter.reject(new EngineError("outcomeUnknown", `the write was proposed at index ${index} but ${reason}; its outcome is unknown`));
     }
     this.proposed.clear();
   }

@@ -145,9 +145,9 @@ function outcomeOf(error: unknown): ProposalOutcome {
     case "timeout":
     case "aborted":
       return "timeout";
-    case "outcome_unknown":
+    case "outcomeUnknown":
       return "unknown";
-    case "not_leader":
+    case "notLeader":
       return "not_leader";
     default:
       return "failed";
@@ -158,7 +158,7 @@ function engineRoleOf(role: Role): EngineRole {
   switch (role) {
     case "follower":
       return "follower";
-    case "preCandidate":
+    case "precandidate":
       return "precandidate";
     case "candidate":
       return "candidate";

@@ -69,7 +69,7 @@ export class RaftReadWaiters {
     if (live.length === 0) return;
     if (source.noLeaderKnown()) {
       // An election usually ends within leaderWaitMs; past that, say so rather than wait out the deadline.
-      const error = new EngineError("not_leader", `node ${source.id} knows no leader to confirm the read (election in progress or no quorum)`);
+      const error = new EngineError("notLeader", `node ${source.id} knows no leader to confirm the read (election in progress or no quorum)`);
       for (const r of live) {
         if (nowMs - r.waiter.startedAtMs > source.leaderWaitMs) r.waiter.reject(error);
         else this.queued.push(r);
@@ -93,7 +93,7 @@ export class RaftReadWaiters {
       for (const waiter of waiters) this.queued.push({ waiter, lease });
       return;
     }
-    const error = new EngineError("not_leader", `read refused: ${accepted.refusal.message}`);
+    const error = new EngineError("notLeader", `read refused: ${accepted.refusal.message}`);
     for (const w of waiters) w.reject(error);
   }
 

@@ -29,7 +29,7 @@ import type { Role } from "./role.ts";
 import type { SnapshotMeta } from "./snapshot-meta.ts";
 import { maxTerm } from "./term-limit.ts";
 
-type State = "follower" | "preCandidate" | "candidate" | "leader";
+type State = "follower" | "precandidate" | "candidate" | "leader";
 
 /** Payload of a proposal before the leader assigns it an index and term. */
 interface NewEntry {
@@ -256,7 +256,7 @@ export class Raft {
     // Term and vote stay: a pre-vote changes nothing durable.
     this.votes.clear();
     this.lead = "";
-    this.state = "preCandidate";
+    this.state = "precandidate";
   }
 
   private becomeCandidate(): void {
@@ -474,11 +474,11 @@ export class Raft {
   }
 
   private handleVoteResponse(m: VoteResponse): void {
-    const expecting = m.preVote ? this.state === "preCandidate" : this.state === "candidate";
+    const expecting = m.preVote ? this.state === "precandidate" : this.state === "candidate";
     if (!expecting) return;
     const result = this.poll(m.from, m.granted);
     if (result === "won") {
-      if (this.state === "preCandidate") this.campaign("election", false);
+      if (this.state === "precandidate") this.campaign("election", false);
       else {
         this.becomeLeader();
       }

@@ -10,7 +10,7 @@ export function toConnectError(error: unknown): ConnectError {
     switch (error.reason) {
       case "shutdown":
         return new ConnectError(error.message, Code.Unavailable, undefined, undefined, error);
-      case "not_leader": {
+      case "notLeader": {
         const notProposed = error instanceof RaftNotLeaderError && !error.proposed;
         return new ConnectError(error.message, Code.Unavailable, notProposed ? notProposedMetadata() : undefined, undefined, error);
       }
@@ -20,12 +20,12 @@ export function toConnectError(error: unknown): ConnectError {
         return new ConnectError(error.message, Code.Canceled, undefined, undefined, error);
       case "storage":
         return new ConnectError(error.message, Code.Internal, undefined, undefined, error);
-      case "outcome_unknown":
+      case "outcomeUnknown":
         // The same signal as a timeout: clients treat it as "may or may not have been applied".
         return new ConnectError(error.message, Code.DeadlineExceeded, undefined, undefined, error);
-      case "guard_mismatch":
+      case "guardMismatch":
         return new ConnectError(error.message, Code.FailedPrecondition, undefined, undefined, error);
-      case "change_pending":
+      case "changePending":
         return new ConnectError(error.message, Code.Aborted, undefined, undefined, error);
       case "invalid":
         return new ConnectError(error.message, Code.InvalidArgument, undefined, undefined, error);

@@ -127,7 +127,7 @@ describe("RaftEngine, three nodes in process", () => {
     // A write on a follower is refused before it enters any log, naming the leader.
     const refused = await (followers[0]?.engine.propose(putCommand("x", "y")) ?? Promise.reject(new Error("no follower"))).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(RaftNotLeaderError);
-    expect(refused).toMatchObject({ leaderId: leader.id, proposed: false, reason: "not_leader" });
+    expect(refused).toMatchObject({ leaderId: leader.id, proposed: false, reason: "notLeader" });
 
     await cluster.waitFor("every member applied everything", () =>
       cluster.members.every((m) => m.stateMachine.appliedIndex() >= lastIndex + 2) ? true : undefined,
@@ -186,7 +186,7 @@ describe("RaftEngine without a quorum", () => {
     expect(noLeader).toBeInstanceOf(RaftNotLeaderError);
     expect(noLeader).toMatchObject({ leaderId: "", proposed: false });
     const noLeaderRead = await survivor.engine.readBarrier("linearizable").catch((e: unknown) => e);
-    expect(noLeaderRead).toMatchObject({ reason: "not_leader" });
+    expect(noLeaderRead).toMatchObject({ reason: "notLeader" });
     expect(await survivor.engine.readBarrier("stale")).toBeGreaterThanOrEqual(acked.index);
     expect(utf8.decode(survivor.stateMachine.get(new TextEncoder().encode("k"))?.value)).toBe("v");
   });

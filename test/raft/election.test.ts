@@ -35,7 +35,7 @@ describe("elections", () => {
     c.isolate("n3");
     c.tickAll(60);
     expect(c.term("n3")).toBe(2); // pre-votes failed, term untouched
-    expect(c.raw("n3").role()).toBe("preCandidate");
+    expect(c.raw("n3").role()).toBe("precandidate");
     c.heal();
     c.tickAll(3);
     expect(c.raw("n1").role()).toBe("leader");

@@ -20,19 +20,20 @@ describe("Connect code names and HTTP statuses", () => {
   });
 });
 
+/** One outgoing detail (a message) and one as it arrives from the wire (type name and bytes). */
+function withDetails(): ConnectError {
+  const error = new ConnectError("too slow", Code.DeadlineExceeded, undefined, [{ desc: DurationSchema, value: { seconds: 3n, nanos: 5 } }]);
+  error.details.push({ type: "raftkv.v1.Hint", value: new Uint8Array([8, 1]), debug: undefined });
+  return error;
+}
+
 describe("gRPC status trailers", () => {
   const cases: [string, ConnectError | undefined][] = [
     ["success", undefined],
     ["a plain error", new ConnectError("key is empty", Code.InvalidArgument)],
     ["a message that needs percent-encoding", new ConnectError("100% of «quota» used\nnext line", Code.ResourceExhausted)],
     ["an error with metadata (protocol headers in it are dropped)", new ConnectError("not the leader", Code.Unavailable, { "x-raftkv-not-proposed": "true", "grpc-status": "13", "content-type": "x" })],
-    [
-      "an error with details",
-      new ConnectError("too slow", Code.DeadlineExceeded, undefined, [
-        { desc: DurationSchema, value: { seconds: 3n, nanos: 5 } },
-        { type: "raftkv.v1.Hint", value: new Uint8Array([8, 1]) },
-      ]),
-    ],
+    ["an error with details", withDetails()],
   ];
   test.each(cases)("%s", (_what, error) => {
     expect(entries(setGrpcStatus(new Headers(), error))).toEqual(entries(setTrailerStatus(new Headers(), error)));

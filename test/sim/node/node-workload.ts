@@ -27,17 +27,17 @@ export function definitelyNotApplied(error: unknown): boolean {
   if (error instanceof RaftNotLeaderError) return !error.proposed;
   if (error instanceof EngineError) {
     switch (error.reason) {
-      case "not_leader":
+      case "notLeader":
       case "shutdown":
       case "storage":
-      case "guard_mismatch":
-      case "change_pending":
+      case "guardMismatch":
+      case "changePending":
       case "invalid":
       case "unsafe":
         return true;
       case "timeout":
       case "aborted":
-      case "outcome_unknown":
+      case "outcomeUnknown":
         return false;
       default: {
         const unreachable: never = error.reason;
