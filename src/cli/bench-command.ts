@@ -17,6 +17,7 @@ import { parseDurationMs } from "./duration.ts";
 import { envName, flagValue } from "./flag-value.ts";
 import { outputFormatOf, writeOutArgs } from "./output-format.ts";
 import { ProgressLine } from "./progress-line.ts";
+import { DEFAULT_CLIENT_ADDRESS } from "./default-addresses.ts";
 
 function systemFrom(text: string): TargetSystem {
   switch (text) {
@@ -38,7 +39,7 @@ export const benchCommand = defineCommand({
   args: {
     endpoints: {
       type: "string",
-      description: `Client addresses, comma-separated; the load goes to the first (default 127.0.0.1:40051); env ${envName("endpoints")}`,
+      description: `Client addresses, comma-separated; the load goes to the first (default ${DEFAULT_CLIENT_ADDRESS}); env ${envName("endpoints")}`,
     },
     target: { type: "string", description: "raftkv or etcd (default raftkv)" },
     workload: { type: "string", description: "put, fill (sequential keys), get, mixed or range (default put)" },
@@ -65,7 +66,7 @@ export const benchCommand = defineCommand({
     const keyPrefix = args["key-prefix"] ?? "bench/";
     const target = openTarget({
       system,
-      endpoint: endpointsFrom(args)[0] ?? "127.0.0.1:40051",
+      endpoint: endpointsFrom(args)[0] ?? DEFAULT_CLIENT_ADDRESS,
       client: parseClientLibrary(args.client ?? "http2"),
       connections: numberFlag("connections", args.connections, 1),
       timeoutMs: parseDurationMs("timeout", flagValue(args.timeout, "timeout", "10s")),

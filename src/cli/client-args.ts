@@ -3,12 +3,13 @@ import { readFileSync } from "node:fs";
 import type { ClientTlsOptions } from "../client/client-tls.ts";
 import { envName, flagValue } from "./flag-value.ts";
 import { writeOutArgs } from "./output-format.ts";
+import { DEFAULT_CLIENT_ADDRESS } from "./default-addresses.ts";
 
 /** Flags every client command shares. */
 export const clientArgs = {
   endpoints: {
     type: "string",
-    description: `Comma-separated client addresses (default 127.0.0.1:40051); env ${envName("endpoints")}`,
+    description: `Comma-separated client addresses (default ${DEFAULT_CLIENT_ADDRESS}); env ${envName("endpoints")}`,
   },
   protocol: {
     type: "string",
@@ -59,7 +60,7 @@ function readPem(flag: string, file: string): string {
 
 /** The --endpoints flag (or RAFTKV_ENDPOINTS) as a list of client addresses. */
 export function endpointsFrom(args: { endpoints?: string }): string[] {
-  return flagValue(args.endpoints, "endpoints", "127.0.0.1:40051")
+  return flagValue(args.endpoints, "endpoints", DEFAULT_CLIENT_ADDRESS)
     .split(",")
     .map((e) => e.trim())
     .filter((e) => e !== "");

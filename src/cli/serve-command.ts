@@ -13,12 +13,13 @@ import { checkRaftTimingFlags } from "./raft-timing-flags.ts";
 import { parseBytes } from "../units/byte-size.ts";
 import { securityArgs, securityConfigFrom } from "./security-flags.ts";
 import { resourceLimitArgs, resourceLimitsOf } from "./resource-limit-flags.ts";
+import { DEFAULT_CLIENT_ADDRESS, DEFAULT_RAFT_ADDRESS } from "./default-addresses.ts";
 
 const defaults = {
   id: "node1",
   "data-dir": "./raftkv-data",
-  listen: "127.0.0.1:40051",
-  "raft-listen": "127.0.0.1:50051",
+  listen: DEFAULT_CLIENT_ADDRESS,
+  "raft-listen": DEFAULT_RAFT_ADDRESS,
   "max-key-bytes": String(defaultLimits.maxKeyBytes),
   "max-value-bytes": String(defaultLimits.maxValueBytes),
   "max-request-bytes": String(defaultLimits.maxRequestBytes),
@@ -47,7 +48,7 @@ function describe(flag: FlagName, text: string): string {
 }
 
 export const serveCommand = defineCommand({
-  meta: { name: "serve", description: "Run a raftkv node (no flags: a single-node cluster in ./raftkv-data on 127.0.0.1:40051)" },
+  meta: { name: "serve", description: `Run a raftkv node (no flags: a single-node cluster in ./raftkv-data on ${DEFAULT_CLIENT_ADDRESS})` },
   args: {
     id: { type: "string", description: describe("id", "This node's id, unique in the cluster") },
     "data-dir": { type: "string", description: describe("data-dir", "Directory for the Raft log, the state machine and snapshots") },

@@ -14,6 +14,7 @@ import { parseDurationMs } from "./duration.ts";
 import { envName, flagValue } from "./flag-value.ts";
 import { outputFormatOf, renderTable, toJson, writeOutArgs } from "./output-format.ts";
 import { ProgressLine } from "./progress-line.ts";
+import { DEFAULT_CLIENT_ADDRESS, DEFAULT_RAFT_ADDRESS } from "./default-addresses.ts";
 
 function headerOf(info: BackupInfo): BackupHeader {
   return {
@@ -155,8 +156,8 @@ const restoreCommand = defineCommand({
     file: { type: "positional", required: true, description: "A file written by `raftkv snapshot save`" },
     "data-dir": { type: "string", description: "The new data dir (must be empty or absent; default ./raftkv-data)" },
     id: { type: "string", description: "The new cluster's first member (default node1); start it with this --id" },
-    "advertise-raft": { type: "string", description: "Its raft address (default 127.0.0.1:50051; a node started elsewhere records its own)" },
-    "advertise-client": { type: "string", description: "Its client address (default 127.0.0.1:40051)" },
+    "advertise-raft": { type: "string", description: `Its raft address (default ${DEFAULT_RAFT_ADDRESS}; a node started elsewhere records its own)` },
+    "advertise-client": { type: "string", description: `Its client address (default ${DEFAULT_CLIENT_ADDRESS})` },
     "bump-index": {
       type: "string",
       description: "Move the index up by this many entries (default: 1,000,000 per second of the backup's age plus a day, above anything the old cluster can have reached)",
@@ -172,8 +173,8 @@ const restoreCommand = defineCommand({
       file: args.file,
       dataDir,
       id,
-      raftAddress: flagValue(args["advertise-raft"], "advertise-raft", "127.0.0.1:50051"),
-      clientAddress: flagValue(args["advertise-client"], "advertise-client", "127.0.0.1:40051"),
+      raftAddress: flagValue(args["advertise-raft"], "advertise-raft", DEFAULT_RAFT_ADDRESS),
+      clientAddress: flagValue(args["advertise-client"], "advertise-client", DEFAULT_CLIENT_ADDRESS),
       bumpIndex: bumpText === undefined ? undefined : Number(bumpText),
     });
     if (result.bump === 0) console.error("warning: --bump-index 0: indexes of the old cluster after the backup will be reused with other meanings");

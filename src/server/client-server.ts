@@ -27,8 +27,6 @@ export { servingPathKey, type ServingPath } from "./serving-path.ts";
 export { clientSocketKey } from "./client-socket.ts";
 export type { ServerTls, ServerTlsConnectionOptions } from "./server-tls.ts";
 
-export const defaultClientHost = "127.0.0.1";
-export const defaultClientPort = 40051;
 export const defaultMaxRequestBytes = 2 * 1024 * 1024;
 const defaultGraceMs = 5_000;
 /** Longest grpc-timeout / connect-timeout-ms a client may ask for: one day. */

@@ -15,8 +15,6 @@ import type { PeerNetwork } from "../engine/peer-network.ts";
 import type { PeerTls } from "./peer-tls.ts";
 import type { X509Certificate } from "node:crypto";
 
-export const DEFAULT_RAFT_HOST = "127.0.0.1";
-export const DEFAULT_RAFT_PORT = 50051;
 const MiB = 1024 * 1024;
 
 export interface PeerTransportOptions {
