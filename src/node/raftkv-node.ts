@@ -134,6 +134,7 @@ export class RaftkvNode {
         failpoints,
         observer: ops.metrics.raft,
         peerTls: security.peerTls,
+        maxPeerConnections: config.maxPeerConnections,
         snapshots: {
           store: snapshotStore,
           thresholdEntries: config.snapshots?.thresholdEntries,
@@ -161,6 +162,8 @@ export class RaftkvNode {
       const server = await ClientServer.start({
         listener: ports.client,
         maxRequestBytes: config.limits.maxRequestBytes,
+        connectionLimits: config.clientConnectionLimits,
+        connectionCounts: ops.clientConnections,
         tls: security.clientTls,
         services: guard.all([
           { service: KV, impl: kv },
