@@ -63,6 +63,8 @@ export class Http1ConnectionClock {
         // Answered (413, an error) before its body was read: keeping the connection would mean reading, and
         // buffering, the rest of a body nobody wants. A FIN lets the answer flush; a client that keeps sending is reset.
         this.socket.end();
+        // Nothing more of it is read: the client's sends back up into its own buffers.
+        this.socket.pause();
         setTimeout(() => this.socket.destroy(), unreadBodyLingerMs).unref();
         return;
       }
