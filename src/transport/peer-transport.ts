@@ -277,6 +277,7 @@ export class PeerTransport implements PeerNetwork {
         rejectionsByKind: { ...this.rejectionCounts },
         tlsRefusedConnections: this.tlsRefusedConnections,
         supersededConnections: this.supersededConnections,
+        bufferedBytes: this.policy.bufferBudget.usedBytes,
       },
     };
   }

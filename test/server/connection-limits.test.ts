@@ -15,6 +15,7 @@ const heldRaw = 250;
 const heldSessions = 40;
 const flood = 2000;
 const answerBoundMs = 5_000;
+const maxPeerConnections = 4;
 
 let dir = "";
 let node: ServeProcess | undefined;
@@ -40,7 +41,13 @@ beforeAll(async () => {
     id: "n1",
     dataDir: dir,
     // Long deadlines: this test is about the count; the idle connections must stay for its length.
-    flags: ["--raft-listen", "127.0.0.1:0", "--max-client-connections", String(maxConnections), "--client-header-timeout", "2m", "--client-idle-timeout", "2m"],
+    flags: [
+      "--raft-listen", "127.0.0.1:0",
+      "--max-client-connections", String(maxConnections),
+      "--client-header-timeout", "2m",
+      "--client-idle-timeout", "2m",
+      "--max-peer-connections", String(maxPeerConnections),
+    ],
   });
   await node.start();
   port = Number(node.endpoint.split(":")[1]);
@@ -104,3 +111,23 @@ test("connections past --max-client-connections are closed at accept while the h
   expect(refusalLines.length).toBeGreaterThan(0);
   expect(refusalLines.length).toBeLessThan(50);
 }, 90_000);
+
+test("connections to the Raft port past --max-peer-connections are closed at once and counted", async () => {
+  const serving = node?.logLines().find((line) => line.msg === "serving");
+  const raftPort = Number(String(serving?.raftListen ?? "").split(":")[1]);
+  expect(raftPort).toBeGreaterThan(0);
+  // A lone node dials nobody and nobody dials it: every inbound connection here is the test's, silent until the hello timeout.
+  const peers: HeldSocket[] = [];
+  try {
+    for (let i = 0; i < maxPeerConnections; i++) peers.push(await HeldSocket.open(raftPort));
+    const extra: HeldSocket[] = [];
+    for (let i = 0; i < 10; i++) extra.push(await HeldSocket.open(raftPort));
+    peers.push(...extra);
+    await within("closing the connections past the limit", answerBoundMs, Promise.all(extra.map((socket) => socket.closed)));
+    expect(extra.every((socket) => socket.closedByServer)).toBe(true);
+    const metrics = await scrape(node?.endpoint ?? "");
+    expect(sampleValue(metrics, "raftkv_peer_connections_rejected_total", { reason: "connection-limit" })).toBeGreaterThanOrEqual(10);
+  } finally {
+    for (const socket of peers) socket.release();
+  }
+});
