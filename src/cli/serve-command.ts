@@ -13,6 +13,7 @@ import { checkRaftTimingFlags } from "./raft-timing-flags.ts";
 import { parseBytes } from "../units/byte-size.ts";
 import { securityArgs, securityConfigFrom } from "./security-flags.ts";
 import { resourceLimitArgs, resourceLimitsOf } from "./resource-limit-flags.ts";
+import { connectionLimitArgs, connectionLimitsOf } from "./connection-limit-flags.ts";
 import { DEFAULT_CLIENT_ADDRESS, DEFAULT_RAFT_ADDRESS } from "./default-addresses.ts";
 
 const defaults = {
@@ -94,6 +95,7 @@ export const serveCommand = defineCommand({
     "max-value-bytes": { type: "string", description: describe("max-value-bytes", "Largest value accepted") },
     "max-request-bytes": { type: "string", description: describe("max-request-bytes", "Largest request message accepted") },
     ...resourceLimitArgs,
+    ...connectionLimitArgs,
     "shutdown-grace": { type: "string", description: describe("shutdown-grace", "Milliseconds shutdown waits for in-flight requests") },
     "heartbeat-timeout": { type: "string", description: describe("heartbeat-timeout", "A follower that hears no leader this long campaigns (hashicorp's meaning)") },
     "election-timeout": { type: "string", description: describe("election-timeout", "Floor of the randomized election timeout") },
@@ -119,6 +121,7 @@ export const serveCommand = defineCommand({
     const value = (flag: keyof typeof defaults): string => flagValue(args[flag], flag, defaults[flag]);
     const listen = value("listen");
     const raftListen = value("raft-listen");
+    const connectionLimits = connectionLimitsOf(args);
     const config: NodeConfig = {
       id: value("id"),
       dataDir: value("data-dir"),
@@ -143,6 +146,8 @@ export const serveCommand = defineCommand({
         maxRequestBytes: positiveInteger("max-request-bytes", value("max-request-bytes")),
         ...resourceLimitsOf(args),
       },
+      clientConnectionLimits: connectionLimits.client,
+      maxPeerConnections: connectionLimits.maxPeerConnections,
       shutdownGraceMs: positiveInteger("shutdown-grace", value("shutdown-grace")),
       raftTiming: {
         heartbeatTimeoutMs: parseDurationMs("heartbeat-timeout", value("heartbeat-timeout")),

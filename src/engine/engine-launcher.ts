@@ -60,6 +60,8 @@ export interface RaftEngineLaunch {
   readonly observer?: RaftObserver;
   /** Mutual TLS on the Raft port (the same settings raftListener was bound with). */
   readonly peerTls?: PeerTls;
+  /** `--max-peer-connections`: inbound connections the Raft port holds at once (default in PeerTransport). */
+  readonly maxPeerConnections?: number;
 }
 
 /** What a joining node learned from the cluster before it starts: the cluster id and members to dial. */
@@ -93,6 +95,7 @@ export async function launchRaftEngine(launch: RaftEngineLaunch): Promise<KvRaft
     incarnation,
     logger: launch.logger,
     tls: launch.peerTls,
+    maxInboundConnections: launch.maxPeerConnections,
   });
   try {
     const raftAddress = withBoundPort(launch.advertiseRaft, transport.port);

@@ -14,6 +14,8 @@ export interface PeerNetwork {
   removePeer(id: string): void;
   peerIds(): string[];
   close(): Promise<void>;
+  /** Inbound connections closed, per reason, since start (metrics); absent where there are no connections (the simulator). */
+  connectionRejections?(): Readonly<Record<string, number>>;
 }
 
 /** Who sent a payload, as the connection it came on established. */

@@ -587,6 +587,11 @@ export class RaftEngine<R, M extends StateMachine<R> = StateMachine<R>> {
     return this.rejections.snapshot();
   }
 
+  /** Connections the Raft port closed, per reason (a node's metrics read this). */
+  peerConnectionRejections(): Readonly<Record<string, number>> {
+    return this.transport.connectionRejections?.() ?? {};
+  }
+
   /** Why the engine stopped (a storage failure it cannot go on from); undefined while it runs or after a clean close. */
   stoppedBy(): Error | undefined {
     return this.fatal;

@@ -4,6 +4,7 @@ import type { PeerReplication, RaftSnapshotStats } from "../engine/raft-engine.t
 import type { DbSpace } from "../fsm/db-space.ts";
 import type { QuotaAlarm } from "../fsm/kv-types.ts";
 import type { BuildInfo } from "../version/build-info.ts";
+import type { ClientConnectionCounts } from "../server/client-connection-counts.ts";
 
 /** What the gauges read at scrape time; nothing here is computed per request. */
 export interface StateSources {
@@ -18,6 +19,10 @@ export interface StateSources {
   certificateExpiry(): { readonly client?: number; readonly raft?: number };
   /** Peer messages dropped before they reached the Raft core, per reason, since start. */
   peerRejections(): Readonly<Record<string, number>>;
+  /** Raft port connections closed by the node (bad frames, no hello, past --max-peer-connections, ...), per reason. */
+  peerConnectionRejections(): Readonly<Record<string, number>>;
+  /** Client port connections open now, and connections or streams cut, per reason. */
+  readonly clientConnections: ClientConnectionCounts;
   readonly quotaBytes: number;
 }
 
@@ -83,19 +88,37 @@ export function registerStateGauges(registry: Registry, sources: () => StateSour
   gauge("raftkv_quota_alarm", "1 while the replicated quota alarm is raised: writes that grow the store are refused", (s) => (s.quotaAlarm().active ? 1 : 0));
   gauge("raftkv_leases_open", "Leases granted and not yet revoked or expired", (s) => s.leaseCount());
   gauge("raftkv_watches_open", "Open Watch streams and blocking queries on this node", (s) => s.watchCount());
-  new Counter({
-    name: "raftkv_peer_messages_rejected_total",
-    help: "Peer messages dropped before they reached the Raft core (a term out of bounds, a sender outside the configuration, a forged acknowledgement, ...), by reason",
-    labelNames: ["reason"],
-    registers,
-    collect() {
-      const s = sources();
-      if (s === undefined) return;
-      // The engine keeps the counts; the scrape copies them (a counter only grows, so reset-then-add is exact).
-      this.reset();
-      for (const [reason, count] of Object.entries(s.peerRejections())) this.inc({ reason }, count);
-    },
-  });
+  const countsPerReason = (name: string, help: string, read: (s: StateSources) => Readonly<Record<string, number>>): void => {
+    new Counter({
+      name,
+      help,
+      labelNames: ["reason"],
+      registers,
+      collect() {
+        const s = sources();
+        if (s === undefined) return;
+        // The counts are kept where the connections are; a counter only grows, so reset-then-add is exact.
+        this.reset();
+        for (const [reason, count] of Object.entries(read(s))) this.inc({ reason }, count);
+      },
+    });
+  };
+  countsPerReason(
+    "raftkv_peer_messages_rejected_total",
+    "Peer messages dropped before they reached the Raft core (a term out of bounds, a sender outside the configuration, a forged acknowledgement, ...), by reason",
+    (s) => s.peerRejections(),
+  );
+  gauge("raftkv_client_connections", "Connections open on the client port", (s) => s.clientConnections.open);
+  countsPerReason(
+    "raftkv_client_connections_rejected_total",
+    "Client port connections (or HTTP/2 streams) the node closed: past --max-client-connections, or too slow with their first bytes, headers or body, by reason",
+    (s) => s.clientConnections.rejectedByReason(),
+  );
+  countsPerReason(
+    "raftkv_peer_connections_rejected_total",
+    "Raft port connections the node closed (garbage, no hello, a foreign cluster, past --max-peer-connections, a failed TLS handshake, ...), by reason",
+    (s) => s.peerConnectionRejections(),
+  );
   new Gauge({
     name: "raftkv_tls_certificate_expiry_seconds",
     help: "Seconds until the certificate served on each TLS port expires (negative once it has); absent without TLS",

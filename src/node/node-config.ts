@@ -4,6 +4,7 @@ import type { LogFormat, LogLevel } from "../log/logger.ts";
 import type { Limits } from "../service/limits.ts";
 import type { WatchQueueLimits } from "../service/watch/index.ts";
 import type { SecurityConfig } from "../security/security-config.ts";
+import type { ClientConnectionLimits } from "../server/client-connection-limits.ts";
 
 /** Everything a node needs to start; the CLI builds it from flags and RAFTKV_* variables. */
 export interface NodeConfig {
@@ -51,6 +52,10 @@ export interface NodeConfig {
   /** `--allowed-hosts`: Host names answered on the cleartext client port besides the node's own (or "*"). */
   readonly allowedHosts?: readonly string[];
   readonly limits: Limits;
+  /** Connections, HTTP/2 streams and slow-client deadlines on the client port; each one absent takes its default. */
+  readonly clientConnectionLimits?: Partial<ClientConnectionLimits>;
+  /** `--max-peer-connections`: inbound connections the Raft port holds at once (default 64). */
+  readonly maxPeerConnections?: number;
   /** How long shutdown waits for in-flight requests before closing connections. */
   readonly shutdownGraceMs: number;
   readonly logLevel: LogLevel;

@@ -15,6 +15,7 @@ import { createOpsRoutes, type MetricsAccess } from "../server/ops-routes.ts";
 import type { HealthProbes } from "../server/health-service.ts";
 import type { WatchHub } from "../service/watch/index.ts";
 import { buildInfo } from "../version/build-info.ts";
+import { ClientConnectionCounts } from "../server/client-connection-counts.ts";
 import type { NodeConfig } from "./node-config.ts";
 
 /** What the operations side needs once the node's parts run. */
@@ -33,6 +34,8 @@ export interface OperatedParts {
  */
 export class NodeOps {
   readonly metrics = new NodeMetrics(buildInfo());
+  /** Counted by the client server, read by the metrics. */
+  readonly clientConnections = new ClientConnectionCounts();
   readonly fsync: FsyncMonitor;
   readonly quotaBytes: number;
   private parts: OperatedParts | undefined;
@@ -67,6 +70,8 @@ export class NodeOps {
       watchCount: () => watchHub.size,
       certificateExpiry,
       peerRejections: () => engine.peerMessageRejections(),
+      peerConnectionRejections: () => engine.peerConnectionRejections(),
+      clientConnections: this.clientConnections,
       quotaBytes: this.quotaBytes,
     });
     this.quotaGuard = new QuotaGuard(engine, stateMachine, { quotaBytes: this.quotaBytes, logger: this.logger });

@@ -132,6 +132,7 @@ export class RaftkvNode {
         failpoints,
         observer: ops.metrics.raft,
         peerTls: security.peerTls,
+        maxPeerConnections: config.maxPeerConnections,
         snapshots: {
           store: snapshotStore,
           thresholdEntries: config.snapshots?.thresholdEntries,
@@ -159,6 +160,8 @@ export class RaftkvNode {
       const server = await ClientServer.start({
         listener: ports.client,
         maxRequestBytes: config.limits.maxRequestBytes,
+        connectionLimits: config.clientConnectionLimits,
+        connectionCounts: ops.clientConnections,
         tls: security.clientTls,
         services: guard.all([
           { service: KV, impl: kv },

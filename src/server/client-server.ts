@@ -1,7 +1,10 @@
 import http from "node:http";
 import type { Socket } from "node:net";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { ClientConnectionCounts, type ClientConnectionRejection } from "./client-connection-counts.ts";
+import { checkClientConnectionLimits, defaultClientConnectionLimits, type ClientConnectionLimits } from "./client-connection-limits.ts";
 import { ClientListener } from "./client-listener.ts";
+import { Http1ConnectionClock } from "./http1-connection-clock.ts";
 import { createConnectHandler } from "./connect-handler.ts";
 import { ConnectionTracker } from "./connection-tracker.ts";
 import { CorsPolicy } from "./cors-policy.ts";
@@ -26,6 +29,8 @@ export type { RpcObserver, RpcCall, RpcProtocol } from "./rpc-observer.ts";
 export { servingPathKey, type ServingPath } from "./serving-path.ts";
 export { clientSocketKey } from "./client-socket.ts";
 export type { ServerTls, ServerTlsConnectionOptions } from "./server-tls.ts";
+export { ClientConnectionCounts, type ClientConnectionRejection } from "./client-connection-counts.ts";
+export { defaultClientConnectionLimits, type ClientConnectionLimits } from "./client-connection-limits.ts";
 
 export const defaultMaxRequestBytes = 2 * 1024 * 1024;
 const defaultGraceMs = 5_000;
@@ -63,6 +68,10 @@ export interface ClientServerSettings {
   readonly cors?: CorsPolicy;
   /** Host names answered on cleartext HTTP/1.1 (DNS rebinding); undefined: IP literals and localhost only. */
   readonly hosts?: HostPolicy;
+  /** Connection, stream and timeout bounds; each one absent takes its default (defaultClientConnectionLimits). */
+  readonly connectionLimits?: Partial<ClientConnectionLimits>;
+  /** Where open connections and cut ones are counted (metrics); absent: counted for nobody. */
+  readonly connectionCounts?: ClientConnectionCounts;
 }
 
 /**
@@ -88,6 +97,8 @@ export class ClientServer {
     if (!Number.isSafeInteger(maxRequestBytes) || maxRequestBytes < 1) {
       throw new Error(`maxRequestBytes must be a positive integer, got ${maxRequestBytes}`);
     }
+    const limits = checkClientConnectionLimits({ ...defaultClientConnectionLimits, ...options.connectionLimits });
+    const counts = options.connectionCounts ?? new ClientConnectionCounts();
     const shutdown = new AbortController();
     const tracker = new ConnectionTracker();
     const specs = options.services.map(implSpecOf);
@@ -119,13 +130,26 @@ export class ClientServer {
     });
 
     const http1Server = http.createServer(handleRequest);
+    // Bun only advertises this (Keep-Alive: timeout=N); Http1ConnectionClock enforces it.
+    http1Server.keepAliveTimeout = limits.idleTimeoutMs;
+    const http1Clocks = new WeakMap<Socket, Http1ConnectionClock>();
+    // Prepended: the clock must see the request before a handler answers it.
+    http1Server.prependListener("request", (req: http.IncomingMessage, res: http.ServerResponse) => {
+      http1Clocks.get(req.socket)?.onRequest(req, res);
+    });
     http1Server.on("clientError", (_error, socket) => {
       // Bad HTTP/1.1 input: answer 400 if the socket still can, never throw.
       if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
       else socket.destroy();
     });
 
-    const http2Server = createHttp2Server(fastPath, handleRequest, tracker, logger);
+    // Anyone can cause these: a handful of lines per 10 s, not one per connection.
+    const connectionWarnings = new RateLimitedLog(logger, 5, 10_000, () => performance.now());
+    const cut = (reason: ClientConnectionRejection): void => {
+      counts.reject(reason);
+      connectionWarnings.warn(`cut:${reason}`, "closed a slow client connection or stream", { reason, ...timeoutOf(reason, limits) });
+    };
+    const http2Server = createHttp2Server(fastPath, handleRequest, tracker, logger, limits, cut);
 
     const route = (socket: Socket, protocol: WireProtocol): void => {
       switch (protocol) {
@@ -133,9 +157,13 @@ export class ClientServer {
           tracker.markHttp2(socket);
           http2Server.emit("connection", socket);
           return;
-        case "http1":
+        case "http1": {
+          const clock = new Http1ConnectionClock(socket, limits, cut);
+          http1Clocks.set(socket, clock);
+          clock.start();
           http1Server.emit("connection", socket);
           return;
+        }
         default: {
           const unreachable: never = protocol;
           throw new Error(`unknown wire protocol ${String(unreachable)}`);
@@ -146,13 +174,20 @@ export class ClientServer {
     const handshakeWarnings = new RateLimitedLog(logger, 5, 10_000, () => performance.now());
     const tls = options.tls;
     const listener = "listener" in options ? options.listener : await ClientListener.bind(options.host, options.port);
+    const firstBytesTimedOut = (): void => cut("first-bytes-timeout");
+    const bounds = {
+      maxConnections: limits.maxConnections,
+      counts,
+      refused: (remote: string) =>
+        connectionWarnings.warn("refused:connection-limit", "refused a client connection: too many open", { remote, maxConnections: limits.maxConnections }),
+    };
     const server = listener.serve((socket) => {
       tracker.addSocket(socket);
       socket.on("error", () => {
         // Resets and broken pipes are the client's business; 'close' follows.
       });
       if (tls === undefined) {
-        sniffProtocol(socket, route);
+        sniffProtocol(socket, route, limits.headerTimeoutMs, firstBytesTimedOut);
         return;
       }
       acceptTls(
@@ -164,8 +199,11 @@ export class ClientServer {
           route(secured, protocol);
         },
         (message, fields) => handshakeWarnings.warn("tls-handshake", message, fields),
+        limits.headerTimeoutMs,
+        // The acceptor logs its own line for a handshake that timed out.
+        () => counts.reject("first-bytes-timeout"),
       );
-    });
+    }, bounds);
     server.on("error", (error) => logger.error("client listener error", { error: String(error) }));
     return new ClientServer(listener, tracker, shutdown, listener.host, listener.port);
   }
@@ -192,5 +230,22 @@ export class ClientServer {
     this.shutdown.abort(new ConnectError("server is shutting down", Code.Unavailable));
     this.tracker.destroyAll();
     await listenerClosed;
+  }
+}
+
+/** The flag an operator would raise when clients are cut for `reason`, for the log line. */
+function timeoutOf(reason: ClientConnectionRejection, limits: ClientConnectionLimits): Readonly<Record<string, number>> {
+  switch (reason) {
+    case "connection-limit":
+      return { maxConnections: limits.maxConnections };
+    case "first-bytes-timeout":
+    case "header-timeout":
+      return { headerTimeoutMs: limits.headerTimeoutMs };
+    case "body-timeout":
+      return { bodyTimeoutMs: limits.bodyTimeoutMs };
+    default: {
+      const unreachable: never = reason;
+      throw new Error(`unknown connection rejection ${String(unreachable)}`);
+    }
   }
 }

@@ -50,11 +50,15 @@ export function createHttpRequestHandler(parts: HttpRequestHandlerParts): NodeHa
     if (http1Socket !== undefined && parts.hosts?.refuseMisdirected(req, res) === true) return;
     if (parts.cors?.handle(req, res) === true) return;
     const path = pathOf(req);
+    const declaredBytes = Number(req.headers["content-length"] ?? 0);
     if (parts.rpcPaths.has(path) || grpcContentType.test(req.headers["content-type"] ?? "")) {
+      // Connect refuses a declared length over the limit at once, but on a keep-alive HTTP/1.1 connection
+      // it first reads the body it refused (up to 256 KiB) before it answers: a client that waits for the
+      // answer before sending would wait for ever. Not keeping the connection skips that read.
+      if (declaredBytes > parts.maxRequestBytes && "shouldKeepAlive" in res) res.shouldKeepAlive = false;
       parts.connect(req, res);
       return;
     }
-    const declaredBytes = Number(req.headers["content-length"] ?? 0);
     if (declaredBytes > parts.maxRequestBytes) {
       res.statusCode = 413;
       res.setHeader("content-type", "text/plain; charset=utf-8");

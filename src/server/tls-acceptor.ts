@@ -6,21 +6,22 @@ import type { ServerTls } from "./server-tls.ts";
 
 /** Both protocols are offered; a client without ALPN (old curl, openssl s_client) gets HTTP/1.1. */
 const alpnProtocols = ["h2", "http/1.1"];
-/** A connection that has not finished its handshake this long is dropped. */
-const handshakeTimeoutMs = 30_000;
 
 /**
  * Runs the TLS handshake on a newly accepted connection and hands the
  * encrypted socket on as HTTP/2 (ALPN "h2") or HTTP/1.1. A client that does
  * not speak TLS (plaintext HTTP, HTTP/2 prior knowledge, garbage) fails the
  * handshake and is closed: nothing is served. Failures are logged through
- * `warn`, which the caller rate-limits (anyone can cause them).
+ * `warn`, which the caller rate-limits (anyone can cause them). A connection
+ * that has not finished its handshake within `handshakeTimeoutMs` is dropped.
  */
 export function acceptTls(
   raw: Socket,
   tls: ServerTls,
   route: (socket: TLSSocket, protocol: WireProtocol) => void,
   warn: (message: string, fields: Readonly<Record<string, unknown>>) => void,
+  handshakeTimeoutMs: number,
+  timedOut: () => void,
 ): void {
   const remote = `${raw.remoteAddress ?? "?"}:${raw.remotePort ?? "?"}`;
   const options = tls.nextConnection();
@@ -36,6 +37,7 @@ export function acceptTls(
     rejectUnauthorized: options.rejectUnauthorized,
   });
   const timer = setTimeout(() => {
+    timedOut();
     warn("TLS handshake timed out on the client port", { remote, waitedMs: handshakeTimeoutMs });
     socket.destroy();
   }, handshakeTimeoutMs);

@@ -1,4 +1,5 @@
 import { FRAME_HEADER_BYTES, readUint32 } from "./frame-codec.ts";
+import { InboundBufferBudget } from "./inbound-buffer-budget.ts";
 
 /**
  * Receives a frame body: a view into the pushed chunk, or a buffer allocated
@@ -10,23 +11,33 @@ export type FrameSink = (body: Uint8Array) => boolean;
 export type FrameReadOutcome =
   | { readonly kind: "ok" }
   | { readonly kind: "stopped" }
-  | { readonly kind: "oversized"; readonly length: number; readonly limit: number };
+  | { readonly kind: "oversized"; readonly length: number; readonly limit: number }
+  | { readonly kind: "over-budget"; readonly limit: number };
 
 const OK: FrameReadOutcome = { kind: "ok" };
 const STOPPED: FrameReadOutcome = { kind: "stopped" };
 
 /**
  * Splits a TCP byte stream into length-prefixed frame bodies. A length header
- * over the limit is reported before any buffer for it is allocated, so a peer
- * cannot make this node reserve memory by lying about a size.
+ * over the limit is reported before any byte of its body is buffered, and a
+ * frame that spans chunks holds only the bytes that arrived (never its
+ * announced length up front), each taken from `budget`: a peer cannot make
+ * this node reserve memory by lying about a size, nor by sending most of
+ * many large frames at once.
  */
 export class FrameReader {
   private readonly header = new Uint8Array(FRAME_HEADER_BYTES);
   private headerFilled = 0;
-  private body: Uint8Array | undefined;
+  /** Length of the frame being received across chunks; -1 when none is. */
+  private bodyLength = -1;
+  /** Its bytes so far: views of the pushed chunks, which nothing else writes to. */
+  private bodyParts: Uint8Array[] = [];
   private bodyFilled = 0;
 
-  constructor(private maxFrameBytes: number) {}
+  constructor(
+    private maxFrameBytes: number,
+    private readonly budget: InboundBufferBudget = new InboundBufferBudget(Number.MAX_SAFE_INTEGER),
+  ) {}
 
   /** The limit applies to frames whose header has not been read yet. */
   setMaxFrameBytes(limit: number): void {
@@ -35,21 +46,33 @@ export class FrameReader {
 
   /** True while part of a frame (header or body) has arrived but not all of it. */
   get hasPartialFrame(): boolean {
-    return this.headerFilled > 0 || this.body !== undefined;
+    return this.headerFilled > 0 || this.bodyLength >= 0;
+  }
+
+  /** Bytes of a partial frame held now (counted in the budget). */
+  get bufferedBytes(): number {
+    return this.bodyFilled;
+  }
+
+  /** Gives back what a partial frame holds; for a connection that closes. The reader is not used again. */
+  release(): void {
+    this.budget.release(this.bodyFilled);
+    this.bodyParts = [];
+    this.bodyFilled = 0;
+    this.bodyLength = -1;
   }
 
   push(chunk: Uint8Array, sink: FrameSink): FrameReadOutcome {
     let offset = 0;
     while (offset < chunk.length) {
-      if (this.body !== undefined) {
-        const take = Math.min(this.body.length - this.bodyFilled, chunk.length - offset);
-        this.body.set(chunk.subarray(offset, offset + take), this.bodyFilled);
+      if (this.bodyLength >= 0) {
+        const take = Math.min(this.bodyLength - this.bodyFilled, chunk.length - offset);
+        if (!this.budget.reserve(take)) return { kind: "over-budget", limit: this.budget.limitBytes };
+        this.bodyParts.push(chunk.subarray(offset, offset + take));
         this.bodyFilled += take;
         offset += take;
-        if (this.bodyFilled < this.body.length) return OK;
-        const complete = this.body;
-        this.body = undefined;
-        this.bodyFilled = 0;
+        if (this.bodyFilled < this.bodyLength) return OK;
+        const complete = this.joinBody();
         if (!sink(complete)) return STOPPED;
         continue;
       }
@@ -76,9 +99,29 @@ export class FrameReader {
         if (!sink(view)) return STOPPED;
         continue;
       }
-      this.body = new Uint8Array(length);
+      this.bodyLength = length;
+      this.bodyParts = [];
       this.bodyFilled = 0;
     }
     return OK;
+  }
+
+  /** The finished frame in one buffer; its bytes go back to the budget. */
+  private joinBody(): Uint8Array {
+    const parts = this.bodyParts;
+    const length = this.bodyLength;
+    this.budget.release(this.bodyFilled);
+    this.bodyParts = [];
+    this.bodyFilled = 0;
+    this.bodyLength = -1;
+    const only = parts[0];
+    if (parts.length === 1 && only !== undefined) return only;
+    const body = new Uint8Array(length);
+    let at = 0;
+    for (const part of parts) {
+      body.set(part, at);
+      at += part.length;
+    }
+    return body;
   }
 }

@@ -1,5 +1,6 @@
 import { bytesEqual, decodeFrameBody, FrameView, PROTOCOL_VERSION } from "./frame-codec.ts";
 import { FrameReader } from "./frame-reader.ts";
+import type { InboundBufferBudget } from "./inbound-buffer-budget.ts";
 import type { InboundRejection } from "./inbound-rejection.ts";
 
 /** What every inbound connection of one transport checks frames against. */
@@ -11,6 +12,8 @@ export interface InboundPolicy {
   readonly handshakeTimeoutMs: number;
   readonly stalledFrameTimeoutMs: number;
   readonly isKnownPeer: ((id: string) => boolean) | undefined;
+  /** Shared by every inbound connection: bytes of partial frames they may hold together. */
+  readonly bufferBudget: InboundBufferBudget;
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: false });
@@ -47,7 +50,7 @@ export class InboundConnection {
   ) {
     // Until the hello is in, a frame longer than a hello can be is garbage:
     // random bytes are rejected on their first four.
-    this.reader = new FrameReader(policy.maxHelloBytes);
+    this.reader = new FrameReader(policy.maxHelloBytes, policy.bufferBudget);
     this.lastProgressAt = openedAt;
   }
 
@@ -66,6 +69,12 @@ export class InboundConnection {
     this.retired = true;
   }
 
+  /** Gives the bytes of a partial frame back to the shared budget; for a connection that closed. */
+  release(): void {
+    this.retired = true;
+    this.reader.release();
+  }
+
   /** Feeds bytes from the socket; returns a rejection when the connection must close. */
   receive(chunk: Uint8Array, now: number): InboundRejection | undefined {
     if (!this.accepting) return undefined;
@@ -77,6 +86,8 @@ export class InboundConnection {
         return this.rejection;
       case "oversized":
         return this.reject({ kind: "oversized-frame", length: outcome.length, limit: outcome.limit });
+      case "over-budget":
+        return this.reject({ kind: "buffer-budget", limit: outcome.limit });
       default: {
         const unreachable: never = outcome;
         throw new Error(`unknown frame read outcome ${JSON.stringify(unreachable)}`);

@@ -10,7 +10,9 @@ export type InboundRejection =
   | { readonly kind: "sender-changed"; readonly senderId: string }
   | { readonly kind: "handshake-timeout"; readonly waitedMs: number }
   | { readonly kind: "stalled-frame"; readonly waitedMs: number }
-  | { readonly kind: "certificate-mismatch"; readonly senderId: string; readonly names: readonly string[]; readonly expected: string };
+  | { readonly kind: "certificate-mismatch"; readonly senderId: string; readonly names: readonly string[]; readonly expected: string }
+  | { readonly kind: "buffer-budget"; readonly limit: number }
+  | { readonly kind: "connection-limit"; readonly limit: number };
 
 export type InboundRejectionKind = InboundRejection["kind"];
 
@@ -28,6 +30,8 @@ export function zeroRejectionCounts(): Record<InboundRejectionKind, number> {
     "handshake-timeout": 0,
     "stalled-frame": 0,
     "certificate-mismatch": 0,
+    "buffer-budget": 0,
+    "connection-limit": 0,
   };
 }
 
@@ -55,6 +59,10 @@ export function describeInboundRejection(rejection: InboundRejection): string {
       return `partial frame stalled for ${rejection.waitedMs} ms`;
     case "certificate-mismatch":
       return `hello claims node ${JSON.stringify(rejection.senderId)}, but its TLS certificate names ${rejection.names.map((n) => JSON.stringify(n)).join(", ") || "nothing"}; it must name ${rejection.expected}`;
+    case "buffer-budget":
+      return `partial frames of all inbound connections would pass ${rejection.limit} bytes`;
+    case "connection-limit":
+      return `already ${rejection.limit} inbound connections open (--max-peer-connections)`;
     default: {
       const unreachable: never = rejection;
       return `unknown rejection ${JSON.stringify(unreachable)}`;

@@ -1,4 +1,5 @@
 import { encodeEnvelopePrefix } from "./frame-codec.ts";
+import { InboundBufferBudget } from "./inbound-buffer-budget.ts";
 import { InboundConnection, type InboundPolicy } from "./inbound-connection.ts";
 import {
   describeInboundRejection,
@@ -53,6 +54,15 @@ export interface PeerTransportOptions {
   readonly handshakeTimeoutMs?: number;
   /** A partial frame that receives no bytes for this long closes its connection (default 30000 ms). */
   readonly stalledFrameTimeoutMs?: number;
+  /**
+   * Inbound connections open at once, whether or not they said hello yet
+   * (default 64); one past it is closed at once. Each member keeps one
+   * connection to this node (a newer one from the same sender replaces the
+   * older), so this is room for a large cluster plus redials.
+   */
+  readonly maxInboundConnections?: number;
+  /** Bytes of partial frames all inbound connections may hold together (default 256 MiB, at least twice maxFrameBytes). */
+  readonly maxInboundBufferedBytes?: number;
   /** Monotonic milliseconds; injectable for tests. */
   readonly now?: () => number;
   /**
@@ -64,8 +74,11 @@ export interface PeerTransportOptions {
   readonly tls?: PeerTls;
 }
 
+export const DEFAULT_MAX_INBOUND_CONNECTIONS = 64;
+
 interface ResolvedLimits {
   readonly maxFrameBytes: number;
+  readonly maxInboundConnections: number;
   readonly maxQueuedFrames: number;
   readonly maxQueuedBytes: number;
   readonly maxBatchBytes: number;
@@ -119,6 +132,7 @@ export class PeerTransport implements PeerNetwork {
     const maxFrameBytes = positive("maxFrameBytes", options.maxFrameBytes ?? 64 * MiB);
     const limits: ResolvedLimits = {
       maxFrameBytes,
+      maxInboundConnections: positive("maxInboundConnections", options.maxInboundConnections ?? DEFAULT_MAX_INBOUND_CONNECTIONS),
       maxQueuedFrames: positive("maxQueuedFrames", options.maxQueuedFrames ?? 8192),
       maxQueuedBytes: positive("maxQueuedBytes", options.maxQueuedBytes ?? maxFrameBytes + MiB),
       maxBatchBytes: positive("maxBatchBytes", options.maxBatchBytes ?? 256 * 1024),
@@ -135,6 +149,9 @@ export class PeerTransport implements PeerNetwork {
       handshakeTimeoutMs: positive("handshakeTimeoutMs", options.handshakeTimeoutMs ?? 5000),
       stalledFrameTimeoutMs: positive("stalledFrameTimeoutMs", options.stalledFrameTimeoutMs ?? 30_000),
       isKnownPeer: options.isKnownPeer,
+      bufferBudget: new InboundBufferBudget(
+        positive("maxInboundBufferedBytes", options.maxInboundBufferedBytes ?? Math.max(256 * MiB, 2 * maxFrameBytes)),
+      ),
     };
     const logger = options.logger ?? silentTransportLogger;
     const now = options.now ?? (() => performance.now());
@@ -258,8 +275,14 @@ export class PeerTransport implements PeerNetwork {
         rejectionsByKind: { ...this.rejectionCounts },
         tlsRefusedConnections: this.tlsRefusedConnections,
         supersededConnections: this.supersededConnections,
+        bufferedBytes: this.policy.bufferBudget.usedBytes,
       },
     };
+  }
+
+  /** Inbound connections closed, per reason, since start: each rejection kind, and failed TLS handshakes. */
+  connectionRejections(): Readonly<Record<string, number>> {
+    return { ...this.rejectionCounts, "tls-refused": this.tlsRefusedConnections };
   }
 
   /** Stops listening, closes every connection and drops what is queued. */
@@ -271,7 +294,10 @@ export class PeerTransport implements PeerNetwork {
     this.links.clear();
     this.dirtyLinks.clear();
     this.listener.stop();
-    for (const socket of this.inboundSockets) socket.end();
+    for (const socket of this.inboundSockets) {
+      socket.data?.release();
+      socket.end();
+    }
     this.inboundSockets.clear();
     this.inboundBySender.clear();
     // Let the close callbacks of the ended sockets run before callers reuse the port.
@@ -281,6 +307,11 @@ export class PeerTransport implements PeerNetwork {
   private onInboundOpen(socket: InboundSocket, certificate: X509Certificate | undefined): void {
     if (this.closed) {
       socket.end();
+      return;
+    }
+    if (this.inboundSockets.size >= this.limits.maxInboundConnections) {
+      // Counted before any reader exists for it: a flood of connections costs a counter, not buffers.
+      this.rejectInbound(socket, { kind: "connection-limit", limit: this.limits.maxInboundConnections });
       return;
     }
     this.acceptedConnections++;
@@ -337,6 +368,7 @@ export class PeerTransport implements PeerNetwork {
     if (!this.inboundSockets.delete(socket)) return;
     const connection = socket.data;
     if (connection === undefined) return;
+    connection.release();
     this.receivedFramesOfClosed += connection.receivedFrames;
     const sender = connection.senderId;
     if (sender !== undefined && this.inboundBySender.get(sender) === socket) this.inboundBySender.delete(sender);
@@ -358,6 +390,8 @@ export class PeerTransport implements PeerNetwork {
       remote: `${socket.remoteAddress}:${socket.remotePort}`,
       peer: socket.data?.senderId,
     });
+    // Its partial frame goes back to the shared budget now, not when the close callback comes.
+    socket.data?.release();
     socket.end();
   }
 

@@ -29,6 +29,8 @@ export interface InboundStats {
   readonly tlsRefusedConnections: number;
   /** Older connections from a sender closed because it opened a new one. */
   readonly supersededConnections: number;
+  /** Bytes of partial frames inbound connections hold now (bounded by maxInboundBufferedBytes). */
+  readonly bufferedBytes: number;
 }
 
 export interface TransportStats {
