@@ -53,7 +53,8 @@ async function load(cluster: Cluster, workload: string, inFlight: number, reques
   const [out, code] = await Promise.all([new Response(child.stdout).text(), child.exited]);
   const rate = /(\d+) req\/s/.exec(out)?.[1];
   // A run whose requests all failed still exits 0 with "0 req/s": that is a broken run, not a figure.
-  if (code !== 0 || rate === undefined || !/errors +0\b/.test(out)) throw new Error(`${args.join(" ")} failed (exit ${code}):\n${out}${await new Response(child.stderr).text()}`);
+  if (code !== 0 || rate === undefined || !/errors +0\b/.test(out))
+    throw new Error(`${args.join(" ")} failed (exit ${code}):\n${out}${await new Response(child.stderr).text()}`);
   return Number(rate);
 }
 

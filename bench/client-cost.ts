@@ -8,7 +8,7 @@
 import { existsSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { AckLog, openTarget, runLoad, type ClientLibrary, type LoadResult, type Workload } from "../src/bench/index.ts";
+import { AckLog, type ClientLibrary, type LoadResult, openTarget, runLoad, type Workload } from "../src/bench/index.ts";
 import { removeDir, tempDir } from "../test/support/temp-dir.ts";
 import type { Cluster } from "./harness/cluster.ts";
 import { startEtcdCluster } from "./harness/etcd-cluster.ts";
@@ -62,7 +62,15 @@ async function main(): Promise<void> {
           try {
             const result = await runLoad(
               target,
-              { workload, mode: { kind: "closed", inFlight: 100 }, requests: round === 0 ? requests / 4 : requests, keyPrefix: "cc/", keySpaceSize: 10_000, valueSize: 256, seed: 1 },
+              {
+                workload,
+                mode: { kind: "closed", inFlight: 100 },
+                requests: round === 0 ? requests / 4 : requests,
+                keyPrefix: "cc/",
+                keySpaceSize: 10_000,
+                valueSize: 256,
+                seed: 1,
+              },
               new AckLog(),
             );
             if (round === 1) kept.set(library, result);

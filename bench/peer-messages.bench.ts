@@ -22,10 +22,7 @@ const entries: Entry[] = Array.from({ length: 64 }, (_, i) => ({
 const messages: ReadonlyArray<readonly [string, Message]> = [
   ["append (64 × 270 B entries)", { kind: "append", from: "n1", to: "n2", term: 7, prevIndex: 999, prevTerm: 7, entries, commit: 990 }],
   ["heartbeat", { kind: "heartbeat", from: "n1", to: "n2", term: 7, commit: 1063, round: 42 }],
-  [
-    "appendResponse",
-    { kind: "appendResponse", from: "n2", to: "n1", term: 7, reject: false, index: 1063, hintIndex: 0, hintTerm: 0 },
-  ],
+  ["appendResponse", { kind: "appendResponse", from: "n2", to: "n1", term: 7, reject: false, index: 1063, hintIndex: 0, hintTerm: 0 }],
 ];
 
 for (const [name, message] of messages) {

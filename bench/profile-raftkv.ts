@@ -1,4 +1,7 @@
 #!/usr/bin/env bun
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
 // Where does a raftkv node spend its CPU under load? Starts one node under
 // `bun --cpu-prof` (the dev entry point: a compiled binary carries no source
 // URLs to attribute samples to), drives it with h2load (C, so the client
@@ -8,16 +11,13 @@
 //   bun bench/profile-raftkv.ts [--workload put|get] [--requests N] [--in-flight 100] [--out FILE.md]
 //                               [--keep-profile FILE.cpuprofile]  (open in Chrome DevTools / speedscope)
 import { create, toBinary } from "@bufbuild/protobuf";
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { Consistency, GetRequestSchema } from "../src/gen/raftkv/v1/kv_pb.ts";
-import { removeDir, tempDir } from "../test/support/temp-dir.ts";
-import { profileMarkdown, summarizeProfile, type CpuProfile } from "./harness/cpu-profile-summary.ts";
 import { freePort } from "../test/support/free-port.ts";
+import { ServeChild } from "../test/support/serve-child.ts";
+import { removeDir, tempDir } from "../test/support/temp-dir.ts";
+import { type CpuProfile, profileMarkdown, summarizeProfile } from "./harness/cpu-profile-summary.ts";
 import { grpcFrame, putBody } from "./harness/grpc-put-body.ts";
 import { runH2load } from "./harness/h2load.ts";
-import { ServeChild } from "../test/support/serve-child.ts";
 import { waitHealthy } from "./harness/wait-healthy.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
@@ -43,13 +43,21 @@ async function main(): Promise<void> {
   const server = ServeChild.spawn({
     label: "raftkv (profiled)",
     command: [
-      process.execPath, "--cpu-prof", `--cpu-prof-dir=${profileDir}`,
-      join(ROOT, "src/cli/main.ts"), "serve",
-      "--id", "n1",
-      "--data-dir", join(workDir, "data"),
-      "--listen", `127.0.0.1:${clientPort}`,
-      "--raft-listen", `127.0.0.1:${freePort()}`,
-      "--log-level", "warn",
+      process.execPath,
+      "--cpu-prof",
+      `--cpu-prof-dir=${profileDir}`,
+      join(ROOT, "src/cli/main.ts"),
+      "serve",
+      "--id",
+      "n1",
+      "--data-dir",
+      join(workDir, "data"),
+      "--listen",
+      `127.0.0.1:${clientPort}`,
+      "--raft-listen",
+      `127.0.0.1:${freePort()}`,
+      "--log-level",
+      "warn",
     ],
     output: { logFile: join(workDir, "raftkv.log") },
   });
@@ -62,10 +70,19 @@ async function main(): Promise<void> {
       bodyFile,
       workload === "put"
         ? putBody("raftkv", 256)
-        : grpcFrame(toBinary(GetRequestSchema, create(GetRequestSchema, { key: new TextEncoder().encode("h2load/key"), consistency: Consistency.LINEARIZABLE }))),
+        : grpcFrame(
+            toBinary(GetRequestSchema, create(GetRequestSchema, { key: new TextEncoder().encode("h2load/key"), consistency: Consistency.LINEARIZABLE })),
+          ),
     );
     // The key must exist for reads to do real work.
-    await runH2load({ binary: "/usr/bin/h2load", url: `http://127.0.0.1:${clientPort}/raftkv.v1.KV/Put`, bodyFile: putFile, requests: 10, clients: 1, streamsPerClient: 1 });
+    await runH2load({
+      binary: "/usr/bin/h2load",
+      url: `http://127.0.0.1:${clientPort}/raftkv.v1.KV/Put`,
+      bodyFile: putFile,
+      requests: 10,
+      clients: 1,
+      streamsPerClient: 1,
+    });
     const clients = Math.max(1, Math.min(20, Math.ceil(inFlight / 10)));
     const result = await runH2load({
       binary: "/usr/bin/h2load",

@@ -7,7 +7,7 @@
  */
 import { MemoryStorage } from "../src/raft/memory-storage.ts";
 import type { Message } from "../src/raft/message.ts";
-import { RawNode, bootstrapEntries } from "../src/raft/raw-node.ts";
+import { bootstrapEntries, RawNode } from "../src/raft/raw-node.ts";
 
 interface BenchNode {
   readonly storage: MemoryStorage;

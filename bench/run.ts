@@ -64,8 +64,7 @@ async function main(): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const systems =
-    values.systems !== undefined ? systemsFrom(values.systems) : values.vs === "none" ? ["raftkv" as const] : systemsFrom(`raftkv,${values.vs}`);
+  const systems = values.systems !== undefined ? systemsFrom(values.systems) : values.vs === "none" ? ["raftkv" as const] : systemsFrom(`raftkv,${values.vs}`);
   const raftkvBinary = resolve(values["raftkv-binary"]);
   if (systems.includes("raftkv") && !existsSync(raftkvBinary)) {
     throw new Error(`${raftkvBinary} does not exist: run \`npm run build\` first (or pass --systems etcd)`);

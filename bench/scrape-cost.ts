@@ -78,7 +78,9 @@ try {
     const withScrape = await putRate(cluster);
     scrapeMs.push(...(await scraper.stop()));
     scraped.push(withScrape);
-    console.log(`round ${round + 1}: no scrape ${Math.round(rate)} Put/s, scrape every 1 s ${Math.round(withScrape)} Put/s  (load ${(loadavg()[0] ?? 0).toFixed(2)})`);
+    console.log(
+      `round ${round + 1}: no scrape ${Math.round(rate)} Put/s, scrape every 1 s ${Math.round(withScrape)} Put/s  (load ${(loadavg()[0] ?? 0).toFixed(2)})`,
+    );
   }
   const ratio = median(scraped) / median(none);
   console.log(`median: no scrape ${Math.round(median(none))} Put/s, scraped ${Math.round(median(scraped))} Put/s, ratio ${ratio.toFixed(3)}`);

@@ -15,10 +15,11 @@
  *    longest event-loop stall. Then the time to open the database again.
  * 3. Restart of a log store holding --log-entries entries (default 100k).
  */
-import { create, toBinary } from "@bufbuild/protobuf";
-import { bench, run } from "mitata";
+
 import { statSync } from "node:fs";
 import { join } from "node:path";
+import { create, toBinary } from "@bufbuild/protobuf";
+import { bench, run } from "mitata";
 import { KvStateMachine } from "../src/fsm/kv-state-machine.ts";
 import { CommandSchema } from "../src/gen/raftkv/v1/command_pb.ts";
 import type { Entry } from "../src/raft/entry.ts";
@@ -96,9 +97,7 @@ try {
       }
       const perSecond = 1e9 / r.stats.avg;
       const entries = perSecond * (batchSizes.get(r.name) ?? 1);
-      console.log(
-        `${r.name.padEnd(44)} ${perSecond.toFixed(0).padStart(10)} ${entries.toFixed(0).padStart(12)} ${(r.stats.avg / 1e6).toFixed(3).padStart(9)}`,
-      );
+      console.log(`${r.name.padEnd(44)} ${perSecond.toFixed(0).padStart(10)} ${entries.toFixed(0).padStart(12)} ${(r.stats.avg / 1e6).toFixed(3).padStart(9)}`);
     }
   }
   fsm.close();
@@ -116,10 +115,7 @@ async function snapshotWhileApplying(keys: number): Promise<void> {
   const path = join(dir, "snap-kv.db");
   let fsm = KvStateMachine.open(path);
   const unique = (n: number) =>
-    toBinary(
-      CommandSchema,
-      create(CommandSchema, { op: { case: "put", value: { key: encoder.encode(`k/${n.toString().padStart(9, "0")}`), value } } }),
-    );
+    toBinary(CommandSchema, create(CommandSchema, { op: { case: "put", value: { key: encoder.encode(`k/${n.toString().padStart(9, "0")}`), value } } }));
   for (let done = 0; done < keys; done += 1000) {
     const size = Math.min(1000, keys - done);
     const from = fsm.appliedIndex() + 1;
@@ -169,9 +165,7 @@ async function snapshotWhileApplying(keys: number): Promise<void> {
   const restoreStarted = performance.now();
   fsm.restoreFrom(target);
   const restoreMs = performance.now() - restoreStarted;
-  console.log(
-    `  reopen ${openMs.toFixed(1)} ms (applied ${applied}); restoreFrom ${restoreMs.toFixed(0)} ms; hash() ${hashMs.toFixed(0)} ms`,
-  );
+  console.log(`  reopen ${openMs.toFixed(1)} ms (applied ${applied}); restoreFrom ${restoreMs.toFixed(0)} ms; hash() ${hashMs.toFixed(0)} ms`);
   fsm.close();
 }
 

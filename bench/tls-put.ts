@@ -10,22 +10,23 @@
  * least the requests h2load counted as succeeded): h2load cannot see
  * grpc-status, so a refused token would otherwise look fast.
  */
-import { createClient, type Interceptor } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
+
 import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { createClient, type Interceptor } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
 import { KV as EtcdKV } from "../src/gen/etcd/etcdserverpb/rpc_pb.ts";
 import { KV } from "../src/gen/raftkv/v1/kv_pb.ts";
-import { TestPki } from "../test/support/test-pki.ts";
 import { removeDir, tempDir } from "../test/support/temp-dir.ts";
+import { TestPki } from "../test/support/test-pki.ts";
 import type { Cluster } from "./harness/cluster.ts";
 import { startEtcdCluster } from "./harness/etcd-cluster.ts";
 import { putBody, putPath } from "./harness/grpc-put-body.ts";
 import { runH2load } from "./harness/h2load.ts";
-import { startRaftkvCluster } from "./harness/raftkv-cluster.ts";
 import { readProcStats } from "./harness/proc-stats.ts";
+import { startRaftkvCluster } from "./harness/raftkv-cluster.ts";
 
 type Variant = "plain" | "tls" | "tls+auth";
 interface Configuration {
@@ -81,7 +82,10 @@ writeFileSync(
   JSON.stringify({
     roles: {
       ops: [{ prefix: "", permission: "admin" }],
-      writer: [{ prefix: "h2load/", permission: "write" }, { prefix: "bench/", permission: "read" }],
+      writer: [
+        { prefix: "h2load/", permission: "write" },
+        { prefix: "bench/", permission: "read" },
+      ],
       ...Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`team-${i}`, [{ prefix: `team-${i}/`, permission: "write" }]])),
     },
     tokens: [
@@ -104,8 +108,20 @@ function certFor(id: string): { certFile: string; keyFile: string } {
 function raftkvFlags(variant: Variant, id: string): string[] {
   if (variant === "plain") return [];
   const { certFile, keyFile } = certFor(id);
-  const tls = ["--cert-file", certFile, "--key-file", keyFile, "--trusted-ca-file", pki.caFile,
-    "--peer-cert-file", certFile, "--peer-key-file", keyFile, "--peer-trusted-ca-file", pki.caFile];
+  const tls = [
+    "--cert-file",
+    certFile,
+    "--key-file",
+    keyFile,
+    "--trusted-ca-file",
+    pki.caFile,
+    "--peer-cert-file",
+    certFile,
+    "--peer-key-file",
+    keyFile,
+    "--peer-trusted-ca-file",
+    pki.caFile,
+  ];
   return variant === "tls+auth" ? [...tls, "--auth-token-file", tokenFile] : tls;
 }
 
@@ -172,7 +188,17 @@ async function measure(configuration: Configuration, round: number): Promise<Row
         throw new Error(`${configuration.name}: h2load counted ${result.succeeded} successes but only ${applied} writes were applied`);
       }
       const cpuMsPerRequest = (cpuSeconds * 1000) / Math.max(1, result.succeeded);
-      const row = { configuration: configuration.name, round, inFlight: result.inFlight, throughput: result.throughput, meanMs: result.meanMs, succeeded: result.succeeded, applied, loadAverage, cpuMsPerRequest };
+      const row = {
+        configuration: configuration.name,
+        round,
+        inFlight: result.inFlight,
+        throughput: result.throughput,
+        meanMs: result.meanMs,
+        succeeded: result.succeeded,
+        applied,
+        loadAverage,
+        cpuMsPerRequest,
+      };
       console.log(
         `round ${round} ${configuration.name.padEnd(16)} ${String(row.inFlight).padStart(3)} in flight ${row.throughput.toFixed(0).padStart(6)} req/s mean ${row.meanMs.toFixed(2)} ms cpu ${cpuMsPerRequest.toFixed(3)} ms/req load ${loadAverage.toFixed(1)}`,
       );
@@ -200,7 +226,10 @@ function report(rows: readonly Row[]): string {
   const cpuOf = (name: string, inFlight: number): number[] =>
     rows.filter((r) => r.configuration === name && r.inFlight === inFlight).map((r) => r.cpuMsPerRequest);
   lines.push(`# TLS and auth cost, 3 nodes, Put 256 B (h2load), ${rounds} rounds, ${requests} requests per row`, "");
-  lines.push(`Machine: ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB; load average during rows ${Math.min(...rows.map((r) => r.loadAverage)).toFixed(1)}–${Math.max(...rows.map((r) => r.loadAverage)).toFixed(1)}.`, "");
+  lines.push(
+    `Machine: ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB; load average during rows ${Math.min(...rows.map((r) => r.loadAverage)).toFixed(1)}–${Math.max(...rows.map((r) => r.loadAverage)).toFixed(1)}.`,
+    "",
+  );
   lines.push(
     "| in flight | configuration | req/s (median) | every round | server CPU ms per Put, 3 nodes (median) | every round |",
     "| ---: | --- | ---: | --- | ---: | --- |",
@@ -215,7 +244,11 @@ function report(rows: readonly Row[]): string {
       );
     }
   }
-  lines.push("", "| in flight | raftkv TLS ÷ clear | etcd TLS ÷ clear | raftkv TLS+auth ÷ TLS | raftkv TLS ÷ etcd TLS |", "| ---: | ---: | ---: | ---: | ---: |");
+  lines.push(
+    "",
+    "| in flight | raftkv TLS ÷ clear | etcd TLS ÷ clear | raftkv TLS+auth ÷ TLS | raftkv TLS ÷ etcd TLS |",
+    "| ---: | ---: | ---: | ---: | ---: |",
+  );
   for (const level of levels) {
     const inFlight = level.clients * level.streamsPerClient;
     const m = (name: string): number => median(of(name, inFlight));
@@ -223,11 +256,19 @@ function report(rows: readonly Row[]): string {
       `| ${inFlight} | ${(m("raftkv TLS") / m("raftkv")).toFixed(2)} | ${(m("etcd TLS") / m("etcd")).toFixed(2)} | ${(m("raftkv TLS+auth") / m("raftkv TLS")).toFixed(2)} | ${(m("raftkv TLS") / m("etcd TLS")).toFixed(2)} |`,
     );
   }
-  lines.push("", "Server CPU per Put, ratios of medians (lower is cheaper):", "", "| in flight | raftkv TLS ÷ clear | etcd TLS ÷ clear | raftkv TLS+auth ÷ TLS |", "| ---: | ---: | ---: | ---: |");
+  lines.push(
+    "",
+    "Server CPU per Put, ratios of medians (lower is cheaper):",
+    "",
+    "| in flight | raftkv TLS ÷ clear | etcd TLS ÷ clear | raftkv TLS+auth ÷ TLS |",
+    "| ---: | ---: | ---: | ---: |",
+  );
   for (const level of levels) {
     const inFlight = level.clients * level.streamsPerClient;
     const c = (name: string): number => median(cpuOf(name, inFlight));
-    lines.push(`| ${inFlight} | ${(c("raftkv TLS") / c("raftkv")).toFixed(2)} | ${(c("etcd TLS") / c("etcd")).toFixed(2)} | ${(c("raftkv TLS+auth") / c("raftkv TLS")).toFixed(2)} |`);
+    lines.push(
+      `| ${inFlight} | ${(c("raftkv TLS") / c("raftkv")).toFixed(2)} | ${(c("etcd TLS") / c("etcd")).toFixed(2)} | ${(c("raftkv TLS+auth") / c("raftkv TLS")).toFixed(2)} |`,
+    );
   }
   return `${lines.join("\n")}\n`;
 }

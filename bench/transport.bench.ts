@@ -11,13 +11,7 @@
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { bench, do_not_optimize, run } from "mitata";
 import { PeerFrameSchema } from "../src/gen/raftkv/v1/peer_pb.ts";
-import {
-  decodeFrameBody,
-  encodeEnvelopePrefix,
-  encodePayloadFrame,
-  FRAME_HEADER_BYTES,
-  FrameView,
-} from "../src/transport/frame-codec.ts";
+import { decodeFrameBody, encodeEnvelopePrefix, encodePayloadFrame, FRAME_HEADER_BYTES, FrameView } from "../src/transport/frame-codec.ts";
 import { FrameReader } from "../src/transport/frame-reader.ts";
 import { PeerTransport } from "../src/transport/peer-transport.ts";
 

@@ -44,7 +44,14 @@ function scenarios(sizing: Sizing): Scenario[] {
   const main = { keyPrefix: MAIN, keySpaceSize: sizing.main, valueSize: 256 };
   const list: Scenario[] = [
     // Fills the main key space (and warms both servers up) so reads find keys.
-    { id: "fill", title: "Put 256 B, sequential keys (fill)", workload: { kind: "put", keys: "sequential" }, mode: closed(100), requests: sizing.main, ...main },
+    {
+      id: "fill",
+      title: "Put 256 B, sequential keys (fill)",
+      workload: { kind: "put", keys: "sequential" },
+      mode: closed(100),
+      requests: sizing.main,
+      ...main,
+    },
   ];
   for (const inFlight of [1, 16, 100, 1000]) {
     list.push({
@@ -60,10 +67,28 @@ function scenarios(sizing: Sizing): Scenario[] {
   list.push(
     { id: "get-linearizable-100", title: "Get linearizable", workload: { kind: "get", read: "linearizable" }, mode: closed(100), ...sizing.budget(8), ...main },
     { id: "get-stale-100", title: "Get stale / serializable", workload: { kind: "get", read: "stale" }, mode: closed(100), ...sizing.budget(8), ...main },
-    { id: "mixed-90-10-100", title: "Mixed 90/10 read/write (linearizable)", workload: { kind: "mixed", readRatio: 0.9, read: "linearizable" }, mode: closed(100), ...sizing.budget(8), ...main },
-    { id: "range-100-keys-100", title: "Range 100 keys linearizable", workload: { kind: "range", count: 100, read: "linearizable" }, mode: closed(100), ...sizing.budget(8), ...main },
+    {
+      id: "mixed-90-10-100",
+      title: "Mixed 90/10 read/write (linearizable)",
+      workload: { kind: "mixed", readRatio: 0.9, read: "linearizable" },
+      mode: closed(100),
+      ...sizing.budget(8),
+      ...main,
+    },
+    {
+      id: "range-100-keys-100",
+      title: "Range 100 keys linearizable",
+      workload: { kind: "range", count: 100, read: "linearizable" },
+      mode: closed(100),
+      ...sizing.budget(8),
+      ...main,
+    },
   );
-  for (const [label, valueSize] of [["16 B", 16], ["1 KiB", 1024], ["64 KiB", 65536]] as const) {
+  for (const [label, valueSize] of [
+    ["16 B", 16],
+    ["1 KiB", 1024],
+    ["64 KiB", 65536],
+  ] as const) {
     list.push({
       id: `put-${valueSize}-100`,
       title: `Put ${label}`,

@@ -3,13 +3,13 @@ import os from "node:os";
 import { join } from "node:path";
 import {
   AckLog,
+  type ClientLibrary,
   describeMode,
+  type KvTarget,
   openTarget,
   runLoad,
-  verifyAcknowledgedWrites,
-  type ClientLibrary,
-  type KvTarget,
   type TargetSystem,
+  verifyAcknowledgedWrites,
 } from "../../src/bench/index.ts";
 import { removeDir, tempDir } from "../../test/support/temp-dir.ts";
 import type { BenchPlan, H2loadLevel, Scenario } from "./bench-plan.ts";
@@ -181,12 +181,7 @@ function targetFor(sut: SystemUnderTest, options: BenchSessionOptions, inFlight:
   });
 }
 
-async function runScenario(
-  sut: SystemUnderTest,
-  scenario: Scenario,
-  seed: number,
-  options: BenchSessionOptions,
-): Promise<ScenarioRun> {
+async function runScenario(sut: SystemUnderTest, scenario: Scenario, seed: number, options: BenchSessionOptions): Promise<ScenarioRun> {
   const inFlight = scenario.mode.kind === "closed" ? scenario.mode.inFlight : 100;
   const target = targetFor(sut, options, inFlight, scenario.valueSize);
   try {
@@ -211,12 +206,7 @@ async function runScenario(
   }
 }
 
-async function runH2loadLevel(
-  sut: SystemUnderTest,
-  level: H2loadLevel,
-  options: BenchSessionOptions,
-  workDir: string,
-): Promise<H2loadRun> {
+async function runH2loadLevel(sut: SystemUnderTest, level: H2loadLevel, options: BenchSessionOptions, workDir: string): Promise<H2loadRun> {
   const bodyFile = join(workDir, `${sut.system}-put.bin`);
   writeFileSync(bodyFile, putBody(sut.system, 256));
   const probe = targetFor(sut, options, 1);

@@ -1,10 +1,10 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { stopNodes, type Cluster, type ClusterNode } from "./cluster.ts";
 import { freePort } from "../../test/support/free-port.ts";
 import { ServeChild } from "../../test/support/serve-child.ts";
-import { waitHealthy } from "./wait-healthy.ts";
+import { type Cluster, type ClusterNode, stopNodes } from "./cluster.ts";
 import { moveEtcdLeadership } from "./leadership.ts";
+import { waitHealthy } from "./wait-healthy.ts";
 
 /** TLS on both of etcd's ports: clients verify the server; members verify each other (--peer-client-cert-auth). */
 export interface EtcdTls {
@@ -42,25 +42,44 @@ export async function startEtcdCluster(options: EtcdClusterOptions): Promise<Clu
         options.tls === undefined || files === undefined
           ? []
           : [
-              "--cert-file", files.certFile, "--key-file", files.keyFile,
-              "--peer-cert-file", files.certFile, "--peer-key-file", files.keyFile,
-              "--peer-trusted-ca-file", options.tls.caFile, "--peer-client-cert-auth",
+              "--cert-file",
+              files.certFile,
+              "--key-file",
+              files.keyFile,
+              "--peer-cert-file",
+              files.certFile,
+              "--peer-key-file",
+              files.keyFile,
+              "--peer-trusted-ca-file",
+              options.tls.caFile,
+              "--peer-client-cert-auth",
             ];
       const server = ServeChild.spawn({
         label: `etcd ${member.id}`,
         command: [
           options.binary,
-          "--name", member.id,
-          "--data-dir", join(dir, "data"),
-          "--listen-client-urls", client,
-          "--advertise-client-urls", client,
-          "--listen-peer-urls", peer,
-          "--initial-advertise-peer-urls", peer,
-          "--initial-cluster", initialCluster,
-          "--initial-cluster-state", "new",
-          "--initial-cluster-token", "raftkv-bench",
-          "--logger", "zap",
-          "--log-level", "warn",
+          "--name",
+          member.id,
+          "--data-dir",
+          join(dir, "data"),
+          "--listen-client-urls",
+          client,
+          "--advertise-client-urls",
+          client,
+          "--listen-peer-urls",
+          peer,
+          "--initial-advertise-peer-urls",
+          peer,
+          "--initial-cluster",
+          initialCluster,
+          "--initial-cluster-state",
+          "new",
+          "--initial-cluster-token",
+          "raftkv-bench",
+          "--logger",
+          "zap",
+          "--log-level",
+          "warn",
           ...tlsFlags,
         ],
         output: { logFile: join(dir, "etcd.log") },
@@ -79,7 +98,11 @@ export async function startEtcdCluster(options: EtcdClusterOptions): Promise<Clu
   const first = nodes[0];
   if (first === undefined) throw new Error("etcd cluster needs at least one node");
   if (nodes.length > 1) {
-    await moveEtcdLeadership(first.clientEndpoint, nodes.map((n) => n.clientEndpoint), options.tls === undefined ? {} : { ca: options.tls.ca });
+    await moveEtcdLeadership(
+      first.clientEndpoint,
+      nodes.map((n) => n.clientEndpoint),
+      options.tls === undefined ? {} : { ca: options.tls.ca },
+    );
   }
   return { system: "etcd", nodes, endpoint: first.clientEndpoint, stop: () => stopNodes(nodes) };
 }

@@ -33,10 +33,22 @@ export function checkGoals(results: BenchResults): GoalCheck[] {
   const checks: GoalCheck[] = [];
   for (const inFlight of [16, 100, 1000]) {
     checks.push(goal(`Put throughput at ${inFlight} in flight (h2load)`, h2(inFlight, "raftkv"), h2(inFlight, "etcd"), 1, true));
-    checks.push(goal(`Put throughput at ${inFlight} in flight (raftkv bench)`, throughput(`put-256-${inFlight}`, "raftkv"), throughput(`put-256-${inFlight}`, "etcd"), 1, true));
+    checks.push(
+      goal(
+        `Put throughput at ${inFlight} in flight (raftkv bench)`,
+        throughput(`put-256-${inFlight}`, "raftkv"),
+        throughput(`put-256-${inFlight}`, "etcd"),
+        1,
+        true,
+      ),
+    );
   }
-  checks.push(goal("Linearizable Get throughput at 100 in flight", throughput("get-linearizable-100", "raftkv"), throughput("get-linearizable-100", "etcd"), 1, true));
-  checks.push(goal("Linearizable Range throughput at 100 in flight", throughput("range-100-keys-100", "raftkv"), throughput("range-100-keys-100", "etcd"), 1, true));
+  checks.push(
+    goal("Linearizable Get throughput at 100 in flight", throughput("get-linearizable-100", "raftkv"), throughput("get-linearizable-100", "etcd"), 1, true),
+  );
+  checks.push(
+    goal("Linearizable Range throughput at 100 in flight", throughput("range-100-keys-100", "raftkv"), throughput("range-100-keys-100", "etcd"), 1, true),
+  );
   checks.push(goal("Put p99 at 100 in flight", p99("put-256-100", "raftkv"), p99("put-256-100", "etcd"), 1, false));
   checks.push(goal("Stale Get vs etcd's linearizable Get", throughput("get-stale-100", "raftkv"), throughput("get-linearizable-100", "etcd"), 3, true));
   checks.push(goal("Peak RSS per node", maxRss("raftkv"), maxRss("etcd"), 1, false));

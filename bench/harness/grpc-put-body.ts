@@ -1,7 +1,7 @@
 import { create, toBinary } from "@bufbuild/protobuf";
+import type { TargetSystem } from "../../src/bench/index.ts";
 import { PutRequestSchema as EtcdPutRequestSchema } from "../../src/gen/etcd/etcdserverpb/rpc_pb.ts";
 import { PutRequestSchema as RaftkvPutRequestSchema } from "../../src/gen/raftkv/v1/kv_pb.ts";
-import type { TargetSystem } from "../../src/bench/index.ts";
 
 /** The one key every h2load request writes (h2load sends the same body each time). */
 export const H2LOAD_KEY = "h2load/key";

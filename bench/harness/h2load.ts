@@ -32,29 +32,28 @@ export interface H2loadResult {
 export async function runH2load(options: H2loadOptions): Promise<H2loadResult> {
   const args = [
     options.binary,
-    "-n", String(options.requests),
-    "-c", String(options.clients),
-    "-m", String(options.streamsPerClient),
-    "-d", options.bodyFile,
-    "-H", "content-type: application/grpc",
-    "-H", "te: trailers",
+    "-n",
+    String(options.requests),
+    "-c",
+    String(options.clients),
+    "-m",
+    String(options.streamsPerClient),
+    "-d",
+    options.bodyFile,
+    "-H",
+    "content-type: application/grpc",
+    "-H",
+    "te: trailers",
     ...(options.headers ?? []).flatMap((header) => ["-H", header]),
     options.url,
   ];
   const child = Bun.spawn(args, { stdout: "pipe", stderr: "pipe" });
-  const [stdout, stderr, exitCode] = await Promise.all([
-    new Response(child.stdout).text(),
-    new Response(child.stderr).text(),
-    child.exited,
-  ]);
+  const [stdout, stderr, exitCode] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
   if (exitCode !== 0) throw new Error(`h2load exited with ${exitCode}: ${stderr.trim() || stdout.trim()}`);
   return parseH2loadOutput(stdout, options);
 }
 
-export function parseH2loadOutput(
-  output: string,
-  options: Pick<H2loadOptions, "requests" | "clients" | "streamsPerClient">,
-): H2loadResult {
+export function parseH2loadOutput(output: string, options: Pick<H2loadOptions, "requests" | "clients" | "streamsPerClient">): H2loadResult {
   const finished = /finished in ([\d.]+)(ms|s), ([\d.]+) req\/s/.exec(output);
   const counts = /requests: \d+ total, \d+ started, \d+ done, (\d+) succeeded, (\d+) failed, (\d+) errored, (\d+) timeout/.exec(output);
   const times = /time for request:\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)/.exec(output);

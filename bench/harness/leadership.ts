@@ -24,10 +24,16 @@ function grpc(endpoint: string, access: HarnessAccess = {}) {
     baseUrl: `${access.ca === undefined ? "http" : "https"}://${endpoint}`,
     acceptCompression: [],
     ...(access.ca === undefined ? {} : { nodeOptions: { ca: access.ca } }),
-    ...(access.token === undefined ? {} : { interceptors: [(next) => (request) => {
-      request.header.set("authorization", `Bearer ${access.token ?? ""}`);
-      return next(request);
-    }] }),
+    ...(access.token === undefined
+      ? {}
+      : {
+          interceptors: [
+            (next) => (request) => {
+              request.header.set("authorization", `Bearer ${access.token ?? ""}`);
+              return next(request);
+            },
+          ],
+        }),
   });
 }
 

@@ -28,8 +28,7 @@ export function markdownReport(results: BenchResults, chartFile: string): string
   ];
   const levels = [...new Set(results.h2load.map((run) => run.h2load.inFlight))];
   for (const level of levels) {
-    const run = (system: TargetSystem): H2loadRun | undefined =>
-      results.h2load.find((r) => r.system === system && r.h2load.inFlight === level);
+    const run = (system: TargetSystem): H2loadRun | undefined => results.h2load.find((r) => r.system === system && r.h2load.inFlight === level);
     const r = run("raftkv");
     const e = run("etcd");
     lines.push(
@@ -79,9 +78,7 @@ function scenarioRow(scenario: ScenarioResult): string {
   const run = (system: TargetSystem): ScenarioRun | undefined => scenario.runs.find((r) => r.system === system);
   const [r, e] = SYSTEMS.map(run);
   const percentiles = (x: ScenarioRun | undefined): string =>
-    x === undefined
-      ? "–"
-      : [x.load.latency.p50Ms, x.load.latency.p90Ms, x.load.latency.p99Ms, x.load.latency.p999Ms].map(formatMs).join(" / ");
+    x === undefined ? "–" : [x.load.latency.p50Ms, x.load.latency.p90Ms, x.load.latency.p99Ms, x.load.latency.p999Ms].map(formatMs).join(" / ");
   return `| ${scenario.title} | ${scenario.mode} | ${r ? formatRate(r.load.throughput) : "–"} | ${e ? formatRate(e.load.throughput) : "–"} | ${formatRatio(r?.load.throughput, e?.load.throughput)} | ${percentiles(r)} | ${percentiles(e)} | ${formatRatio(r?.load.latency.p99Ms, e?.load.latency.p99Ms)} | ${r ? r.load.errors : "–"} / ${e ? e.load.errors : "–"} | ${boxLoad(scenario)} |`;
 }
 
@@ -92,12 +89,7 @@ function boxLoad(scenario: ScenarioResult): string {
 
 function goalSection(results: BenchResults): string[] {
   if (!results.systems.some((s) => s.system === "raftkv") || !results.systems.some((s) => s.system === "etcd")) return [];
-  const lines = [
-    "## Goals (raftkv ÷ etcd; a benchmark outcome, not a test)",
-    "",
-    "| goal | ratio | wanted | met |",
-    "| --- | ---: | ---: | :---: |",
-  ];
+  const lines = ["## Goals (raftkv ÷ etcd; a benchmark outcome, not a test)", "", "| goal | ratio | wanted | met |", "| --- | ---: | ---: | :---: |"];
   for (const check of checkGoals(results)) {
     const ratio = check.ratio === undefined ? "–" : `${check.ratio.toFixed(2)}×`;
     const met = check.met === undefined ? "–" : check.met ? "yes" : "no";

@@ -1,10 +1,10 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { stopNodes, type Cluster, type ClusterNode } from "./cluster.ts";
 import { freePort } from "../../test/support/free-port.ts";
 import { ServeChild, serveCommand } from "../../test/support/serve-child.ts";
+import { type Cluster, type ClusterNode, stopNodes } from "./cluster.ts";
+import { type HarnessAccess, moveRaftkvLeadership } from "./leadership.ts";
 import { waitHealthy } from "./wait-healthy.ts";
-import { moveRaftkvLeadership, type HarnessAccess } from "./leadership.ts";
 
 export interface RaftkvClusterOptions {
   size: number;
@@ -34,11 +34,16 @@ export async function startRaftkvCluster(options: RaftkvClusterOptions): Promise
       const dir = join(options.workDir, member.id);
       mkdirSync(dir, { recursive: true });
       const args = [
-        "--id", member.id,
-        "--data-dir", join(dir, "data"),
-        "--listen", `127.0.0.1:${member.clientPort}`,
-        "--raft-listen", `127.0.0.1:${member.raftPort}`,
-        "--log-level", "warn",
+        "--id",
+        member.id,
+        "--data-dir",
+        join(dir, "data"),
+        "--listen",
+        `127.0.0.1:${member.clientPort}`,
+        "--raft-listen",
+        `127.0.0.1:${member.raftPort}`,
+        "--log-level",
+        "warn",
       ];
       if (options.size > 1) args.push("--initial-cluster", initialCluster);
       args.push(...(options.flagsFor?.(member.id) ?? []));

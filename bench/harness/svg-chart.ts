@@ -29,11 +29,11 @@ export function throughputLatencyChart(results: BenchResults): string {
   for (const system of ["raftkv", "etcd"] as const) {
     const points = results.scenarios
       .filter((s) => s.series === "put-in-flight")
-      .flatMap((s) => s.runs.filter((r) => r.system === system).map((r) => ({ x: r.load.throughput, y: r.load.latency.p99Ms, label: String(s.inFlight ?? "") })));
+      .flatMap((s) =>
+        s.runs.filter((r) => r.system === system).map((r) => ({ x: r.load.throughput, y: r.load.latency.p99Ms, label: String(s.inFlight ?? "") })),
+      );
     if (points.length > 0) series.push({ name: `${system} p99 (raftkv bench)`, color: COLORS[system], dashed: false, points });
-    const h2 = results.h2load
-      .filter((r) => r.system === system)
-      .map((r) => ({ x: r.h2load.throughput, y: r.h2load.meanMs, label: String(r.h2load.inFlight) }));
+    const h2 = results.h2load.filter((r) => r.system === system).map((r) => ({ x: r.h2load.throughput, y: r.h2load.meanMs, label: String(r.h2load.inFlight) }));
     if (h2.length > 0) series.push({ name: `${system} mean (h2load)`, color: COLORS[system], dashed: true, points: h2 });
   }
   const all = series.flatMap((s) => s.points).filter((p) => p.x > 0 && p.y > 0);

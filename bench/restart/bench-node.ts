@@ -1,4 +1,4 @@
-import { createClient, type Client } from "@connectrpc/connect";
+import { type Client, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { KV } from "../../src/gen/raftkv/v1/kv_pb.ts";
 import { ServeChild, serveCommand } from "../../test/support/serve-child.ts";
@@ -85,7 +85,10 @@ export class BenchNode {
 
   /** The last log lines, for error messages. */
   tail(): string {
-    return this.lines.slice(-20).map((l) => JSON.stringify(l.fields)).join("\n");
+    return this.lines
+      .slice(-20)
+      .map((l) => JSON.stringify(l.fields))
+      .join("\n");
   }
 
   async stop(signal: "SIGKILL" | "SIGTERM"): Promise<void> {

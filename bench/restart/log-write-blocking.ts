@@ -86,8 +86,24 @@ async function main(): Promise<void> {
     const cpuBefore = cpuSecondsOf(pid);
     const command = binary === undefined ? ["bun", mainScript] : [binary];
     const bench = spawn(
-      [...command, "bench", "--endpoints", leader.endpoint, "--workload", "put", "--in-flight", String(inFlight),
-        "--duration", String(duration), "--requests", "100000000", "--value-size", "256", "-w", "json"],
+      [
+        ...command,
+        "bench",
+        "--endpoints",
+        leader.endpoint,
+        "--workload",
+        "put",
+        "--in-flight",
+        String(inFlight),
+        "--duration",
+        String(duration),
+        "--requests",
+        "100000000",
+        "--value-size",
+        "256",
+        "-w",
+        "json",
+      ],
       { stdout: "pipe", stderr: "inherit" },
     );
     const output = await new Response(bench.stdout).text();

@@ -118,14 +118,25 @@ async function main(): Promise<void> {
   const fresh = !existsSync(join(dataDir, "raft.db"));
   const clientPort = freePort();
   const raftPort = freePort();
-  const node = new BenchNode("r1", clientPort, [
-    "--data-dir", dataDir,
-    "--raft-listen", `127.0.0.1:${raftPort}`,
-    "--snapshot-threshold", String(options.logEntries * 10 + 1_000_000),
-    "--trailing-logs", String(options.logEntries * 10 + 1_000_000),
-    "--snapshot-interval", "1000h",
-    "--log-level", "info",
-  ], options.binary);
+  const node = new BenchNode(
+    "r1",
+    clientPort,
+    [
+      "--data-dir",
+      dataDir,
+      "--raft-listen",
+      `127.0.0.1:${raftPort}`,
+      "--snapshot-threshold",
+      String(options.logEntries * 10 + 1_000_000),
+      "--trailing-logs",
+      String(options.logEntries * 10 + 1_000_000),
+      "--snapshot-interval",
+      "1000h",
+      "--log-level",
+      "info",
+    ],
+    options.binary,
+  );
   try {
     // Baseline: the same entry point on an empty data dir (Bun start-up, SQLite open, election of one).
     const emptyNode = new BenchNode("empty", freePort(), ["--data-dir", join(root, "empty"), "--raft-listen", `127.0.0.1:${freePort()}`], options.binary);

@@ -1,8 +1,8 @@
+import { open } from "node:fs/promises";
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
-import { open } from "node:fs/promises";
 import type { KvRaftEngine } from "../engine/engine-launcher.ts";
-import { BackupInfoSchema, Maintenance } from "../gen/raftkv/v1/maintenance_pb.ts";
+import { BackupInfoSchema, type Maintenance } from "../gen/raftkv/v1/maintenance_pb.ts";
 import type { Logger } from "../log/logger.ts";
 import { toConnectError } from "../service/engine-error-to-connect.ts";
 import { responseHeader } from "../service/response-messages.ts";

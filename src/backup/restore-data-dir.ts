@@ -3,16 +3,16 @@ import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { join } from "node:path";
 import { ensureIncarnation, randomId } from "../engine/bootstrap.ts";
-import { encodeMembers } from "../raft/membership-codec.ts";
-import type { Member } from "../raft/membership.ts";
+import { errorMessage } from "../log/error-message.ts";
 import { DataDirLock } from "../node/data-dir-lock.ts";
 import { RAFT_LOG_FILE } from "../node/node-data-dir.ts";
 import { recordNodeId } from "../node/node-identity.ts";
+import type { Member } from "../raft/membership.ts";
+import { encodeMembers } from "../raft/membership-codec.ts";
 import { RaftLogStore } from "../storage/raft-log-store.ts";
 import { FileSnapshotStore } from "../storage/snapshot-store.ts";
-import { verifyBackupFile, type BackupHeader } from "./backup-format.ts";
+import { type BackupHeader, verifyBackupFile } from "./backup-format.ts";
 import { defaultIndexBump } from "./index-bump.ts";
-import { errorMessage } from "../log/error-message.ts";
 
 export interface RestoreOptions {
   readonly file: string;
@@ -94,7 +94,9 @@ function checkEmpty(dataDir: string): void {
   if (!statSync(dataDir).isDirectory()) throw new Error(`--data-dir: ${dataDir} exists and is not a directory`);
   const entries = readdirSync(dataDir);
   if (entries.length > 0) {
-    throw new Error(`--data-dir: ${dataDir} is not empty (${entries.slice(0, 3).join(", ")}${entries.length > 3 ? ", ..." : ""}); a restore seeds a new data dir`);
+    throw new Error(
+      `--data-dir: ${dataDir} is not empty (${entries.slice(0, 3).join(", ")}${entries.length > 3 ? ", ..." : ""}); a restore seeds a new data dir`,
+    );
   }
 }
 

@@ -41,7 +41,5 @@ export function workloadFrom(flags: WorkloadFlags): Workload {
 }
 
 export function modeFrom(inFlight: number, ratePerSecond: number): LoadMode {
-  return ratePerSecond > 0
-    ? { kind: "open", ratePerSecond, maxInFlight: Math.max(inFlight, 10_000) }
-    : { kind: "closed", inFlight };
+  return ratePerSecond > 0 ? { kind: "open", ratePerSecond, maxInFlight: Math.max(inFlight, 10_000) } : { kind: "closed", inFlight };
 }

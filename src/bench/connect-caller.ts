@@ -29,10 +29,7 @@ export class ConnectCaller implements UnaryCaller {
     }
   }
 
-  async call<I extends DescMessage, O extends DescMessage>(
-    method: DescMethodUnary<I, O>,
-    input: MessageShape<I>,
-  ): Promise<MessageShape<O>> {
+  async call<I extends DescMessage, O extends DescMessage>(method: DescMethodUnary<I, O>, input: MessageShape<I>): Promise<MessageShape<O>> {
     const transport = this.transports[this.turn++ % this.transports.length];
     if (transport === undefined) throw new Error("connect caller has no transport");
     const response = await transport.unary(method, undefined, this.timeoutMs, undefined, input);

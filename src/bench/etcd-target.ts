@@ -20,10 +20,7 @@ export class EtcdTarget implements KvTarget {
   }
 
   async get(key: Uint8Array, read: ReadLevel): Promise<Uint8Array | undefined> {
-    const response = await this.caller.call(
-      KV.method.range,
-      create(RangeRequestSchema, { key, serializable: read === "stale" }),
-    );
+    const response = await this.caller.call(KV.method.range, create(RangeRequestSchema, { key, serializable: read === "stale" }));
     return response.kvs[0]?.value;
   }
 
@@ -36,10 +33,7 @@ export class EtcdTarget implements KvTarget {
   }
 
   async revision(): Promise<number> {
-    const response = await this.caller.call(
-      KV.method.range,
-      create(RangeRequestSchema, { key: REVISION_PROBE_KEY, countOnly: true }),
-    );
+    const response = await this.caller.call(KV.method.range, create(RangeRequestSchema, { key: REVISION_PROBE_KEY, countOnly: true }));
     return Number(response.header?.revision ?? 0n);
   }
 

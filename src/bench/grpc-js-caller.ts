@@ -1,4 +1,4 @@
-import { fromBinary, toBinary, type DescMessage, type DescMethodUnary, type MessageShape } from "@bufbuild/protobuf";
+import { type DescMessage, type DescMethodUnary, fromBinary, type MessageShape, toBinary } from "@bufbuild/protobuf";
 import { Client, credentials, type ServiceError } from "@grpc/grpc-js";
 import { grpcPath, type UnaryCaller } from "./unary-caller.ts";
 
@@ -22,10 +22,7 @@ export class GrpcJsCaller implements UnaryCaller {
     }
   }
 
-  call<I extends DescMessage, O extends DescMessage>(
-    method: DescMethodUnary<I, O>,
-    input: MessageShape<I>,
-  ): Promise<MessageShape<O>> {
+  call<I extends DescMessage, O extends DescMessage>(method: DescMethodUnary<I, O>, input: MessageShape<I>): Promise<MessageShape<O>> {
     const client = this.clients[this.turn++ % this.clients.length];
     if (client === undefined) return Promise.reject(new Error("grpc-js caller has no client"));
     return new Promise((resolve, reject) => {

@@ -1,5 +1,5 @@
-import { fromBinary, toBinary, type DescMessage, type DescMethodUnary, type MessageShape } from "@bufbuild/protobuf";
 import http2 from "node:http2";
+import { type DescMessage, type DescMethodUnary, fromBinary, type MessageShape, toBinary } from "@bufbuild/protobuf";
 import { grpcPath, type UnaryCaller } from "./unary-caller.ts";
 
 const STREAM_WINDOW_BYTES = 16 << 20;
@@ -34,10 +34,7 @@ export class Http2GrpcCaller implements UnaryCaller {
     private readonly timeoutMs: number,
   ) {}
 
-  call<I extends DescMessage, O extends DescMessage>(
-    method: DescMethodUnary<I, O>,
-    input: MessageShape<I>,
-  ): Promise<MessageShape<O>> {
+  call<I extends DescMessage, O extends DescMessage>(method: DescMethodUnary<I, O>, input: MessageShape<I>): Promise<MessageShape<O>> {
     const path = grpcPath(method);
     const body = toBinary(method.input, input);
     const frame = new Uint8Array(5 + body.length);

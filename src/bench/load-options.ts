@@ -6,9 +6,7 @@ import type { Workload } from "./workload.ts";
  * server does, and latency counts from the scheduled start, so a slow server
  * cannot hide its queueing (no coordinated omission).
  */
-export type LoadMode =
-  | { kind: "closed"; inFlight: number }
-  | { kind: "open"; ratePerSecond: number; maxInFlight: number };
+export type LoadMode = { kind: "closed"; inFlight: number } | { kind: "open"; ratePerSecond: number; maxInFlight: number };
 
 export interface LoadOptions {
   workload: Workload;

@@ -1,3 +1,4 @@
+import { SeededRandom } from "../random/seeded-random.ts";
 import type { AckLog } from "./ack-log.ts";
 import { errorLabel } from "./error-label.ts";
 import { KeySpace } from "./key-space.ts";
@@ -5,8 +6,7 @@ import type { KvTarget } from "./kv-target.ts";
 import { LatencyHistogram } from "./latency-histogram.ts";
 import { describeMode, type LoadOptions } from "./load-options.ts";
 import type { LoadResult } from "./load-result.ts";
-import { OperationSource, type Operation } from "./operation.ts";
-import { SeededRandom } from "../random/seeded-random.ts";
+import { type Operation, OperationSource } from "./operation.ts";
 import { describeWorkload } from "./workload.ts";
 import { writeValue } from "./write-value.ts";
 

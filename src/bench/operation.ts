@@ -1,6 +1,6 @@
+import type { SeededRandom } from "../random/seeded-random.ts";
 import type { KeySpace } from "./key-space.ts";
 import type { ReadLevel } from "./read-level.ts";
-import type { SeededRandom } from "../random/seeded-random.ts";
 import type { Workload } from "./workload.ts";
 
 /** One request the load generator sends. */
@@ -32,9 +32,7 @@ export class OperationSource {
         return { kind: "get", keyIndex: this.random.int(this.keys.size), read: workload.read };
       case "mixed": {
         const keyIndex = this.random.int(this.keys.size);
-        return this.random.next() < workload.readRatio
-          ? { kind: "get", keyIndex, read: workload.read }
-          : { kind: "put", keyIndex };
+        return this.random.next() < workload.readRatio ? { kind: "get", keyIndex, read: workload.read } : { kind: "put", keyIndex };
       }
       case "range": {
         const span = Math.max(1, this.keys.size - workload.count + 1);

@@ -1,11 +1,5 @@
 import { create } from "@bufbuild/protobuf";
-import {
-  Consistency,
-  GetRequestSchema,
-  KV,
-  PutRequestSchema,
-  RangeRequestSchema,
-} from "../gen/raftkv/v1/kv_pb.ts";
+import { Consistency, GetRequestSchema, KV, PutRequestSchema, RangeRequestSchema } from "../gen/raftkv/v1/kv_pb.ts";
 import type { KvTarget, RangePage } from "./kv-target.ts";
 import type { ReadLevel } from "./read-level.ts";
 import type { UnaryCaller } from "./unary-caller.ts";
@@ -36,26 +30,17 @@ export class RaftkvTarget implements KvTarget {
   }
 
   async get(key: Uint8Array, read: ReadLevel): Promise<Uint8Array | undefined> {
-    const response = await this.caller.call(
-      KV.method.get,
-      create(GetRequestSchema, { key, consistency: consistencyOf(read) }),
-    );
+    const response = await this.caller.call(KV.method.get, create(GetRequestSchema, { key, consistency: consistencyOf(read) }));
     return response.found ? (response.kv?.value ?? new Uint8Array()) : undefined;
   }
 
   async range(start: Uint8Array, end: Uint8Array, limit: number, read: ReadLevel): Promise<RangePage> {
-    const response = await this.caller.call(
-      KV.method.range,
-      create(RangeRequestSchema, { start, end, limit, consistency: consistencyOf(read) }),
-    );
+    const response = await this.caller.call(KV.method.range, create(RangeRequestSchema, { start, end, limit, consistency: consistencyOf(read) }));
     return { pairs: response.kvs.map((kv) => ({ key: kv.key, value: kv.value })), more: response.more };
   }
 
   async revision(): Promise<number> {
-    const response = await this.caller.call(
-      KV.method.get,
-      create(GetRequestSchema, { key: REVISION_PROBE_KEY, consistency: Consistency.LINEARIZABLE }),
-    );
+    const response = await this.caller.call(KV.method.get, create(GetRequestSchema, { key: REVISION_PROBE_KEY, consistency: Consistency.LINEARIZABLE }));
     return Number(response.header?.index ?? 0n);
   }
 

@@ -20,10 +20,7 @@ export function parseClientLibrary(text: string): ClientLibrary {
  * grpc-js's clients.
  */
 export interface UnaryCaller {
-  call<I extends DescMessage, O extends DescMessage>(
-    method: DescMethodUnary<I, O>,
-    input: MessageShape<I>,
-  ): Promise<MessageShape<O>>;
+  call<I extends DescMessage, O extends DescMessage>(method: DescMethodUnary<I, O>, input: MessageShape<I>): Promise<MessageShape<O>>;
   close(): void;
 }
 

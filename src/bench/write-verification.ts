@@ -78,7 +78,7 @@ function largestValueSize(ackLog: AckLog, prefix: string): number {
   let largest = 0;
   for (let sequence = 1; sequence <= ackLog.sent; sequence++) {
     const write = ackLog.write(sequence);
-    if (write !== undefined && write.key.startsWith(prefix)) largest = Math.max(largest, write.valueSize);
+    if (write?.key.startsWith(prefix)) largest = Math.max(largest, write.valueSize);
   }
   return largest;
 }

@@ -13,10 +13,7 @@ export interface BankReadAnomaly {
  * negative. Cheaper than a full linearizability check and meaningful on any
  * read, so it runs over the whole history.
  */
-export function checkBankReads(
-  reads: readonly Readonly<Record<string, number>>[],
-  expectedTotal: number,
-): readonly BankReadAnomaly[] {
+export function checkBankReads(reads: readonly Readonly<Record<string, number>>[], expectedTotal: number): readonly BankReadAnomaly[] {
   const anomalies: BankReadAnomaly[] = [];
   reads.forEach((balances, index) => {
     const entries = Object.entries(balances);

@@ -4,13 +4,9 @@ import type { Model, StepResult } from "./model.ts";
  * The bank workload: fixed accounts, transfers that fail rather than
  * overdraw, and reads of every balance in one transaction.
  */
-export type BankInput =
-  | { readonly kind: "transfer"; readonly from: string; readonly to: string; readonly amount: number }
-  | { readonly kind: "read" };
+export type BankInput = { readonly kind: "transfer"; readonly from: string; readonly to: string; readonly amount: number } | { readonly kind: "read" };
 
-export type BankOutput =
-  | { readonly kind: "transfer"; readonly ok: boolean }
-  | { readonly kind: "read"; readonly balances: Readonly<Record<string, number>> };
+export type BankOutput = { readonly kind: "transfer"; readonly ok: boolean } | { readonly kind: "read"; readonly balances: Readonly<Record<string, number>> };
 
 /** Balances by account name; accounts never appear or disappear after init. */
 export type BankState = Readonly<Record<string, number>>;

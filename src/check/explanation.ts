@@ -1,6 +1,6 @@
+import type { DeepestAttempt } from "./linearization-search.ts";
 import type { Model } from "./model.ts";
 import type { Operation } from "./operation.ts";
-import type { DeepestAttempt } from "./linearization-search.ts";
 
 /** How many operations of the prefix to spell out; older ones are elided. */
 const prefixShown = 20;
@@ -18,11 +18,7 @@ export function describeOp<S, I, O>(model: Model<S, I, O>, op: Operation<I, O>):
  * hand: the longest prefix the search could linearize, the state it left,
  * and the completed operation that could not be placed after it.
  */
-export function explainIllegal<S, I, O>(
-  model: Model<S, I, O>,
-  ops: readonly Operation<I, O>[],
-  deepest: DeepestAttempt<S, I, O>,
-): string {
+export function explainIllegal<S, I, O>(model: Model<S, I, O>, ops: readonly Operation<I, O>[], deepest: DeepestAttempt<S, I, O>): string {
   const lines: string[] = [];
   const definite = ops.filter((op) => op.output !== undefined).length;
   lines.push(

@@ -6,10 +6,7 @@ interface OpenCall<I> {
   readonly call: number;
 }
 
-type Completion<O> =
-  | { readonly kind: "ok"; readonly output: O; readonly at: number }
-  | { readonly kind: "fail" }
-  | { readonly kind: "info" };
+type Completion<O> = { readonly kind: "ok"; readonly output: O; readonly at: number } | { readonly kind: "fail" } | { readonly kind: "info" };
 
 /**
  * Records client operations as they happen (Jepsen's invoke / ok / fail /

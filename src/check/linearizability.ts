@@ -41,11 +41,7 @@ const maxSliceSteps = 1 << 16;
  * so that one hard partition cannot hide an easy illegal one behind a
  * timeout. "unknown" means the search ran out of time: it is not a pass.
  */
-export function checkLinearizable<S, I, O>(
-  model: Model<S, I, O>,
-  ops: readonly Operation<I, O>[],
-  options?: CheckOptions,
-): CheckResult<I, O> {
+export function checkLinearizable<S, I, O>(model: Model<S, I, O>, ops: readonly Operation<I, O>[], options?: CheckOptions): CheckResult<I, O> {
   validate(ops);
   const partitions = model.partition ? model.partition(ops) : [ops.slice()];
   const deadline = options?.timeoutMs === undefined ? Number.POSITIVE_INFINITY : performance.now() + options.timeoutMs;
@@ -94,9 +90,7 @@ function validate(ops: readonly Operation<unknown, unknown>[]): void {
       throw new Error(`operation ${index} (client ${op.clientId}) has an invalid call time ${op.call}`);
     }
     if (op.output !== undefined && !(op.call <= op.return)) {
-      throw new Error(
-        `operation ${index} (client ${op.clientId}) returns at ${op.return}, before its call at ${op.call}`,
-      );
+      throw new Error(`operation ${index} (client ${op.clientId}) returns at ${op.return}, before its call at ${op.call}`);
     }
   });
 }

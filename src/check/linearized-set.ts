@@ -1,4 +1,4 @@
-import { MembershipLane, type LaneSnapshot } from "./membership-lane.ts";
+import { type LaneSnapshot, MembershipLane } from "./membership-lane.ts";
 
 /**
  * The set of operations linearized so far on the current search path.
@@ -48,9 +48,7 @@ export class LinearizedSet {
   }
 
   has(index: number): boolean {
-    return index < this.definiteCount
-      ? this.definite.has(index)
-      : this.ambiguous.has(index - this.definiteCount);
+    return index < this.definiteCount ? this.definite.has(index) : this.ambiguous.has(index - this.definiteCount);
   }
 
   /** The lowest completed operation not in the set (definiteCount if none). */

@@ -15,11 +15,7 @@ type RegisterOp = Operation<RegisterInput, RegisterOutput>;
 
 const rejected: StepResult<string | null> = { ok: false };
 
-function stepRegister(
-  state: string | null,
-  input: RegisterInput,
-  output: RegisterOutput | undefined,
-): StepResult<string | null> {
+function stepRegister(state: string | null, input: RegisterInput, output: RegisterOutput | undefined): StepResult<string | null> {
   switch (input.kind) {
     case "read":
       if (output === undefined) return { ok: true, next: state };
@@ -104,6 +100,5 @@ export const registerModel: Model<string | null, RegisterInput, RegisterOutput> 
   key: (state) => JSON.stringify(state),
   describeOperation: describeRegisterOperation,
   // Reads and failed CAS never change the register, wherever they are legal.
-  isReadOnly: (input, output) =>
-    input.kind === "read" || (input.kind === "cas" && output?.kind === "cas" && !output.ok),
+  isReadOnly: (input, output) => input.kind === "read" || (input.kind === "cas" && output?.kind === "cas" && !output.ok),
 };

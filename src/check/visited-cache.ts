@@ -37,10 +37,7 @@ export class VisitedCache {
     }
     let group: VisitedGroup | undefined;
     for (const candidate of bucket) {
-      if (
-        candidate.stateKey === stateKey &&
-        linearized.definiteEquals(candidate.definite)
-      ) {
+      if (candidate.stateKey === stateKey && linearized.definiteEquals(candidate.definite)) {
         group = candidate;
         break;
       }

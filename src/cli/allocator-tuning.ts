@@ -20,9 +20,7 @@ export function reexecWithAllocatorTuning(): void {
   if (!longRunningCommands.has(process.argv[2] ?? "")) return;
   // A compiled binary lists its embedded entry point as argv[1] and adds it again by itself.
   const compiled = process.argv[1]?.startsWith("/$bunfs/") ?? false;
-  const args = compiled
-    ? [process.argv0, ...process.argv.slice(2)]
-    : [process.argv0, ...process.execArgv, ...process.argv.slice(1)];
+  const args = compiled ? [process.argv0, ...process.argv.slice(2)] : [process.argv0, ...process.execArgv, ...process.argv.slice(1)];
   try {
     process.execve(process.execPath, args, { ...process.env, [purgeDelay]: "-1" });
   } catch {

@@ -2,22 +2,22 @@ import { defineCommand } from "citty";
 import {
   AckLog,
   formatLoadResult,
+  type LoadResult,
+  LoadRunner,
   modeFrom,
   numberFlag,
   openTarget,
   parseClientLibrary,
-  LoadRunner,
+  type TargetSystem,
   verifyAcknowledgedWrites,
   workloadFrom,
-  type LoadResult,
-  type TargetSystem,
 } from "../bench/index.ts";
 import { endpointsFrom } from "./client-args.ts";
+import { DEFAULT_CLIENT_ADDRESS } from "./default-addresses.ts";
 import { parseDurationMs } from "./duration.ts";
 import { envName, flagValue } from "./flag-value.ts";
 import { outputFormatOf, writeOutArgs } from "./output-format.ts";
 import { ProgressLine } from "./progress-line.ts";
-import { DEFAULT_CLIENT_ADDRESS } from "./default-addresses.ts";
 
 function systemFrom(text: string): TargetSystem {
   switch (text) {
@@ -33,8 +33,7 @@ function systemFrom(text: string): TargetSystem {
 export const benchCommand = defineCommand({
   meta: {
     name: "bench",
-    description:
-      "Load generator for raftkv and etcd: closed loop (N in flight) or open loop (--rate), HDR latency percentiles",
+    description: "Load generator for raftkv and etcd: closed loop (N in flight) or open loop (--rate), HDR latency percentiles",
   },
   args: {
     endpoints: {

@@ -1,5 +1,5 @@
+import { Code, ConnectError } from "@connectrpc/connect";
 import type { ArgsDef, CommandContext, CommandDef, Resolvable } from "citty";
-import { ConnectError, Code } from "@connectrpc/connect";
 import { checkArgs } from "./strict-args.ts";
 
 /** One line an operator can act on, instead of a stack trace. */

@@ -1,9 +1,9 @@
-import type { ArgsDef } from "citty";
 import { readFileSync } from "node:fs";
+import type { ArgsDef } from "citty";
 import type { ClientTlsOptions } from "../client/client-tls.ts";
+import { DEFAULT_CLIENT_ADDRESS } from "./default-addresses.ts";
 import { envName, flagValue } from "./flag-value.ts";
 import { writeOutArgs } from "./output-format.ts";
-import { DEFAULT_CLIENT_ADDRESS } from "./default-addresses.ts";
 
 /** Flags every client command shares. */
 export const clientArgs = {

@@ -1,7 +1,7 @@
-import { Code, ConnectError, createClient, type Client } from "@connectrpc/connect";
-import { Cluster } from "../gen/raftkv/v1/cluster_pb.ts";
-import { transportFor, type ClientProtocol } from "../client/transport-for.ts";
+import { type Client, Code, ConnectError, createClient } from "@connectrpc/connect";
 import { withBearerToken } from "../client/bearer-transport.ts";
+import { type ClientProtocol, transportFor } from "../client/transport-for.ts";
+import { Cluster } from "../gen/raftkv/v1/cluster_pb.ts";
 import type { ClientCredentials } from "./client-args.ts";
 
 /**

@@ -1,26 +1,26 @@
-import { toJsonString, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
-import { defineCommand, type ArgsDef } from "citty";
+import { type DescMessage, type MessageShape, toJsonString } from "@bufbuild/protobuf";
+import { type ArgsDef, defineCommand } from "citty";
+import { parseClientProtocol } from "../client/transport-for.ts";
 import {
   AddNonvoterResponseSchema,
   AddVoterResponseSchema,
   BarrierResponseSchema,
   DemoteVoterResponseSchema,
   GetConfigurationResponseSchema,
+  type Member,
   RemoveServerResponseSchema,
   SnapshotResponseSchema,
   StatusResponseSchema,
   Suffrage,
   TransferLeadershipResponseSchema,
   VerifyLeaderResponseSchema,
-  type Member,
 } from "../gen/raftkv/v1/cluster_pb.ts";
-import { parseClientProtocol } from "../client/transport-for.ts";
+import { formatBytes } from "../units/byte-size.ts";
 import { withCliErrors } from "./cli-error.ts";
 import { clientArgs, credentialsFrom, endpointsFrom } from "./client-args.ts";
 import { ClusterClient } from "./cluster-client.ts";
 import { flagValue } from "./flag-value.ts";
 import { outputFormatOf, renderTable, writeOutArgs } from "./output-format.ts";
-import { formatBytes } from "../units/byte-size.ts";
 
 const connectionArgs = {
   endpoints: clientArgs.endpoints,
@@ -75,7 +75,14 @@ function memberRows(members: readonly Member[]): string[][] {
 function membersTable(members: readonly Member[]): string {
   const rows = [memberHeaders, ...memberRows(members)];
   const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? "").length))) ?? [];
-  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join("  ").trimEnd()).join("\n");
+  return rows
+    .map((row) =>
+      row
+        .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n");
 }
 
 /**
@@ -100,7 +107,10 @@ const statusCommand = defineCommand({
   args: { ...connectionArgs },
   async run({ args }) {
     const s = await clusterFrom(args).call((c) => c.status({}));
-    const alarm = s.alarm?.active === true ? `NOSPACE (raised by ${s.alarm.memberId} at index ${s.alarm.index}: ${formatBytes(Number(s.alarm.usedBytes))} over ${formatBytes(Number(s.alarm.quotaBytes))})` : "none";
+    const alarm =
+      s.alarm?.active === true
+        ? `NOSPACE (raised by ${s.alarm.memberId} at index ${s.alarm.index}: ${formatBytes(Number(s.alarm.usedBytes))} over ${formatBytes(Number(s.alarm.quotaBytes))})`
+        : "none";
     const lines = [
       `id: ${s.id}`,
       `state: ${s.state}`,
@@ -128,7 +138,21 @@ const statusCommand = defineCommand({
     ];
     print(args, StatusResponseSchema, s, lines.join("\n"), {
       headers: ["ID", "STATE", "LEADER", "TERM", "APPLIED INDEX", "DB SIZE", "IN USE", "QUOTA", "FSYNC P99", "ALARM", "READY"],
-      rows: [[s.id, s.state, s.leaderId || "-", String(s.term), String(s.appliedIndex), formatBytes(Number(s.dbSizeBytes)), formatBytes(Number(s.dbSizeInUseBytes)), formatBytes(Number(s.quotaBytes)), `${s.fsyncP99Ms.toFixed(2)} ms`, s.alarm?.active === true ? "NOSPACE" : "none", s.ready ? "yes" : "no"]],
+      rows: [
+        [
+          s.id,
+          s.state,
+          s.leaderId || "-",
+          String(s.term),
+          String(s.appliedIndex),
+          formatBytes(Number(s.dbSizeBytes)),
+          formatBytes(Number(s.dbSizeInUseBytes)),
+          formatBytes(Number(s.quotaBytes)),
+          `${s.fsyncP99Ms.toFixed(2)} ms`,
+          s.alarm?.active === true ? "NOSPACE" : "none",
+          s.ready ? "yes" : "no",
+        ],
+      ],
     });
   },
 });
@@ -138,7 +162,10 @@ const membersCommand = defineCommand({
   args: { ...connectionArgs },
   async run({ args }) {
     const answer = await clusterFrom(args).call((c) => c.getConfiguration({}));
-    print(args, GetConfigurationResponseSchema, answer, `configuration index ${answer.index}\n${membersTable(answer.members)}`, { headers: memberHeaders, rows: memberRows(answer.members) });
+    print(args, GetConfigurationResponseSchema, answer, `configuration index ${answer.index}\n${membersTable(answer.members)}`, {
+      headers: memberHeaders,
+      rows: memberRows(answer.members),
+    });
   },
 });
 
@@ -158,7 +185,10 @@ const addVoterCommand = defineCommand({
       c.addVoter({ id: args.id, raftAddress: args["raft-address"], clientAddress: args["client-address"] ?? "", prevIndex: prevIndexOf(args["prev-index"]) }),
     );
     const how = answer.promotionPending ? "as a nonvoter; promotion to voter pending until it has caught up" : "as a voter";
-    print(args, AddVoterResponseSchema, answer, `added ${args.id} ${how} (configuration index ${answer.index})\n${membersTable(answer.members)}`, { headers: memberHeaders, rows: memberRows(answer.members) });
+    print(args, AddVoterResponseSchema, answer, `added ${args.id} ${how} (configuration index ${answer.index})\n${membersTable(answer.members)}`, {
+      headers: memberHeaders,
+      rows: memberRows(answer.members),
+    });
   },
 });
 
@@ -167,9 +197,17 @@ const addNonvoterCommand = defineCommand({
   args: addArgs,
   async run({ args }) {
     const answer = await clusterFrom(args).call((c) =>
-      c.addNonvoter({ id: args.id, raftAddress: args["raft-address"], clientAddress: args["client-address"] ?? "", prevIndex: prevIndexOf(args["prev-index"]) }),
+      c.addNonvoter({
+        id: args.id,
+        raftAddress: args["raft-address"],
+        clientAddress: args["client-address"] ?? "",
+        prevIndex: prevIndexOf(args["prev-index"]),
+      }),
     );
-    print(args, AddNonvoterResponseSchema, answer, `added ${args.id} as a nonvoter (configuration index ${answer.index})\n${membersTable(answer.members)}`, { headers: memberHeaders, rows: memberRows(answer.members) });
+    print(args, AddNonvoterResponseSchema, answer, `added ${args.id} as a nonvoter (configuration index ${answer.index})\n${membersTable(answer.members)}`, {
+      headers: memberHeaders,
+      rows: memberRows(answer.members),
+    });
   },
 });
 
@@ -178,7 +216,10 @@ const demoteCommand = defineCommand({
   args: { id: { type: "positional", required: true, description: "The voter's id" }, ...prevIndexArg, ...connectionArgs },
   async run({ args }) {
     const answer = await clusterFrom(args).call((c) => c.demoteVoter({ id: args.id, prevIndex: prevIndexOf(args["prev-index"]) }));
-    print(args, DemoteVoterResponseSchema, answer, `demoted ${args.id} (configuration index ${answer.index})\n${membersTable(answer.members)}`, { headers: memberHeaders, rows: memberRows(answer.members) });
+    print(args, DemoteVoterResponseSchema, answer, `demoted ${args.id} (configuration index ${answer.index})\n${membersTable(answer.members)}`, {
+      headers: memberHeaders,
+      rows: memberRows(answer.members),
+    });
   },
 });
 
@@ -187,7 +228,10 @@ const removeCommand = defineCommand({
   args: { id: { type: "positional", required: true, description: "The server's id" }, ...prevIndexArg, ...connectionArgs },
   async run({ args }) {
     const answer = await clusterFrom(args).call((c) => c.removeServer({ id: args.id, prevIndex: prevIndexOf(args["prev-index"]) }));
-    print(args, RemoveServerResponseSchema, answer, `removed ${args.id} (configuration index ${answer.index})\n${membersTable(answer.members)}`, { headers: memberHeaders, rows: memberRows(answer.members) });
+    print(args, RemoveServerResponseSchema, answer, `removed ${args.id} (configuration index ${answer.index})\n${membersTable(answer.members)}`, {
+      headers: memberHeaders,
+      rows: memberRows(answer.members),
+    });
   },
 });
 

@@ -1,16 +1,40 @@
-import { defaultClientConnectionLimits, type ClientConnectionLimits } from "../server/client-connection-limits.ts";
+import { type ClientConnectionLimits, defaultClientConnectionLimits } from "../server/client-connection-limits.ts";
 import { DEFAULT_MAX_INBOUND_CONNECTIONS } from "../transport/peer-transport.ts";
 import { parseDurationMs } from "./duration.ts";
 import { envName, flagValue, positiveInteger } from "./flag-value.ts";
 
 /** `serve` flags bounding connections and streams on both ports (README: Flags, Connections and slow clients). */
 const flags = {
-  "max-client-connections": { kind: "count", text: "Connections the client port holds open at once; one past it is closed at accept", fallback: String(defaultClientConnectionLimits.maxConnections) },
-  "max-concurrent-streams": { kind: "count", text: "HTTP/2 streams (calls) one client connection may have open, advertised in SETTINGS; clients queue the rest", fallback: String(defaultClientConnectionLimits.maxConcurrentStreams) },
-  "client-idle-timeout": { kind: "duration", text: "A client connection with no call in flight is closed after this long (HTTP/2 GOAWAY; HTTP/1.1 keep-alive, advertised)", fallback: "5m" },
-  "client-header-timeout": { kind: "duration", text: "A new client connection's TLS handshake or first bytes, and each HTTP/1.1 request's headers, must arrive within this", fallback: "10s" },
-  "client-body-timeout": { kind: "duration", text: "A request body must be complete this long after its headers, or its connection (HTTP/1.1) or stream (HTTP/2) is cut", fallback: "30s" },
-  "max-peer-connections": { kind: "count", text: "Inbound connections the Raft port holds open at once (each member keeps one)", fallback: String(DEFAULT_MAX_INBOUND_CONNECTIONS) },
+  "max-client-connections": {
+    kind: "count",
+    text: "Connections the client port holds open at once; one past it is closed at accept",
+    fallback: String(defaultClientConnectionLimits.maxConnections),
+  },
+  "max-concurrent-streams": {
+    kind: "count",
+    text: "HTTP/2 streams (calls) one client connection may have open, advertised in SETTINGS; clients queue the rest",
+    fallback: String(defaultClientConnectionLimits.maxConcurrentStreams),
+  },
+  "client-idle-timeout": {
+    kind: "duration",
+    text: "A client connection with no call in flight is closed after this long (HTTP/2 GOAWAY; HTTP/1.1 keep-alive, advertised)",
+    fallback: "5m",
+  },
+  "client-header-timeout": {
+    kind: "duration",
+    text: "A new client connection's TLS handshake or first bytes, and each HTTP/1.1 request's headers, must arrive within this",
+    fallback: "10s",
+  },
+  "client-body-timeout": {
+    kind: "duration",
+    text: "A request body must be complete this long after its headers, or its connection (HTTP/1.1) or stream (HTTP/2) is cut",
+    fallback: "30s",
+  },
+  "max-peer-connections": {
+    kind: "count",
+    text: "Inbound connections the Raft port holds open at once (each member keeps one)",
+    fallback: String(DEFAULT_MAX_INBOUND_CONNECTIONS),
+  },
 } as const satisfies Record<string, { readonly kind: "count" | "duration"; readonly text: string; readonly fallback: string }>;
 
 type ConnectionLimitFlag = keyof typeof flags;
@@ -52,7 +76,8 @@ export function connectionLimitsOf(args: Readonly<Partial<Record<ConnectionLimit
     }
   };
   const maxConcurrentStreams = read("max-concurrent-streams");
-  if (maxConcurrentStreams > 0xffff_ffff) throw new Error(`--max-concurrent-streams: at most 4294967295 (a 32-bit SETTINGS field), got ${maxConcurrentStreams}`);
+  if (maxConcurrentStreams > 0xffff_ffff)
+    throw new Error(`--max-concurrent-streams: at most 4294967295 (a 32-bit SETTINGS field), got ${maxConcurrentStreams}`);
   return {
     client: {
       maxConnections: read("max-client-connections"),

@@ -1,8 +1,8 @@
 import { toJson as messageToJson } from "@bufbuild/protobuf";
-import { Code, ConnectError, createClient, type Client } from "@connectrpc/connect";
-import { defineCommand, type ArgsDef } from "citty";
-import { transportFor, parseClientProtocol, type ClientProtocol } from "../client/transport-for.ts";
-import { Cluster, StatusResponseSchema, type StatusResponse } from "../gen/raftkv/v1/cluster_pb.ts";
+import { type Client, Code, ConnectError, createClient } from "@connectrpc/connect";
+import { type ArgsDef, defineCommand } from "citty";
+import { type ClientProtocol, parseClientProtocol, transportFor } from "../client/transport-for.ts";
+import { Cluster, type StatusResponse, StatusResponseSchema } from "../gen/raftkv/v1/cluster_pb.ts";
 import { Consistency, KV } from "../gen/raftkv/v1/kv_pb.ts";
 import { formatBytes } from "../units/byte-size.ts";
 import { withCliErrors } from "./cli-error.ts";
@@ -64,7 +64,8 @@ type StatusRow = { readonly endpoint: string; readonly status: StatusResponse } 
 const statusCommand = defineCommand({
   meta: {
     name: "status",
-    description: "Status of every endpoint (--cluster: of every member): id, version, db size, leader, term, index, alarm, errors; exit 1 if one does not answer",
+    description:
+      "Status of every endpoint (--cluster: of every member): id, version, db size, leader, term, index, alarm, errors; exit 1 if one does not answer",
   },
   args: endpointArgs,
   async run({ args }) {
@@ -146,7 +147,12 @@ const healthCommand = defineCommand({
         console.log(toJson(rows.map((row) => ({ ...row, tookMs: Math.round(row.tookMs * 10) / 10 }))));
         break;
       case "table":
-        console.log(renderTable(["ENDPOINT", "HEALTH", "TOOK", "ERROR"], rows.map((row) => [row.endpoint, row.health ? green("true") : red("false"), took(row.tookMs), row.error])));
+        console.log(
+          renderTable(
+            ["ENDPOINT", "HEALTH", "TOOK", "ERROR"],
+            rows.map((row) => [row.endpoint, row.health ? green("true") : red("false"), took(row.tookMs), row.error]),
+          ),
+        );
         break;
       case "simple":
         for (const row of rows) {

@@ -1,15 +1,15 @@
 import { toJsonString } from "@bufbuild/protobuf";
 import { defineCommand } from "citty";
-import { DeleteResponseSchema, GetResponseSchema, PutResponseSchema } from "../gen/raftkv/v1/kv_pb.ts";
 import { prefixEnd } from "../client/key-bytes.ts";
+import { DeleteResponseSchema, GetResponseSchema, PutResponseSchema } from "../gen/raftkv/v1/kv_pb.ts";
 import { parseConsistencyName } from "../service/consistency.ts";
 import { bytesArg, printableBytes } from "./bytes-arg.ts";
 import { clientArgs } from "./client-args.ts";
-import { leaseIdArg } from "./lease-id-arg.ts";
-import { commandTimeoutArgs, raftkvClientFrom } from "./raftkv-client-args.ts";
 import { positiveInteger } from "./flag-value.ts";
-import { printRange } from "./range-printer.ts";
+import { leaseIdArg } from "./lease-id-arg.ts";
 import { outputFormatOf, renderTable } from "./output-format.ts";
+import { commandTimeoutArgs, raftkvClientFrom } from "./raftkv-client-args.ts";
+import { printRange } from "./range-printer.ts";
 
 const consistencyArg = {
   type: "string",
@@ -55,7 +55,7 @@ export const getCommand = defineCommand({
     description: "Read a key; prints its value (exit code 1 when missing). With --prefix: every key under it, `key<TAB>value` per line, as scan",
   },
   args: {
-    key: { type: "positional", required: true, description: "Key (or prefix with --prefix; \"\" with --prefix = every key)" },
+    key: { type: "positional", required: true, description: 'Key (or prefix with --prefix; "" with --prefix = every key)' },
     prefix: { type: "boolean", description: "Print every key that starts with KEY, paging through all of them" },
     consistency: consistencyArg,
     ...clientArgs,
@@ -75,7 +75,10 @@ export const getCommand = defineCommand({
       console.log(toJsonString(GetResponseSchema, answer));
     } else if (format === "table") {
       const kv = answer.kv;
-      const rows = answer.found && kv !== undefined ? [[printableBytes(kv.key, hex), printableBytes(kv.value, hex), String(kv.createIndex), String(kv.modIndex), String(kv.version), String(kv.lease)]] : [];
+      const rows =
+        answer.found && kv !== undefined
+          ? [[printableBytes(kv.key, hex), printableBytes(kv.value, hex), String(kv.createIndex), String(kv.modIndex), String(kv.version), String(kv.lease)]]
+          : [];
       console.log(renderTable(["KEY", "VALUE", "CREATE INDEX", "MOD INDEX", "VERSION", "LEASE"], rows));
       if (!answer.found) console.error(`key not found: ${args.key}`);
     } else if (answer.found && answer.kv !== undefined) {
@@ -90,7 +93,7 @@ export const getCommand = defineCommand({
 export const delCommand = defineCommand({
   meta: { name: "del", description: "Delete a key (or every key under it with --prefix, or [key, --range-end)); prints how many were deleted" },
   args: {
-    key: { type: "positional", required: true, description: "Key (or prefix with --prefix; \"\" with --prefix = every key)" },
+    key: { type: "positional", required: true, description: 'Key (or prefix with --prefix; "" with --prefix = every key)' },
     prefix: { type: "boolean", description: "Delete every key that starts with KEY" },
     "range-end": { type: "string", description: "Delete every key in [key, range-end)" },
     ...clientArgs,

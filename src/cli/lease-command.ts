@@ -1,5 +1,6 @@
 import { toJsonString } from "@bufbuild/protobuf";
 import { defineCommand } from "citty";
+import { sleep } from "../client/backoff.ts";
 import {
   LeaseGrantResponseSchema,
   LeaseKeepAliveResponseSchema,
@@ -7,13 +8,12 @@ import {
   LeaseRevokeResponseSchema,
   LeaseTimeToLiveResponseSchema,
 } from "../gen/raftkv/v1/lease_pb.ts";
-import { sleep } from "../client/backoff.ts";
 import { printableBytes } from "./bytes-arg.ts";
-import { clientArgs } from "./client-args.ts";
-import { askedOutputFormat, outputFormatOf, renderTable } from "./output-format.ts";
 import { withCliErrors } from "./cli-error.ts";
+import { clientArgs } from "./client-args.ts";
 import { positiveInteger } from "./flag-value.ts";
 import { leaseIdArg } from "./lease-id-arg.ts";
+import { askedOutputFormat, outputFormatOf, renderTable } from "./output-format.ts";
 import { commandTimeoutArgs, raftkvClientFrom } from "./raftkv-client-args.ts";
 
 const leaseGrantCommand = defineCommand({
@@ -98,7 +98,12 @@ const leaseTtlCommand = defineCommand({
       return;
     }
     if (format === "table") {
-      console.log(renderTable(["ID", "TTL", "GRANTED TTL", "KEYS"], [[String(answer.id), `${answer.ttlSeconds}s`, `${answer.grantedTtlSeconds}s`, answer.keys.map((k) => printableBytes(k, hex)).join(",")]]));
+      console.log(
+        renderTable(
+          ["ID", "TTL", "GRANTED TTL", "KEYS"],
+          [[String(answer.id), `${answer.ttlSeconds}s`, `${answer.grantedTtlSeconds}s`, answer.keys.map((k) => printableBytes(k, hex)).join(",")]],
+        ),
+      );
       return;
     }
     const keys = args.keys === true ? `, attached keys [${answer.keys.map((k) => printableBytes(k, hex)).join(", ")}]` : "";
@@ -113,7 +118,13 @@ const leaseListCommand = defineCommand({
     const format = outputFormatOf(args);
     const answer = await raftkvClientFrom(args).leaseList();
     if (format === "json") console.log(toJsonString(LeaseLeasesResponseSchema, answer));
-    else if (format === "table") console.log(renderTable(["ID"], answer.leases.map((lease) => [String(lease.id)])));
+    else if (format === "table")
+      console.log(
+        renderTable(
+          ["ID"],
+          answer.leases.map((lease) => [String(lease.id)]),
+        ),
+      );
     else for (const lease of answer.leases) console.log(String(lease.id));
   },
 });

@@ -1,4 +1,4 @@
-import { defaultRaftTiming, ticksOf, type RaftTiming } from "../engine/timing.ts";
+import { defaultRaftTiming, type RaftTiming, ticksOf } from "../engine/timing.ts";
 
 const flagOf: Readonly<Record<keyof RaftTiming, string>> = {
   tickMs: "raft tick",

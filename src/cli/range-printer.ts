@@ -1,8 +1,8 @@
 import { create, toJsonString } from "@bufbuild/protobuf";
-import { RangeResponseSchema, type Consistency } from "../gen/raftkv/v1/kv_pb.ts";
 import type { RaftkvClient } from "../client/raftkv-client.ts";
+import { type Consistency, RangeResponseSchema } from "../gen/raftkv/v1/kv_pb.ts";
 import { printableBytes } from "./bytes-arg.ts";
-import { renderTable, type OutputFormat } from "./output-format.ts";
+import { type OutputFormat, renderTable } from "./output-format.ts";
 
 export interface RangePrint {
   /** Every key that starts with it; empty = every key. */

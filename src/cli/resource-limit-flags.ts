@@ -37,8 +37,7 @@ export const resourceLimitArgs = {
 
 /** The limits these flags set (flag, then RAFTKV_* variable, then default); a bad value throws naming the flag. */
 export function resourceLimitsOf(args: Readonly<Partial<Record<ResourceLimitFlag, string>>>): Pick<Limits, (typeof flags)[ResourceLimitFlag]["limit"]> {
-  const read = (flag: ResourceLimitFlag): number =>
-    positiveInteger(flag, flagValue(args[flag], flag, String(defaultLimits[flags[flag].limit])));
+  const read = (flag: ResourceLimitFlag): number => positiveInteger(flag, flagValue(args[flag], flag, String(defaultLimits[flags[flag].limit])));
   return {
     maxResponseBytes: read("max-response-bytes"),
     maxTxnReadKeys: read("max-txn-read-keys"),

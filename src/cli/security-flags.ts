@@ -13,9 +13,15 @@ export const securityArgs = {
     description: describe("CA bundle (PEM) for client certificates and for other members' client ports", "trusted-ca-file"),
   },
   "client-cert-auth": { type: "boolean", description: describe("Require a client certificate signed by --trusted-ca-file", "client-cert-auth") },
-  "peer-cert-file": { type: "string", description: describe("Mutual TLS on the Raft port: this member's certificate (PEM), naming its --id", "peer-cert-file") },
+  "peer-cert-file": {
+    type: "string",
+    description: describe("Mutual TLS on the Raft port: this member's certificate (PEM), naming its --id", "peer-cert-file"),
+  },
   "peer-key-file": { type: "string", description: describe("Mutual TLS on the Raft port: the certificate's private key (PEM)", "peer-key-file") },
-  "peer-trusted-ca-file": { type: "string", description: describe("Mutual TLS on the Raft port: the CA members' certificates are signed by", "peer-trusted-ca-file") },
+  "peer-trusted-ca-file": {
+    type: "string",
+    description: describe("Mutual TLS on the Raft port: the CA members' certificates are signed by", "peer-trusted-ca-file"),
+  },
   "peer-allowed-names": {
     type: "string",
     description: describe("id=name|name,...: certificate names that may speak for a member instead of its id", "peer-allowed-names"),
@@ -39,7 +45,8 @@ export function securityConfigFrom(args: SecurityArgs): SecurityConfig {
     const value = flagValue(args[flag], flag, "");
     return value === "" ? undefined : value;
   };
-  const on = (flag: "client-cert-auth" | "metrics-auth"): boolean => args[flag] === true || (args[flag] === undefined && flagValue(undefined, flag, "false") === "true");
+  const on = (flag: "client-cert-auth" | "metrics-auth"): boolean =>
+    args[flag] === true || (args[flag] === undefined && flagValue(undefined, flag, "false") === "true");
   return {
     certFile: text("cert-file"),
     keyFile: text("key-file"),

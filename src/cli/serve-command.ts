@@ -1,20 +1,20 @@
 import { defineCommand } from "citty";
-import { Logger, parseLogFormat, parseLogLevel } from "../log/logger.ts";
-import { RaftkvNode } from "../node/raftkv-node.ts";
-import type { NodeConfig } from "../node/node-config.ts";
 import { parseInitialCluster } from "../engine/bootstrap.ts";
-import { defaultLimits } from "../service/limits.ts";
-import { defaultHistoryRetentionEntries } from "../service/watch/index.ts";
+import { Logger, parseLogFormat, parseLogLevel } from "../log/logger.ts";
+import type { NodeConfig } from "../node/node-config.ts";
+import { RaftkvNode } from "../node/raftkv-node.ts";
 import { parseCorsAllowedOrigins } from "../server/cors-policy.ts";
 import { parseAllowedHosts } from "../server/host-policy.ts";
+import { defaultLimits } from "../service/limits.ts";
+import { defaultHistoryRetentionEntries } from "../service/watch/index.ts";
+import { parseBytes } from "../units/byte-size.ts";
+import { connectionLimitArgs, connectionLimitsOf } from "./connection-limit-flags.ts";
+import { DEFAULT_CLIENT_ADDRESS, DEFAULT_RAFT_ADDRESS } from "./default-addresses.ts";
 import { parseDurationMs } from "./duration.ts";
 import { envName, flagValue, positiveInteger } from "./flag-value.ts";
 import { checkRaftTimingFlags } from "./raft-timing-flags.ts";
-import { parseBytes } from "../units/byte-size.ts";
-import { securityArgs, securityConfigFrom } from "./security-flags.ts";
 import { resourceLimitArgs, resourceLimitsOf } from "./resource-limit-flags.ts";
-import { connectionLimitArgs, connectionLimitsOf } from "./connection-limit-flags.ts";
-import { DEFAULT_CLIENT_ADDRESS, DEFAULT_RAFT_ADDRESS } from "./default-addresses.ts";
+import { securityArgs, securityConfigFrom } from "./security-flags.ts";
 
 const defaults = {
   id: "node1",
@@ -41,7 +41,15 @@ const defaults = {
   "log-format": "text",
 } as const;
 
-type FlagName = keyof typeof defaults | "advertise-client" | "advertise-raft" | "initial-cluster" | "join" | "leave-on-shutdown" | "cors-allowed-origins" | "allowed-hosts";
+type FlagName =
+  | keyof typeof defaults
+  | "advertise-client"
+  | "advertise-raft"
+  | "initial-cluster"
+  | "join"
+  | "leave-on-shutdown"
+  | "cors-allowed-origins"
+  | "allowed-hosts";
 
 function describe(flag: FlagName, text: string): string {
   const fallback = flag in defaults ? ` (default ${defaults[flag as keyof typeof defaults]})` : "";
@@ -72,7 +80,10 @@ export const serveCommand = defineCommand({
       ),
     },
     "join-timeout": { type: "string", description: describe("join-timeout", "Exit with an error if no member answers (and adds this node) within this time") },
-    "leave-on-shutdown": { type: "boolean", description: describe("leave-on-shutdown", "Remove this node from the cluster configuration when stopped (SIGTERM/SIGINT)") },
+    "leave-on-shutdown": {
+      type: "boolean",
+      description: describe("leave-on-shutdown", "Remove this node from the cluster configuration when stopped (SIGTERM/SIGINT)"),
+    },
     "shutdown-transfer-timeout": {
       type: "string",
       description: describe("shutdown-transfer-timeout", "How long a stopping leader tries to hand over leadership (or a leaving node to be removed)"),
@@ -97,11 +108,23 @@ export const serveCommand = defineCommand({
     ...resourceLimitArgs,
     ...connectionLimitArgs,
     "shutdown-grace": { type: "string", description: describe("shutdown-grace", "Milliseconds shutdown waits for in-flight requests") },
-    "heartbeat-timeout": { type: "string", description: describe("heartbeat-timeout", "A follower that hears no leader this long campaigns (hashicorp's meaning)") },
+    "heartbeat-timeout": {
+      type: "string",
+      description: describe("heartbeat-timeout", "A follower that hears no leader this long campaigns (hashicorp's meaning)"),
+    },
     "election-timeout": { type: "string", description: describe("election-timeout", "Floor of the randomized election timeout") },
-    "leader-lease-timeout": { type: "string", description: describe("leader-lease-timeout", "Leader lease for lease reads; must be below the heartbeat and election timeouts and at least one 100ms tick") },
+    "leader-lease-timeout": {
+      type: "string",
+      description: describe(
+        "leader-lease-timeout",
+        "Leader lease for lease reads; must be below the heartbeat and election timeouts and at least one 100ms tick",
+      ),
+    },
     "snapshot-interval": { type: "string", description: describe("snapshot-interval", "Check for a snapshot at a random time between this and twice this") },
-    "snapshot-threshold": { type: "string", description: describe("snapshot-threshold", "A check takes a snapshot if at least this many entries were applied since the last one") },
+    "snapshot-threshold": {
+      type: "string",
+      description: describe("snapshot-threshold", "A check takes a snapshot if at least this many entries were applied since the last one"),
+    },
     "trailing-logs": { type: "string", description: describe("trailing-logs", "Log entries kept behind a snapshot for slow followers") },
     "snapshots-retained": { type: "string", description: describe("snapshots-retained", "Snapshot files kept") },
     "history-retention-entries": {
@@ -110,7 +133,10 @@ export const serveCommand = defineCommand({
     },
     "quota-bytes": {
       type: "string",
-      description: describe("quota-bytes", "Disk quota of the state machine's database (e.g. 8GiB, 512MiB); over it, writes that grow the store are refused until space is reclaimed"),
+      description: describe(
+        "quota-bytes",
+        "Disk quota of the state machine's database (e.g. 8GiB, 512MiB); over it, writes that grow the store are refused until space is reclaimed",
+      ),
     },
     "slow-fsync-threshold": { type: "string", description: describe("slow-fsync-threshold", "A Raft log fsync slower than this logs a warning") },
     "log-level": { type: "string", description: describe("log-level", "debug, info, warn or error") },

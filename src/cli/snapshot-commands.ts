@@ -1,20 +1,20 @@
-import { Code, ConnectError, createClient } from "@connectrpc/connect";
-import { defineCommand } from "citty";
 import { existsSync, renameSync, rmSync } from "node:fs";
 import { open } from "node:fs/promises";
-import { encodeBackupHeader, verifyBackupFile, type BackupHeader } from "../backup/backup-format.ts";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { defineCommand } from "citty";
+import { type BackupHeader, encodeBackupHeader, verifyBackupFile } from "../backup/backup-format.ts";
 import { restoreDataDir } from "../backup/restore-data-dir.ts";
 import { parseClientProtocol, transportFor } from "../client/transport-for.ts";
-import { Maintenance, type BackupInfo } from "../gen/raftkv/v1/maintenance_pb.ts";
+import { type BackupInfo, Maintenance } from "../gen/raftkv/v1/maintenance_pb.ts";
 import { fsyncParentDir } from "../storage/fs-sync.ts";
 import { formatBytes } from "../units/byte-size.ts";
 import { withCliErrors } from "./cli-error.ts";
 import { clientArgs, endpointsFrom } from "./client-args.ts";
+import { DEFAULT_CLIENT_ADDRESS, DEFAULT_RAFT_ADDRESS } from "./default-addresses.ts";
 import { parseDurationMs } from "./duration.ts";
 import { envName, flagValue } from "./flag-value.ts";
 import { outputFormatOf, renderTable, toJson, writeOutArgs } from "./output-format.ts";
 import { ProgressLine } from "./progress-line.ts";
-import { DEFAULT_CLIENT_ADDRESS, DEFAULT_RAFT_ADDRESS } from "./default-addresses.ts";
 
 function headerOf(info: BackupInfo): BackupHeader {
   return {
@@ -51,7 +51,21 @@ function printHeader(args: { "write-out"?: string }, file: string, header: Backu
       console.log(toJson({ file, ...header }));
       return;
     case "table":
-      console.log(renderTable(["INDEX", "KEYS", "SIZE", "SHA256", "MEMBER", "TAKEN AT"], [[String(header.index), String(header.keys), formatBytes(header.size), header.sha256, header.memberId, new Date(header.createdAtUnixMs).toISOString()]]));
+      console.log(
+        renderTable(
+          ["INDEX", "KEYS", "SIZE", "SHA256", "MEMBER", "TAKEN AT"],
+          [
+            [
+              String(header.index),
+              String(header.keys),
+              formatBytes(header.size),
+              header.sha256,
+              header.memberId,
+              new Date(header.createdAtUnixMs).toISOString(),
+            ],
+          ],
+        ),
+      );
       return;
     case "simple":
       if (verb !== "") console.log(verb);
@@ -81,7 +95,9 @@ async function saveBackup(endpoint: string, file: string, protocol: string, time
         received += item.value.length;
         await output.write(item.value);
         const percent = header.size === 0 ? 100 : Math.floor((received / header.size) * 100);
-        progress.update(`saving a snapshot at index ${header.index} from ${header.memberId}: ${formatBytes(received)} of ${formatBytes(header.size)} (${percent}%)`);
+        progress.update(
+          `saving a snapshot at index ${header.index} from ${header.memberId}: ${formatBytes(received)} of ${formatBytes(header.size)} (${percent}%)`,
+        );
       }
     }
     progress.done();
@@ -160,7 +176,8 @@ const restoreCommand = defineCommand({
     "advertise-client": { type: "string", description: `Its client address (default ${DEFAULT_CLIENT_ADDRESS})` },
     "bump-index": {
       type: "string",
-      description: "Move the index up by this many entries (default: 1,000,000 per second of the backup's age plus a day, above anything the old cluster can have reached)",
+      description:
+        "Move the index up by this many entries (default: 1,000,000 per second of the backup's age plus a day, above anything the old cluster can have reached)",
     },
     ...writeOutArgs,
   },
@@ -192,7 +209,12 @@ const restoreCommand = defineCommand({
         console.log(toJson(summary));
         return;
       case "table":
-        console.log(renderTable(["DATA DIR", "ID", "CLUSTER", "INDEX", "BACKUP INDEX", "KEYS"], [[dataDir, id, result.clusterId, String(result.index), String(result.header.index), String(result.header.keys)]]));
+        console.log(
+          renderTable(
+            ["DATA DIR", "ID", "CLUSTER", "INDEX", "BACKUP INDEX", "KEYS"],
+            [[dataDir, id, result.clusterId, String(result.index), String(result.header.index), String(result.header.keys)]],
+          ),
+        );
         return;
       case "simple":
         console.log(

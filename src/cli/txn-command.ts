@@ -17,7 +17,9 @@ export function responseLines(response: ResponseOp, hex: boolean): string[] {
     case "delete":
       return [`DELETED ${op.value.deleted}`];
     case "get":
-      return op.value.found && op.value.kv !== undefined ? [`${printableBytes(op.value.kv.key, hex)}\t${printableBytes(op.value.kv.value, hex)}`] : ["NOT FOUND"];
+      return op.value.found && op.value.kv !== undefined
+        ? [`${printableBytes(op.value.kv.key, hex)}\t${printableBytes(op.value.kv.value, hex)}`]
+        : ["NOT FOUND"];
     case "range":
       if (op.value.kvs.length === 0) return [`COUNT ${op.value.count}`];
       return op.value.kvs.map((kv) => `${printableBytes(kv.key, hex)}\t${printableBytes(kv.value, hex)}`);

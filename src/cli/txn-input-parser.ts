@@ -1,14 +1,6 @@
 import { create } from "@bufbuild/protobuf";
-import {
-  type Compare,
-  CompareOp,
-  CompareSchema,
-  type RequestOp,
-  RequestOpSchema,
-  type TxnRequest,
-  TxnRequestSchema,
-} from "../gen/raftkv/v1/kv_pb.ts";
 import { prefixEnd } from "../client/key-bytes.ts";
+import { type Compare, CompareOp, CompareSchema, type RequestOp, RequestOpSchema, type TxnRequest, TxnRequestSchema } from "../gen/raftkv/v1/kv_pb.ts";
 import { TxnInputError } from "./txn-input-error.ts";
 import { TxnLineScanner } from "./txn-line-scanner.ts";
 
@@ -67,7 +59,11 @@ export function parseTxnInput(text: string, decodeWord: WordDecoder = utf8Words)
     if (trimmed === "") {
       section++;
       if (section > 2) {
-        throw new TxnInputError(lineNumber, 1, "a fourth section: a transaction has three (compares, success operations, failure operations), separated by one blank line each");
+        throw new TxnInputError(
+          lineNumber,
+          1,
+          "a fourth section: a transaction has three (compares, success operations, failure operations), separated by one blank line each",
+        );
       }
       return;
     }
@@ -210,7 +206,13 @@ function parseOperation(scanner: TxnLineScanner, decodeWord: WordDecoder, sectio
           case: "range",
           value: flags.has("prefix")
             ? { prefix: first, limit: Number(limit ?? 0n), keysOnly: flags.has("keys-only"), countOnly: flags.has("count-only") }
-            : { start: first, end: end.length > 0 ? end : successorKey(first), limit: Number(limit ?? 0n), keysOnly: flags.has("keys-only"), countOnly: flags.has("count-only") },
+            : {
+                start: first,
+                end: end.length > 0 ? end : successorKey(first),
+                limit: Number(limit ?? 0n),
+                keysOnly: flags.has("keys-only"),
+                countOnly: flags.has("count-only"),
+              },
         },
       });
       break;

@@ -1,12 +1,12 @@
 import { toJson } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { defineCommand } from "citty";
-import { type Event, EventSchema, EventType, KeyValueSchema } from "../gen/raftkv/v1/kv_pb.ts";
 import type { WatchUpdate } from "../client/watch-update.ts";
+import { type Event, EventSchema, EventType, KeyValueSchema } from "../gen/raftkv/v1/kv_pb.ts";
 import { bytesArg, printableBytes } from "./bytes-arg.ts";
 import { clientArgs } from "./client-args.ts";
-import { outputFormatOf } from "./output-format.ts";
 import { positiveInteger } from "./flag-value.ts";
+import { outputFormatOf } from "./output-format.ts";
 import { raftkvClientFrom } from "./raftkv-client-args.ts";
 
 /** `PUT<TAB>index<TAB>key<TAB>value[<TAB>prev<TAB>value]`, `DELETE<TAB>index<TAB>key[...]`. */
@@ -36,7 +36,13 @@ function jsonLine(update: WatchUpdate): string {
     case "resynced":
       return JSON.stringify({ kind: update.kind, reason: update.reason, index: String(update.index), kvs: update.kvs.map((kv) => toJson(KeyValueSchema, kv)) });
     case "reconnecting":
-      return JSON.stringify({ kind: update.kind, endpoint: update.endpoint, code: Code[update.error.code], error: update.error.rawMessage, resumeIndex: String(update.resumeIndex) });
+      return JSON.stringify({
+        kind: update.kind,
+        endpoint: update.endpoint,
+        code: Code[update.error.code],
+        error: update.error.rawMessage,
+        resumeIndex: String(update.resumeIndex),
+      });
     case "connected":
       return JSON.stringify({ kind: update.kind, endpoint: update.endpoint, watchId: update.watchId, startIndex: String(update.startIndex) });
     case "progress":
@@ -58,7 +64,7 @@ export const watchCommand = defineCommand({
     description: "Print changes to a key (or --prefix, or [key, --range-end)), one line per event: PUT|DELETE, index, key, value; resumes across node failures",
   },
   args: {
-    key: { type: "positional", required: true, description: "Key (or prefix with --prefix; \"\" with --prefix = every key)" },
+    key: { type: "positional", required: true, description: 'Key (or prefix with --prefix; "" with --prefix = every key)' },
     prefix: { type: "boolean", description: "Watch every key starting with key" },
     "range-end": { type: "string", description: "Watch [key, range-end)" },
     "start-index": { type: "string", description: "Replay changes from this index (default: from now)" },
@@ -111,7 +117,10 @@ export const watchCommand = defineCommand({
           );
         case "abandoned":
           if (args.resync === true) break;
-          throw new ConnectError(`a snapshot restore at index ${update.restoredIndex} replaced the state; re-read from scratch (or use --resync)`, Code.Aborted);
+          throw new ConnectError(
+            `a snapshot restore at index ${update.restoredIndex} replaced the state; re-read from scratch (or use --resync)`,
+            Code.Aborted,
+          );
         case "connected":
         case "progress":
           break;

@@ -1,4 +1,4 @@
-import { createClient, type Client } from "@connectrpc/connect";
+import { type Client, createClient } from "@connectrpc/connect";
 import { Cluster, type Member } from "../gen/raftkv/v1/cluster_pb.ts";
 import { KV, type ResponseHeader } from "../gen/raftkv/v1/kv_pb.ts";
 import { Lease } from "../gen/raftkv/v1/lease_pb.ts";

@@ -12,13 +12,14 @@
  *   await client.put("k", "v");
  *   for await (const update of client.watch({ key: new TextEncoder().encode("k/"), prefix: true })) { ... }
  */
-export { RaftkvClient, type RaftkvClientOptions, type ReadOptions, type PutOptions, type DeleteOptions } from "./raftkv-client.ts";
+
+export { withBearerToken } from "./bearer-transport.ts";
+export { type CallFailure, classifyCallFailure, WRITE_NOT_PROPOSED_HEADER } from "./call-failure.ts";
 export type { ClientCallOptions } from "./failover-caller.ts";
+export { type Bytes, prefixEnd, toBytes } from "./key-bytes.ts";
+export { type DeleteOptions, type PutOptions, RaftkvClient, type RaftkvClientOptions, type ReadOptions } from "./raftkv-client.ts";
 export { defaultRetryPolicy, type RetryPolicy } from "./retry-policy.ts";
 export type { TransportFactory } from "./transport-factory.ts";
 export type { WatchOptions, WatchUpdate } from "./watch-update.ts";
+export { type WebTransportKind, webTransportFactory } from "./web-transport.ts";
 export { WriteOutcomeUnknownError } from "./write-outcome-unknown-error.ts";
-export { classifyCallFailure, WRITE_NOT_PROPOSED_HEADER, type CallFailure } from "./call-failure.ts";
-export { webTransportFactory, type WebTransportKind } from "./web-transport.ts";
-export { withBearerToken } from "./bearer-transport.ts";
-export { type Bytes, prefixEnd, toBytes } from "./key-bytes.ts";

@@ -1,5 +1,5 @@
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
-import type { StatusResponse, GetConfigurationResponse } from "../gen/raftkv/v1/cluster_pb.ts";
+import type { GetConfigurationResponse, StatusResponse } from "../gen/raftkv/v1/cluster_pb.ts";
 import {
   type CompactResponse,
   type Consistency,
@@ -22,13 +22,13 @@ import type {
   LeaseRevokeResponse,
   LeaseTimeToLiveResponse,
 } from "../gen/raftkv/v1/lease_pb.ts";
+import { withBearerToken } from "./bearer-transport.ts";
 import { EndpointPool } from "./endpoint-pool.ts";
 import { type ClientCallOptions, FailoverCaller } from "./failover-caller.ts";
 import { type Bytes, toBytes } from "./key-bytes.ts";
 import { ResumableWatch } from "./resumable-watch.ts";
 import { defaultRetryPolicy, type RetryPolicy } from "./retry-policy.ts";
 import type { TransportFactory } from "./transport-factory.ts";
-import { withBearerToken } from "./bearer-transport.ts";
 import type { WatchOptions, WatchUpdate } from "./watch-update.ts";
 
 export interface RaftkvClientOptions {
@@ -119,10 +119,7 @@ export class RaftkvClient {
   }
 
   /** Every page of a range, following nextKey, with the index of the first page. */
-  async rangeAll(
-    request: MessageInitShape<typeof RangeRequestSchema>,
-    options: ClientCallOptions = {},
-  ): Promise<{ kvs: KeyValue[]; index: bigint }> {
+  async rangeAll(request: MessageInitShape<typeof RangeRequestSchema>, options: ClientCallOptions = {}): Promise<{ kvs: KeyValue[]; index: bigint }> {
     const kvs: KeyValue[] = [];
     let start = create(RangeRequestSchema, request).start;
     let index: bigint | undefined;

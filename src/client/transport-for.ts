@@ -1,8 +1,8 @@
 import type { Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
+import type { ClientTlsOptions } from "./client-tls.ts";
 import { baseUrlOf } from "./endpoint-url.ts";
 import type { TransportFactory } from "./transport-factory.ts";
-import type { ClientTlsOptions } from "./client-tls.ts";
 
 export { baseUrlOf } from "./endpoint-url.ts";
 

@@ -1,15 +1,15 @@
+import { errorMessage } from "../log/error-message.ts";
 import type { Member, Membership } from "../raft/membership.ts";
 import type { MembershipChange } from "../raft/membership-change.ts";
 import type { AcceptResult, ProposalResult, Refusal } from "../raft/proposal-result.ts";
 import type { RawNode } from "../raft/raw-node.ts";
+import type { AddVoterChange, ClusterConfiguration, ClusterStatus, ConfigurationChange } from "./admin-types.ts";
 import type { Applied } from "./applied.ts";
 import type { EngineStatus } from "./engine.ts";
 import { EngineError } from "./engine-error.ts";
-import type { AddVoterChange, ClusterConfiguration, ClusterStatus, ConfigurationChange } from "./admin-types.ts";
 import type { RaftNotLeaderError } from "./not-leader-error.ts";
-import { RaftWaiter } from "./waiter.ts";
 import type { Scheduler } from "./scheduler.ts";
-import { errorMessage } from "../log/error-message.ts";
+import { RaftWaiter } from "./waiter.ts";
 
 /** What the admin operations need from the engine that owns the core. */
 export interface RaftAdminHost {
@@ -261,16 +261,16 @@ export class RaftAdmin {
   }
 
   /** Submits (retrying transient refusals), then waits until the entry applied here; resolves with its index. */
-  private async awaitProposal(
-    deadline: number,
-    signal: AbortSignal | undefined,
-    submit: () => ProposalResult,
-    what: string,
-  ): Promise<number> {
-    const position = await this.retrying(deadline, signal, (): Attempt<{ index: number; term: number }> => {
-      const result = submit();
-      return result.ok ? { done: true, value: { index: result.index, term: result.term } } : { done: false, refusal: result.refusal };
-    }, what);
+  private async awaitProposal(deadline: number, signal: AbortSignal | undefined, submit: () => ProposalResult, what: string): Promise<number> {
+    const position = await this.retrying(
+      deadline,
+      signal,
+      (): Attempt<{ index: number; term: number }> => {
+        const result = submit();
+        return result.ok ? { done: true, value: { index: result.index, term: result.term } } : { done: false, refusal: result.refusal };
+      },
+      what,
+    );
     const status = this.host.status();
     if (position.index <= status.appliedIndex) return position.index;
     const waiter = new RaftWaiter<Applied<unknown>>(this.host.scheduler, Math.max(1, deadline - this.host.scheduler.now()), signal, what);
@@ -336,6 +336,7 @@ export class RaftAdmin {
   private checkStillWaiting(deadline: number, signal: AbortSignal | undefined, what: string): void {
     const stopped = this.host.refusal(signal);
     if (stopped !== undefined) throw stopped;
-    if (this.host.scheduler.now() > deadline) throw new EngineError("timeout", `node ${this.host.id}: ${what} did not complete within ${this.host.timeoutMs} ms`);
+    if (this.host.scheduler.now() > deadline)
+      throw new EngineError("timeout", `node ${this.host.id}: ${what} did not complete within ${this.host.timeoutMs} ms`);
   }
 }

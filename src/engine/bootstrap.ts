@@ -64,7 +64,12 @@ export function hasData(logStore: LogStore): boolean {
  * an entry arrives it counts as empty, so a restart asks to join again.
  */
 export function rememberClusterId(logStore: LogStore, clusterId: string): void {
-  logStore.persist({ meta: new Map([[CLUSTER_ID_KEY, utf8.encode(clusterId)], [ENTERED_BY_KEY, utf8.encode("join")]]) });
+  logStore.persist({
+    meta: new Map([
+      [CLUSTER_ID_KEY, utf8.encode(clusterId)],
+      [ENTERED_BY_KEY, utf8.encode("join")],
+    ]),
+  });
 }
 
 /** Whether this data dir entered its cluster by a join (see RaftConfig.acceptUnrecordedIncarnation). */
@@ -128,8 +133,7 @@ export function bootstrapLog(logStore: LogStore, options: BootstrapOptions, clus
     const first = logStore.compactedIndex() === 0 && logStore.lastIndex() > 0 ? logStore.entries(1, 2)[0] : undefined;
     if (first !== undefined && first.kind !== "config") {
       throw new Error(
-        "the data dir holds a log without a cluster configuration (written by the single-node engine of raftkv 0.1); " +
-          "start from an empty data dir",
+        "the data dir holds a log without a cluster configuration (written by the single-node engine of raftkv 0.1); " + "start from an empty data dir",
       );
     }
     if (logStore.getMeta(CLUSTER_ID_KEY) === undefined) logStore.setMeta(CLUSTER_ID_KEY, utf8.encode(clusterId));
@@ -143,9 +147,7 @@ export function bootstrapLog(logStore: LogStore, options: BootstrapOptions, clus
     ];
   } else {
     if (!initial.some((m) => m.id === options.selfId)) {
-      throw new Error(
-        `initial-cluster does not list this node's id ${JSON.stringify(options.selfId)} (members: ${initial.map((m) => m.id).join(", ")})`,
-      );
+      throw new Error(`initial-cluster does not list this node's id ${JSON.stringify(options.selfId)} (members: ${initial.map((m) => m.id).join(", ")})`);
     }
     members = staticMembers(initial);
   }

@@ -1,32 +1,23 @@
-import type { ApplyResult } from "../fsm/kv-types.ts";
-import type { KvStateMachine } from "../fsm/kv-state-machine.ts";
 import type { Failpoints } from "../failpoint/failpoints.ts";
+import type { KvStateMachine } from "../fsm/kv-state-machine.ts";
+import type { ApplyResult } from "../fsm/kv-types.ts";
 import type { Logger } from "../log/logger.ts";
 import type { RaftLogStore } from "../storage/raft-log-store.ts";
+import type { PeerTls } from "../transport/peer-tls.ts";
 import { PeerTransport } from "../transport/peer-transport.ts";
 import type { RaftListener } from "../transport/raft-listener.ts";
-import type { PeerTls } from "../transport/peer-tls.ts";
+import { bootstrapLog, ensureIncarnation, enteredByJoin, hasData, type InitialMember, randomId, rememberClusterId, resolveClusterId } from "./bootstrap.ts";
 import type { LogStore } from "./log-store.ts";
-import type { PeerNetwork } from "./peer-network.ts";
-import {
-  bootstrapLog,
-  enteredByJoin,
-  ensureIncarnation,
-  hasData,
-  randomId,
-  rememberClusterId,
-  resolveClusterId,
-  type InitialMember,
-} from "./bootstrap.ts";
-import { RaftEngine } from "./raft-engine.ts";
 import type { SeedPeer } from "./member-addresses.ts";
 import type { RaftObserver } from "./observer.ts";
 import { RaftPeerInbox } from "./peer-inbox.ts";
+import type { PeerNetwork } from "./peer-network.ts";
+import { RaftEngine } from "./raft-engine.ts";
+import { type Scheduler, systemScheduler } from "./scheduler.ts";
 import type { RaftSnapshotOptions } from "./snapshotter.ts";
-import type { RaftTiming } from "./timing.ts";
-import { systemScheduler, type Scheduler } from "./scheduler.ts";
 import { recoverOnStart } from "./start-up-recovery.ts";
 import type { StateMachine } from "./state-machine.ts";
+import type { RaftTiming } from "./timing.ts";
 
 /** The engine a key-value node runs. */
 export type KvRaftEngine = RaftEngine<ApplyResult, KvStateMachine>;

@@ -1,5 +1,5 @@
-import type { ApplyResult } from "../fsm/kv-types.ts";
 import type { KvStoreView } from "../fsm/kv-store-view.ts";
+import type { ApplyResult } from "../fsm/kv-types.ts";
 import type { Applied as AppliedResult } from "./applied.ts";
 
 /**

@@ -1,7 +1,7 @@
 import type { Logger } from "../log/logger.ts";
 import type { Member } from "../raft/membership.ts";
-import type { RawNode } from "../raft/raw-node.ts";
 import { incarnationOf } from "../raft/membership-codec.ts";
+import type { RawNode } from "../raft/raw-node.ts";
 import { encodePeerPayload } from "./peer-message-codec.ts";
 import type { PeerNetwork } from "./peer-network.ts";
 

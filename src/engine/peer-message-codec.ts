@@ -1,10 +1,10 @@
+import { errorMessage } from "../log/error-message.ts";
 import { type Entry, type EntryKind, entryKindCode, entryKindFromCode } from "../raft/entry.ts";
 import type { Member, Membership, Suffrage } from "../raft/membership.ts";
 import type { Message, MessageKind } from "../raft/message.ts";
 import type { SnapshotMeta } from "../raft/snapshot-meta.ts";
 import { PeerMessageDecodeError, RaftWireReader } from "./wire-reader.ts";
 import { RaftWireWriter } from "./wire-writer.ts";
-import { errorMessage } from "../log/error-message.ts";
 
 export { PeerMessageDecodeError } from "./wire-reader.ts";
 
@@ -89,9 +89,7 @@ const raftTags: Readonly<Record<MessageKind, number>> = {
   readIndex: 9,
   readIndexResponse: 10,
 };
-const kindsByTag: ReadonlyMap<number, MessageKind> = new Map(
-  (Object.entries(raftTags) as [MessageKind, number][]).map(([kind, tag]) => [tag, kind]),
-);
+const kindsByTag: ReadonlyMap<number, MessageKind> = new Map((Object.entries(raftTags) as [MessageKind, number][]).map(([kind, tag]) => [tag, kind]));
 const CLIENT_ADDRESS_TAG = 64;
 const SNAPSHOT_CHUNK_TAG = 65;
 const SNAPSHOT_ACK_TAG = 66;

@@ -144,7 +144,11 @@ function checkRaftMessage(selfId: string, view: PeerGuardView, from: string, m: 
       if (!isCount(m.round)) return badNumber("round", m.round);
       return checkClaimsLeadership(status, from, m.term);
     case "appendResponse":
-      for (const [field, value] of [["index", m.index], ["hintIndex", m.hintIndex], ["hintTerm", m.hintTerm]] as const) {
+      for (const [field, value] of [
+        ["index", m.index],
+        ["hintIndex", m.hintIndex],
+        ["hintTerm", m.hintTerm],
+      ] as const) {
         if (!isCount(value)) return badNumber(field, value);
       }
       if (m.index > status.lastLogIndex) {
@@ -233,7 +237,12 @@ function checkSnapshotChunk(view: PeerGuardView, from: string, chunk: SnapshotCh
     return reject("unknown-sender", `${from} is not in this node's configuration and sends a snapshot at an old term ${chunk.term}`);
   }
   const s = chunk.snapshot;
-  for (const [field, value] of [["offset", chunk.offset], ["snapshot.index", s.index], ["snapshot.term", s.term], ["snapshot.membership.index", s.membership.index]] as const) {
+  for (const [field, value] of [
+    ["offset", chunk.offset],
+    ["snapshot.index", s.index],
+    ["snapshot.term", s.term],
+    ["snapshot.membership.index", s.membership.index],
+  ] as const) {
     if (!isCount(value)) return badNumber(field, value);
   }
   if (s.index < 1 || s.term < 1 || s.term > chunk.term || s.membership.index > s.index) {
@@ -245,7 +254,11 @@ function checkSnapshotChunk(view: PeerGuardView, from: string, chunk: SnapshotCh
 function checkSnapshotAck(view: PeerGuardView, from: string, ack: SnapshotAck): PeerRejection | undefined {
   if (ack.from !== from) return senderMismatch(ack.from);
   if (!isMember(view.membership(), from)) return reject("unknown-sender", `${from} is not in this node's configuration`);
-  for (const [field, value] of [["index", ack.index], ["term", ack.term], ["nextOffset", ack.nextOffset]] as const) {
+  for (const [field, value] of [
+    ["index", ack.index],
+    ["term", ack.term],
+    ["nextOffset", ack.nextOffset],
+  ] as const) {
     if (!isCount(value)) return badNumber(field, value);
   }
   return undefined;

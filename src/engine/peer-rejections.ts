@@ -1,5 +1,5 @@
 import type { RateLimitedLog } from "../log/rate-limited-log.ts";
-import { peerRejectionReasons, type PeerRejection, type PeerRejectionReason } from "./peer-message-guard.ts";
+import { type PeerRejection, type PeerRejectionReason, peerRejectionReasons } from "./peer-message-guard.ts";
 
 export type PeerRejectionCounts = Readonly<Record<PeerRejectionReason, number>>;
 
@@ -10,9 +10,10 @@ export type PeerRejectionCounts = Readonly<Record<PeerRejectionReason, number>>;
  * raftkv_peer_messages_rejected_total{reason} reads the counts.
  */
 export class PeerRejections {
-  private readonly counts: Record<PeerRejectionReason, number> = Object.fromEntries(
-    peerRejectionReasons.map((reason) => [reason, 0]),
-  ) as Record<PeerRejectionReason, number>;
+  private readonly counts: Record<PeerRejectionReason, number> = Object.fromEntries(peerRejectionReasons.map((reason) => [reason, 0])) as Record<
+    PeerRejectionReason,
+    number
+  >;
 
   constructor(private readonly log: RateLimitedLog) {}
 

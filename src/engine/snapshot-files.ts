@@ -1,5 +1,5 @@
-import type { FileDigest, OpenedSnapshot, SnapshotLog } from "../storage/snapshot-store.ts";
 import type { SnapshotDescriptor, SnapshotMeta } from "../storage/snapshot-meta.ts";
+import type { FileDigest, OpenedSnapshot, SnapshotLog } from "../storage/snapshot-store.ts";
 
 /** A snapshot arriving in chunks; nothing of it is listed until commit. */
 export interface SnapshotSinkPort {

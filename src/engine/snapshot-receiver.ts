@@ -1,8 +1,8 @@
 import type { Logger } from "../log/logger.ts";
 import type { InstallSnapshot } from "../raft/message.ts";
 import type { OpenedSnapshot } from "../storage/snapshot-store.ts";
-import type { SnapshotFiles, SnapshotSinkPort } from "./snapshot-files.ts";
 import type { SnapshotAck, SnapshotChunk } from "./peer-message-codec.ts";
+import type { SnapshotFiles, SnapshotSinkPort } from "./snapshot-files.ts";
 
 interface Incoming {
   readonly chunk: SnapshotChunk;
@@ -88,10 +88,7 @@ export class RaftSnapshotReceiver {
     if (chunk.offset === 0) {
       current?.sink.abort();
       try {
-        const sink = this.store.createSink(
-          { index: chunk.snapshot.index, term: chunk.snapshot.term, membership: chunk.snapshot.membership },
-          chunk.checksum,
-        );
+        const sink = this.store.createSink({ index: chunk.snapshot.index, term: chunk.snapshot.term, membership: chunk.snapshot.membership }, chunk.checksum);
         current = { chunk, sink };
         this.incoming.set(from, current);
       } catch (error) {

@@ -1,10 +1,10 @@
+import { errorMessage } from "../log/error-message.ts";
 import type { Logger } from "../log/logger.ts";
 import type { InstallSnapshot } from "../raft/message.ts";
-import type { Scheduler, TimerHandle } from "./scheduler.ts";
-import type { SnapshotFiles } from "./snapshot-files.ts";
 import type { SnapshotMeta } from "../storage/snapshot-meta.ts";
 import type { SnapshotAck, SnapshotChunk } from "./peer-message-codec.ts";
-import { errorMessage } from "../log/error-message.ts";
+import type { Scheduler, TimerHandle } from "./scheduler.ts";
+import type { SnapshotFiles } from "./snapshot-files.ts";
 
 interface Outgoing {
   readonly message: InstallSnapshot;

@@ -1,10 +1,10 @@
+import { errorMessage } from "../log/error-message.ts";
 import type { Logger } from "../log/logger.ts";
 import type { SnapshotMeta } from "../storage/snapshot-meta.ts";
 import type { LogStore } from "./log-store.ts";
 import { snapshotStateMachine } from "./snapshot-copy.ts";
 import type { SnapshotFiles } from "./snapshot-files.ts";
 import type { StateMachine } from "./state-machine.ts";
-import { errorMessage } from "../log/error-message.ts";
 
 export interface RaftSnapshotOptions {
   readonly store: SnapshotFiles;
@@ -140,4 +140,3 @@ export class RaftSnapshotter {
     }
   }
 }
-

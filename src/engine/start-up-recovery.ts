@@ -1,6 +1,6 @@
 import type { Logger } from "../log/logger.ts";
-import type { OpenedSnapshot } from "../storage/snapshot-store.ts";
 import type { SnapshotMeta } from "../storage/snapshot-meta.ts";
+import type { OpenedSnapshot } from "../storage/snapshot-store.ts";
 import type { LogStore, SnapshotRecord } from "./log-store.ts";
 import { snapshotStateMachine } from "./snapshot-copy.ts";
 import type { SnapshotFiles } from "./snapshot-files.ts";
@@ -71,7 +71,10 @@ export async function recoverOnStart(
 
   if (stateMachine.appliedIndex() > logStore.lastIndex()) {
     const adopted = await snapshotStateMachine(files, stateMachine);
-    logStore.installSnapshot({ index: adopted.index, term: adopted.term }, { ...logStore.hardState(), commit: Math.max(logStore.hardState().commit, adopted.index) });
+    logStore.installSnapshot(
+      { index: adopted.index, term: adopted.term },
+      { ...logStore.hardState(), commit: Math.max(logStore.hardState().commit, adopted.index) },
+    );
     logger?.warn("the state machine was ahead of the raft log (raft.db lost or damaged); it became the node's snapshot", {
       appliedIndex: adopted.index,
       logEndedAt: logStore.lastIndex(),
@@ -127,8 +130,6 @@ function checkAgreement(logStore: LogStore, meta: SnapshotMeta): void {
   if (meta.index < logStore.compactedIndex()) return;
   const term = logStore.term(meta.index);
   if (term !== meta.term) {
-    throw new Error(
-      `cannot start: the raft log has term ${String(term)} at index ${meta.index}, its snapshot there has term ${meta.term}; raft.db is damaged`,
-    );
+    throw new Error(`cannot start: the raft log has term ${String(term)} at index ${meta.index}, its snapshot there has term ${meta.term}; raft.db is damaged`);
   }
 }

@@ -29,9 +29,7 @@ export class RaftWireReader {
 
   private need(bytes: number, field: string): void {
     if (bytes > this.remaining) {
-      throw new PeerMessageDecodeError(
-        `truncated peer message: ${field} needs ${bytes} bytes at offset ${this.offset}, ${this.remaining} left`,
-      );
+      throw new PeerMessageDecodeError(`truncated peer message: ${field} needs ${bytes} bytes at offset ${this.offset}, ${this.remaining} left`);
     }
   }
 

@@ -1,5 +1,5 @@
 import { classifyRangeEnd, compareKeys, type KeyBound } from "./key-range.ts";
-import { historyTypeCode, toChangeEvent, type HistoryRow, type KvStatements } from "./kv-schema.ts";
+import { type HistoryRow, historyTypeCode, type KvStatements, toChangeEvent } from "./kv-schema.ts";
 import type { HistoryPage, StoredKv } from "./kv-types.ts";
 
 /** A key interval with RangeQuery's end conventions (see KvStateMachine.historySince). */

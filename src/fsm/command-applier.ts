@@ -1,9 +1,9 @@
-import { fromBinary } from "@bufbuild/protobuf";
 import type { Database } from "bun:sqlite";
+import { fromBinary } from "@bufbuild/protobuf";
 import {
-  CommandSchema,
   type AlarmCommand,
   type Command,
+  CommandSchema,
   type CompactCommand,
   type DeleteCommand,
   type LeaseGrantCommand,
@@ -11,14 +11,14 @@ import {
   type PutCommand,
 } from "../gen/raftkv/v1/command_pb.ts";
 import type { TxnRequest } from "../gen/raftkv/v1/kv_pb.ts";
-import type { Entry } from "../raft/entry.ts";
 import { errorMessage } from "../log/error-message.ts";
+import type { Entry } from "../raft/entry.ts";
 import { CommandRefusal } from "./command-refusal.ts";
 import type { KeySpaceWriter } from "./key-space-writer.ts";
-import { toQuotaAlarm, type AlarmRow, type KvStatements } from "./kv-schema.ts";
+import { type AlarmRow, type KvStatements, toQuotaAlarm } from "./kv-schema.ts";
 import type { ApplyResult, QuotaAlarm } from "./kv-types.ts";
-import { growsStore, quotaRefusalMessage } from "./quota-rules.ts";
 import { leaseGrantProblem, leaseProblem } from "./lease-rules.ts";
+import { growsStore, quotaRefusalMessage } from "./quota-rules.ts";
 import { runTxn, type TxnReads } from "./txn-runner.ts";
 
 /**

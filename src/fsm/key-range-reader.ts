@@ -1,5 +1,5 @@
 import { classifyRangeEnd, compareKeys } from "./key-range.ts";
-import { toStoredKv, type KvRow, type KvStatements } from "./kv-schema.ts";
+import { type KvRow, type KvStatements, toStoredKv } from "./kv-schema.ts";
 import type { RangeQuery, RangeResult, StoredKv } from "./kv-types.ts";
 
 /**

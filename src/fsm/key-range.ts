@@ -33,10 +33,7 @@ export function compareKeys(a: Uint8Array, b: Uint8Array): number {
 }
 
 /** A range end as the SQL layer sees it. */
-export type KeyBound =
-  | { readonly kind: "single" }
-  | { readonly kind: "unbounded" }
-  | { readonly kind: "before"; readonly end: Uint8Array };
+export type KeyBound = { readonly kind: "single" } | { readonly kind: "unbounded" } | { readonly kind: "before"; readonly end: Uint8Array };
 
 /**
  * etcd's range_end conventions: none or "\0" = every key >= start; empty =

@@ -1,5 +1,5 @@
 import { classifyRangeEnd, compareKeys } from "./key-range.ts";
-import { historyTypeCode, tombstone, toStoredKv, type KvRow, type KvStatements } from "./kv-schema.ts";
+import { historyTypeCode, type KvRow, type KvStatements, tombstone, toStoredKv } from "./kv-schema.ts";
 import type { ChangeEvent, StoredKv } from "./kv-types.ts";
 
 /**

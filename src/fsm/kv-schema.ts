@@ -161,9 +161,7 @@ export function prepareStatements(db: Database) {
     deleteLease: db.prepare("DELETE FROM lease WHERE id = ?"),
     insertHistory: db.prepare(`INSERT INTO history (${historyColumns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     historyOfKey: db.prepare(`SELECT ${historyColumns} FROM history WHERE idx >= ? AND key = ? ORDER BY idx, pos LIMIT ?`),
-    historyBefore: db.prepare(
-      `SELECT ${historyColumns} FROM history WHERE idx >= ? AND key >= ? AND key < ? ORDER BY idx, pos LIMIT ?`,
-    ),
+    historyBefore: db.prepare(`SELECT ${historyColumns} FROM history WHERE idx >= ? AND key >= ? AND key < ? ORDER BY idx, pos LIMIT ?`),
     historyFrom: db.prepare(`SELECT ${historyColumns} FROM history WHERE idx >= ? AND key >= ? ORDER BY idx, pos LIMIT ?`),
     /** The rest of one index after position pos, whatever the interval (filtered by the caller). */
     historyRestOfIndex: db.prepare(`SELECT ${historyColumns} FROM history WHERE idx = ? AND pos > ? ORDER BY pos`),

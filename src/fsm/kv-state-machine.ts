@@ -2,34 +2,33 @@ import { Database } from "bun:sqlite";
 import { copyFileSync, existsSync, renameSync, rmSync } from "node:fs";
 import type { StateMachine } from "../engine/state-machine.ts";
 import { processFailpoints } from "../failpoint/failpoints.ts";
+import { errorMessage } from "../log/error-message.ts";
 import type { Entry } from "../raft/entry.ts";
 import { fsyncFile, fsyncParentDir } from "../storage/fs-sync.ts";
+import type { FileDigest } from "../storage/snapshot-store.ts";
 import { openWalDatabase } from "../storage/sqlite-file.ts";
-import { errorMessage } from "../log/error-message.ts";
 import { WalCheckpointer } from "../storage/wal-checkpointer.ts";
 import { ChangeFeed } from "./change-feed.ts";
-import { readCompactIndex, readHistory, readPreviousRevision, type HistoryInterval } from "./change-history.ts";
+import { type HistoryInterval, readCompactIndex, readHistory, readPreviousRevision } from "./change-history.ts";
 import { CommandApplier } from "./command-applier.ts";
-import type { TxnReads } from "./txn-runner.ts";
 import { copyDatabaseInWorker } from "./consistent-copy.ts";
-import { ensureIncrementalVacuum, readDbSpace, reclaimFreePages, type DbSpace } from "./db-space.ts";
-import type { FileDigest } from "../storage/snapshot-store.ts";
+import { type DbSpace, ensureIncrementalVacuum, readDbSpace, reclaimFreePages } from "./db-space.ts";
 import { readRange } from "./key-range-reader.ts";
 import { KeySpaceWriter } from "./key-space-writer.ts";
 import { hashState } from "./kv-hash.ts";
-import type { KvStoreView } from "./kv-store-view.ts";
 import {
+  type ConfigRow,
+  type KvRow,
+  type KvStatements,
+  type LeaseRow,
   migrateSchema,
   prepareStatements,
   schema,
   selectConfigSql,
   toLeaseRecord,
   toStoredKv,
-  type ConfigRow,
-  type KvRow,
-  type KvStatements,
-  type LeaseRow,
 } from "./kv-schema.ts";
+import type { KvStoreView } from "./kv-store-view.ts";
 import type {
   AppliedPosition,
   ApplyResult,
@@ -43,6 +42,7 @@ import type {
   SnapshotPosition,
   StoredKv,
 } from "./kv-types.ts";
+import type { TxnReads } from "./txn-runner.ts";
 
 export interface KvStateMachineOptions {
   /**
@@ -161,9 +161,7 @@ export class KvStateMachine implements StateMachine<ApplyResult>, KvStoreView {
       }
     });
     if (head.index > this.#applied.index + 1) {
-      throw new RangeError(
-        `cannot apply entry ${head.index}: the applied index is ${this.#applied.index} (entry ${this.#applied.index + 1} is missing)`,
-      );
+      throw new RangeError(`cannot apply entry ${head.index}: the applied index is ${this.#applied.index} (entry ${this.#applied.index + 1} is missing)`);
     }
     const fresh = head.index > this.#applied.index ? entries : entries.slice(this.#applied.index + 1 - head.index);
     const last = fresh[fresh.length - 1];
@@ -171,13 +169,15 @@ export class KvStateMachine implements StateMachine<ApplyResult>, KvStoreView {
     const { db, stmt, writer, applier } = this.#conn;
     let results: ApplyResult[];
     try {
-      results = db.transaction(() => {
-        const evaluated: TxnReads = { evaluate: true, maxBytes: this.#maxTxnReadBytes };
-        const skipped: TxnReads = { evaluate: false, maxBytes: 0 };
-        const out = fresh.map((entry) => applier.apply(entry, answered === undefined || answered(entry) ? evaluated : skipped));
-        stmt.updateApplied.run(last.index, last.term);
-        return out;
-      }).immediate();
+      results = db
+        .transaction(() => {
+          const evaluated: TxnReads = { evaluate: true, maxBytes: this.#maxTxnReadBytes };
+          const skipped: TxnReads = { evaluate: false, maxBytes: 0 };
+          const out = fresh.map((entry) => applier.apply(entry, answered === undefined || answered(entry) ? evaluated : skipped));
+          stmt.updateApplied.run(last.index, last.term);
+          return out;
+        })
+        .immediate();
     } catch (err) {
       writer.takeEvents();
       throw err;
@@ -435,9 +435,7 @@ function readSnapshotPosition(path: string): SnapshotPosition {
     } | null;
     if (row === null) throw new Error("no applied position");
     const config = configEntry(db.query(selectConfigSql).get() as ConfigRow | null);
-    return config === undefined
-      ? { index: row.applied_index, term: row.applied_term }
-      : { index: row.applied_index, term: row.applied_term, config };
+    return config === undefined ? { index: row.applied_index, term: row.applied_term } : { index: row.applied_index, term: row.applied_term, config };
   } catch (err) {
     throw new Error(`${path} is not a usable state machine snapshot: ${errorMessage(err)}`, { cause: err });
   } finally {
@@ -448,4 +446,3 @@ function readSnapshotPosition(path: string): SnapshotPosition {
 function configEntry(row: ConfigRow | null): Entry | undefined {
   return row === null ? undefined : { index: row.config_index, term: row.config_term, kind: "config", data: row.config_data };
 }
-

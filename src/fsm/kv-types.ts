@@ -1,5 +1,5 @@
-import type { FileDigest } from "../storage/snapshot-store.ts";
 import type { Entry } from "../raft/entry.ts";
+import type { FileDigest } from "../storage/snapshot-store.ts";
 
 /** One key as the state machine stores it, with etcd-style metadata. */
 export interface StoredKv {

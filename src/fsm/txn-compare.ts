@@ -1,4 +1,4 @@
-import { CompareOp, type Compare } from "../gen/raftkv/v1/kv_pb.ts";
+import { type Compare, CompareOp } from "../gen/raftkv/v1/kv_pb.ts";
 import { compareKeys } from "./key-range.ts";
 import type { StoredKv } from "./kv-types.ts";
 

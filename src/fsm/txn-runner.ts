@@ -1,9 +1,9 @@
 import type { Compare, DeleteRequest, PutRequest, RangeRequest, RequestOp, TxnRequest } from "../gen/raftkv/v1/kv_pb.ts";
 import { CommandRefusal } from "./command-refusal.ts";
-import { pageBytes, readRange } from "./key-range-reader.ts";
 import { classifyRangeEnd, compareKeys } from "./key-range.ts";
+import { pageBytes, readRange } from "./key-range-reader.ts";
 import type { KeySpaceWriter } from "./key-space-writer.ts";
-import { toStoredKv, type KvRow, type KvStatements } from "./kv-schema.ts";
+import { type KvRow, type KvStatements, toStoredKv } from "./kv-schema.ts";
 import type { TxnOpResult } from "./kv-types.ts";
 import { leaseProblem } from "./lease-rules.ts";
 import { rangeRequestQuery } from "./range-request-query.ts";

@@ -35,7 +35,7 @@ export class Logger {
     private readonly level: LogLevel,
     private readonly format: LogFormat,
     private readonly fields: LogFields = {},
-    private readonly write: (line: string) => void = (line) => process.stderr.write(line + "\n"),
+    private readonly write: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
   ) {}
 
   static silent(): Logger {
@@ -69,7 +69,7 @@ export class Logger {
       return;
     }
     const parts = Object.entries(all).map(([k, v]) => `${k}=${formatValue(v)}`);
-    this.write(`${time} ${level.toUpperCase()} ${message}${parts.length > 0 ? " " + parts.join(" ") : ""}`);
+    this.write(`${time} ${level.toUpperCase()} ${message}${parts.length > 0 ? ` ${parts.join(" ")}` : ""}`);
   }
 }
 

@@ -3,8 +3,8 @@ import type { EngineRole, EngineStatus } from "../engine/engine.ts";
 import type { PeerReplication, RaftSnapshotStats } from "../engine/raft-engine.ts";
 import type { DbSpace } from "../fsm/db-space.ts";
 import type { QuotaAlarm } from "../fsm/kv-types.ts";
-import type { BuildInfo } from "../version/build-info.ts";
 import type { ClientConnectionCounts } from "../server/client-connection-counts.ts";
+import type { BuildInfo } from "../version/build-info.ts";
 
 /** What the gauges read at scrape time; nothing here is computed per request. */
 export interface StateSources {
@@ -78,12 +78,20 @@ export function registerStateGauges(registry: Registry, sources: () => StateSour
       },
     });
   };
-  peerGauge("raftkv_raft_peer_last_contact_seconds", "Leader only: seconds since each member last answered (to the 100 ms tick)", (p) => p.lastContactMs / 1000);
+  peerGauge(
+    "raftkv_raft_peer_last_contact_seconds",
+    "Leader only: seconds since each member last answered (to the 100 ms tick)",
+    (p) => p.lastContactMs / 1000,
+  );
   peerGauge("raftkv_raft_peer_replication_lag_entries", "Leader only: log entries the leader holds that each member is not known to have", (p) => p.lagEntries);
   gauge("raftkv_raft_snapshot_bytes", "Size of the newest snapshot this node holds", (s) => s.snapshotStats().latestBytes);
   gauge("raftkv_raft_snapshot_index", "Log index the newest snapshot covers", (s) => s.snapshotStats().latestIndex);
   gauge("raftkv_db_size_bytes", "Size of the state machine's database (page count × page size); compared with the quota", (s) => s.dbSpace().sizeBytes);
-  gauge("raftkv_db_size_in_use_bytes", "Part of the database holding data; the rest is free pages the background reclaimer gives back", (s) => s.dbSpace().inUseBytes);
+  gauge(
+    "raftkv_db_size_in_use_bytes",
+    "Part of the database holding data; the rest is free pages the background reclaimer gives back",
+    (s) => s.dbSpace().inUseBytes,
+  );
   gauge("raftkv_quota_bytes", "The disk quota (--quota-bytes) this node applies when it leads", (s) => s.quotaBytes);
   gauge("raftkv_quota_alarm", "1 while the replicated quota alarm is raised: writes that grow the store are refused", (s) => (s.quotaAlarm().active ? 1 : 0));
   gauge("raftkv_leases_open", "Leases granted and not yet revoked or expired", (s) => s.leaseCount());

@@ -1,12 +1,11 @@
-import { createClient, type Client, type Transport } from "@connectrpc/connect";
-import { Cluster } from "../gen/raftkv/v1/cluster_pb.ts";
-import { transportFor } from "../client/transport-for.ts";
-import type { JoinTarget } from "../engine/engine-launcher.ts";
-import type { KvRaftEngine } from "../engine/engine-launcher.ts";
-import type { Logger } from "../log/logger.ts";
+import { type Client, createClient, type Transport } from "@connectrpc/connect";
 import { withBearerToken } from "../client/bearer-transport.ts";
-import type { MemberCredentials } from "../security/node-security.ts";
+import { transportFor } from "../client/transport-for.ts";
+import type { JoinTarget, KvRaftEngine } from "../engine/engine-launcher.ts";
+import { Cluster } from "../gen/raftkv/v1/cluster_pb.ts";
 import { errorMessage } from "../log/error-message.ts";
+import type { Logger } from "../log/logger.ts";
+import type { MemberCredentials } from "../security/node-security.ts";
 
 const CALL_TIMEOUT_MS = 5000;
 const FIRST_BACKOFF_MS = 100;
@@ -55,7 +54,7 @@ export class ClusterJoin {
       const { endpoint, client } = this.member();
       try {
         const status = await client.status({}, { timeoutMs: CALL_TIMEOUT_MS });
-        const clusterId = status.stats["cluster_id"] ?? "";
+        const clusterId = status.stats.cluster_id ?? "";
         const seeds = status.members.filter((m) => m.raftAddress !== "").map((m) => ({ id: m.id, raftAddress: m.raftAddress }));
         if (clusterId !== "" && seeds.length > 0) {
           this.logger.info("joining cluster", { clusterId, via: endpoint, members: seeds.map((m) => m.id).join(",") });
@@ -137,9 +136,7 @@ export class ClusterJoin {
   }
 
   private isVoter(engine: KvRaftEngine): boolean {
-    return engine.membership().members.some(
-      (m) => m.id === engine.id && m.suffrage === "voter" && m.incarnation === engine.advertisedAddresses.incarnation,
-    );
+    return engine.membership().members.some((m) => m.id === engine.id && m.suffrage === "voter" && m.incarnation === engine.advertisedAddresses.incarnation);
   }
 
   private member(): { readonly endpoint: string; readonly client: Client<typeof Cluster> } {

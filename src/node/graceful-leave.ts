@@ -1,12 +1,12 @@
 import { createClient } from "@connectrpc/connect";
-import { Cluster } from "../gen/raftkv/v1/cluster_pb.ts";
-import { memberTransport } from "./cluster-join.ts";
-import type { MemberCredentials } from "../security/node-security.ts";
-import type { KvRaftEngine } from "../engine/engine-launcher.ts";
 import { EngineError } from "../engine/engine-error.ts";
+import type { KvRaftEngine } from "../engine/engine-launcher.ts";
 import { RaftNotLeaderError } from "../engine/not-leader-error.ts";
-import type { Logger } from "../log/logger.ts";
+import { Cluster } from "../gen/raftkv/v1/cluster_pb.ts";
 import { errorMessage } from "../log/error-message.ts";
+import type { Logger } from "../log/logger.ts";
+import type { MemberCredentials } from "../security/node-security.ts";
+import { memberTransport } from "./cluster-join.ts";
 
 function hasOtherVoters(engine: KvRaftEngine): boolean {
   return engine.membership().members.some((m) => m.suffrage === "voter" && m.id !== engine.id);

@@ -1,10 +1,10 @@
 import type { InitialMember } from "../engine/bootstrap.ts";
 import type { RaftTiming } from "../engine/timing.ts";
 import type { LogFormat, LogLevel } from "../log/logger.ts";
-import type { Limits } from "../service/limits.ts";
-import type { WatchQueueLimits } from "../service/watch/index.ts";
 import type { SecurityConfig } from "../security/security-config.ts";
 import type { ClientConnectionLimits } from "../server/client-connection-limits.ts";
+import type { Limits } from "../service/limits.ts";
+import type { WatchQueueLimits } from "../service/watch/index.ts";
 
 /** Everything a node needs to start; the CLI builds it from flags and RAFTKV_* variables. */
 export interface NodeConfig {

@@ -6,16 +6,16 @@ import { BuildInfoSchema, QuotaAlarmSchema, type StatusResponse } from "../gen/r
 import type { Logger } from "../log/logger.ts";
 import { NodeMetrics } from "../metrics/node-metrics.ts";
 import { FsyncMonitor } from "../ops/fsync-monitor.ts";
-import { QuotaGuard, defaultQuotaBytes } from "../ops/quota-guard.ts";
+import { defaultQuotaBytes, QuotaGuard } from "../ops/quota-guard.ts";
 import { evaluateReadiness, type ReadinessReport } from "../ops/readiness.ts";
 import { SpaceReclaimer } from "../ops/space-reclaimer.ts";
 import { StorageProbe } from "../ops/storage-probe.ts";
+import { ClientConnectionCounts } from "../server/client-connection-counts.ts";
 import type { HttpRoutes } from "../server/client-server.ts";
-import { createOpsRoutes, type MetricsAccess } from "../server/ops-routes.ts";
 import type { HealthProbes } from "../server/health-service.ts";
+import { createOpsRoutes, type MetricsAccess } from "../server/ops-routes.ts";
 import type { WatchHub } from "../service/watch/index.ts";
 import { buildInfo } from "../version/build-info.ts";
-import { ClientConnectionCounts } from "../server/client-connection-counts.ts";
 import type { NodeConfig } from "./node-config.ts";
 
 /** What the operations side needs once the node's parts run. */
@@ -94,7 +94,12 @@ export class NodeOps {
         lastLeaderContactMs: () => engine.admin.status().lastContactMs,
         votersInContact: (withinMs) => {
           const voters = engine.membership().members.filter((m) => m.suffrage === "voter");
-          const answered = new Set(engine.peerReplication().filter((p) => p.lastContactMs <= withinMs).map((p) => p.id));
+          const answered = new Set(
+            engine
+              .peerReplication()
+              .filter((p) => p.lastContactMs <= withinMs)
+              .map((p) => p.id),
+          );
           const inContact = voters.filter((m) => m.id === engine.id || answered.has(m.id)).length;
           return { inContact, voters: voters.length };
         },

@@ -1,7 +1,7 @@
 import { ClientListener } from "../server/client-listener.ts";
+import type { PeerTls } from "../transport/peer-tls.ts";
 import { RaftListener } from "../transport/raft-listener.ts";
 import type { HostPort } from "./node-config.ts";
-import type { PeerTls } from "../transport/peer-tls.ts";
 
 /** A node's two listening ports, bound before its data dir is touched. */
 export interface NodePorts {

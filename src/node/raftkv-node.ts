@@ -1,45 +1,45 @@
+import { hostname } from "node:os";
 import { join } from "node:path";
-import { Diagnostics } from "../gen/raftkv/v1/diagnostics_pb.ts";
-import { KV } from "../gen/raftkv/v1/kv_pb.ts";
-import { Lease } from "../gen/raftkv/v1/lease_pb.ts";
-import { KvStateMachine } from "../fsm/kv-state-machine.ts";
-import { errorMessage } from "../log/error-message.ts";
-import { FileSnapshotStore } from "../storage/snapshot-store.ts";
-import { launchRaftEngine } from "../engine/engine-launcher.ts";
-import { Cluster } from "../gen/raftkv/v1/cluster_pb.ts";
-import { createClusterService } from "../service/cluster/index.ts";
-import { processFailpoints } from "../failpoint/failpoints.ts";
-import { ClusterJoin } from "./cluster-join.ts";
-import { warnIgnoredStartFlags } from "./ignored-start-flags.ts";
-import { NodeDataDir } from "./node-data-dir.ts";
-import { bindNodePorts, releaseNodePorts, withBoundPort, type NodePorts } from "./node-ports.ts";
-import { handOverLeadership, leaveCluster } from "./graceful-leave.ts";
+import { createMaintenanceService } from "../backup/backup-service.ts";
 import type { KvRaftEngine } from "../engine/engine-launcher.ts";
+import { launchRaftEngine } from "../engine/engine-launcher.ts";
+import { processFailpoints } from "../failpoint/failpoints.ts";
+import { KvStateMachine } from "../fsm/kv-state-machine.ts";
 import { Health } from "../gen/grpc/health/v1/health_pb.ts";
 import { ServerReflection as ReflectionV1 } from "../gen/grpc/reflection/v1/reflection_pb.ts";
 import { ServerReflection as ReflectionV1alpha } from "../gen/grpc/reflection/v1alpha/reflection_pb.ts";
-import { DescriptorIndex } from "../server/descriptor-index.ts";
-import { createHealthService, HealthState } from "../server/health-service.ts";
-import { createKvService } from "../service/kv/index.ts";
-import { LeaderForwarder } from "../service/write/index.ts";
-import { LeaseKeeper, createLeaseService } from "../service/lease/index.ts";
-import { createReflectionV1alphaService, createReflectionV1Service } from "../server/reflection-service.ts";
+import { Cluster } from "../gen/raftkv/v1/cluster_pb.ts";
+import { Diagnostics } from "../gen/raftkv/v1/diagnostics_pb.ts";
+import { KV } from "../gen/raftkv/v1/kv_pb.ts";
+import { Lease } from "../gen/raftkv/v1/lease_pb.ts";
+import { Maintenance } from "../gen/raftkv/v1/maintenance_pb.ts";
+import { errorMessage } from "../log/error-message.ts";
+import type { Logger } from "../log/logger.ts";
+import { NodeSecurity } from "../security/node-security.ts";
 import { ClientServer } from "../server/client-server.ts";
 import { createConsoleRoute } from "../server/console-route.ts";
 import { CorsPolicy } from "../server/cors-policy.ts";
-import { HostPolicy } from "../server/host-policy.ts";
-import { hostname } from "node:os";
+import { DescriptorIndex } from "../server/descriptor-index.ts";
 import { createDiagnosticsService } from "../server/diagnostics-service.ts";
+import { createHealthService, HealthState } from "../server/health-service.ts";
+import { HostPolicy } from "../server/host-policy.ts";
 import { firstRoute } from "../server/http-routes.ts";
-import { createRestKvHandler } from "../server/rest-kv-handler.ts";
-import { defaultHistoryRetentionEntries, HistoryCompactor, WatchHub } from "../service/watch/index.ts";
-import type { Logger } from "../log/logger.ts";
-import { parseHostPort, type NodeConfig } from "./node-config.ts";
-import { NodeOps } from "./node-ops.ts";
-import { Maintenance } from "../gen/raftkv/v1/maintenance_pb.ts";
-import { createMaintenanceService } from "../backup/backup-service.ts";
 import { observeRestRoutes } from "../server/observed-rest-routes.ts";
-import { NodeSecurity } from "../security/node-security.ts";
+import { createReflectionV1alphaService, createReflectionV1Service } from "../server/reflection-service.ts";
+import { createRestKvHandler } from "../server/rest-kv-handler.ts";
+import { createClusterService } from "../service/cluster/index.ts";
+import { createKvService } from "../service/kv/index.ts";
+import { createLeaseService, LeaseKeeper } from "../service/lease/index.ts";
+import { defaultHistoryRetentionEntries, HistoryCompactor, WatchHub } from "../service/watch/index.ts";
+import { LeaderForwarder } from "../service/write/index.ts";
+import { FileSnapshotStore } from "../storage/snapshot-store.ts";
+import { ClusterJoin } from "./cluster-join.ts";
+import { handOverLeadership, leaveCluster } from "./graceful-leave.ts";
+import { warnIgnoredStartFlags } from "./ignored-start-flags.ts";
+import { type NodeConfig, parseHostPort } from "./node-config.ts";
+import { NodeDataDir } from "./node-data-dir.ts";
+import { NodeOps } from "./node-ops.ts";
+import { bindNodePorts, type NodePorts, releaseNodePorts, withBoundPort } from "./node-ports.ts";
 import { serviceGuard } from "./secured-services.ts";
 
 /**
@@ -155,7 +155,10 @@ export class RaftkvNode {
       leaseKeeper.start();
       const served = [KV, Lease, Cluster, Maintenance, Diagnostics, Health, ReflectionV1, ReflectionV1alpha];
       const descriptors = new DescriptorIndex(served);
-      const health = new HealthState(served.map((s) => s.typeName), ops.healthProbes);
+      const health = new HealthState(
+        served.map((s) => s.typeName),
+        ops.healthProbes,
+      );
       const guard = serviceGuard(security, () => engine?.membership().members.map((m) => m.id) ?? []);
       const server = await ClientServer.start({
         listener: ports.client,

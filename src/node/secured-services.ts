@@ -1,8 +1,8 @@
 import type { ServiceImpl } from "@connectrpc/connect";
 import { KV } from "../gen/raftkv/v1/kv_pb.ts";
-import type { ServiceRegistration } from "../server/service-registration.ts";
 import type { NodeSecurity } from "../security/node-security.ts";
-import { guardService, Authorizer } from "../service/auth/index.ts";
+import type { ServiceRegistration } from "../server/service-registration.ts";
+import { Authorizer, guardService } from "../service/auth/index.ts";
 
 /** Puts the node's services (and the KV implementation REST calls) behind authorization. */
 export interface ServiceGuard {

@@ -40,10 +40,14 @@ export class FsyncMonitor {
     this.#recent.record(ms);
     this.options.onFsync?.(ms);
     if (ms > this.#slowMs) {
-      this.#warnings?.warn("slow-fsync", "slow fsync: the Raft log's commit took longer than the threshold (a slow or overloaded disk delays every write and can cost elections)", {
-        durationMs: Math.round(ms * 10) / 10,
-        thresholdMs: this.#slowMs,
-      });
+      this.#warnings?.warn(
+        "slow-fsync",
+        "slow fsync: the Raft log's commit took longer than the threshold (a slow or overloaded disk delays every write and can cost elections)",
+        {
+          durationMs: Math.round(ms * 10) / 10,
+          thresholdMs: this.#slowMs,
+        },
+      );
     }
   };
 

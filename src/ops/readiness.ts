@@ -70,7 +70,8 @@ export function evaluateReadiness(sources: ReadinessSources, options: ReadinessO
   }
   const maxLag = options.maxApplyLagEntries ?? 1000;
   const lag = status.commitIndex - status.appliedIndex;
-  if (lag > maxLag) return notReady(`${lag} committed entries are not applied yet (commit index ${status.commitIndex}, applied ${status.appliedIndex}; at most ${maxLag})`);
+  if (lag > maxLag)
+    return notReady(`${lag} committed entries are not applied yet (commit index ${status.commitIndex}, applied ${status.appliedIndex}; at most ${maxLag})`);
   const storage = sources.storage();
   if (!storage.ok) return notReady(storage.error);
   return { ready: true, reason: "", ...base };

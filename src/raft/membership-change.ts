@@ -63,7 +63,10 @@ export function planChange(current: Membership, change: MembershipChange): Chang
         return { kind: "members", members: replace(current.members, memberOf(change.id, "voter", change.raftAddress, change.clientAddress, incarnation)) };
       }
       if (!sameAddresses(existing, change.raftAddress, change.clientAddress)) {
-        return { kind: "stageThenPromote", members: replace(current.members, memberOf(change.id, "nonvoter", change.raftAddress, change.clientAddress, incarnation)) };
+        return {
+          kind: "stageThenPromote",
+          members: replace(current.members, memberOf(change.id, "nonvoter", change.raftAddress, change.clientAddress, incarnation)),
+        };
       }
       return { kind: "stageThenPromote", members: current.members.slice() };
     }
@@ -76,7 +79,10 @@ export function planChange(current: Membership, change: MembershipChange): Chang
       }
       if (isReplacement(existing, asked)) return { kind: "members", members: replace(current.members, member) };
       if (sameAddresses(existing, change.raftAddress, change.clientAddress)) return { kind: "noop" };
-      return { kind: "members", members: replace(current.members, memberOf(change.id, "nonvoter", change.raftAddress, change.clientAddress, incarnationOf(existing))) };
+      return {
+        kind: "members",
+        members: replace(current.members, memberOf(change.id, "nonvoter", change.raftAddress, change.clientAddress, incarnationOf(existing))),
+      };
     }
     case "demoteVoter": {
       if (existing === undefined) return { kind: "invalid", reason: `server ${change.id} is not a member` };
@@ -98,7 +104,10 @@ export function planChange(current: Membership, change: MembershipChange): Chang
       }
       const incarnation = recorded === "" ? change.incarnation : recorded;
       if (sameAddresses(existing, change.raftAddress, change.clientAddress) && incarnation === recorded) return { kind: "noop" };
-      return { kind: "members", members: replace(current.members, memberOf(change.id, existing.suffrage, change.raftAddress, change.clientAddress, incarnation)) };
+      return {
+        kind: "members",
+        members: replace(current.members, memberOf(change.id, existing.suffrage, change.raftAddress, change.clientAddress, incarnation)),
+      };
     }
     default: {
       const unreachable: never = change;

@@ -37,7 +37,9 @@ function decodeMember(raw: unknown, at: number): Member {
   ) {
     throw new Error(`config entry ${at}: malformed member ${JSON.stringify(raw)}`);
   }
-  return incarnation === undefined || incarnation === "" ? { id, suffrage, raftAddress, clientAddress } : { id, suffrage, raftAddress, clientAddress, incarnation };
+  return incarnation === undefined || incarnation === ""
+    ? { id, suffrage, raftAddress, clientAddress }
+    : { id, suffrage, raftAddress, clientAddress, incarnation };
 }
 
 /** Decodes a config entry's payload into the Membership it establishes. */
@@ -47,7 +49,7 @@ export function decodeMembership(entry: Entry): Membership {
   if (typeof parsed !== "object" || parsed === null || !Array.isArray((parsed as { members?: unknown }).members)) {
     throw new Error(`config entry ${entry.index}: no member list`);
   }
-  const members = ((parsed as { members: unknown[] }).members).map((m) => decodeMember(m, entry.index));
+  const members = (parsed as { members: unknown[] }).members.map((m) => decodeMember(m, entry.index));
   return { members, index: entry.index };
 }
 

@@ -19,8 +19,6 @@ export interface Refusal {
 }
 
 /** An accepted proposal lands at (index, term); it took effect iff that entry is applied with that term. */
-export type ProposalResult =
-  | { readonly ok: true; readonly index: number; readonly term: number }
-  | { readonly ok: false; readonly refusal: Refusal };
+export type ProposalResult = { readonly ok: true; readonly index: number; readonly term: number } | { readonly ok: false; readonly refusal: Refusal };
 
 export type AcceptResult = { readonly ok: true } | { readonly ok: false; readonly refusal: Refusal };

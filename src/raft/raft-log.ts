@@ -1,8 +1,8 @@
 import type { Entry } from "./entry.ts";
+import type { RaftLogView } from "./raft-log-view.ts";
 import type { SnapshotMeta } from "./snapshot-meta.ts";
 import { limitBytes, type RaftStorage } from "./storage.ts";
 import { Unstable } from "./unstable.ts";
-import type { RaftLogView } from "./raft-log-view.ts";
 
 /** Durable log (storage) + unstable suffix + commit/applied cursors. */
 export class RaftLog implements RaftLogView {

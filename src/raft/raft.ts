@@ -1,30 +1,21 @@
+import { type RaftConfig, type ResolvedConfig, resolveConfig } from "./config.ts";
 import type { Entry, EntryKind } from "./entry.ts";
-import { resolveConfig, type RaftConfig, type ResolvedConfig } from "./config.ts";
 import type { HardState } from "./hard-state.ts";
 import type { Member, Membership } from "./membership.ts";
-import { planChange, promoted, type MembershipChange } from "./membership-change.ts";
+import { type MembershipChange, planChange, promoted } from "./membership-change.ts";
 import { encodeMembers, findMember, incarnationOf, voterIds } from "./membership-codec.ts";
 import { MembershipLog } from "./membership-log.ts";
-import type {
-  AppendEntries,
-  AppendResponse,
-  Heartbeat,
-  HeartbeatResponse,
-  InstallSnapshot,
-  Message,
-  RequestVote,
-  VoteResponse,
-} from "./message.ts";
+import type { AppendEntries, AppendResponse, Heartbeat, HeartbeatResponse, InstallSnapshot, Message, RequestVote, VoteResponse } from "./message.ts";
 import { Progress } from "./progress.ts";
 import type { AcceptResult, ProposalResult, Refusal, RefusalKind } from "./proposal-result.ts";
 import { committedIndex, voteResult } from "./quorum.ts";
+import type { RaftEvent } from "./raft-event.ts";
 import { RaftLog } from "./raft-log.ts";
 import type { RaftLogView } from "./raft-log-view.ts";
 import type { RaftOutput } from "./raft-output.ts";
 import type { PeerView, RaftView } from "./raft-view.ts";
-import type { RaftEvent } from "./raft-event.ts";
+import { type PendingRead, ReadRounds } from "./read-rounds.ts";
 import type { ReadState } from "./read-state.ts";
-import { ReadRounds, type PendingRead } from "./read-rounds.ts";
 import type { Role } from "./role.ts";
 import type { SnapshotMeta } from "./snapshot-meta.ts";
 import { maxTerm } from "./term-limit.ts";
@@ -119,7 +110,15 @@ export class Raft {
     const peers: PeerView[] = [];
     if (this.state === "leader") {
       for (const [id, pr] of this.progress) {
-        peers.push({ id, match: pr.match, next: pr.next, state: pr.state, ackedRound: pr.ackedRound, lastContactTick: pr.lastContactTick, inflight: pr.inflight });
+        peers.push({
+          id,
+          match: pr.match,
+          next: pr.next,
+          state: pr.state,
+          ackedRound: pr.ackedRound,
+          lastContactTick: pr.lastContactTick,
+          inflight: pr.inflight,
+        });
       }
     }
     return {
@@ -399,8 +398,7 @@ export class Raft {
         // for one election timeout so that a lease it backed before the crash expires first.
         const inLease =
           this.cfg.checkQuorum &&
-          ((this.lead !== "" && this.electionElapsed < this.cfg.electionTicks) ||
-            (this.cfg.leaseTicks > 0 && this.nowTick < this.cfg.electionTicks));
+          ((this.lead !== "" && this.electionElapsed < this.cfg.electionTicks) || (this.cfg.leaseTicks > 0 && this.nowTick < this.cfg.electionTicks));
         // A node that hears from a live leader ignores campaigns (unless the leader asked for one).
         if (!m.transfer && inLease) return;
       }
@@ -780,8 +778,17 @@ export class Raft {
     const refused = this.notReadyToLead();
     if (refused !== undefined) return refused;
     const latest = this.membershipLog.latest();
-    if (change.kind !== "demoteVoter" && change.kind !== "removeServer" && change.id === this.id && (change.incarnation ?? "") !== "" && change.incarnation !== this.cfg.incarnation) {
-      return this.refuse("invalidChange", `server ${change.id} is the leader itself, which runs incarnation ${this.cfg.incarnation}, not ${change.incarnation}`);
+    if (
+      change.kind !== "demoteVoter" &&
+      change.kind !== "removeServer" &&
+      change.id === this.id &&
+      (change.incarnation ?? "") !== "" &&
+      change.incarnation !== this.cfg.incarnation
+    ) {
+      return this.refuse(
+        "invalidChange",
+        `server ${change.id} is the leader itself, which runs incarnation ${this.cfg.incarnation}, not ${change.incarnation}`,
+      );
     }
     if (prevIndex !== 0 && prevIndex !== latest.index) {
       return this.refuse("configIndexMismatch", `configuration is at index ${latest.index}, not ${prevIndex}`);
@@ -966,4 +973,3 @@ function sameMembers(a: readonly Member[], b: readonly Member[]): boolean {
     ),
   );
 }
-

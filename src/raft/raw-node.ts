@@ -25,8 +25,8 @@ import { canSendBeforePersist, type Message } from "./message.ts";
 import type { AcceptResult, ProposalResult } from "./proposal-result.ts";
 import { Raft } from "./raft.ts";
 import type { RaftEvent } from "./raft-event.ts";
-import type { PeerStats, RaftStats, RaftStatus } from "./raft-stats.ts";
 import type { RaftLogView } from "./raft-log-view.ts";
+import type { PeerStats, RaftStats, RaftStatus } from "./raft-stats.ts";
 import type { RaftView } from "./raft-view.ts";
 import type { Ready } from "./ready.ts";
 import type { Role } from "./role.ts";
@@ -254,7 +254,9 @@ export class RawNode {
       lastSnapshotTerm: snap.term,
       membership: this.raft.membership(),
       ticksSinceLeaderContact: view.role === "leader" ? 0 : view.electionElapsed,
-      peers: view.peers.map((p): PeerStats => ({ id: p.id, match: p.match, next: p.next, state: p.state, ticksSinceContact: view.nowTick - p.lastContactTick })),
+      peers: view.peers.map(
+        (p): PeerStats => ({ id: p.id, match: p.match, next: p.next, state: p.state, ticksSinceContact: view.nowTick - p.lastContactTick }),
+      ),
       leadTransferee: view.leadTransferee,
       pendingPromotions: view.pendingPromotions,
     };

@@ -1,5 +1,5 @@
-import { parseTree, printParseErrorCode, type Node, type ParseError } from "jsonc-parser";
-import { isPermission, permissions, type KeyGrant } from "./permission.ts";
+import { type Node, type ParseError, parseTree, printParseErrorCode } from "jsonc-parser";
+import { isPermission, type KeyGrant, permissions } from "./permission.ts";
 
 /** A token as the file lists it. The token itself is kept only to be hashed (see TokenStore). */
 export interface TokenEntry {
@@ -75,7 +75,8 @@ function parseChecked(text: string): AuthFile {
 function parseRoles(node: Node): Map<string, KeyGrant[]> {
   if (node.type !== "object") throw new FileProblem(node.offset, '"roles" must be an object of role name → array of grants');
   const properties = node.children ?? [];
-  if (properties.length > authFileLimits.maxRoles) throw new FileProblem(node.offset, `${properties.length} roles, over the limit of ${authFileLimits.maxRoles}`);
+  if (properties.length > authFileLimits.maxRoles)
+    throw new FileProblem(node.offset, `${properties.length} roles, over the limit of ${authFileLimits.maxRoles}`);
   const roles = new Map<string, KeyGrant[]>();
   for (const property of properties) {
     const [nameNode, grantsNode] = property.children ?? [];
@@ -95,7 +96,8 @@ function parseGrants(role: string, node: Node): KeyGrant[] {
     throw new FileProblem(node.offset, `role ${JSON.stringify(role)}: ${items.length} grants, over the limit of ${authFileLimits.maxGrantsPerRole}`);
   }
   return items.map((item) => {
-    if (item.type !== "object") throw new FileProblem(item.offset, `role ${JSON.stringify(role)}: each grant is {"prefix": "...", "permission": "read|write|admin"}`);
+    if (item.type !== "object")
+      throw new FileProblem(item.offset, `role ${JSON.stringify(role)}: each grant is {"prefix": "...", "permission": "read|write|admin"}`);
     const fields = objectFields(item, `a grant of role ${JSON.stringify(role)}`, ["prefix", "permission"]);
     const prefixNode = fields.get("prefix");
     const permissionNode = fields.get("permission");
@@ -112,7 +114,10 @@ function parseGrants(role: string, node: Node): KeyGrant[] {
     }
     const bytes = utf8.encode(prefix);
     if (bytes.length > authFileLimits.maxPrefixBytes) {
-      throw new FileProblem(prefixNode.offset, `role ${JSON.stringify(role)}: prefix is ${bytes.length} bytes, over the limit of ${authFileLimits.maxPrefixBytes}`);
+      throw new FileProblem(
+        prefixNode.offset,
+        `role ${JSON.stringify(role)}: prefix is ${bytes.length} bytes, over the limit of ${authFileLimits.maxPrefixBytes}`,
+      );
     }
     // Admin also grants the operations on the whole cluster; on a narrower prefix it would be a trap.
     if (permission === "admin" && bytes.length > 0) {

@@ -1,7 +1,7 @@
 import type { X509Certificate } from "node:crypto";
 import type { Socket } from "node:net";
 import { TLSSocket } from "node:tls";
-import { identityOf, type CertificateIdentity } from "./certificate-identity.ts";
+import { type CertificateIdentity, identityOf } from "./certificate-identity.ts";
 
 /** What a verified client certificate proves about the connection it came on. */
 export interface CallerCertificate {

@@ -26,7 +26,11 @@ export class KeyPermissions {
   static of(grants: readonly KeyGrant[]): KeyPermissions {
     const read = grants.map(spanOf);
     const write = grants.filter((g) => g.permission !== "read").map(spanOf);
-    return new KeyPermissions(merge(read), merge(write), grants.some((g) => g.permission === "admin"));
+    return new KeyPermissions(
+      merge(read),
+      merge(write),
+      grants.some((g) => g.permission === "admin"),
+    );
   }
 
   /** True when `level` is granted on every key of `interval`. */

@@ -52,7 +52,8 @@ export class NodeSecurity {
             logger,
           )
         : undefined;
-    const allowedNames = config.peerAllowedNames === undefined ? PeerAllowedNames.none : PeerAllowedNames.parse("--peer-allowed-names", config.peerAllowedNames);
+    const allowedNames =
+      config.peerAllowedNames === undefined ? PeerAllowedNames.none : PeerAllowedNames.parse("--peer-allowed-names", config.peerAllowedNames);
     const tokens = config.authTokenFile === undefined ? undefined : TokenStore.load(config.authTokenFile, logger);
     if (config.joinAs !== undefined && tokens?.named(config.joinAs) === undefined) {
       throw new Error(`--join-as ${JSON.stringify(config.joinAs)}: no token of that name in --auth-token-file ${config.authTokenFile ?? ""}`);
@@ -93,7 +94,8 @@ export class NodeSecurity {
     if (match === null) return { status: 401, reason: 'metrics need "authorization: Bearer TOKEN" (--metrics-auth)' };
     const principal = this.tokens.authenticate(match[1] ?? "");
     if (principal === undefined) return { status: 401, reason: "authorization: the token is not recognized" };
-    if (!principal.permissions.admin) return { status: 403, reason: `permission denied: ${JSON.stringify(principal.name)} may not read metrics (it needs an admin role)` };
+    if (!principal.permissions.admin)
+      return { status: 403, reason: `permission denied: ${JSON.stringify(principal.name)} may not read metrics (it needs an admin role)` };
     return { status: 200, reason: "admin token" };
   }
 
@@ -210,7 +212,9 @@ function checkCombination(config: SecurityConfig): void {
   const peer = { "--peer-cert-file": config.peerCertFile, "--peer-key-file": config.peerKeyFile, "--peer-trusted-ca-file": config.peerTrustedCaFile };
   const given = Object.entries(peer).filter(([, value]) => value !== undefined);
   if (given.length > 0 && given.length < 3) {
-    const missing = Object.entries(peer).filter(([, value]) => value === undefined).map(([flag]) => flag);
+    const missing = Object.entries(peer)
+      .filter(([, value]) => value === undefined)
+      .map(([flag]) => flag);
     throw new Error(`mutual TLS on the Raft port needs --peer-cert-file, --peer-key-file and --peer-trusted-ca-file; missing ${missing.join(", ")}`);
   }
   if (config.peerAllowedNames !== undefined && given.length === 0) {

@@ -15,10 +15,20 @@ export class PeerAllowedNames {
   /** Parses the flag; throws one line naming the flag and the bad entry. */
   static parse(flag: string, text: string): PeerAllowedNames {
     const byMember = new Map<string, string[]>();
-    for (const entry of text.split(",").map((e) => e.trim()).filter((e) => e !== "")) {
+    for (const entry of text
+      .split(",")
+      .map((e) => e.trim())
+      .filter((e) => e !== "")) {
       const at = entry.indexOf("=");
       const id = at > 0 ? entry.slice(0, at).trim() : "";
-      const names = at > 0 ? entry.slice(at + 1).split("|").map((n) => n.trim()).filter((n) => n !== "") : [];
+      const names =
+        at > 0
+          ? entry
+              .slice(at + 1)
+              .split("|")
+              .map((n) => n.trim())
+              .filter((n) => n !== "")
+          : [];
       if (id === "" || names.length === 0) {
         throw new Error(`${flag}: expected id=name[|name...] entries separated by commas, got ${JSON.stringify(entry)}`);
       }
@@ -41,6 +51,8 @@ export class PeerAllowedNames {
   /** What a certificate for `memberId` must name, for error messages. */
   describe(memberId: string): string {
     const allowed = this.byMember.get(memberId);
-    return allowed === undefined ? `a SAN or CN equal to the member id ${JSON.stringify(memberId)}` : `one of ${allowed.map((n) => JSON.stringify(n)).join(", ")} (--peer-allowed-names)`;
+    return allowed === undefined
+      ? `a SAN or CN equal to the member id ${JSON.stringify(memberId)}`
+      : `one of ${allowed.map((n) => JSON.stringify(n)).join(", ")} (--peer-allowed-names)`;
   }
 }

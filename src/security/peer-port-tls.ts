@@ -1,5 +1,5 @@
-import type { TLSOptions } from "bun";
 import type { X509Certificate } from "node:crypto";
+import type { TLSOptions } from "bun";
 import type { PeerTls } from "../transport/peer-tls.ts";
 import { identityOf } from "./certificate-identity.ts";
 import type { PeerAllowedNames } from "./peer-allowed-names.ts";

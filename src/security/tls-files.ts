@@ -1,9 +1,9 @@
 import { createPrivateKey, type KeyObject, type X509Certificate } from "node:crypto";
 import { readFileSync, statSync } from "node:fs";
-import { identityOf, type CertificateIdentity } from "./certificate-identity.ts";
-import { parsePemCertificates } from "./pem-certificates.ts";
-import { silentSecurityLogger, type SecurityLogger } from "./security-logger.ts";
 import { errorMessage } from "../log/error-message.ts";
+import { type CertificateIdentity, identityOf } from "./certificate-identity.ts";
+import { parsePemCertificates } from "./pem-certificates.ts";
+import { type SecurityLogger, silentSecurityLogger } from "./security-logger.ts";
 
 /** The flags a set of TLS files came from, so every message names the one to fix. */
 export interface TlsFileFlags {
@@ -66,13 +66,7 @@ export class TlsFiles {
   }
 
   /** Loads and checks the files; throws one line naming the flag and the problem (a start must fail on it). */
-  static load(
-    label: string,
-    paths: TlsFilePaths,
-    flags: TlsFileFlags,
-    logger: SecurityLogger = silentSecurityLogger,
-    now: () => number = Date.now,
-  ): TlsFiles {
+  static load(label: string, paths: TlsFilePaths, flags: TlsFileFlags, logger: SecurityLogger = silentSecurityLogger, now: () => number = Date.now): TlsFiles {
     return new TlsFiles(label, paths, flags, logger, now);
   }
 

@@ -1,11 +1,11 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { readFileSync, statSync } from "node:fs";
-import { parseAuthFile, type AuthFile } from "./auth-file.ts";
+import { errorMessage } from "../log/error-message.ts";
+import { type AuthFile, parseAuthFile } from "./auth-file.ts";
 import { KeyPermissions } from "./key-permissions.ts";
 import type { KeyGrant } from "./permission.ts";
 import type { Principal } from "./principal.ts";
-import { silentSecurityLogger, type SecurityLogger } from "./security-logger.ts";
-import { errorMessage } from "../log/error-message.ts";
+import { type SecurityLogger, silentSecurityLogger } from "./security-logger.ts";
 
 const MAX_FILE_BYTES = 4 * 1024 * 1024;
 

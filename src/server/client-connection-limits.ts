@@ -34,6 +34,7 @@ export function checkClientConnectionLimits(limits: ClientConnectionLimits): Cli
     if (!Number.isSafeInteger(value) || value < 1) throw new Error(`client connection limit ${field} must be a positive integer, got ${String(value)}`);
   }
   // SETTINGS_MAX_CONCURRENT_STREAMS is a 32-bit field.
-  if (limits.maxConcurrentStreams > 0xffff_ffff) throw new Error(`client connection limit maxConcurrentStreams must be at most 2^32-1, got ${limits.maxConcurrentStreams}`);
+  if (limits.maxConcurrentStreams > 0xffff_ffff)
+    throw new Error(`client connection limit maxConcurrentStreams must be at most 2^32-1, got ${limits.maxConcurrentStreams}`);
   return limits;
 }

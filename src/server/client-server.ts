@@ -1,36 +1,36 @@
 import http from "node:http";
 import type { Socket } from "node:net";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { RateLimitedLog } from "../log/rate-limited-log.ts";
 import { ClientConnectionCounts, type ClientConnectionRejection } from "./client-connection-counts.ts";
-import { checkClientConnectionLimits, defaultClientConnectionLimits, type ClientConnectionLimits } from "./client-connection-limits.ts";
+import { type ClientConnectionLimits, checkClientConnectionLimits, defaultClientConnectionLimits } from "./client-connection-limits.ts";
 import { ClientListener } from "./client-listener.ts";
-import { Http1ConnectionClock } from "./http1-connection-clock.ts";
 import { createConnectHandler } from "./connect-handler.ts";
 import { ConnectionTracker } from "./connection-tracker.ts";
 import { CorsPolicy } from "./cors-policy.ts";
-import { HostPolicy } from "./host-policy.ts";
 import { GrpcFastPath } from "./grpc-fast-path.ts";
-import { createHttp2Server } from "./http2-stream-handler.ts";
+import { HostPolicy } from "./host-policy.ts";
 import { createHttpRequestHandler, type HttpRoutes } from "./http-request-handler.ts";
-import type { RpcObserver } from "./rpc-observer.ts";
+import { Http1ConnectionClock } from "./http1-connection-clock.ts";
+import { createHttp2Server } from "./http2-stream-handler.ts";
 import { sniffProtocol, type WireProtocol } from "./protocol-sniffer.ts";
-import { RateLimitedLog } from "../log/rate-limited-log.ts";
-import { acceptTls } from "./tls-acceptor.ts";
+import type { RpcObserver } from "./rpc-observer.ts";
+import { type ServerLogger, silentLogger } from "./server-logger.ts";
 import type { ServerTls } from "./server-tls.ts";
-import { silentLogger, type ServerLogger } from "./server-logger.ts";
 import { implSpecOf, type ServiceRegistration } from "./service-registration.ts";
+import { acceptTls } from "./tls-acceptor.ts";
 import { buildUnaryMethodTable } from "./unary-method-table.ts";
 
-export { ClientListener } from "./client-listener.ts";
-export { registerService, type ServiceRegistration } from "./service-registration.ts";
-export type { HttpRequest, HttpResponse, HttpRoutes } from "./http-request-handler.ts";
-export type { ServerLogger } from "./server-logger.ts";
-export type { RpcObserver, RpcCall, RpcProtocol } from "./rpc-observer.ts";
-export { servingPathKey, type ServingPath } from "./serving-path.ts";
-export { clientSocketKey } from "./client-socket.ts";
-export type { ServerTls, ServerTlsConnectionOptions } from "./server-tls.ts";
 export { ClientConnectionCounts, type ClientConnectionRejection } from "./client-connection-counts.ts";
-export { defaultClientConnectionLimits, type ClientConnectionLimits } from "./client-connection-limits.ts";
+export { type ClientConnectionLimits, defaultClientConnectionLimits } from "./client-connection-limits.ts";
+export { ClientListener } from "./client-listener.ts";
+export { clientSocketKey } from "./client-socket.ts";
+export type { HttpRequest, HttpResponse, HttpRoutes } from "./http-request-handler.ts";
+export type { RpcCall, RpcObserver, RpcProtocol } from "./rpc-observer.ts";
+export type { ServerLogger } from "./server-logger.ts";
+export type { ServerTls, ServerTlsConnectionOptions } from "./server-tls.ts";
+export { registerService, type ServiceRegistration } from "./service-registration.ts";
+export { type ServingPath, servingPathKey } from "./serving-path.ts";
 
 export const defaultMaxRequestBytes = 2 * 1024 * 1024;
 const defaultGraceMs = 5_000;
@@ -42,8 +42,7 @@ const maxTimeoutMs = 24 * 60 * 60 * 1000;
  * from `ClientServer.port`), or a listener the caller bound earlier, which the
  * server owns from then on.
  */
-export type ClientServerOptions = ClientServerSettings &
-  ({ readonly host: string; readonly port: number } | { readonly listener: ClientListener });
+export type ClientServerOptions = ClientServerSettings & ({ readonly host: string; readonly port: number } | { readonly listener: ClientListener });
 
 export interface ClientServerSettings {
   /** Served by Connect (every protocol) and by the unary gRPC fast path. */
@@ -110,9 +109,7 @@ export class ClientServer {
       logger,
       observer: options.rpcObserver,
     });
-    const rpcPaths = new Set(
-      options.services.flatMap(({ service }) => service.methods.map((m) => `/${service.typeName}/${m.name}`)),
-    );
+    const rpcPaths = new Set(options.services.flatMap(({ service }) => service.methods.map((m) => `/${service.typeName}/${m.name}`)));
     const handleRequest = createHttpRequestHandler({
       connect,
       rpcPaths,

@@ -1,12 +1,12 @@
-import { ConnectError, createContextValues, type ConnectRouter, type Interceptor, type ServiceImplSpec } from "@connectrpc/connect";
-import { codeName } from "./connect-code-names.ts";
-import { clientConnectionKey } from "../service/client-connection.ts";
-import { requestConnection } from "./request-connection.ts";
+import { ConnectError, type ConnectRouter, createContextValues, type Interceptor, type ServiceImplSpec } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { clientConnectionKey } from "../service/client-connection.ts";
 import { clientSocketKey } from "./client-socket.ts";
+import { codeName } from "./connect-code-names.ts";
 import { answerUnrouted } from "./fallback-handler.ts";
 import type { NodeHandler } from "./http-request-handler.ts";
 import { toPublicError } from "./public-error.ts";
+import { requestConnection } from "./request-connection.ts";
 import { protocolOfContentType, type RpcObserver } from "./rpc-observer.ts";
 import type { ServerLogger } from "./server-logger.ts";
 

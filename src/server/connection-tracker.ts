@@ -1,5 +1,5 @@
-import type { Socket } from "node:net";
 import type { Http2Session } from "node:http2";
+import type { Socket } from "node:net";
 
 /**
  * Knows every open socket, which HTTP/1.1 sockets are mid-request, every

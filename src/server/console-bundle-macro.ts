@@ -1,4 +1,4 @@
-import { bundleCliFlags, consoleAssetsWith, consoleEntry, productionEnv, type ConsoleAssets } from "./console-sources.ts";
+import { bundleCliFlags, type ConsoleAssets, consoleAssetsWith, consoleEntry, productionEnv } from "./console-sources.ts";
 
 export type { ConsoleAssets } from "./console-sources.ts";
 

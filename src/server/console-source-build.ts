@@ -1,4 +1,4 @@
-import { consoleAssetsWith, consoleEntry, productionEnv, type ConsoleAssets } from "./console-sources.ts";
+import { type ConsoleAssets, consoleAssetsWith, consoleEntry, productionEnv } from "./console-sources.ts";
 
 /**
  * Bundles the console for a node that runs from source (`bun

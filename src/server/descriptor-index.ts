@@ -1,4 +1,4 @@
-import { toBinary, type DescFile, type DescMessage, type DescService } from "@bufbuild/protobuf";
+import { type DescFile, type DescMessage, type DescService, toBinary } from "@bufbuild/protobuf";
 import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
 
 /**
@@ -17,8 +17,8 @@ export class DescriptorIndex {
   }
 
   private addFile(file: DescFile): void {
-    if (this.files.has(file.name + ".proto")) return;
-    this.files.set(file.name + ".proto", file);
+    if (this.files.has(`${file.name}.proto`)) return;
+    this.files.set(`${file.name}.proto`, file);
     for (const dependency of file.dependencies) this.addFile(dependency);
     for (const service of file.services) {
       this.symbols.set(service.typeName, file);

@@ -44,10 +44,7 @@ export function answerUnrouted(req: UnroutedRequest, res: UnroutedResponse): voi
   if (grpcContentType.test(contentType)) {
     // A trailers-only answer: status in the headers, no body.
     res.statusCode = 200;
-    res.setHeader(
-      "content-type",
-      grpcWebContentType.test(contentType) ? "application/grpc-web+proto" : "application/grpc",
-    );
+    res.setHeader("content-type", grpcWebContentType.test(contentType) ? "application/grpc-web+proto" : "application/grpc");
     const status = setGrpcStatus(new Headers(), new ConnectError(`unknown method ${path}`, Code.Unimplemented));
     status.forEach((value, name) => {
       res.setHeader(name, value);

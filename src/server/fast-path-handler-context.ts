@@ -1,7 +1,7 @@
-import type { DescMethod, DescService } from "@bufbuild/protobuf";
 import type { IncomingHttpHeaders } from "node:http2";
-import { Code, ConnectError, createContextValues, type ContextValues, type HandlerContext } from "@connectrpc/connect";
 import type { Socket } from "node:net";
+import type { DescMethod, DescService } from "@bufbuild/protobuf";
+import { Code, ConnectError, type ContextValues, createContextValues, type HandlerContext } from "@connectrpc/connect";
 import { clientSocketKey } from "./client-socket.ts";
 import { servingPathKey } from "./serving-path.ts";
 

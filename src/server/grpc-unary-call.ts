@@ -1,12 +1,12 @@
-import { constants as h2constants } from "node:http2";
 import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerHttp2Stream } from "node:http2";
-import { create, fromBinary, isMessage, toBinary } from "@bufbuild/protobuf";
+import { constants as h2constants } from "node:http2";
 import type { DescMessage, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
+import { create, fromBinary, isMessage, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { setGrpcStatus } from "./grpc-trailer-status.ts";
 import { codeName } from "./connect-code-names.ts";
 import { FastPathHandlerContext } from "./fast-path-handler-context.ts";
 import { parseGrpcTimeout } from "./grpc-timeout.ts";
+import { setGrpcStatus } from "./grpc-trailer-status.ts";
 import { toPublicError } from "./public-error.ts";
 import type { RpcObserver } from "./rpc-observer.ts";
 import type { ServerLogger } from "./server-logger.ts";
@@ -87,12 +87,7 @@ export class GrpcUnaryCall {
     if (this.messageBytes < 0 && this.receivedBytes >= frameHeaderBytes) {
       const head = this.joinedChunks();
       if ((head[0] ?? 0) & compressedFlag) {
-        this.fail(
-          new ConnectError(
-            "protocol error: request message is flagged compressed but grpc-encoding is identity",
-            Code.Internal,
-          ),
-        );
+        this.fail(new ConnectError("protocol error: request message is flagged compressed but grpc-encoding is identity", Code.Internal));
         return;
       }
       this.messageBytes = head.readUInt32BE(1);
@@ -107,12 +102,7 @@ export class GrpcUnaryCall {
       }
     }
     if (this.messageBytes >= 0 && this.receivedBytes > frameHeaderBytes + this.messageBytes) {
-      this.fail(
-        new ConnectError(
-          "protocol error: received more than one request message for a unary method",
-          Code.InvalidArgument,
-        ),
-      );
+      this.fail(new ConnectError("protocol error: received more than one request message for a unary method", Code.InvalidArgument));
     }
   };
 
@@ -121,12 +111,7 @@ export class GrpcUnaryCall {
     if (this.answered) return;
     if (this.messageBytes < 0 || this.receivedBytes < frameHeaderBytes + this.messageBytes) {
       const expected = this.messageBytes < 0 ? "a 5-byte frame header" : `${frameHeaderBytes + this.messageBytes} bytes`;
-      this.fail(
-        new ConnectError(
-          `protocol error: request ended after ${this.receivedBytes} bytes, expected ${expected}`,
-          Code.InvalidArgument,
-        ),
-      );
+      this.fail(new ConnectError(`protocol error: request ended after ${this.receivedBytes} bytes, expected ${expected}`, Code.InvalidArgument));
       return;
     }
     const joined = this.joinedChunks();

@@ -63,9 +63,7 @@ export function createHttpRequestHandler(parts: HttpRequestHandlerParts): NodeHa
       res.statusCode = 413;
       res.setHeader("content-type", "text/plain; charset=utf-8");
       if (http1Socket !== undefined) res.setHeader("connection", "close");
-      res.end(
-        `request body of ${declaredBytes} bytes exceeds the limit of ${parts.maxRequestBytes} bytes (maxRequestBytes)\n`,
-      );
+      res.end(`request body of ${declaredBytes} bytes exceeds the limit of ${parts.maxRequestBytes} bytes (maxRequestBytes)\n`);
       return;
     }
     if (routeSafely(parts, req, res)) return;

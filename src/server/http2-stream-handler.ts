@@ -3,9 +3,9 @@ import type { ClientConnectionRejection } from "./client-connection-counts.ts";
 import type { ClientConnectionLimits } from "./client-connection-limits.ts";
 import type { ConnectionTracker } from "./connection-tracker.ts";
 import type { GrpcFastPath } from "./grpc-fast-path.ts";
+import type { NodeHandler } from "./http-request-handler.ts";
 import { Http2SessionClock } from "./http2-session-clock.ts";
 import { paceWrites } from "./http2-write-pacer.ts";
-import type { NodeHandler } from "./http-request-handler.ts";
 import type { ServerLogger } from "./server-logger.ts";
 
 /**

@@ -7,11 +7,7 @@ import type { ServerLogger } from "./server-logger.ts";
  * is a bug or an internal failure whose message may leak internals, so the
  * client gets INTERNAL with a fixed message and the operator gets the log.
  */
-export function toPublicError(
-  reason: unknown,
-  procedure: string,
-  logger: ServerLogger,
-): ConnectError {
+export function toPublicError(reason: unknown, procedure: string, logger: ServerLogger): ConnectError {
   if (reason instanceof ConnectError) return reason;
   logger.error("rpc handler failed", { procedure, error: describe(reason) });
   return new ConnectError(`internal error in ${procedure}`, Code.Internal);

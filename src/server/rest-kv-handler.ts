@@ -2,28 +2,28 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, createContextValues, createHandlerContext, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
-import { clientConnectionKey, clientConnectionOf } from "../service/client-connection.ts";
-import { requestConnection } from "./request-connection.ts";
-import { codeName, httpStatusOfCode } from "./connect-code-names.ts";
 import {
-  Consistency,
+  type Consistency,
   DeleteRequestSchema,
   DeleteResponseSchema,
   GetRequestSchema,
   GetResponseSchema,
+  type KeyValue,
   KV,
   PutRequestSchema,
   PutResponseSchema,
   RangeRequestSchema,
   RangeResponseSchema,
-  TxnResponseSchema,
-  type KeyValue,
   type ResponseHeader,
+  TxnResponseSchema,
 } from "../gen/raftkv/v1/kv_pb.ts";
+import { clientConnectionKey, clientConnectionOf } from "../service/client-connection.ts";
 import { parseConsistencyName } from "../service/consistency.ts";
-import { type BlockingOutcome, type BlockingQuery, blockingQueryOf, waitForKeyChange, type WatchHub } from "../service/watch/index.ts";
 import { casPutRequest, parseCasIndex } from "../service/kv/index.ts";
+import { type BlockingOutcome, type BlockingQuery, blockingQueryOf, type WatchHub, waitForKeyChange } from "../service/watch/index.ts";
 import { clientSocketKey } from "./client-socket.ts";
+import { codeName, httpStatusOfCode } from "./connect-code-names.ts";
+import { requestConnection } from "./request-connection.ts";
 import { percentDecodeToBytes } from "./rest-percent-decode.ts";
 
 type HttpRequest = IncomingMessage | Http2ServerRequest;
@@ -117,12 +117,7 @@ async function serve(options: RestKvOptions, req: HttpRequest, res: HttpResponse
     }
     case "DELETE": {
       const answer = create(DeleteResponseSchema, await kv.delete(create(DeleteRequestSchema, { key }), context));
-      writeJson(
-        res,
-        200,
-        { index: Number(answer.index), deleted: Number(answer.deleted), header: headerJson(answer.header) },
-        answer.header,
-      );
+      writeJson(res, 200, { index: Number(answer.index), deleted: Number(answer.deleted), header: headerJson(answer.header) }, answer.header);
       return;
     }
     default:
@@ -171,10 +166,7 @@ async function listKeys(
     throw new ConnectError(`limit: must be a non-negative integer, got ${JSON.stringify(limitText)}`, Code.InvalidArgument);
   }
   const keysOnly = url.searchParams.get("keys_only") === "true";
-  const answer = create(
-    RangeResponseSchema,
-    await kv.range(create(RangeRequestSchema, { prefix, start, end, limit, keysOnly, consistency }), context),
-  );
+  const answer = create(RangeResponseSchema, await kv.range(create(RangeRequestSchema, { prefix, start, end, limit, keysOnly, consistency }), context));
   const kvs = answer.kvs;
   const nextKey = answer.nextKey;
   writeJson(
@@ -276,7 +268,7 @@ function writeHeaders(res: HttpResponse, status: number, contentType: string, he
 
 function writeJson(res: HttpResponse, status: number, body: unknown, header: ResponseHeader | undefined): void {
   writeHeaders(res, status, "application/json", header);
-  res.end(JSON.stringify(body) + "\n");
+  res.end(`${JSON.stringify(body)}\n`);
 }
 
 function sendError(res: HttpResponse, error: ConnectError, httpStatus?: number): void {

@@ -1,10 +1,5 @@
 import type { DescService } from "@bufbuild/protobuf";
-import {
-  createServiceImplSpec,
-  type HandlerContext,
-  type ServiceImpl,
-  type ServiceImplSpec,
-} from "@connectrpc/connect";
+import { createServiceImplSpec, type HandlerContext, type ServiceImpl, type ServiceImplSpec } from "@connectrpc/connect";
 
 /**
  * Any method implementation, with its request type erased: `never` accepts
@@ -22,10 +17,7 @@ export interface ServiceRegistration {
   readonly impl: { readonly [localName: string]: ErasedMethodImpl | undefined };
 }
 
-export function registerService<S extends DescService>(
-  service: S,
-  impl: Partial<ServiceImpl<S>>,
-): ServiceRegistration {
+export function registerService<S extends DescService>(service: S, impl: Partial<ServiceImpl<S>>): ServiceRegistration {
   return { service, impl };
 }
 
@@ -38,9 +30,7 @@ export function implSpecOf({ service, impl }: ServiceRegistration): ServiceImplS
   const known = new Set(service.methods.map((method) => method.localName));
   for (const name of Object.keys(impl)) {
     if (!known.has(name) && typeof impl[name] === "function") {
-      throw new Error(
-        `implementation for ${service.typeName} has method "${name}", which the service does not define (known: ${[...known].join(", ")})`,
-      );
+      throw new Error(`implementation for ${service.typeName} has method "${name}", which the service does not define (known: ${[...known].join(", ")})`);
     }
   }
   // The service/impl pairing is the caller's promise (registerService checks

@@ -8,4 +8,3 @@ export type ServingPath = "connect" | "grpc-fast-path";
  * diagnostics, metrics and tests that must know the fast path was taken.
  */
 export const servingPathKey = createContextKey<ServingPath>("connect", { description: "serving path" });
-

@@ -1,7 +1,6 @@
 import type { Socket } from "node:net";
 import { TLSSocket } from "node:tls";
 import type { WireProtocol } from "./protocol-sniffer.ts";
-import type { ServerLogger } from "./server-logger.ts";
 import type { ServerTls } from "./server-tls.ts";
 
 /** Both protocols are offered; a client without ALPN (old curl, openssl s_client) gets HTTP/1.1. */

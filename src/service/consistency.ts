@@ -1,5 +1,5 @@
-import { Consistency } from "../gen/raftkv/v1/kv_pb.ts";
 import type { ReadConsistency } from "../engine/engine.ts";
+import { Consistency } from "../gen/raftkv/v1/kv_pb.ts";
 import { invalidArgument } from "./validation.ts";
 
 export function readConsistencyOf(field: string, consistency: Consistency): ReadConsistency {

@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import type { EngineStatus } from "../engine/engine.ts";
 import type { StoredKv } from "../fsm/kv-types.ts";
-import { KeyValueSchema, ResponseHeaderSchema, type KeyValue, type ResponseHeader } from "../gen/raftkv/v1/kv_pb.ts";
+import { type KeyValue, KeyValueSchema, type ResponseHeader, ResponseHeaderSchema } from "../gen/raftkv/v1/kv_pb.ts";
 
 /*
  * The messages every service's answers are built from. Kept apart from the

@@ -1,13 +1,13 @@
 import type { Database, Statement } from "bun:sqlite";
 import type { LogStore, PersistBatch, SnapshotRecord } from "../engine/log-store.ts";
-import { entryKindCode, entryKindFromCode, type Entry } from "../raft/entry.ts";
+import { processFailpoints } from "../failpoint/failpoints.ts";
+import { errorMessage } from "../log/error-message.ts";
+import { type Entry, entryKindCode, entryKindFromCode } from "../raft/entry.ts";
 import type { HardState } from "../raft/hard-state.ts";
 import { maxTerm } from "../raft/term-limit.ts";
-import { processFailpoints } from "../failpoint/failpoints.ts";
 import { LogCompactedError, LogUnavailableError } from "./log-errors.ts";
 import { RecentLogEntries } from "./recent-log-entries.ts";
 import { openWalDatabase } from "./sqlite-file.ts";
-import { errorMessage } from "../log/error-message.ts";
 import { StableStore, validateMetaKey } from "./stable-store.ts";
 
 export type { PersistBatch } from "../engine/log-store.ts";
@@ -124,9 +124,7 @@ export class RaftLogStore implements LogStore {
     } | null;
     const first = db.query("SELECT idx FROM log ORDER BY idx ASC LIMIT 1").get() as { idx: number } | null;
     if (first !== null && first.idx !== this.#compactedIndex + 1) {
-      throw new Error(
-        `raft log is inconsistent: first stored index ${first.idx} does not follow the compacted index ${this.#compactedIndex}`,
-      );
+      throw new Error(`raft log is inconsistent: first stored index ${first.idx} does not follow the compacted index ${this.#compactedIndex}`);
     }
     this.#lastIndex = last?.idx ?? this.#compactedIndex;
     this.#lastTerm = last?.term ?? this.#compactedTerm;
@@ -283,9 +281,7 @@ export class RaftLogStore implements LogStore {
     this.#assertOpen();
     requireIndex("fromIndex", fromIndex);
     if (fromIndex <= this.#compactedIndex) {
-      throw new RangeError(
-        `cannot truncate the log from ${fromIndex}: entries through ${this.#compactedIndex} are compacted (committed)`,
-      );
+      throw new RangeError(`cannot truncate the log from ${fromIndex}: entries through ${this.#compactedIndex} are compacted (committed)`);
     }
     if (fromIndex > this.#lastIndex) return;
     const newLastTerm = this.#termOrThrow(fromIndex - 1);
@@ -307,23 +303,21 @@ export class RaftLogStore implements LogStore {
     requireIndex("throughTerm", throughTerm);
     if (throughIndex <= this.#compactedIndex) {
       if (throughIndex === this.#compactedIndex && throughTerm !== this.#compactedTerm) {
-        throw new RangeError(
-          `cannot compact through ${throughIndex} at term ${throughTerm}: the boundary has term ${this.#compactedTerm}`,
-        );
+        throw new RangeError(`cannot compact through ${throughIndex} at term ${throughTerm}: the boundary has term ${this.#compactedTerm}`);
       }
       return;
     }
     if (throughIndex <= this.#lastIndex) {
       const stored = this.#termOrThrow(throughIndex);
       if (stored !== throughTerm) {
-        throw new RangeError(
-          `cannot compact through ${throughIndex} at term ${throughTerm}: the stored entry has term ${stored}`,
-        );
+        throw new RangeError(`cannot compact through ${throughIndex} at term ${throughTerm}: the stored entry has term ${stored}`);
       }
-      this.#db.transaction(() => {
-        this.#deleteThrough.run(throughIndex);
-        this.#upsertBoundary.run(throughIndex, throughTerm);
-      }).immediate();
+      this.#db
+        .transaction(() => {
+          this.#deleteThrough.run(throughIndex);
+          this.#upsertBoundary.run(throughIndex, throughTerm);
+        })
+        .immediate();
       this.#recent.dropThrough(throughIndex);
       this.#compactedIndex = throughIndex;
       this.#compactedTerm = throughTerm;
@@ -352,14 +346,16 @@ export class RaftLogStore implements LogStore {
       throw new RangeError(`snapshot index ${index} is below the compacted index ${this.#compactedIndex}`);
     }
     const keepsSuffix = this.term(index) === term;
-    this.#db.transaction(() => {
-      if (keepsSuffix) this.#deleteThrough.run(index);
-      else this.#deleteAll.run();
-      this.#upsertBoundary.run(index, term);
-      this.#insertRecord.run(index, term);
-      this.#pruneRecords.run();
-      this.#stable.writeHardState(hardState);
-    }).immediate();
+    this.#db
+      .transaction(() => {
+        if (keepsSuffix) this.#deleteThrough.run(index);
+        else this.#deleteAll.run();
+        this.#upsertBoundary.run(index, term);
+        this.#insertRecord.run(index, term);
+        this.#pruneRecords.run();
+        this.#stable.writeHardState(hardState);
+      })
+      .immediate();
     this.#stable.rememberHardState(hardState);
     if (keepsSuffix) {
       this.#recent.dropThrough(index);
@@ -376,10 +372,12 @@ export class RaftLogStore implements LogStore {
     this.#assertOpen();
     requireIndex("index", record.index);
     requireTerm(record.term);
-    this.#db.transaction(() => {
-      this.#insertRecord.run(record.index, record.term);
-      this.#pruneRecords.run();
-    }).immediate();
+    this.#db
+      .transaction(() => {
+        this.#insertRecord.run(record.index, record.term);
+        this.#pruneRecords.run();
+      })
+      .immediate();
   }
 
   snapshotRecords(): SnapshotRecord[] {
@@ -436,10 +434,12 @@ export class RaftLogStore implements LogStore {
   }
 
   #replaceWithBoundary(index: number, term: number): void {
-    this.#db.transaction(() => {
-      this.#deleteAll.run();
-      this.#upsertBoundary.run(index, term);
-    }).immediate();
+    this.#db
+      .transaction(() => {
+        this.#deleteAll.run();
+        this.#upsertBoundary.run(index, term);
+      })
+      .immediate();
     this.#recent.clear();
     this.#compactedIndex = index;
     this.#compactedTerm = term;
@@ -454,22 +454,16 @@ export class RaftLogStore implements LogStore {
       const entry = input[i] as Entry;
       validateEntry(entry, i);
       if (entry.index !== head.index + i) {
-        throw new RangeError(
-          `entries to append are not contiguous: position ${i} has index ${entry.index}, expected ${head.index + i}`,
-        );
+        throw new RangeError(`entries to append are not contiguous: position ${i} has index ${entry.index}, expected ${head.index + i}`);
       }
       const prev = input[i - 1];
       if (prev !== undefined && entry.term < prev.term) {
-        throw new RangeError(
-          `entries to append have decreasing terms: index ${entry.index} has term ${entry.term} after term ${prev.term}`,
-        );
+        throw new RangeError(`entries to append have decreasing terms: index ${entry.index} has term ${entry.term} after term ${prev.term}`);
       }
     }
     const atBoundary = input.find((e) => e.index === this.#compactedIndex);
     if (atBoundary !== undefined && atBoundary.term !== this.#compactedTerm) {
-      throw new RangeError(
-        `entry ${atBoundary.index} with term ${atBoundary.term} conflicts with the compacted boundary (term ${this.#compactedTerm})`,
-      );
+      throw new RangeError(`entry ${atBoundary.index} with term ${atBoundary.term} conflicts with the compacted boundary (term ${this.#compactedTerm})`);
     }
     const entries = head.index > this.#compactedIndex ? input : input.filter((e) => e.index > this.#compactedIndex);
     const first = entries[0];
@@ -479,9 +473,7 @@ export class RaftLogStore implements LogStore {
     }
     const prevTerm = this.#termOrThrow(first.index - 1);
     if (first.term < prevTerm) {
-      throw new RangeError(
-        `cannot append index ${first.index} with term ${first.term} after index ${first.index - 1} with higher term ${prevTerm}`,
-      );
+      throw new RangeError(`cannot append index ${first.index} with term ${first.term} after index ${first.index - 1} with higher term ${prevTerm}`);
     }
     const last = entries[entries.length - 1] as Entry;
     return {

@@ -2,12 +2,7 @@ import { closeSync, fsyncSync, openSync, rmSync, writeSync } from "node:fs";
 import type { SnapshotDescriptor, SnapshotMeta } from "./snapshot-meta.ts";
 
 /** Called by a sink on commit to put the fsynced data file in place and record it. */
-export type SnapshotFinisher = (
-  partialPath: string,
-  descriptor: SnapshotDescriptor,
-  size: number,
-  checksum: string,
-) => SnapshotMeta;
+export type SnapshotFinisher = (partialPath: string, descriptor: SnapshotDescriptor, size: number, checksum: string) => SnapshotMeta;
 
 /**
  * Receives a snapshot in chunks (InstallSnapshot). Bytes go to a ".partial"
@@ -26,12 +21,7 @@ export class SnapshotSink {
   #size = 0;
   #state: "open" | "committed" | "aborted" = "open";
 
-  constructor(
-    partialPath: string,
-    descriptor: SnapshotDescriptor,
-    expectedChecksum: string | undefined,
-    finish: SnapshotFinisher,
-  ) {
+  constructor(partialPath: string, descriptor: SnapshotDescriptor, expectedChecksum: string | undefined, finish: SnapshotFinisher) {
     if (expectedChecksum !== undefined && !/^[0-9a-f]{64}$/.test(expectedChecksum)) {
       throw new Error(`expected checksum must be a lowercase SHA-256 hex digest, got ${JSON.stringify(expectedChecksum)}`);
     }

@@ -1,17 +1,11 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { open as openFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
-import { fsyncDir, fsyncFile } from "./fs-sync.ts";
-import {
-  compareNewestFirst,
-  parseSnapshotMeta,
-  serializeSnapshotMeta,
-  type SnapshotDescriptor,
-  type SnapshotMeta,
-} from "./snapshot-meta.ts";
-import { SnapshotSink } from "./snapshot-sink.ts";
 import type { SnapshotFiles } from "../engine/snapshot-files.ts";
 import { errorMessage } from "../log/error-message.ts";
+import { fsyncDir, fsyncFile } from "./fs-sync.ts";
+import { compareNewestFirst, parseSnapshotMeta, type SnapshotDescriptor, type SnapshotMeta, serializeSnapshotMeta } from "./snapshot-meta.ts";
+import { SnapshotSink } from "./snapshot-sink.ts";
 
 export interface OpenedSnapshot {
   readonly meta: SnapshotMeta;
@@ -35,9 +29,7 @@ export interface FileSnapshotStoreOptions {
 }
 
 /** One entry of the directory: a parsed snapshot, or why it is not one. */
-type ScannedSnapshot =
-  | { readonly kind: "ok"; readonly meta: SnapshotMeta }
-  | { readonly kind: "broken"; readonly id: string; readonly reason: string };
+type ScannedSnapshot = { readonly kind: "ok"; readonly meta: SnapshotMeta } | { readonly kind: "broken"; readonly id: string; readonly reason: string };
 
 const dataSuffix = ".snap";
 const metaSuffix = ".json";
@@ -109,7 +101,8 @@ export class FileSnapshotStore implements SnapshotFiles {
       } else {
         const size = statSync(absolute).size;
         if (size !== digest.size) throw new Error(`the file has ${size} bytes, its writer reported ${digest.size}`);
-        if (!/^[0-9a-f]{64}$/.test(digest.checksum)) throw new Error(`its writer reported checksum ${JSON.stringify(digest.checksum)}, not a SHA-256 hex digest`);
+        if (!/^[0-9a-f]{64}$/.test(digest.checksum))
+          throw new Error(`its writer reported checksum ${JSON.stringify(digest.checksum)}, not a SHA-256 hex digest`);
       }
       return this.#finish(absolute, descriptor, digest.size, digest.checksum);
     } catch (err) {
@@ -122,9 +115,7 @@ export class FileSnapshotStore implements SnapshotFiles {
   /** A sink for a snapshot streamed from a leader; see SnapshotSink. */
   createSink(descriptor: SnapshotDescriptor, expectedChecksum?: string): SnapshotSink {
     validateDescriptor(descriptor);
-    return new SnapshotSink(this.tempPath(), descriptor, expectedChecksum, (partial, d, size, checksum) =>
-      this.#finish(partial, d, size, checksum),
-    );
+    return new SnapshotSink(this.tempPath(), descriptor, expectedChecksum, (partial, d, size, checksum) => this.#finish(partial, d, size, checksum));
   }
 
   /** Complete snapshots, newest first. Cheap: reads metadata and stats the data files, no checksums. */

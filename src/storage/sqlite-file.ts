@@ -51,4 +51,3 @@ export function openWalDatabase(path: string, sync: SyncLevel, options: WalDatab
     throw new Error(`opening SQLite database ${path}: ${errorMessage(err)}`, { cause: err });
   }
 }
-

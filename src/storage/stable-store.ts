@@ -35,9 +35,7 @@ export class StableStore {
        ON CONFLICT (id) DO UPDATE SET term = excluded.term, vote = excluded.vote, commit_index = excluded.commit_index`,
     );
     this.#selectMeta = db.prepare("SELECT value FROM meta WHERE key = ?");
-    this.#upsertMeta = db.prepare(
-      "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-    );
+    this.#upsertMeta = db.prepare("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value");
     this.#deleteMeta = db.prepare("DELETE FROM meta WHERE key = ?");
     const row = this.#selectHardState.get() as { term: number; vote: string; commit_index: number } | null;
     this.#hardState = row === null ? emptyHardState : { term: row.term, vote: row.vote, commit: row.commit_index };

@@ -177,8 +177,7 @@ function decodeHello(body: Uint8Array, start: number, end: number, view: FrameVi
       offset = varintNext + length;
       continue;
     }
-    const next =
-      wireType === 2 ? skipLengthDelimited(body, offset) : skipScalar(body, offset, wireType);
+    const next = wireType === 2 ? skipLengthDelimited(body, offset) : skipScalar(body, offset, wireType);
     if (next === undefined || next > end) return `bad hello field at byte ${offset}`;
     offset = next;
   }

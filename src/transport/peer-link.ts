@@ -1,12 +1,12 @@
 import type { Socket } from "bun";
+import type { RateLimitedLog } from "../log/rate-limited-log.ts";
 import { encodeHelloFrame, encodePayloadFrame, payloadFrameBodyLength } from "./frame-codec.ts";
 import { FrameQueue } from "./frame-queue.ts";
-import { parsePeerAddress, type PeerAddress } from "./peer-address.ts";
-import type { RateLimitedLog } from "../log/rate-limited-log.ts";
-import { ReconnectBackoff, type ReconnectBackoffOptions } from "./reconnect-backoff.ts";
-import type { PeerLinkStats } from "./transport-stats.ts";
+import { type PeerAddress, parsePeerAddress } from "./peer-address.ts";
 import { HOSTNAME_ONLY_MISMATCH, type PeerTls } from "./peer-tls.ts";
+import { ReconnectBackoff, type ReconnectBackoffOptions } from "./reconnect-backoff.ts";
 import type { TransportLogger } from "./transport-logger.ts";
+import type { PeerLinkStats } from "./transport-stats.ts";
 
 export interface PeerLinkOptions {
   readonly peerId: string;
@@ -258,7 +258,12 @@ export class PeerLink {
     this.connectFailures++;
     this.failureStreak++;
     // Name the cause: Bun reports some failures without an Error object.
-    const fields = { peer: this.peerId, address: this.addressText, error: error?.message ?? "the connection attempt failed (no error given)", failedAttempts: this.failureStreak };
+    const fields = {
+      peer: this.peerId,
+      address: this.addressText,
+      error: error?.message ?? "the connection attempt failed (no error given)",
+      failedAttempts: this.failureStreak,
+    };
     if (this.failureStreak === 1) {
       this.options.failureLog.warn(`connect:${this.peerId}`, "cannot connect to peer", fields);
     } else {

@@ -1,5 +1,5 @@
-import type { TLSOptions } from "bun";
 import type { X509Certificate } from "node:crypto";
+import type { TLSOptions } from "bun";
 
 /**
  * Mutual TLS on the Raft port, as the transport needs it. Options are asked

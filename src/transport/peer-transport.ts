@@ -1,20 +1,15 @@
+import type { X509Certificate } from "node:crypto";
+import type { PeerNetwork } from "../engine/peer-network.ts";
+import { RateLimitedLog } from "../log/rate-limited-log.ts";
 import { encodeEnvelopePrefix } from "./frame-codec.ts";
 import { InboundBufferBudget } from "./inbound-buffer-budget.ts";
 import { InboundConnection, type InboundPolicy } from "./inbound-connection.ts";
-import {
-  describeInboundRejection,
-  zeroRejectionCounts,
-  type InboundRejection,
-  type InboundRejectionKind,
-} from "./inbound-rejection.ts";
+import { describeInboundRejection, type InboundRejection, type InboundRejectionKind, zeroRejectionCounts } from "./inbound-rejection.ts";
 import { PeerLink } from "./peer-link.ts";
-import { RaftListener, type InboundSocket } from "./raft-listener.ts";
-import { RateLimitedLog } from "../log/rate-limited-log.ts";
+import type { PeerTls } from "./peer-tls.ts";
+import { type InboundSocket, RaftListener } from "./raft-listener.ts";
 import { silentTransportLogger, type TransportLogger } from "./transport-logger.ts";
 import type { PeerLinkStats, TransportStats } from "./transport-stats.ts";
-import type { PeerNetwork } from "../engine/peer-network.ts";
-import type { PeerTls } from "./peer-tls.ts";
-import type { X509Certificate } from "node:crypto";
 
 const MiB = 1024 * 1024;
 
@@ -149,9 +144,7 @@ export class PeerTransport implements PeerNetwork {
       handshakeTimeoutMs: positive("handshakeTimeoutMs", options.handshakeTimeoutMs ?? 5000),
       stalledFrameTimeoutMs: positive("stalledFrameTimeoutMs", options.stalledFrameTimeoutMs ?? 30_000),
       isKnownPeer: options.isKnownPeer,
-      bufferBudget: new InboundBufferBudget(
-        positive("maxInboundBufferedBytes", options.maxInboundBufferedBytes ?? Math.max(256 * MiB, 2 * maxFrameBytes)),
-      ),
+      bufferBudget: new InboundBufferBudget(positive("maxInboundBufferedBytes", options.maxInboundBufferedBytes ?? Math.max(256 * MiB, 2 * maxFrameBytes))),
     };
     const logger = options.logger ?? silentTransportLogger;
     const now = options.now ?? (() => performance.now());

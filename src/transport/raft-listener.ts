@@ -1,5 +1,5 @@
-import type { Socket, TCPSocketListener } from "bun";
 import type { X509Certificate } from "node:crypto";
+import type { Socket, TCPSocketListener } from "bun";
 import type { InboundConnection } from "./inbound-connection.ts";
 import type { PeerTls } from "./peer-tls.ts";
 

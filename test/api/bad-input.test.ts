@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { connect as http2Connect } from "node:http2";
-import { Code, ConnectError, createClient, type Client } from "@connectrpc/connect";
+import { type Client, Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { KV } from "../../src/gen/raftkv/v1/kv_pb.ts";
 import type { RaftkvNode } from "../../src/node/raftkv-node.ts";
-import { startTestNode } from "../support/test-node.ts";
 import { removeDir, tempDir } from "../support/temp-dir.ts";
+import { startTestNode } from "../support/test-node.ts";
 
 const text = (s: string): Uint8Array => new TextEncoder().encode(s);
 
@@ -74,12 +74,7 @@ describe("refused requests change nothing and say why", () => {
 
   test("value over 1 MiB", async () => {
     await check("big value", async () => {
-      await expectCode(
-        grpc.put({ key: text("big"), value: new Uint8Array(1024 * 1024 + 1) }),
-        Code.InvalidArgument,
-        "value",
-        "1048576",
-      );
+      await expectCode(grpc.put({ key: text("big"), value: new Uint8Array(1024 * 1024 + 1) }), Code.InvalidArgument, "value", "1048576");
     });
   });
 

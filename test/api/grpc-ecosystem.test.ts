@@ -8,8 +8,8 @@ import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import { ServerReflection } from "../../src/gen/grpc/reflection/v1/reflection_pb.ts";
 import type { RaftkvNode } from "../../src/node/raftkv-node.ts";
-import { startTestNode } from "../support/test-node.ts";
 import { removeDir, tempDir } from "../support/temp-dir.ts";
+import { startTestNode } from "../support/test-node.ts";
 
 let node: RaftkvNode;
 let dir: string;
@@ -31,7 +31,10 @@ function loadService<T>(protoPath: string, path: string[]): new (address: string
   const definition = protoLoader.loadSync(join(import.meta.dir, "../../proto", protoPath), { defaults: true, enums: String, keepCase: true });
   let node: unknown = grpc.loadPackageDefinition(definition);
   for (const part of path) node = (node as Record<string, unknown>)[part];
-  return node as new (address: string, credentials: grpc.ChannelCredentials) => T;
+  return node as new (
+    address: string,
+    credentials: grpc.ChannelCredentials,
+  ) => T;
 }
 
 interface HealthStub extends grpc.Client {
@@ -41,8 +44,7 @@ interface HealthStub extends grpc.Client {
 test("grpc.health.v1 Check answers SERVING for the node and its services, NOT_FOUND for others (grpc-js)", async () => {
   const Health = loadService<HealthStub>("grpc/health/v1/health.proto", ["grpc", "health", "v1", "Health"]);
   const client = new Health(endpoint, grpc.credentials.createInsecure());
-  const check = (service: string) =>
-    new Promise<{ status: string } | grpc.ServiceError>((resolve) => client.Check({ service }, (e, r) => resolve(e ?? r)));
+  const check = (service: string) => new Promise<{ status: string } | grpc.ServiceError>((resolve) => client.Check({ service }, (e, r) => resolve(e ?? r)));
   expect(await check("")).toEqual({ status: "SERVING" });
   expect(await check("raftkv.v1.KV")).toEqual({ status: "SERVING" });
   const unknown = (await check("no.such.Service")) as grpc.ServiceError;
@@ -77,7 +79,16 @@ test("reflection v1alpha lists services and returns descriptors (grpc-js, as grp
   const files = (responses[1]?.file_descriptor_response as { file_descriptor_proto: Uint8Array[] } | undefined)?.file_descriptor_proto ?? [];
   const kvFile = fromBinary(FileDescriptorProtoSchema, new Uint8Array(files[0] ?? []));
   expect(kvFile.package).toBe("raftkv.v1");
-  expect(kvFile.service.find((s) => s.name === "KV")?.method.map((m) => m.name)).toEqual(["Put", "Get", "Delete", "Range", "Txn", "Watch", "RequestProgress", "Compact"]);
+  expect(kvFile.service.find((s) => s.name === "KV")?.method.map((m) => m.name)).toEqual([
+    "Put",
+    "Get",
+    "Delete",
+    "Range",
+    "Txn",
+    "Watch",
+    "RequestProgress",
+    "Compact",
+  ]);
   const error = responses[2]?.error_response as { error_code: number; error_message: string };
   expect(error.error_code).toBe(5);
   expect(error.error_message).toContain("no.such.Symbol");

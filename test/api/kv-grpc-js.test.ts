@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
+import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
-import { join } from "node:path";
 import type { RaftkvNode } from "../../src/node/raftkv-node.ts";
-import { startTestNode } from "../support/test-node.ts";
 import { removeDir, tempDir } from "../support/temp-dir.ts";
+import { startTestNode } from "../support/test-node.ts";
 
 // An independent gRPC implementation: grpc-js with dynamically loaded protos,
 // sharing no code with the server (no generated code, no Connect).

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { Code, ConnectError, createClient, type Client } from "@connectrpc/connect";
+import { type Client, Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import type { KV } from "../../src/gen/raftkv/v1/kv_pb.ts";
 import { Lease } from "../../src/gen/raftkv/v1/lease_pb.ts";
@@ -37,7 +37,10 @@ afterAll(async () => {
 }, 30_000);
 
 async function failure(call: Promise<unknown>): Promise<ConnectError> {
-  const outcome = await call.then(() => undefined, (error: unknown) => ConnectError.from(error));
+  const outcome = await call.then(
+    () => undefined,
+    (error: unknown) => ConnectError.from(error),
+  );
   if (outcome === undefined) throw new Error("the call succeeded; expected it to be refused");
   return outcome;
 }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { RaftkvNode } from "../../src/node/raftkv-node.ts";
-import { startTestNode } from "../support/test-node.ts";
 import { removeDir, tempDir } from "../support/temp-dir.ts";
+import { startTestNode } from "../support/test-node.ts";
 
 let node: RaftkvNode;
 let dir: string;
@@ -71,9 +71,7 @@ test("listing by prefix pages with limit and next_key, text where UTF-8", async 
   expect(first.kvs[0]?.value_encoding).toBe("utf8");
   expect(first.more).toBe(true);
   expect(first.count).toBe(3);
-  const next = (await (
-    await fetch(`${base}/v1/kv/?prefix=p/&limit=2&start=${encodeURIComponent(first.next_key?.data ?? "")}`)
-  ).json()) as ListBody;
+  const next = (await (await fetch(`${base}/v1/kv/?prefix=p/&limit=2&start=${encodeURIComponent(first.next_key?.data ?? "")}`)).json()) as ListBody;
   expect(next.kvs.map((k) => k.key)).toEqual(["p/3"]);
   expect(next.more).toBe(false);
   const stale = await fetch(`${base}/v1/kv/p%2F1?consistency=stale`);

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { parseH2loadOutput } from "../../bench/harness/h2load.ts";
 import { grpcFrame, putBody } from "../../bench/harness/grpc-put-body.ts";
+import { parseH2loadOutput } from "../../bench/harness/h2load.ts";
 import { KeySpace, prefixEnd, sequenceOf, writeValue } from "../../src/bench/index.ts";
 
 describe("key space and values", () => {
@@ -14,7 +14,11 @@ describe("key space and values", () => {
   });
 
   test("a value carries its write sequence and has the requested size", () => {
-    for (const [sequence, size] of [[1, 16], [123_456_789, 16], [42, 65536]] as const) {
+    for (const [sequence, size] of [
+      [1, 16],
+      [123_456_789, 16],
+      [42, 65536],
+    ] as const) {
       const value = writeValue(sequence, size);
       expect(value.length).toBe(size);
       expect(sequenceOf(value)).toBe(sequence);

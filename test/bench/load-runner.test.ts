@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { AckLog, runLoad, verifyAcknowledgedWrites, type LoadOptions } from "../../src/bench/index.ts";
+import { AckLog, type LoadOptions, runLoad, verifyAcknowledgedWrites } from "../../src/bench/index.ts";
 import { MemoryKvTarget } from "./memory-kv-target.ts";
 
 function options(overrides: Partial<LoadOptions>): LoadOptions {
@@ -88,19 +88,13 @@ describe("load runner", () => {
   test("open loop sends the scheduled requests and measures from the schedule", async () => {
     const target = new MemoryKvTarget();
     const ackLog = new AckLog();
-    const result = await runLoad(
-      target,
-      options({ mode: { kind: "open", ratePerSecond: 2000, maxInFlight: 100 }, requests: 100 }),
-      ackLog,
-    );
+    const result = await runLoad(target, options({ mode: { kind: "open", ratePerSecond: 2000, maxInFlight: 100 }, requests: 100 }), ackLog);
     expect(result.succeeded + result.skipped).toBe(100);
     expect(result.errors).toBe(0);
     expect(result.mode).toBe("open loop 2000/s");
   });
 
   test("a run without a request count or a duration is refused", () => {
-    expect(() => runLoad(new MemoryKvTarget(), options({ requests: undefined }), new AckLog())).toThrow(
-      "a load run needs a request count or a duration",
-    );
+    expect(() => runLoad(new MemoryKvTarget(), options({ requests: undefined }), new AckLog())).toThrow("a load run needs a request count or a duration");
   });
 });

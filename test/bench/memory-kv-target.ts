@@ -3,7 +3,6 @@ import { compareKeys } from "../../src/fsm/key-range.ts";
 
 const decoder = new TextDecoder();
 
-
 /**
  * An in-memory KvTarget for testing the load generator without a server.
  * `dropWritesTo` makes it acknowledge writes to one key without storing them

@@ -23,7 +23,15 @@ function load(throughput: number, p99Ms: number): LoadResult {
 
 function scenario(id: string, inFlight: number, raftkv: LoadResult, etcd: LoadResult): ScenarioResult {
   const run = (system: TargetSystem, result: LoadResult) => ({ system, load: result, server: [], loadAverage1m: 1.5 });
-  return { id, title: id, mode: `${inFlight} in flight`, inFlight, series: id.startsWith("put-256-") ? "put-in-flight" : undefined, valueSize: 256, runs: [run("raftkv", raftkv), run("etcd", etcd)] };
+  return {
+    id,
+    title: id,
+    mode: `${inFlight} in flight`,
+    inFlight,
+    series: id.startsWith("put-256-") ? "put-in-flight" : undefined,
+    valueSize: 256,
+    runs: [run("raftkv", raftkv), run("etcd", etcd)],
+  };
 }
 
 const verification = { keysChecked: 10, acknowledgedWrites: 20, lost: [] };
@@ -34,7 +42,19 @@ const results: BenchResults = {
   finishedAt: "2026-01-01T00:01:00.000Z",
   command: "npm run bench -- --vs etcd",
   clientLibrary: "http2",
-  machine: { cores: 2, cpuModel: "cpu", memoryBytes: 1 << 30, kernel: "6", os: "Linux", bun: "1", etcd: "etcd 3.4.23", h2load: "h2load", raftkv: "0.1.0", raftkvBuiltAt: "2026-01-01T00:00:00.000Z", gitCommit: "abc" },
+  machine: {
+    cores: 2,
+    cpuModel: "cpu",
+    memoryBytes: 1 << 30,
+    kernel: "6",
+    os: "Linux",
+    bun: "1",
+    etcd: "etcd 3.4.23",
+    h2load: "h2load",
+    raftkv: "0.1.0",
+    raftkvBuiltAt: "2026-01-01T00:00:00.000Z",
+    gitCommit: "abc",
+  },
   loadAverage: { start: 1, end: 2 },
   systems: [
     { system: "raftkv", nodes: 1, peakRssBytes: { n1: 50 << 20 }, cpuSeconds: { n1: 3 }, lostWrites: 0, verification },

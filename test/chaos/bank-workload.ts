@@ -1,12 +1,16 @@
-import { checkBankReads, type BankReadAnomaly } from "../../src/check/bank-invariant.ts";
+import { type BankReadAnomaly, checkBankReads } from "../../src/check/bank-invariant.ts";
 import { CompareOp, Consistency, type KeyValue } from "../../src/gen/raftkv/v1/kv_pb.ts";
 import type { SeededRandom } from "../../src/random/seeded-random.ts";
-import { FailoverConnection, type EndpointSource } from "./failover-connection.ts";
+import { type EndpointSource, FailoverConnection } from "./failover-connection.ts";
 import { History } from "./history.ts";
-import { failureBackoffMs, fromUtf8, utf8, type ClientLoopLimits, type KvConnection } from "./kv-connection.ts";
+import { type ClientLoopLimits, failureBackoffMs, fromUtf8, type KvConnection, utf8 } from "./kv-connection.ts";
 
-export type BankOp = { readonly kind: "read"; readonly via: "range" | "txn" } | { readonly kind: "transfer"; readonly from: string; readonly to: string; readonly amount: number };
-export type BankResult = { readonly kind: "read"; readonly balances: Readonly<Record<string, number>> } | { readonly kind: "transfer"; readonly applied: boolean };
+export type BankOp =
+  | { readonly kind: "read"; readonly via: "range" | "txn" }
+  | { readonly kind: "transfer"; readonly from: string; readonly to: string; readonly amount: number };
+export type BankResult =
+  | { readonly kind: "read"; readonly balances: Readonly<Record<string, number>> }
+  | { readonly kind: "transfer"; readonly applied: boolean };
 
 export interface BankWorkloadOptions extends ClientLoopLimits {
   readonly clients: number;
@@ -53,7 +57,9 @@ export class BankWorkload {
   async open(endpoints: EndpointSource, timeoutMs: number): Promise<void> {
     const connection = new FailoverConnection(endpoints, 0);
     const deadline = performance.now() + timeoutMs;
-    const success = this.accountNames.map((a) => ({ op: { case: "put" as const, value: { key: utf8(prefix + a), value: utf8(String(this.options.initialBalance)) } } }));
+    const success = this.accountNames.map((a) => ({
+      op: { case: "put" as const, value: { key: utf8(prefix + a), value: utf8(String(this.options.initialBalance)) } },
+    }));
     let lastError: unknown;
     while (performance.now() < deadline) {
       try {
@@ -130,7 +136,8 @@ export class BankWorkload {
     const anomalies = [...checkBankReads(reads, this.total)];
     reads.forEach((balances, index) => {
       const missing = this.accountNames.filter((a) => !(a in balances));
-      if (missing.length > 0) anomalies.push({ index, total: Number.NaN, negativeAccounts: [], description: `read ${index}: accounts missing: ${missing.join(", ")}` });
+      if (missing.length > 0)
+        anomalies.push({ index, total: Number.NaN, negativeAccounts: [], description: `read ${index}: accounts missing: ${missing.join(", ")}` });
     });
     return { reads: reads.length, transfersApplied, anomalies };
   }

@@ -1,19 +1,19 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { BankWorkload, type BankVerdict } from "./bank-workload.ts";
+import { SeededRandom } from "../../src/random/seeded-random.ts";
+import { type BankVerdict, BankWorkload } from "./bank-workload.ts";
 import { Cluster } from "./cluster.ts";
 import { ClusterProbe } from "./cluster-probe.ts";
-import { awaitConvergence, describeConvergence, type ConvergenceVerdict } from "./convergence.ts";
+import { awaitConvergence, type ConvergenceVerdict, describeConvergence } from "./convergence.ts";
 import { firstIllegalPrefix } from "./detection-time.ts";
 import { clusterFaults, singleNodeFaults } from "./fault-kind.ts";
 import type { OutcomeCounts, RecordedOp } from "./history.ts";
-import { defaultNemesisOptions, Nemesis, NodeRefusedError, type FaultKind, type FaultRecord, type NemesisOptions } from "./nemesis.ts";
+import { defaultNemesisOptions, type FaultKind, type FaultRecord, Nemesis, type NemesisOptions, NodeRefusedError } from "./nemesis.ts";
 import { RaftNetwork } from "./raft-network.ts";
-import { SeededRandom } from "../../src/random/seeded-random.ts";
-import { RegisterWorkload, type RegisterOp, type RegisterVerdict } from "./register-workload.ts";
+import { type RegisterOp, type RegisterVerdict, RegisterWorkload } from "./register-workload.ts";
 import { collectAnomalies, summaryLine } from "./run-summary.ts";
-import { SetWorkload, type SetAdd, type SetAdded, type SetVerdict } from "./set-workload.ts";
-import { WatchWorkload, type WatchVerdict } from "./watch-workload.ts";
+import { type SetAdd, type SetAdded, type SetVerdict, SetWorkload } from "./set-workload.ts";
+import { type WatchVerdict, WatchWorkload } from "./watch-workload.ts";
 
 export interface ChaosRunOptions {
   readonly seed: number;
@@ -121,11 +121,20 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosRunReport
   const txn = await probe.txnServed();
   const notRun = txn ? [] : ["cas: KV.Txn answers Unimplemented"];
   const registers = new RegisterWorkload(
-    { ...limits, clients: options.registerClients, keys: options.keys, readFraction: 0.5, casFraction: txn ? options.casFraction : 0, leaseReadFraction: options.leaseReadFraction, keyGenerationMs: options.keyGenerationMs },
+    {
+      ...limits,
+      clients: options.registerClients,
+      keys: options.keys,
+      readFraction: 0.5,
+      casFraction: txn ? options.casFraction : 0,
+      leaseReadFraction: options.leaseReadFraction,
+      keyGenerationMs: options.keyGenerationMs,
+    },
     prng.fork(),
   );
   const set = new SetWorkload({ ...limits, clients: options.setClients });
-  const bank = txn && options.bankClients > 0 ? new BankWorkload({ ...limits, clients: options.bankClients, accounts: 5, initialBalance: 100 }, prng.fork()) : undefined;
+  const bank =
+    txn && options.bankClients > 0 ? new BankWorkload({ ...limits, clients: options.bankClients, accounts: 5, initialBalance: 100 }, prng.fork()) : undefined;
   if (bank === undefined && options.bankClients > 0) notRun.push("bank: KV.Txn answers Unimplemented");
   const watchServed = options.watchers > 0 && (await probe.watchServed());
   const watch = watchServed ? new WatchWorkload({ watchers: options.watchers, prefix: set.prefix, shouldStop, silenceMs: 3_000 }) : undefined;
@@ -178,10 +187,12 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosRunReport
   const anomalies = collectAnomalies(register, setVerdict);
   // For reports on deliberately broken builds: how much load the violation took to show.
   const detectedAfterMs = register.result.kind === "illegal" ? firstIllegalPrefix(registerOps, loadStart, 1_000, options.checkTimeoutMs) : undefined;
-  if (detectedAfterMs !== undefined) anomalies.push(`registers: the first ${Math.round(detectedAfterMs / 1000)} s of load already hold a linearizability violation`);
+  if (detectedAfterMs !== undefined)
+    anomalies.push(`registers: the first ${Math.round(detectedAfterMs / 1000)} s of load already hold a linearizability violation`);
   for (const bad of bankVerdict?.anomalies.slice(0, 10) ?? []) anomalies.push(`bank: ${bad.description}`);
   for (const problem of watchVerdict?.problems ?? []) anomalies.push(`watch: ${problem}`);
-  if (convergence !== undefined && !convergence.converged) anomalies.push(`nodes did not converge within ${options.convergenceTimeoutMs} ms: ${describeConvergence(convergence)}`);
+  if (convergence !== undefined && !convergence.converged)
+    anomalies.push(`nodes did not converge within ${options.convergenceTimeoutMs} ms: ${describeConvergence(convergence)}`);
   for (const problem of setup) anomalies.push(problem);
   if (runError !== undefined) anomalies.push(`run error: ${errorText(runError)}`);
   if (refused !== undefined) anomalies.push(`node refused to restart: ${refused}`);
@@ -196,7 +207,17 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosRunReport
     writeFileSync(
       join(artifactsDir, "history.json"),
       JSON.stringify(
-        { seed: options.seed, options, faults: nemesis.faults, anomalies, convergence, register: registers.history.events, set: set.history.events, bank: bank?.history.events ?? null, finalSet: finalRead === undefined ? null : [...finalRead.keys()] },
+        {
+          seed: options.seed,
+          options,
+          faults: nemesis.faults,
+          anomalies,
+          convergence,
+          register: registers.history.events,
+          set: set.history.events,
+          bank: bank?.history.events ?? null,
+          finalSet: finalRead === undefined ? null : [...finalRead.keys()],
+        },
         null,
         1,
       ),
@@ -214,7 +235,19 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosRunReport
   };
   const faults = nemesis.countsByKind();
   const unavailable = [...nemesis.unavailable, ...notRun];
-  const summary = summaryLine(options, ops, faults, anomalies.length, register, setVerdict, bankVerdict, watchVerdict, convergence, unavailable, artifactsDir === undefined ? undefined : cluster.root);
+  const summary = summaryLine(
+    options,
+    ops,
+    faults,
+    anomalies.length,
+    register,
+    setVerdict,
+    bankVerdict,
+    watchVerdict,
+    convergence,
+    unavailable,
+    artifactsDir === undefined ? undefined : cluster.root,
+  );
   return {
     seed: options.seed,
     ops,

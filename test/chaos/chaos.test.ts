@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { spawnSync } from "bun";
-import { chaosOptionsFor, runChaos, type ChaosRunReport } from "./chaos-run.ts";
+import { type ChaosRunReport, chaosOptionsFor, runChaos } from "./chaos-run.ts";
 import { defaultBinary } from "./cluster.ts";
 import { clusterFaults } from "./fault-kind.ts";
 import { RegisterWorkload } from "./register-workload.ts";
@@ -34,26 +34,22 @@ beforeAll(() => {
 });
 
 describe.each(seeds)("chaos schedule, seed %d", (seed) => {
-  test(
-    "3 nodes: no anomaly under crashes, pauses, torn WAL tails, restarts, partitions and bad links; the nodes converge",
-    async () => {
-      const report = await runChaos({ ...chaosOptionsFor(3), binary, seed, durationMs: scheduleMs, checkTimeoutMs: 30_000 });
-      console.log(report.summary);
-      reports.push(report);
-      expect(report.anomalies).toEqual([]);
-      // The server has every service the suite drives, so nothing may be skipped and every fault kind is injected.
-      expect(report.skipped).toEqual([]);
-      for (const kind of clusterFaults) expect(report.injectableFaults).toContain(kind);
-      for (const kind of report.injectableFaults) expect(report.faults[kind]).toBeGreaterThan(0);
-      expect(report.ops.ok).toBeGreaterThan(100);
-      expect(report.register.result.kind).toBe("ok");
-      expect(report.set?.acknowledged ?? 0).toBeGreaterThan(10);
-      expect(report.convergence?.converged).toBe(true);
-      expect(report.bank?.reads ?? 0).toBeGreaterThan(0);
-      expect(report.watch?.events ?? 0).toBeGreaterThan(0);
-    },
-    150_000,
-  );
+  test("3 nodes: no anomaly under crashes, pauses, torn WAL tails, restarts, partitions and bad links; the nodes converge", async () => {
+    const report = await runChaos({ ...chaosOptionsFor(3), binary, seed, durationMs: scheduleMs, checkTimeoutMs: 30_000 });
+    console.log(report.summary);
+    reports.push(report);
+    expect(report.anomalies).toEqual([]);
+    // The server has every service the suite drives, so nothing may be skipped and every fault kind is injected.
+    expect(report.skipped).toEqual([]);
+    for (const kind of clusterFaults) expect(report.injectableFaults).toContain(kind);
+    for (const kind of report.injectableFaults) expect(report.faults[kind]).toBeGreaterThan(0);
+    expect(report.ops.ok).toBeGreaterThan(100);
+    expect(report.register.result.kind).toBe("ok");
+    expect(report.set?.acknowledged ?? 0).toBeGreaterThan(10);
+    expect(report.convergence?.converged).toBe(true);
+    expect(report.bank?.reads ?? 0).toBeGreaterThan(0);
+    expect(report.watch?.events ?? 0).toBeGreaterThan(0);
+  }, 150_000);
 });
 
 describe("the checks catch corrupted copies of the recorded histories", () => {

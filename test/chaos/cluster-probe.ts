@@ -2,7 +2,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { Consistency } from "../../src/gen/raftkv/v1/kv_pb.ts";
 import { withinTime } from "../support/eventually.ts";
 import type { Cluster } from "./cluster.ts";
-import { connectKv, utf8, type KvConnection } from "./kv-connection.ts";
+import { connectKv, type KvConnection, utf8 } from "./kv-connection.ts";
 
 /** What one node believes about leadership, from the header of a local (stale) read. */
 export interface NodeView {
@@ -92,7 +92,10 @@ export class ClusterProbe {
     const node = this.cluster.nodes.find((n) => n.state === "running");
     if (node === undefined) return false;
     try {
-      await this.kv(node.endpoint).txn({ success: [{ op: { case: "put", value: { key: utf8("chaos/txn-probe"), value: utf8("probe") } } }] }, { timeoutMs: 5_000 });
+      await this.kv(node.endpoint).txn(
+        { success: [{ op: { case: "put", value: { key: utf8("chaos/txn-probe"), value: utf8("probe") } } }] },
+        { timeoutMs: 5_000 },
+      );
       return true;
     } catch (error) {
       return !(error instanceof ConnectError && error.code === Code.Unimplemented);

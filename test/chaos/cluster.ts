@@ -24,12 +24,18 @@ const joinTimeoutMs = 45_000;
  * snapshot installs on lagging or new nodes happen in every run.
  */
 export const chaosTimingFlags: readonly string[] = [
-  "--heartbeat-timeout", "500ms",
-  "--election-timeout", "500ms",
-  "--leader-lease-timeout", "250ms",
-  "--snapshot-threshold", "1000",
-  "--snapshot-interval", "1s",
-  "--trailing-logs", "200",
+  "--heartbeat-timeout",
+  "500ms",
+  "--election-timeout",
+  "500ms",
+  "--leader-lease-timeout",
+  "250ms",
+  "--snapshot-threshold",
+  "1000",
+  "--snapshot-interval",
+  "1s",
+  "--trailing-logs",
+  "200",
 ];
 
 /** A node and the proxy every peer reaches its Raft port through. */
@@ -132,7 +138,14 @@ export class Cluster {
     const proxy = reuse?.proxy ?? (await TcpProxy.start({ listenPort: 0, target: `127.0.0.1:${raftPort}` }));
     if (reuse !== undefined) removeDir(reuse.node.dataDir);
     // A joiner reports serving only once it is a member, which may take a snapshot install: allow for it.
-    const node = newNode(this.binary, this.root, id, raftPort, [...this.timingFlags, "--advertise-raft", proxy.address, "--join", joinEndpoints.join(",")], joinTimeoutMs);
+    const node = newNode(
+      this.binary,
+      this.root,
+      id,
+      raftPort,
+      [...this.timingFlags, "--advertise-raft", proxy.address, "--join", joinEndpoints.join(",")],
+      joinTimeoutMs,
+    );
     const member = { node, proxy };
     try {
       await node.start();

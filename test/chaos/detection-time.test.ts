@@ -2,7 +2,13 @@ import { expect, test } from "bun:test";
 import { firstIllegalPrefix } from "./detection-time.ts";
 import type { RegisterOp } from "./register-workload.ts";
 
-const op = (clientId: number, input: RegisterOp["input"], call: number, ret: number, output: RegisterOp["output"]): RegisterOp => ({ clientId, input, call, return: ret, output });
+const op = (clientId: number, input: RegisterOp["input"], call: number, ret: number, output: RegisterOp["output"]): RegisterOp => ({
+  clientId,
+  input,
+  call,
+  return: ret,
+  output,
+});
 
 test("the detection time is when the first operation that breaks linearizability was invoked", () => {
   const ops: RegisterOp[] = [

@@ -1,8 +1,8 @@
 import { expect, test } from "bun:test";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { SeededRandom } from "../../src/random/seeded-random.ts";
 import { History } from "./history.ts";
 import { classifyFailure } from "./outcome.ts";
-import { SeededRandom } from "../../src/random/seeded-random.ts";
 import { RegisterWorkload } from "./register-workload.ts";
 
 type Input = { readonly kind: "read" | "write"; readonly value: string };
@@ -40,7 +40,17 @@ test("UNAVAILABLE is ambiguous unless the connection was refused before sending"
 
 test("an ambiguous write is pruned only when no read ever returned its value", () => {
   const workload = new RegisterWorkload(
-    { shouldStop: () => true, maxOpsPerClient: 0, requestTimeoutMs: 1, clients: 0, keys: 1, readFraction: 0.5, casFraction: 0, leaseReadFraction: 0, keyGenerationMs: 1_000 },
+    {
+      shouldStop: () => true,
+      maxOpsPerClient: 0,
+      requestTimeoutMs: 1,
+      clients: 0,
+      keys: 1,
+      readFraction: 0.5,
+      casFraction: 0,
+      leaseReadFraction: 0,
+      keyGenerationMs: 1_000,
+    },
     new SeededRandom(1),
   );
   const h = workload.history;
@@ -54,7 +64,17 @@ test("an ambiguous write is pruned only when no read ever returned its value", (
 
 test("ambiguous writes a CAS expected, or on a key with a failed CAS, are kept", () => {
   const workload = new RegisterWorkload(
-    { shouldStop: () => true, maxOpsPerClient: 0, requestTimeoutMs: 1, clients: 0, keys: 1, readFraction: 0.5, casFraction: 0.5, leaseReadFraction: 0, keyGenerationMs: 1_000 },
+    {
+      shouldStop: () => true,
+      maxOpsPerClient: 0,
+      requestTimeoutMs: 1,
+      clients: 0,
+      keys: 1,
+      readFraction: 0.5,
+      casFraction: 0.5,
+      leaseReadFraction: 0,
+      keyGenerationMs: 1_000,
+    },
     new SeededRandom(1),
   );
   const h = workload.history;

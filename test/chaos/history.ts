@@ -82,14 +82,27 @@ export class History<I, O> {
     for (const e of this.events) {
       switch (e.type) {
         case "invoke":
-          byOp.set(e.op, { op: e.op, process: e.process, input: e.input, call: e.time, outcome: "pending", output: undefined, return: Number.POSITIVE_INFINITY });
+          byOp.set(e.op, {
+            op: e.op,
+            process: e.process,
+            input: e.input,
+            call: e.time,
+            outcome: "pending",
+            output: undefined,
+            return: Number.POSITIVE_INFINITY,
+          });
           break;
         case "ok":
         case "fail":
         case "info": {
           const invoked = byOp.get(e.op);
           if (invoked === undefined) throw new Error(`history: completion of op ${e.op} without an invocation`);
-          byOp.set(e.op, { ...invoked, outcome: e.type, output: e.type === "ok" ? e.output : undefined, return: e.type === "info" ? Number.POSITIVE_INFINITY : e.time });
+          byOp.set(e.op, {
+            ...invoked,
+            outcome: e.type,
+            output: e.type === "ok" ? e.output : undefined,
+            return: e.type === "info" ? Number.POSITIVE_INFINITY : e.time,
+          });
           break;
         }
         default: {

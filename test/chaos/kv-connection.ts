@@ -1,4 +1,4 @@
-import { createClient, type Client } from "@connectrpc/connect";
+import { type Client, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { KV } from "../../src/gen/raftkv/v1/kv_pb.ts";
 
@@ -24,4 +24,3 @@ export interface ClientLoopLimits {
 
 /** Pause after a failed request so a down node is not hammered in a tight loop. */
 export const failureBackoffMs = 25;
-

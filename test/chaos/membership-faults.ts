@@ -1,6 +1,6 @@
-import { ConnectError } from "@connectrpc/connect";
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
+import { ConnectError } from "@connectrpc/connect";
 import type { SeededRandom } from "../../src/random/seeded-random.ts";
 import { withinTime } from "../support/eventually.ts";
 import type { Cluster } from "./cluster.ts";
@@ -59,7 +59,9 @@ export async function replaceMember(cluster: Cluster, probe: ClusterProbe, prng:
   const detail =
     `removed ${victim}${victim === leader ? " (the leader)" : ""}, ${readd ? `re-added it empty` : `${id} joined`} via --join` +
     (caughtUp ? ` and caught up (${snapshots} snapshot file(s) in its data dir)` : "");
-  return caughtUp ? { nodes: [victim, id], detail } : { nodes: [victim, id], detail, finding: `${id} joined but did not catch up with the leader within ${catchUpMs} ms (${detail})` };
+  return caughtUp
+    ? { nodes: [victim, id], detail }
+    : { nodes: [victim, id], detail, finding: `${id} joined but did not catch up with the leader within ${catchUpMs} ms (${detail})` };
 }
 
 /** Until the node knows the leader and has applied what the leader had applied when the wait began. */

@@ -1,17 +1,17 @@
 import { join } from "node:path";
+import { type FailpointName, failpointNames } from "../../src/failpoint/failpoints.ts";
+import type { SeededRandom } from "../../src/random/seeded-random.ts";
 import type { Cluster } from "./cluster.ts";
 import { clusterServiceAvailable } from "./cluster-admin.ts";
 import type { ClusterProbe } from "./cluster-probe.ts";
-import { adminFaults, singleNodeFaults, zeroFaultCounts, type FaultKind, type FaultRecord } from "./fault-kind.ts";
-import { replaceMember, transferLeadership, type AdminFaultOutcome } from "./membership-faults.ts";
-import { delayLinks, loseOnLinks, partition, type LinkFaultTiming } from "./network-faults.ts";
-import { NodeStartError, type NodeProcess } from "./node-process.ts";
+import { adminFaults, type FaultKind, type FaultRecord, singleNodeFaults, zeroFaultCounts } from "./fault-kind.ts";
+import { type AdminFaultOutcome, replaceMember, transferLeadership } from "./membership-faults.ts";
+import { delayLinks, type LinkFaultTiming, loseOnLinks, partition } from "./network-faults.ts";
+import { type NodeProcess, NodeStartError } from "./node-process.ts";
 import type { RaftNetwork } from "./raft-network.ts";
-import type { SeededRandom } from "../../src/random/seeded-random.ts";
-import { failpointNames, type FailpointName } from "../../src/failpoint/failpoints.ts";
-import { loseUnsyncedCommits, tearWalTail, type TornTail } from "./torn-tail.ts";
+import { loseUnsyncedCommits, type TornTail, tearWalTail } from "./torn-tail.ts";
 
-export { singleNodeFaults, type FaultKind, type FaultRecord } from "./fault-kind.ts";
+export { type FaultKind, type FaultRecord, singleNodeFaults } from "./fault-kind.ts";
 
 /** The crash windows the chaos schedules aim at: every failpoint of src/failpoint/failpoints.ts. */
 const chaosFailpoints: readonly FailpointName[] = failpointNames;

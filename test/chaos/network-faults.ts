@@ -61,7 +61,10 @@ export async function partition(
       if (bridge === undefined) throw new Error("bridge partition of an empty cluster");
       const left = others.slice(0, Math.floor(others.length / 2));
       const right = others.slice(Math.floor(others.length / 2));
-      network.partition([[...left, bridge], [bridge, ...right]]);
+      network.partition([
+        [...left, bridge],
+        [bridge, ...right],
+      ]);
       touched = [bridge];
       layout = `${left.join(",")} <-${bridge}-> ${right.join(",")}`;
       break;
@@ -93,7 +96,12 @@ export async function partition(
 }
 
 /** Slows every link into one node, or into all of them. */
-export async function delayLinks(network: RaftNetwork, ids: readonly string[], timing: LinkFaultTiming, prng: SeededRandom): Promise<{ readonly nodes: readonly string[]; readonly detail: string }> {
+export async function delayLinks(
+  network: RaftNetwork,
+  ids: readonly string[],
+  timing: LinkFaultTiming,
+  prng: SeededRandom,
+): Promise<{ readonly nodes: readonly string[]; readonly detail: string }> {
   const targets = prng.next() < 0.3 ? [...ids] : [prng.pick(ids)];
   const delay = between(prng, timing.delayMs);
   const duration = between(prng, timing.durationMs);
@@ -104,7 +112,12 @@ export async function delayLinks(network: RaftNetwork, ids: readonly string[], t
 }
 
 /** Makes links into one node, or into all of them, lose connections (and whatever was in flight on them). */
-export async function loseOnLinks(network: RaftNetwork, ids: readonly string[], timing: LinkFaultTiming, prng: SeededRandom): Promise<{ readonly nodes: readonly string[]; readonly detail: string }> {
+export async function loseOnLinks(
+  network: RaftNetwork,
+  ids: readonly string[],
+  timing: LinkFaultTiming,
+  prng: SeededRandom,
+): Promise<{ readonly nodes: readonly string[]; readonly detail: string }> {
   const targets = prng.next() < 0.3 ? [...ids] : [prng.pick(ids)];
   const percent = between(prng, timing.lossPercent);
   const duration = between(prng, timing.durationMs);

@@ -136,13 +136,19 @@ export class NodeProcess {
     const logOffset = this.note(`start #${this.incarnations}${failpoints === undefined ? "" : ` with RAFTKV_FAILPOINTS=${failpoints}`}`);
     this.armedToCrash = failpoints !== undefined;
     const args = [
-      "--id", this.id,
-      "--data-dir", this.dataDir,
-      "--listen", `127.0.0.1:${this.clientPort}`,
-      "--raft-listen", `127.0.0.1:${this.raftPort}`,
+      "--id",
+      this.id,
+      "--data-dir",
+      this.dataDir,
+      "--listen",
+      `127.0.0.1:${this.clientPort}`,
+      "--raft-listen",
+      `127.0.0.1:${this.raftPort}`,
       // info (not warn) because the "serving" line carries the bound port.
-      "--log-level", "info",
-      "--log-format", "json",
+      "--log-level",
+      "info",
+      "--log-format",
+      "json",
       ...this.extraArgs,
     ];
     const child = ServeChild.spawn({
@@ -158,7 +164,9 @@ export class NodeProcess {
     const armed = this.armedToCrash;
     void child.exited.then(() => {
       if (this.endedOnPurpose.has(child.pid) || armed) return;
-      this.unexpectedExits.push(`${this.id} pid ${child.pid} exited on its own (code ${child.exitCode}, signal ${child.signalCode}) at ${new Date().toISOString()}`);
+      this.unexpectedExits.push(
+        `${this.id} pid ${child.pid} exited on its own (code ${child.exitCode}, signal ${child.signalCode}) at ${new Date().toISOString()}`,
+      );
       if (this.child === child) this.forget();
     });
     this.current = "running";

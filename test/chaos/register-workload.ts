@@ -1,11 +1,11 @@
-import { checkLinearizable, type CheckResult } from "../../src/check/linearizability.ts";
+import { type CheckResult, checkLinearizable } from "../../src/check/linearizability.ts";
 import type { Operation } from "../../src/check/operation.ts";
-import { registerModel, type RegisterInput, type RegisterOutput } from "../../src/check/register-model.ts";
+import { type RegisterInput, type RegisterOutput, registerModel } from "../../src/check/register-model.ts";
 import { CompareOp, Consistency } from "../../src/gen/raftkv/v1/kv_pb.ts";
-import { FailoverConnection, type EndpointSource } from "./failover-connection.ts";
-import { History } from "./history.ts";
-import { failureBackoffMs, fromUtf8, utf8, type ClientLoopLimits, type KvConnection } from "./kv-connection.ts";
 import type { SeededRandom } from "../../src/random/seeded-random.ts";
+import { type EndpointSource, FailoverConnection } from "./failover-connection.ts";
+import { History } from "./history.ts";
+import { type ClientLoopLimits, failureBackoffMs, fromUtf8, type KvConnection, utf8 } from "./kv-connection.ts";
 
 export type RegisterOp = Operation<RegisterInput, RegisterOutput>;
 

@@ -3,7 +3,7 @@ import type { ConvergenceVerdict } from "./convergence.ts";
 import type { FaultKind } from "./fault-kind.ts";
 import type { OutcomeCounts } from "./history.ts";
 import type { RegisterVerdict } from "./register-workload.ts";
-import { setAnomalies, type SetVerdict } from "./set-workload.ts";
+import { type SetVerdict, setAnomalies } from "./set-workload.ts";
 import type { WatchVerdict } from "./watch-workload.ts";
 
 /** The register and set verdicts as anomaly lines (the other checks add their own). */
@@ -49,14 +49,21 @@ export function summaryLine(
   unavailable: readonly string[],
   artifacts: string | undefined,
 ): string {
-  const faultText = Object.entries(faults).map(([k, n]) => `${k}=${n}`).join(" ");
-  const setText = set === undefined ? "set: not read" : `set: ${set.acknowledged} acked, ${set.ambiguousPresent}/${set.ambiguousPresent + set.ambiguousAbsent} ambiguous present, ${setAnomalies(set)} bad`;
+  const faultText = Object.entries(faults)
+    .map(([k, n]) => `${k}=${n}`)
+    .join(" ");
+  const setText =
+    set === undefined
+      ? "set: not read"
+      : `set: ${set.acknowledged} acked, ${set.ambiguousPresent}/${set.ambiguousPresent + set.ambiguousAbsent} ambiguous present, ${setAnomalies(set)} bad`;
   return (
     `chaos seed=${options.seed} nodes=${options.nodes} duration=${(options.durationMs / 1000).toFixed(0)}s ` +
     `ops=${ops.ok + ops.fail + ops.info} (ok=${ops.ok} fail=${ops.fail} info=${ops.info}) faults: ${faultText} anomalies=${anomalies} ` +
     `| registers: ${register.checkedOps} ops on ${register.keys} keys checked in ${Math.round(register.checkMs)} ms (${register.result.kind}) | ${setText}` +
     (bank === undefined ? "" : ` | bank: ${bank.reads} reads, ${bank.transfersApplied} transfers applied, ${bank.anomalies.length} bad`) +
-    (watch === undefined ? "" : ` | watch: ${watch.watchers} watchers, ${watch.events} events, ${watch.reconnects} resumes, ${watch.gapsDeclared} declared gaps, ${watch.problems.length} bad`) +
+    (watch === undefined
+      ? ""
+      : ` | watch: ${watch.watchers} watchers, ${watch.events} events, ${watch.reconnects} resumes, ${watch.gapsDeclared} declared gaps, ${watch.problems.length} bad`) +
     ` | convergence: ${convergence === undefined ? "not checked" : convergence.converged ? `${convergence.nodes.length} nodes at applied ${convergence.nodes[0]?.appliedIndex ?? 0} after ${Math.round(convergence.waitedMs)} ms` : "FAILED"}` +
     (unavailable.length === 0 ? "" : ` | not injected: ${unavailable.join("; ")}`) +
     (artifacts === undefined ? "" : ` | artifacts: ${artifacts}`)

@@ -37,7 +37,8 @@ const report = await runChaos({
   checkTimeoutMs: Math.max(defaultChaosOptions.checkTimeoutMs, minutes * 60_000),
 });
 if (values.verbose) {
-  for (const f of report.faultLog) console.log(`fault ${f.kind} ${f.node} at ${(f.start / 1000).toFixed(1)}s for ${Math.round(f.end - f.start)} ms: ${f.detail}`);
+  for (const f of report.faultLog)
+    console.log(`fault ${f.kind} ${f.node} at ${(f.start / 1000).toFixed(1)}s for ${Math.round(f.end - f.start)} ms: ${f.detail}`);
 }
 for (const skipped of report.skipped) console.log(`not run: ${skipped}`);
 for (const anomaly of report.anomalies) console.log(`ANOMALY: ${anomaly}`);

@@ -1,7 +1,7 @@
 import { Consistency } from "../../src/gen/raftkv/v1/kv_pb.ts";
-import { FailoverConnection, type EndpointSource } from "./failover-connection.ts";
+import { type EndpointSource, FailoverConnection } from "./failover-connection.ts";
 import { History, type RecordedOp } from "./history.ts";
-import { connectKv, failureBackoffMs, fromUtf8, utf8, type ClientLoopLimits, type KvConnection } from "./kv-connection.ts";
+import { type ClientLoopLimits, connectKv, failureBackoffMs, fromUtf8, type KvConnection, utf8 } from "./kv-connection.ts";
 
 export interface SetAdd {
   readonly kind: "add";

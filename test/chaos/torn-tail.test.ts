@@ -1,5 +1,5 @@
-import { afterEach, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
+import { afterEach, expect, test } from "bun:test";
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { SeededRandom } from "../../src/random/seeded-random.ts";
@@ -43,7 +43,10 @@ function crashCopy(dir: string, db: string): string {
 function rowsIn(file: string): number[] {
   const db = new Database(file);
   try {
-    return db.query<{ n: number }, []>("SELECT n FROM t ORDER BY n").all().map((r) => r.n);
+    return db
+      .query<{ n: number }, []>("SELECT n FROM t ORDER BY n")
+      .all()
+      .map((r) => r.n);
   } finally {
     db.close();
   }

@@ -25,7 +25,17 @@ const frameHeaderBytes = 24;
 
 export function readWalLayout(bytes: Uint8Array): WalLayout {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const empty: WalLayout = { size: bytes.length, pageSize: 0, committedEnd: 0, committedFrames: 0, commits: 0, commitEnds: [], frameBytes: 0, salt1: 0, salt2: 0 };
+  const empty: WalLayout = {
+    size: bytes.length,
+    pageSize: 0,
+    committedEnd: 0,
+    committedFrames: 0,
+    commits: 0,
+    commitEnds: [],
+    frameBytes: 0,
+    salt1: 0,
+    salt2: 0,
+  };
   if (bytes.length < headerBytes) return empty;
   const magic = view.getUint32(0);
   if (magic !== 0x377f0682 && magic !== 0x377f0683) return empty;

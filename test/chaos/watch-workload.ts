@@ -1,6 +1,6 @@
 import { Consistency, EventType, type WatchResponse } from "../../src/gen/raftkv/v1/kv_pb.ts";
 import { withinTime } from "../support/eventually.ts";
-import { FailoverConnection, type EndpointSource } from "./failover-connection.ts";
+import { type EndpointSource, FailoverConnection } from "./failover-connection.ts";
 import type { RecordedOp } from "./history.ts";
 import { fromUtf8, utf8 } from "./kv-connection.ts";
 import type { SetAdd, SetAdded } from "./set-workload.ts";
@@ -130,7 +130,10 @@ class Watcher {
       try {
         const kv = connection.current();
         const startIndex = this.startedAfter === undefined ? 0 : this.seenUpTo + 1;
-        const stream = kv.watch({ key: utf8(this.options.prefix), prefix: true, startIndex: BigInt(startIndex), progressIntervalMs: 500 }, { signal: abort.signal });
+        const stream = kv.watch(
+          { key: utf8(this.options.prefix), prefix: true, startIndex: BigInt(startIndex), progressIntervalMs: 500 },
+          { signal: abort.signal },
+        );
         for await (const answer of stream) {
           lastHeard = performance.now();
           const ended = await this.take(answer.kind, connection, opened);
@@ -149,11 +152,7 @@ class Watcher {
   }
 
   /** Handles one stream message; true when the server ended the stream. */
-  private async take(
-    kind: WatchResponse["kind"],
-    connection: FailoverConnection,
-    opened: () => void,
-  ): Promise<boolean> {
+  private async take(kind: WatchResponse["kind"], connection: FailoverConnection, opened: () => void): Promise<boolean> {
     switch (kind.case) {
       case "created": {
         const created = kind.value;
@@ -209,7 +208,9 @@ class Watcher {
   }
 
   private async reread(connection: FailoverConnection): Promise<number> {
-    const answer = await connection.current().range({ prefix: utf8(this.options.prefix), countOnly: true, consistency: Consistency.LINEARIZABLE }, { timeoutMs: 2_000 });
+    const answer = await connection
+      .current()
+      .range({ prefix: utf8(this.options.prefix), countOnly: true, consistency: Consistency.LINEARIZABLE }, { timeoutMs: 2_000 });
     return Number(answer.header?.index ?? 0n);
   }
 

@@ -1,10 +1,10 @@
 import { describe, expect, test } from "bun:test";
 import { checkLinearizable } from "../../src/check/linearizability.ts";
 import type { Model } from "../../src/check/model.ts";
-import { registerModel, type RegisterInput, type RegisterOutput } from "../../src/check/register-model.ts";
+import { type RegisterInput, type RegisterOutput, registerModel } from "../../src/check/register-model.ts";
+import { SeededRandom } from "../../src/random/seeded-random.ts";
 import type { RegisterOp } from "./history-builder.ts";
 import { referenceLinearizable } from "./reference-checker.ts";
-import { SeededRandom } from "../../src/random/seeded-random.ts";
 
 const values = ["a", "b", "c"];
 
@@ -33,11 +33,7 @@ function arbitraryHistory(random: SeededRandom): RegisterOp[] {
     const ambiguous = random.next() < 0.25;
     // Ambiguous operations sometimes carry the time the client gave up: it must not bound them.
     const giveUp = random.next() < 0.5 ? ret : Number.POSITIVE_INFINITY;
-    history.push(
-      ambiguous
-        ? { clientId: n, input, call, output: undefined, return: giveUp }
-        : { clientId: n, input, call, output, return: ret },
-    );
+    history.push(ambiguous ? { clientId: n, input, call, output: undefined, return: giveUp } : { clientId: n, input, call, output, return: ret });
   }
   return history;
 }

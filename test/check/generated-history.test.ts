@@ -1,8 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { checkLinearizable } from "../../src/check/linearizability.ts";
 import { registerModel } from "../../src/check/register-model.ts";
-import { corruptOneRead, generateRegisterHistory } from "./random-history.ts";
 import { SeededRandom } from "../../src/random/seeded-random.ts";
+import { corruptOneRead, generateRegisterHistory } from "./random-history.ts";
 
 function shuffled<T>(items: readonly T[], seed: number): T[] {
   const random = new SeededRandom(seed);

@@ -19,15 +19,7 @@ export function read(clientId: number, key: string, value: string | null, call: 
   return { clientId, input: { kind: "read", key }, call, output: { kind: "read", value }, return: ret };
 }
 
-export function cas(
-  clientId: number,
-  key: string,
-  expect: string | null,
-  value: string,
-  ok: boolean,
-  call: number,
-  ret: number,
-): RegisterOp {
+export function cas(clientId: number, key: string, expect: string | null, value: string, ok: boolean, call: number, ret: number): RegisterOp {
   return { clientId, input: { kind: "cas", key, expect, value }, call, output: { kind: "cas", ok }, return: ret };
 }
 

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { HistoryRecorder } from "../../src/check/history-recorder.ts";
 import { checkLinearizable } from "../../src/check/linearizability.ts";
-import { registerModel, type RegisterInput, type RegisterOutput } from "../../src/check/register-model.ts";
+import { type RegisterInput, type RegisterOutput, registerModel } from "../../src/check/register-model.ts";
 
 describe("history recorder", () => {
   test("ok is definite, fail is dropped, info and unfinished calls are ambiguous", () => {

@@ -58,12 +58,7 @@ describe("histories a naive checker gets wrong", () => {
   test("greedy choice: placing the first legal operation first leads to a dead end", () => {
     // Both writes overlap the first read; picking w1 then w2 greedily leaves r->1 unplaceable after r->2.
     // The only valid order is w2, r->2, w1, r->1, which needs backtracking.
-    const history = [
-      write(1, "x", "1", 0, 10),
-      write(2, "x", "2", 0, 10),
-      read(3, "x", "2", 1, 2),
-      read(3, "x", "1", 11, 12),
-    ];
+    const history = [write(1, "x", "1", 0, 10), write(2, "x", "2", 0, 10), read(3, "x", "2", 1, 2), read(3, "x", "1", 11, 12)];
     expect(checkLinearizable(registerModel, history).kind).toBe("ok");
   });
 });
@@ -78,9 +73,7 @@ const writeOnceModel: Model<string | null, WriteOnceInput, WriteOnceOutput> = {
       case "set":
         return state === null ? { ok: true, next: input.value } : { ok: false };
       case "get":
-        return output === undefined || (output.kind === "get" && output.value === state)
-          ? { ok: true, next: state }
-          : { ok: false };
+        return output === undefined || (output.kind === "get" && output.value === state) ? { ok: true, next: state } : { ok: false };
       default: {
         const unreachable: never = input;
         throw new Error(`unknown input ${JSON.stringify(unreachable)}`);

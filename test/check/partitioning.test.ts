@@ -1,18 +1,12 @@
 import { describe, expect, test } from "bun:test";
 import { checkLinearizable } from "../../src/check/linearizability.ts";
 import type { Model } from "../../src/check/model.ts";
-import { registerModel, type RegisterInput, type RegisterOutput } from "../../src/check/register-model.ts";
+import { type RegisterInput, type RegisterOutput, registerModel } from "../../src/check/register-model.ts";
 import { cas, pendingCas, pendingWrite, read, write } from "./history-builder.ts";
 
 describe("per-key partitioning", () => {
   test("keys are independent: a value on one key says nothing about another", () => {
-    const history = [
-      write(1, "x", "1", 0, 1),
-      read(2, "y", null, 2, 3),
-      write(2, "y", "1", 4, 5),
-      read(1, "x", "1", 6, 7),
-      read(1, "y", "1", 6, 7),
-    ];
+    const history = [write(1, "x", "1", 0, 1), read(2, "y", null, 2, 3), write(2, "y", "1", 4, 5), read(1, "x", "1", 6, 7), read(1, "y", "1", 6, 7)];
     expect(checkLinearizable(registerModel, history).kind).toBe("ok");
   });
 
@@ -29,13 +23,7 @@ describe("per-key partitioning", () => {
   });
 
   test("an illegal key is reported with its own index and only its own history", () => {
-    const history = [
-      write(1, "a", "1", 0, 1),
-      read(2, "a", "1", 2, 3),
-      write(1, "b", "1", 0, 1),
-      read(2, "b", null, 2, 3),
-      write(1, "c", "1", 0, 1),
-    ];
+    const history = [write(1, "a", "1", 0, 1), read(2, "a", "1", 2, 3), write(1, "b", "1", 0, 1), read(2, "b", null, 2, 3), write(1, "c", "1", 0, 1)];
     const result = checkLinearizable(registerModel, history);
     expect(result.kind).toBe("illegal");
     if (result.kind !== "illegal") return;

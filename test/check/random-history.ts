@@ -1,6 +1,6 @@
 import type { RegisterInput, RegisterOutput } from "../../src/check/register-model.ts";
-import type { RegisterOp } from "./history-builder.ts";
 import { SeededRandom } from "../../src/random/seeded-random.ts";
+import type { RegisterOp } from "./history-builder.ts";
 
 export interface RandomHistoryOptions {
   readonly seed: number;
@@ -54,11 +54,7 @@ export function generateRegisterHistory(options: RandomHistoryOptions): Register
     }
     writtenPerKey.set(key, written);
     const ambiguous = random.next() < options.ambiguousRate;
-    const effectAt = ambiguous
-      ? random.next() < 0.5
-        ? call + random.next() * 60
-        : undefined
-      : call + random.next() * 10;
+    const effectAt = ambiguous ? (random.next() < 0.5 ? call + random.next() * 60 : undefined) : call + random.next() * 10;
     const ret = ambiguous ? call + 10 + random.next() * 10 : (effectAt ?? call) + random.next() * 10;
     planned.push({ clientId, input, call, ret, ambiguous, effectAt });
     clock[clientId] = ret + random.next() * 3;
@@ -97,12 +93,8 @@ export function generateRegisterHistory(options: RandomHistoryOptions): Register
 /** Replaces one completed read's value with one no operation ever wrote. */
 export function corruptOneRead(history: readonly RegisterOp[], seed: number): RegisterOp[] {
   const random = new SeededRandom(seed);
-  const reads = history
-    .map((op, index) => ({ op, index }))
-    .filter(({ op }) => op.input.kind === "read" && op.output !== undefined);
+  const reads = history.map((op, index) => ({ op, index })).filter(({ op }) => op.input.kind === "read" && op.output !== undefined);
   const victim = reads[random.int(reads.length)];
   if (victim === undefined) throw new Error("history has no completed read to corrupt");
-  return history.map((op, index) =>
-    index === victim.index ? { ...op, output: { kind: "read", value: "never-written" } } : op,
-  );
+  return history.map((op, index) => (index === victim.index ? { ...op, output: { kind: "read", value: "never-written" } } : op));
 }

@@ -32,11 +32,7 @@ export function referenceLinearizable(history: readonly RegisterOp[]): boolean {
   return search(new Map());
 }
 
-function apply(
-  store: ReadonlyMap<string, string>,
-  input: RegisterInput,
-  output: RegisterOutput | undefined,
-): ReadonlyMap<string, string> | undefined {
+function apply(store: ReadonlyMap<string, string>, input: RegisterInput, output: RegisterOutput | undefined): ReadonlyMap<string, string> | undefined {
   const current = store.get(input.key) ?? null;
   switch (input.kind) {
     case "read":

@@ -33,11 +33,7 @@ describe("histories that are not linearizable", () => {
   });
 
   test("two concurrent CAS from the same value cannot both succeed", () => {
-    const history = [
-      write(1, "x", "a", 0, 1),
-      cas(2, "x", "a", "b", true, 2, 10),
-      cas(3, "x", "a", "c", true, 3, 9),
-    ];
+    const history = [write(1, "x", "a", 0, 1), cas(2, "x", "a", "b", true, 2, 10), cas(3, "x", "a", "c", true, 3, 9)];
     expect(checkLinearizable(registerModel, history).kind).toBe("illegal");
   });
 
@@ -47,12 +43,7 @@ describe("histories that are not linearizable", () => {
   });
 
   test("a value that reappears after being overwritten", () => {
-    const history = [
-      write(1, "x", "1", 0, 1),
-      write(1, "x", "2", 2, 3),
-      read(2, "x", "2", 4, 5),
-      read(2, "x", "1", 6, 7),
-    ];
+    const history = [write(1, "x", "1", 0, 1), write(1, "x", "2", 2, 3), read(2, "x", "2", 4, 5), read(2, "x", "1", 6, 7)];
     expect(checkLinearizable(registerModel, history).kind).toBe("illegal");
   });
 
@@ -67,12 +58,7 @@ describe("histories that are not linearizable", () => {
   });
 
   test("the explanation names the longest linearizable prefix and the operation that cannot be placed", () => {
-    const history = [
-      write(1, "x", "a", 0, 1),
-      read(2, "x", "a", 2, 3),
-      write(1, "x", "b", 4, 5),
-      read(2, "x", "a", 6, 7),
-    ];
+    const history = [write(1, "x", "a", 0, 1), read(2, "x", "a", 2, 3), write(1, "x", "b", 4, 5), read(2, "x", "a", 6, 7)];
     const result = checkLinearizable(registerModel, history);
     expect(result.kind).toBe("illegal");
     if (result.kind !== "illegal") return;

@@ -53,11 +53,7 @@ describe("histories that are linearizable", () => {
 
   test("an ambiguous write that took effect long after its client gave up", () => {
     // The client gave up at 5 (recorded as its return time); the write still landed between the two reads.
-    const history = [
-      { ...pendingWrite(1, "x", "1", 0), return: 5 },
-      read(2, "x", null, 6, 7),
-      read(2, "x", "1", 8, 9),
-    ];
+    const history = [{ ...pendingWrite(1, "x", "1", 0), return: 5 }, read(2, "x", null, 6, 7), read(2, "x", "1", 8, 9)];
     expect(checkLinearizable(registerModel, history).kind).toBe("ok");
   });
 

@@ -1,10 +1,10 @@
 import { describe, expect, test } from "bun:test";
 import { checkBankReads } from "../../src/check/bank-invariant.ts";
-import { bankModel, type BankInput, type BankOutput } from "../../src/check/bank-model.ts";
+import { type BankInput, type BankOutput, bankModel } from "../../src/check/bank-model.ts";
 import { checkLinearizable } from "../../src/check/linearizability.ts";
 import type { Operation } from "../../src/check/operation.ts";
 import { checkSetFinalRead } from "../../src/check/set-final-read.ts";
-import { setModel, type SetInput, type SetOutput } from "../../src/check/set-model.ts";
+import { type SetInput, type SetOutput, setModel } from "../../src/check/set-model.ts";
 
 type SetOp = Operation<SetInput, SetOutput>;
 type BankOp = Operation<BankInput, BankOutput>;
@@ -33,13 +33,7 @@ const readSet = (clientId: number, elements: string[], call: number, ret: number
 
 describe("set model", () => {
   test("reads see acknowledged adds, in any listing order, and ambiguous adds either way", () => {
-    const history = [
-      add(1, "a", 0, 1),
-      pendingAdd(2, "b", 2),
-      add(3, "c", 2, 10),
-      readSet(4, ["a"], 3, 4),
-      readSet(4, ["c", "b", "a"], 11, 12),
-    ];
+    const history = [add(1, "a", 0, 1), pendingAdd(2, "b", 2), add(3, "c", 2, 10), readSet(4, ["a"], 3, 4), readSet(4, ["c", "b", "a"], 11, 12)];
     expect(checkLinearizable(setModel, history).kind).toBe("ok");
   });
 

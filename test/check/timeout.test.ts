@@ -1,8 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { checkLinearizable } from "../../src/check/linearizability.ts";
 import type { Model } from "../../src/check/model.ts";
-import { registerModel, type RegisterInput, type RegisterOutput } from "../../src/check/register-model.ts";
-import { pendingWrite, read, write, type RegisterOp } from "./history-builder.ts";
+import { type RegisterInput, type RegisterOutput, registerModel } from "../../src/check/register-model.ts";
+import { pendingWrite, type RegisterOp, read, write } from "./history-builder.ts";
 
 /**
  * Many concurrent ambiguous writes followed by a read of a value no one

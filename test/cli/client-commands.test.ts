@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { RaftkvNode } from "../../src/node/raftkv-node.ts";
 import { RaftkvClient } from "../../src/client/raftkv-client.ts";
 import { nodeTransportFactory } from "../../src/client/transport-for.ts";
+import type { RaftkvNode } from "../../src/node/raftkv-node.ts";
 import { freePort } from "../support/free-port.ts";
-import { runCli, type CliResult } from "../support/run-cli.ts";
-import { startTestNode } from "../support/test-node.ts";
+import { type CliResult, runCli } from "../support/run-cli.ts";
 import { removeDir, tempDir } from "../support/temp-dir.ts";
+import { startTestNode } from "../support/test-node.ts";
 
 let dir = "";
 let node: RaftkvNode | undefined;
@@ -84,7 +84,10 @@ describe("raftkv watch", () => {
   test("-w json prints one object per update", async () => {
     const put = await raftkv(["put", "wj/a", "x"]);
     const result = await raftkv(["watch", "wj/a", "--start-index", put.stdout.trim(), "--count", "1", "-w", "json"]);
-    const objects = result.stdout.trim().split("\n").map((line) => JSON.parse(line) as { kind: string });
+    const objects = result.stdout
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { kind: string });
     // The dead endpoint comes first: the watch reports it and moves on.
     expect(objects.map((o) => o.kind)).toEqual(["reconnecting", "connected", "events"]);
     expect(objects[2]).toMatchObject({ kind: "events", index: put.stdout.trim() });

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
+import { ProxiedCluster } from "../cluster/proxied-cluster.ts";
+import { eventually } from "../support/eventually.ts";
 import { fastRaftArgs } from "../support/raft-timings.ts";
 import { runCli } from "../support/run-cli.ts";
-import { eventually } from "../support/eventually.ts";
-import { ProxiedCluster } from "../cluster/proxied-cluster.ts";
 
 let cluster: ProxiedCluster;
 let one = "";
@@ -42,10 +42,14 @@ test("endpoint status names an endpoint that does not answer in its row and exit
   const bad = status.stdout.split("\n").find((line) => line.startsWith("127.0.0.1:1,"));
   expect(bad).toContain("Unavailable");
   // Healthy once every member is ready (on a loaded box an election may be under way at first).
-  const health = await eventually("every member healthy", async () => {
-    const answer = await runCli(["endpoint", "health", "--cluster", "--endpoints", one]);
-    return answer.exitCode === 0 ? answer : undefined;
-  }, 30_000);
+  const health = await eventually(
+    "every member healthy",
+    async () => {
+      const answer = await runCli(["endpoint", "health", "--cluster", "--endpoints", one]);
+      return answer.exitCode === 0 ? answer : undefined;
+    },
+    30_000,
+  );
   const lines = health.stdout.trim().split("\n");
   expect(lines.length).toBe(3);
   for (const line of lines) expect(line).toMatch(/^127\.0\.0\.1:\d+ is healthy: a linearizable read took [\d.]+ms$/);
@@ -61,7 +65,13 @@ test("version, lease grant -w simple (the id alone, for $(...)), compact, cluste
   const compact = await runCli(["compact", put.stdout.trim(), "--endpoints", one]);
   expect(compact.stdout).toBe(`compacted history before index ${put.stdout.trim()}\n`);
   const status = await runCli(["cluster", "status", "--endpoints", one]);
-  for (const line of [/^db size: .* \(\d+ bytes\), in use /m, /^quota: 8\.0 GiB \(8589934592 bytes\)$/m, /^fsync p99: [\d.]+ ms$/m, /^alarm: none$/m, /^version: 0\.1\.0 /m]) {
+  for (const line of [
+    /^db size: .* \(\d+ bytes\), in use /m,
+    /^quota: 8\.0 GiB \(8589934592 bytes\)$/m,
+    /^fsync p99: [\d.]+ ms$/m,
+    /^alarm: none$/m,
+    /^version: 0\.1\.0 /m,
+  ]) {
     expect(status.stdout).toMatch(line);
   }
   const table = await runCli(["get", "leased", "-w", "table", "--endpoints", one]);

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
-import { CompareOp, type RequestOp, type TxnRequest } from "../../src/gen/raftkv/v1/kv_pb.ts";
 import { TxnInputError } from "../../src/cli/txn-input-error.ts";
 import { hexWords, parseTxnInput } from "../../src/cli/txn-input-parser.ts";
+import { CompareOp, type RequestOp, type TxnRequest } from "../../src/gen/raftkv/v1/kv_pb.ts";
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
 
@@ -90,7 +90,13 @@ describe("good input", () => {
 
   test("del with a prefix or an explicit end; range by prefix or one key", () => {
     const request = parseTxnInput("\ndel --prefix dir/\ndel a c\ndel single\nrange --prefix --limit=5 dir/\nrange k\n");
-    expect(summary(request).success).toEqual(["del dir/..dir0", "del a..c", "del single..", "range prefix=dir/ start= limit=5", "range prefix= start=k limit=0"]);
+    expect(summary(request).success).toEqual([
+      "del dir/..dir0",
+      "del a..c",
+      "del single..",
+      "range prefix=dir/ start= limit=5",
+      "range prefix= start=k limit=0",
+    ]);
     const one = request.success[4]?.op;
     // One key: [k, k + "\0").
     expect(one?.case === "range" ? one.value.end : undefined).toEqual(Uint8Array.of(0x6b, 0));
@@ -122,7 +128,7 @@ describe("bad input names the line, the column and what was expected", () => {
     ['mod("a") = 0\n\nput a 1 2', 3, 9, "unexpected"],
     ['mod("a") = 0\n\nput --ttl=5 a 1', 3, 5, 'unknown option "--ttl=5"'],
     ['mod("a") = 0\n\nput --lease=x a 1', 3, 5, "--lease needs a non-negative integer"],
-    ["\n\nget a\nmod(\"a\") = 1", 4, 1, "compares go first"],
+    ['\n\nget a\nmod("a") = 1', 4, 1, "compares go first"],
     // The third blank line would start a fourth section.
     ["\n\n\n\nget a", 3, 1, "a fourth section"],
     ['mod("a") = 0\n\ndel --prefix a b', 3, 17, "not both"],

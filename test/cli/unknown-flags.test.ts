@@ -3,8 +3,8 @@ import { RaftkvClient } from "../../src/client/raftkv-client.ts";
 import { nodeTransportFactory } from "../../src/client/transport-for.ts";
 import type { RaftkvNode } from "../../src/node/raftkv-node.ts";
 import { runCli } from "../support/run-cli.ts";
-import { startTestNode } from "../support/test-node.ts";
 import { removeDir, tempDir } from "../support/temp-dir.ts";
+import { startTestNode } from "../support/test-node.ts";
 
 let dir = "";
 let node: RaftkvNode | undefined;
@@ -25,23 +25,53 @@ afterAll(async () => {
 /** Each command line with --bogus, and flags its error must list as valid. */
 const commands: readonly (readonly [readonly string[], readonly string[]])[] = [
   [["serve"], ["--data-dir <value>", "--join <value>", "--leave-on-shutdown"]],
-  [["put", "k", "v"], ["--lease <value>", "--endpoints <value>"]],
-  [["get", "k"], ["--prefix", "--consistency <value>"]],
-  [["del", "k"], ["--prefix", "--range-end <value>"]],
-  [["scan", "p/"], ["--limit <value>", "--keys-only"]],
+  [
+    ["put", "k", "v"],
+    ["--lease <value>", "--endpoints <value>"],
+  ],
+  [
+    ["get", "k"],
+    ["--prefix", "--consistency <value>"],
+  ],
+  [
+    ["del", "k"],
+    ["--prefix", "--range-end <value>"],
+  ],
+  [
+    ["scan", "p/"],
+    ["--limit <value>", "--keys-only"],
+  ],
   [["txn"], ["--file <value>"]],
-  [["watch", "k"], ["--prefix", "--start-index <value>"]],
+  [
+    ["watch", "k"],
+    ["--prefix", "--start-index <value>"],
+  ],
   [["lease", "grant", "30"], ["--id <value>"]],
   [["lease", "keep-alive", "1"], ["--once"]],
   [["lease", "list"], ["--endpoints <value>"]],
   [["cluster", "status"], ["--write-out <value> (-w)"]],
-  [["cluster", "add-voter", "n4", "127.0.0.1:1"], ["--client-address <value>", "--prev-index <value>"]],
+  [
+    ["cluster", "add-voter", "n4", "127.0.0.1:1"],
+    ["--client-address <value>", "--prev-index <value>"],
+  ],
   [["cluster", "transfer-leader"], ["--endpoints <value>"]],
   [["bench"], ["--endpoints <value>", "--workload <value>", "--timeout <value>"]],
-  [["endpoint", "status"], ["--cluster", "--endpoints <value>", "--write-out <value> (-w)"]],
-  [["endpoint", "health"], ["--cluster", "--timeout <value>"]],
-  [["snapshot", "save", "f"], ["--endpoints <value>", "--timeout <value>"]],
-  [["snapshot", "restore", "f"], ["--data-dir <value>", "--bump-index <value>"]],
+  [
+    ["endpoint", "status"],
+    ["--cluster", "--endpoints <value>", "--write-out <value> (-w)"],
+  ],
+  [
+    ["endpoint", "health"],
+    ["--cluster", "--timeout <value>"],
+  ],
+  [
+    ["snapshot", "save", "f"],
+    ["--endpoints <value>", "--timeout <value>"],
+  ],
+  [
+    ["snapshot", "restore", "f"],
+    ["--data-dir <value>", "--bump-index <value>"],
+  ],
   [["snapshot", "status", "f"], ["--write-out <value> (-w)"]],
   [["compact", "5"], ["--endpoints <value>"]],
   [["version"], ["--write-out <value> (-w)"]],
@@ -67,9 +97,15 @@ test("a refused command does nothing: put with a misspelled flag writes no key",
 
 test("a flag before the command, or before a group's subcommand, is refused too", async () => {
   const top = await runCli(["--bogus", "get", "k"]);
-  expect({ exitCode: top.exitCode, stderr: top.stderr }).toEqual({ exitCode: 1, stderr: "error: unknown flag --bogus: the command comes first (see --help)\n" });
+  expect({ exitCode: top.exitCode, stderr: top.stderr }).toEqual({
+    exitCode: 1,
+    stderr: "error: unknown flag --bogus: the command comes first (see --help)\n",
+  });
   const group = await runCli(["cluster", "--json", "status"]);
-  expect({ exitCode: group.exitCode, stderr: group.stderr }).toEqual({ exitCode: 1, stderr: "error: unknown flag --json: the command comes first (see --help)\n" });
+  expect({ exitCode: group.exitCode, stderr: group.stderr }).toEqual({
+    exitCode: 1,
+    stderr: "error: unknown flag --json: the command comes first (see --help)\n",
+  });
 }, 60_000);
 
 test("a string flag without a value and an extra argument are refused", async () => {

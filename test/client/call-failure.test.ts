@@ -12,7 +12,13 @@ function kindOf(error: unknown): string {
 
 describe("classifyCallFailure", () => {
   test("a refused connection never sent anything", () => {
-    const refused = new ConnectError("connect ECONNREFUSED 127.0.0.1:1", Code.Unavailable, undefined, undefined, nodeError("ECONNREFUSED", "connect ECONNREFUSED"));
+    const refused = new ConnectError(
+      "connect ECONNREFUSED 127.0.0.1:1",
+      Code.Unavailable,
+      undefined,
+      undefined,
+      nodeError("ECONNREFUSED", "connect ECONNREFUSED"),
+    );
     expect(kindOf(refused)).toBe("not-sent");
   });
 
@@ -35,7 +41,9 @@ describe("classifyCallFailure", () => {
   test("the server's refusals before proposing are recognised; after proposing they are not", () => {
     expect(kindOf(new ConnectError("node n2 cannot forward the write: no leader is known", Code.Unavailable))).toBe("not-sent");
     expect(kindOf(new ConnectError("node n2 is not the leader: the leader is n1", Code.Unavailable))).toBe("not-sent");
-    expect(kindOf(new ConnectError("node n2 forwarded the write to leader n1 at 127.0.0.1:5: connect ECONNREFUSED 127.0.0.1:5", Code.Unavailable))).toBe("not-sent");
+    expect(kindOf(new ConnectError("node n2 forwarded the write to leader n1 at 127.0.0.1:5: connect ECONNREFUSED 127.0.0.1:5", Code.Unavailable))).toBe(
+      "not-sent",
+    );
     expect(kindOf(new ConnectError("leadership was lost before the write was applied; its outcome is unknown", Code.Unavailable))).toBe("node-failed");
     expect(kindOf(new ConnectError("node n2 forwarded the write to leader n1 at 127.0.0.1:5: leadership was lost", Code.Unavailable))).toBe("node-failed");
     expect(kindOf(new ConnectError("the node is shutting down", Code.Unavailable))).toBe("node-failed");

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { ConnectError } from "@connectrpc/connect";
-import { CompareOp, Consistency } from "../../src/gen/raftkv/v1/kv_pb.ts";
 import { RaftkvClient } from "../../src/client/raftkv-client.ts";
-import type { WatchUpdate } from "../../src/client/watch-update.ts";
 import { nodeTransportFactory } from "../../src/client/transport-for.ts";
+import type { WatchUpdate } from "../../src/client/watch-update.ts";
 import { WriteOutcomeUnknownError } from "../../src/client/write-outcome-unknown-error.ts";
+import { CompareOp, Consistency } from "../../src/gen/raftkv/v1/kv_pb.ts";
 import { type ClusterProcess, ProcessCluster } from "../cluster/cluster-process.ts";
 import { eventually } from "../support/eventually.ts";
 import { fastRaftArgs } from "../support/raft-timings.ts";
@@ -18,7 +18,10 @@ async function currentLeader(cluster: ProcessCluster): Promise<ClusterProcess> {
     async () => {
       for (const node of cluster.nodes) {
         if (!node.running) continue;
-        const answer = await node.client().get({ key: new TextEncoder().encode("probe"), consistency: Consistency.STALE }).catch(() => undefined);
+        const answer = await node
+          .client()
+          .get({ key: new TextEncoder().encode("probe"), consistency: Consistency.STALE })
+          .catch(() => undefined);
         const leaderId = answer?.header?.leaderId ?? "";
         const leader = cluster.nodes.find((n) => n.id === leaderId && n.running);
         if (leader !== undefined) return leader;
@@ -216,7 +219,10 @@ describe("client against a 3-node cluster of real processes (kill -9, SIGSTOP)",
     const seen: { key: string; index: bigint }[] = [];
     const connectedTo: string[] = [];
     const watching = (async () => {
-      const updates: AsyncIterable<WatchUpdate> = watcherClient.watch({ key: new TextEncoder().encode("ws/"), prefix: true, startIndex: first.index }, { signal: controller.signal });
+      const updates: AsyncIterable<WatchUpdate> = watcherClient.watch(
+        { key: new TextEncoder().encode("ws/"), prefix: true, startIndex: first.index },
+        { signal: controller.signal },
+      );
       for await (const update of updates) {
         if (update.kind === "connected") connectedTo.push(update.endpoint);
         if (update.kind === "events") for (const event of update.events) seen.push({ key: text(event.kv?.key), index: event.kv?.modIndex ?? 0n });
@@ -236,8 +242,14 @@ describe("client against a 3-node cluster of real processes (kill -9, SIGSTOP)",
           await eventually(
             `leadership on ${target.id}`,
             async () => {
-              const answer = await target.clusterClient().transferLeadership({ id: target.id }, { timeoutMs: 5000 }).catch(() => undefined);
-              const status = await target.clusterClient().status({}, { timeoutMs: 2000 }).catch(() => undefined);
+              const answer = await target
+                .clusterClient()
+                .transferLeadership({ id: target.id }, { timeoutMs: 5000 })
+                .catch(() => undefined);
+              const status = await target
+                .clusterClient()
+                .status({}, { timeoutMs: 2000 })
+                .catch(() => undefined);
               return answer !== undefined || status?.state === "leader" ? true : undefined;
             },
             30_000,

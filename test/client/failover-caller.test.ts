@@ -1,11 +1,11 @@
 import { describe, expect, test } from "bun:test";
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { WRITE_NOT_PROPOSED_HEADER } from "../../src/client/call-failure.ts";
+import { RaftkvClient } from "../../src/client/raftkv-client.ts";
+import { WriteOutcomeUnknownError } from "../../src/client/write-outcome-unknown-error.ts";
 import { GetConfigurationResponseSchema, MemberSchema } from "../../src/gen/raftkv/v1/cluster_pb.ts";
 import { GetResponseSchema, PutResponseSchema, TxnResponseSchema } from "../../src/gen/raftkv/v1/kv_pb.ts";
-import { RaftkvClient } from "../../src/client/raftkv-client.ts";
-import { WRITE_NOT_PROPOSED_HEADER } from "../../src/client/call-failure.ts";
-import { WriteOutcomeUnknownError } from "../../src/client/write-outcome-unknown-error.ts";
 import { eventually } from "../support/eventually.ts";
 import { FakeNodes, header } from "./fake-nodes.ts";
 
@@ -21,7 +21,13 @@ const okGet = (member: string, leader: string) => () => create(GetResponseSchema
 describe("writes", () => {
   test("a refusal made before the log (cannot forward) moves the write to the next endpoint", async () => {
     const nodes = new FakeNodes()
-      .define("a:1", { kv: { put: () => { throw new ConnectError("node a cannot forward the write: no leader is known (election in progress or no quorum); retry shortly", Code.Unavailable); } } })
+      .define("a:1", {
+        kv: {
+          put: () => {
+            throw new ConnectError("node a cannot forward the write: no leader is known (election in progress or no quorum); retry shortly", Code.Unavailable);
+          },
+        },
+      })
       .define("b:1", { kv: { put: okPut("b") } });
     const answer = await clientOf(nodes, ["a:1", "b:1"]).put("k", "v");
     expect(answer.index).toBe(7n);
@@ -30,7 +36,13 @@ describe("writes", () => {
 
   test("the server's not-proposed header makes an UNAVAILABLE write retryable", async () => {
     const nodes = new FakeNodes()
-      .define("a:1", { kv: { put: () => { throw new ConnectError("busy", Code.Unavailable, { [WRITE_NOT_PROPOSED_HEADER]: "true" }); } } })
+      .define("a:1", {
+        kv: {
+          put: () => {
+            throw new ConnectError("busy", Code.Unavailable, { [WRITE_NOT_PROPOSED_HEADER]: "true" });
+          },
+        },
+      })
       .define("b:1", { kv: { put: okPut("b") } });
     await clientOf(nodes, ["a:1", "b:1"]).put("k", "v");
     expect(nodes.calls).toEqual(["a:1 put", "b:1 put"]);
@@ -38,9 +50,17 @@ describe("writes", () => {
 
   test("a write whose outcome is unknown is reported, not retried", async () => {
     const nodes = new FakeNodes()
-      .define("a:1", { kv: { put: () => { throw new ConnectError("leadership was lost before the write was applied; its outcome is unknown", Code.Unavailable); } } })
+      .define("a:1", {
+        kv: {
+          put: () => {
+            throw new ConnectError("leadership was lost before the write was applied; its outcome is unknown", Code.Unavailable);
+          },
+        },
+      })
       .define("b:1", { kv: { put: okPut("b") } });
-    const failure = await clientOf(nodes, ["a:1", "b:1"]).put("k", "v").catch((e: unknown) => e);
+    const failure = await clientOf(nodes, ["a:1", "b:1"])
+      .put("k", "v")
+      .catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(WriteOutcomeUnknownError);
     expect((failure as ConnectError).code).toBe(Code.Unavailable);
     expect((failure as ConnectError).rawMessage).toContain("outcome unknown");
@@ -49,15 +69,25 @@ describe("writes", () => {
 
   test("a deadline exceeded on a write is an unknown outcome too", async () => {
     const nodes = new FakeNodes()
-      .define("a:1", { kv: { delete: () => { throw new ConnectError("the proposal did not complete within 1000 ms", Code.DeadlineExceeded); } } })
+      .define("a:1", {
+        kv: {
+          delete: () => {
+            throw new ConnectError("the proposal did not complete within 1000 ms", Code.DeadlineExceeded);
+          },
+        },
+      })
       .define("b:1", {});
-    const failure = await clientOf(nodes, ["a:1", "b:1"]).delete("k").catch((e: unknown) => e);
+    const failure = await clientOf(nodes, ["a:1", "b:1"])
+      .delete("k")
+      .catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(WriteOutcomeUnknownError);
     expect(nodes.calls).toEqual(["a:1 delete"]);
   });
 
   test("a transaction that only reads is retried like a read; one that writes is not", async () => {
-    const flaky = () => { throw new ConnectError("node went away", Code.Unavailable); };
+    const flaky = () => {
+      throw new ConnectError("node went away", Code.Unavailable);
+    };
     const nodes = new FakeNodes()
       .define("a:1", { kv: { txn: flaky } })
       .define("b:1", { kv: { txn: () => create(TxnResponseSchema, { header: header("b", "b"), succeeded: true }) } });
@@ -66,7 +96,9 @@ describe("writes", () => {
     expect(read.succeeded).toBe(true);
     const readCalls = nodes.calls.length;
     // The read answered on b; force the write to start at a again.
-    const write = await clientOf(nodes, ["a:1", "b:1"]).txn({ success: [{ op: { case: "put", value: { key: new Uint8Array([1]) } } }] }).catch((e: unknown) => e);
+    const write = await clientOf(nodes, ["a:1", "b:1"])
+      .txn({ success: [{ op: { case: "put", value: { key: new Uint8Array([1]) } } }] })
+      .catch((e: unknown) => e);
     expect(write).toBeInstanceOf(WriteOutcomeUnknownError);
     expect(nodes.calls.slice(readCalls)).toEqual(["a:1 txn"]);
   });
@@ -75,7 +107,13 @@ describe("writes", () => {
 describe("reads and errors", () => {
   test("a read fails over on any node-level failure", async () => {
     const nodes = new FakeNodes()
-      .define("a:1", { kv: { get: () => { throw new ConnectError("node a knows no leader to confirm the read", Code.Unavailable); } } })
+      .define("a:1", {
+        kv: {
+          get: () => {
+            throw new ConnectError("node a knows no leader to confirm the read", Code.Unavailable);
+          },
+        },
+      })
       .define("b:1", { kv: { get: okGet("b", "b") } });
     const answer = await clientOf(nodes, ["a:1", "b:1"]).get("k");
     expect(answer.found).toBe(false);
@@ -84,17 +122,29 @@ describe("reads and errors", () => {
 
   test("the server's own answer (bad input) is passed on with its code, not retried", async () => {
     const nodes = new FakeNodes()
-      .define("a:1", { kv: { get: () => { throw new ConnectError("key: must not be empty", Code.InvalidArgument); } } })
+      .define("a:1", {
+        kv: {
+          get: () => {
+            throw new ConnectError("key: must not be empty", Code.InvalidArgument);
+          },
+        },
+      })
       .define("b:1", { kv: { get: okGet("b", "b") } });
-    const failure = await clientOf(nodes, ["a:1", "b:1"]).get("").catch((e: unknown) => e);
+    const failure = await clientOf(nodes, ["a:1", "b:1"])
+      .get("")
+      .catch((e: unknown) => e);
     expect((failure as ConnectError).code).toBe(Code.InvalidArgument);
     expect(nodes.calls).toEqual(["a:1 get"]);
   });
 
   test("when no endpoint answers, the call fails at its deadline naming the attempts", async () => {
-    const down = () => { throw new ConnectError("no quorum", Code.Unavailable); };
+    const down = () => {
+      throw new ConnectError("no quorum", Code.Unavailable);
+    };
     const nodes = new FakeNodes().define("a:1", { kv: { get: down } }).define("b:1", { kv: { get: down } });
-    const failure = await clientOf(nodes, ["a:1", "b:1"]).get("k", { timeoutMs: 200 }).catch((e: unknown) => e);
+    const failure = await clientOf(nodes, ["a:1", "b:1"])
+      .get("k", { timeoutMs: 200 })
+      .catch((e: unknown) => e);
     expect((failure as ConnectError).code).toBe(Code.Unavailable);
     expect((failure as ConnectError).rawMessage).toContain("no endpoint could serve the call");
     // Both endpoints, more than once: it backed off and went round again.
@@ -103,10 +153,18 @@ describe("reads and errors", () => {
   });
 
   test("an aborted signal ends the call with Canceled", async () => {
-    const nodes = new FakeNodes().define("a:1", { kv: { get: () => { throw new ConnectError("down", Code.Unavailable); } } });
+    const nodes = new FakeNodes().define("a:1", {
+      kv: {
+        get: () => {
+          throw new ConnectError("down", Code.Unavailable);
+        },
+      },
+    });
     const controller = new AbortController();
     controller.abort();
-    const failure = await clientOf(nodes, ["a:1"]).get("k", { signal: controller.signal }).catch((e: unknown) => e);
+    const failure = await clientOf(nodes, ["a:1"])
+      .get("k", { signal: controller.signal })
+      .catch((e: unknown) => e);
     expect((failure as ConnectError).code).toBe(Code.Canceled);
   });
 });
@@ -142,10 +200,7 @@ describe("leader discovery", () => {
   });
 
   test("the Cluster configuration supplies the leader's client address, even one not in the list", async () => {
-    const members = [
-      create(MemberSchema, { id: "a", clientAddress: "a:1" }),
-      create(MemberSchema, { id: "z", clientAddress: "z:9", leader: true }),
-    ];
+    const members = [create(MemberSchema, { id: "a", clientAddress: "a:1" }), create(MemberSchema, { id: "z", clientAddress: "z:9", leader: true })];
     const nodes = new FakeNodes()
       .define("a:1", {
         kv: { get: okGet("a", "z"), put: okPut("z") },
@@ -162,7 +217,14 @@ describe("leader discovery", () => {
 
   test("a failed leader is forgotten and the next endpoint is tried", async () => {
     const nodes = new FakeNodes()
-      .define("a:1", { kv: { get: okGet("a", "a"), put: () => { throw new ConnectError("node a cannot forward the write: no leader is known", Code.Unavailable); } } })
+      .define("a:1", {
+        kv: {
+          get: okGet("a", "a"),
+          put: () => {
+            throw new ConnectError("node a cannot forward the write: no leader is known", Code.Unavailable);
+          },
+        },
+      })
       .define("b:1", { kv: { put: okPut("b") } });
     const client = clientOf(nodes, ["a:1", "b:1"]);
     await client.get("k");

@@ -1,14 +1,14 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { RaftkvClient } from "../../src/client/raftkv-client.ts";
+import type { TransportFactory } from "../../src/client/transport-factory.ts";
 import { nodeTransportFactory } from "../../src/client/transport-for.ts";
 import { webTransportFactory } from "../../src/client/web-transport.ts";
-import type { TransportFactory } from "../../src/client/transport-factory.ts";
 import { WriteOutcomeUnknownError } from "../../src/client/write-outcome-unknown-error.ts";
 import type { RaftkvNode } from "../../src/node/raftkv-node.ts";
 import { freePort } from "../support/free-port.ts";
-import { startTestNode } from "../support/test-node.ts";
 import { removeDir, tempDir } from "../support/temp-dir.ts";
+import { startTestNode } from "../support/test-node.ts";
 
 const retry = { timeoutMs: 5_000, attemptTimeoutMs: 3_000, initialBackoffMs: 20, maxBackoffMs: 200 };
 const text = (bytes: Uint8Array | undefined): string => new TextDecoder().decode(bytes);

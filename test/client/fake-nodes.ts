@@ -1,11 +1,11 @@
+import { create } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { createRouterTransport } from "@connectrpc/connect";
-import { create } from "@bufbuild/protobuf";
+import { hostPortOf } from "../../src/client/endpoint-url.ts";
+import type { TransportFactory } from "../../src/client/transport-factory.ts";
 import { Cluster } from "../../src/gen/raftkv/v1/cluster_pb.ts";
 import { KV, type ResponseHeader, ResponseHeaderSchema } from "../../src/gen/raftkv/v1/kv_pb.ts";
 import { Lease } from "../../src/gen/raftkv/v1/lease_pb.ts";
-import { hostPortOf } from "../../src/client/endpoint-url.ts";
-import type { TransportFactory } from "../../src/client/transport-factory.ts";
 
 /** What one fake node serves; every call is counted per method. */
 export interface FakeNode {

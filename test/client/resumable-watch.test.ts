@@ -1,6 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { RaftkvClient } from "../../src/client/raftkv-client.ts";
+import type { WatchUpdate } from "../../src/client/watch-update.ts";
 import {
   EventSchema,
   EventType,
@@ -10,15 +12,16 @@ import {
   type WatchResponse,
   WatchResponseSchema,
 } from "../../src/gen/raftkv/v1/kv_pb.ts";
-import { RaftkvClient } from "../../src/client/raftkv-client.ts";
-import type { WatchUpdate } from "../../src/client/watch-update.ts";
 import { FakeNodes, header } from "./fake-nodes.ts";
 
 const fastRetry = { timeoutMs: 2_000, attemptTimeoutMs: 1_000, initialBackoffMs: 5, maxBackoffMs: 20 };
 
 function put(index: bigint, key = "p/k"): WatchResponse {
   const kv = create(KeyValueSchema, { key: new TextEncoder().encode(key), value: new TextEncoder().encode(`v${index}`), modIndex: index });
-  return create(WatchResponseSchema, { header: header("x", "x", index), kind: { case: "events", value: { events: [create(EventSchema, { type: EventType.PUT, kv })] } } });
+  return create(WatchResponseSchema, {
+    header: header("x", "x", index),
+    kind: { case: "events", value: { events: [create(EventSchema, { type: EventType.PUT, kv })] } },
+  });
 }
 
 function created(startIndex: bigint): WatchResponse {
@@ -81,7 +84,9 @@ describe("resumable watch", () => {
       .define("a:1", { kv: { watch: streaming(onA, [created(5n), put(5n, "p/a")], new ConnectError("reset", Code.Unavailable)) } })
       .define("b:1", { kv: { watch: streaming(onB, [created(5n), put(5n, "p/a"), put(5n, "p/b"), put(6n, "p/a")], "hang") } });
     const client = new RaftkvClient({ endpoints: ["a:1", "b:1"], transport: nodes.transport, retry: fastRetry, discoverMembers: false });
-    const updates = await collect(client.watch({ key: new TextEncoder().encode("p/"), prefix: true, startIndex: 5n }), (seen) => eventIndexes(seen).includes(6n));
+    const updates = await collect(client.watch({ key: new TextEncoder().encode("p/"), prefix: true, startIndex: 5n }), (seen) =>
+      eventIndexes(seen).includes(6n),
+    );
     const delivered = updates.flatMap((u) => (u.kind === "events" ? u.events.map((e) => `${e.kv?.modIndex}:${new TextDecoder().decode(e.kv?.key)}`) : []));
     expect(delivered).toEqual(["5:p/a", "5:p/b", "6:p/a"]);
     expect(onB[0]?.startIndex).toBe(5n);
@@ -105,7 +110,9 @@ describe("resumable watch", () => {
     const onB: WatchRequest[] = [];
     // b has applied only up to 5: it reports that, then catches up (and, misbehaving, sends an old event again).
     const nodes = new FakeNodes()
-      .define("a:1", { kv: { watch: streaming(onA, [created(5n), put(5n), put(6n), put(7n), put(8n), progress(8n)], new ConnectError("node went away", Code.Unavailable)) } })
+      .define("a:1", {
+        kv: { watch: streaming(onA, [created(5n), put(5n), put(6n), put(7n), put(8n), progress(8n)], new ConnectError("node went away", Code.Unavailable)) },
+      })
       .define("b:1", { kv: { watch: streaming(onB, [created(9n), progress(5n), put(7n), progress(8n), put(9n), progress(9n)], "hang") } });
     const client = new RaftkvClient({ endpoints: ["a:1", "b:1"], transport: nodes.transport, retry: fastRetry, discoverMembers: false });
     const updates = await collect(client.watch({ key: new TextEncoder().encode("p/k"), startIndex: 5n }), (seen) =>
@@ -122,7 +129,11 @@ describe("resumable watch", () => {
     const nodes = new FakeNodes().define("a:1", { kv: { watch: streaming(requests, [created(20n), progress(12n), progress(19n), put(20n)], "hang") } });
     const client = new RaftkvClient({ endpoints: ["a:1"], transport: nodes.transport, retry: fastRetry, discoverMembers: false });
     const updates = await collect(client.watch({ key: new TextEncoder().encode("p/k"), startIndex: 20n }), (seen) => eventIndexes(seen).length > 0);
-    expect(updates.map((u) => (u.kind === "progress" || u.kind === "events" ? `${u.kind}:${u.index}` : u.kind))).toEqual(["connected", "progress:19", "events:20"]);
+    expect(updates.map((u) => (u.kind === "progress" || u.kind === "events" ? `${u.kind}:${u.index}` : u.kind))).toEqual([
+      "connected",
+      "progress:19",
+      "events:20",
+    ]);
   });
 
   test("a server that ends the stream without a final word is resumed too", async () => {
@@ -179,7 +190,10 @@ describe("resumable watch", () => {
       },
     });
     const client = new RaftkvClient({ endpoints: ["a:1"], transport: nodes.transport, retry: fastRetry, discoverMembers: false });
-    const updates = await collect(client.watch({ key: new TextEncoder().encode("p/"), prefix: true, startIndex: 1n }, { resync: true }), (seen) => eventIndexes(seen).length > 0);
+    const updates = await collect(
+      client.watch({ key: new TextEncoder().encode("p/"), prefix: true, startIndex: 1n }, { resync: true }),
+      (seen) => eventIndexes(seen).length > 0,
+    );
     expect(updates.map((u) => u.kind)).toEqual(["connected", "abandoned", "resynced", "connected", "events"]);
     const resynced = updates[2];
     expect(resynced?.kind === "resynced" ? [resynced.index, resynced.kvs.length] : undefined).toEqual([60n, 1]);
@@ -210,7 +224,9 @@ describe("resumable watch", () => {
       .define("a:1", { kv: { watch: streaming(onA, [created(4n), put(4n)], "hang") } })
       .define("b:1", { kv: { watch: streaming(onB, [created(4n), put(4n), put(5n)], "hang") } });
     const client = new RaftkvClient({ endpoints: ["a:1", "b:1"], transport: nodes.transport, retry: fastRetry, discoverMembers: false });
-    const updates = await collect(client.watch({ key: new TextEncoder().encode("p/k"), startIndex: 4n }, { idleTimeoutMs: 100 }), (seen) => eventIndexes(seen).includes(5n));
+    const updates = await collect(client.watch({ key: new TextEncoder().encode("p/k"), startIndex: 4n }, { idleTimeoutMs: 100 }), (seen) =>
+      eventIndexes(seen).includes(5n),
+    );
     expect(eventIndexes(updates)).toEqual([4n, 5n]);
     const reconnect = updates.find((u) => u.kind === "reconnecting");
     expect(reconnect?.kind === "reconnecting" ? reconnect.error.rawMessage : "").toContain("silent for 100 ms");

@@ -1,5 +1,5 @@
+import { type Member, Suffrage } from "../../src/gen/raftkv/v1/cluster_pb.ts";
 import { Consistency } from "../../src/gen/raftkv/v1/kv_pb.ts";
-import { Suffrage, type Member } from "../../src/gen/raftkv/v1/cluster_pb.ts";
 import type { ClusterProcess, ProcessCluster } from "../cluster/cluster-process.ts";
 import { eventually } from "../support/eventually.ts";
 

@@ -1,11 +1,11 @@
 import { join } from "node:path";
-import { createClient, type Client } from "@connectrpc/connect";
+import { type Client, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import { KV } from "../../src/gen/raftkv/v1/kv_pb.ts";
 import { Cluster } from "../../src/gen/raftkv/v1/cluster_pb.ts";
+import { KV } from "../../src/gen/raftkv/v1/kv_pb.ts";
 import { freePort } from "../support/free-port.ts";
-import { removeDir, tempDir } from "../support/temp-dir.ts";
 import { ServeChild } from "../support/serve-child.ts";
+import { removeDir, tempDir } from "../support/temp-dir.ts";
 
 /** One `raftkv serve` process of the project's entry point, restartable on the same data dir and ports. */
 export class ClusterProcess {
@@ -56,14 +56,20 @@ export class ClusterProcess {
     const child = await ServeChild.start({
       label: this.id,
       args: [
-        "--id", this.id,
-        "--data-dir", this.dataDir,
+        "--id",
+        this.id,
+        "--data-dir",
+        this.dataDir,
         // The same client port on a restart, so the address peers recorded stays right.
-        "--listen", `127.0.0.1:${this.clientPort}`,
-        "--raft-listen", `127.0.0.1:${this.raftPort}`,
+        "--listen",
+        `127.0.0.1:${this.clientPort}`,
+        "--raft-listen",
+        `127.0.0.1:${this.raftPort}`,
         ...(this.initialCluster === "" ? [] : ["--initial-cluster", this.initialCluster]),
-        "--log-format", "json",
-        "--log-level", "info",
+        "--log-format",
+        "json",
+        "--log-level",
+        "info",
         ...this.extraArgs,
       ],
       onLine: (text) => {
@@ -136,12 +142,7 @@ export class ProcessCluster {
 
   /** A new node (not started) that joins through `--join` with the given members' client addresses. */
   joiner(id: string, joinEndpoints: readonly string[], extraArgs: readonly string[] = []): ClusterProcess {
-    const node = new ClusterProcess(id, join(this.root, id), freePort(), "", [
-      ...this.extraArgs,
-      "--join",
-      joinEndpoints.join(","),
-      ...extraArgs,
-    ]);
+    const node = new ClusterProcess(id, join(this.root, id), freePort(), "", [...this.extraArgs, "--join", joinEndpoints.join(","), ...extraArgs]);
     this.members.push(node);
     return node;
   }

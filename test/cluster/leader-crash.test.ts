@@ -55,47 +55,39 @@ class AckedWrites {
   }
 }
 
-test(
-  "kill -9 of the leader under concurrent writers on every node: a new leader, no acknowledged write lost, the killed node catches up",
-  async () => {
-    cluster = await ProxiedCluster.start({ size: 3 });
-    const leader = await cluster.awaitLeader();
-    const survivors = cluster.others(leader.id);
-    const writes = new AckedWrites();
-    // Two writers per node, including the leader itself: what it acknowledged just before dying is the risky part.
-    writes.start(cluster.nodes, 2);
-    await eventually("writes acknowledged through the leader", async () => ((writes.ackedVia.get(leader.id) ?? 0) >= 20 ? true : undefined));
+test("kill -9 of the leader under concurrent writers on every node: a new leader, no acknowledged write lost, the killed node catches up", async () => {
+  cluster = await ProxiedCluster.start({ size: 3 });
+  const leader = await cluster.awaitLeader();
+  const survivors = cluster.others(leader.id);
+  const writes = new AckedWrites();
+  // Two writers per node, including the leader itself: what it acknowledged just before dying is the risky part.
+  writes.start(cluster.nodes, 2);
+  await eventually("writes acknowledged through the leader", async () => ((writes.ackedVia.get(leader.id) ?? 0) >= 20 ? true : undefined));
 
-    await leader.kill();
-    const ackedAtKill = new Map(writes.acknowledged);
+  await leader.kill();
+  const ackedAtKill = new Map(writes.acknowledged);
 
-    const newLeader = await cluster.awaitLeader(survivors);
-    expect(newLeader.id).not.toBe(leader.id);
-    await eventually("writes acknowledged after the failover", async () => (writes.count >= ackedAtKill.size + 30 ? true : undefined));
+  const newLeader = await cluster.awaitLeader(survivors);
+  expect(newLeader.id).not.toBe(leader.id);
+  await eventually("writes acknowledged after the failover", async () => (writes.count >= ackedAtKill.size + 30 ? true : undefined));
 
-    // The killed node restarts from its data dir while the writers go on, and its writers resume through it.
-    await leader.start();
-    const viaLeaderBefore = writes.ackedVia.get(leader.id) ?? 0;
-    await eventually(
-      "writes through the restarted node",
-      async () => ((writes.ackedVia.get(leader.id) ?? 0) >= viaLeaderBefore + 10 ? true : undefined),
-      20_000,
-    );
-    await writes.stop();
+  // The killed node restarts from its data dir while the writers go on, and its writers resume through it.
+  await leader.start();
+  const viaLeaderBefore = writes.ackedVia.get(leader.id) ?? 0;
+  await eventually("writes through the restarted node", async () => ((writes.ackedVia.get(leader.id) ?? 0) >= viaLeaderBefore + 10 ? true : undefined), 20_000);
+  await writes.stop();
 
-    // Every node holds the same content at the same applied index, and every acknowledged write is in it.
-    const converged = await eventually("all nodes converged", () => convergedContent(cluster?.nodes ?? []), 30_000);
-    const stored = new Map(converged.kvs.map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]));
-    const lostOrWrong = [...writes.acknowledged].filter(([key, value]) => stored.get(key) !== value);
-    expect(lostOrWrong).toEqual([]);
-    expect([...ackedAtKill].filter(([key]) => !stored.has(key))).toEqual([]);
-    // Nothing appears that no writer attempted.
-    expect([...stored.keys()].filter((key) => !/^n\dw\d-\d{5}$/.test(key))).toEqual([]);
+  // Every node holds the same content at the same applied index, and every acknowledged write is in it.
+  const converged = await eventually("all nodes converged", () => convergedContent(cluster?.nodes ?? []), 30_000);
+  const stored = new Map(converged.kvs.map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]));
+  const lostOrWrong = [...writes.acknowledged].filter(([key, value]) => stored.get(key) !== value);
+  expect(lostOrWrong).toEqual([]);
+  expect([...ackedAtKill].filter(([key]) => !stored.has(key))).toEqual([]);
+  // Nothing appears that no writer attempted.
+  expect([...stored.keys()].filter((key) => !/^n\dw\d-\d{5}$/.test(key))).toEqual([]);
 
-    // And the restarted node serves linearizable reads of the newest writes.
-    const newest = [...writes.acknowledged.keys()].at(-1) ?? "";
-    const read = await leader.client().get({ key: utf8.encode(newest), consistency: Consistency.LINEARIZABLE }, { timeoutMs: 5000 });
-    expect(fromUtf8.decode(read.kv?.value)).toBe(writes.acknowledged.get(newest) ?? "");
-  },
-  90_000,
-);
+  // And the restarted node serves linearizable reads of the newest writes.
+  const newest = [...writes.acknowledged.keys()].at(-1) ?? "";
+  const read = await leader.client().get({ key: utf8.encode(newest), consistency: Consistency.LINEARIZABLE }, { timeoutMs: 5000 });
+  expect(fromUtf8.decode(read.kv?.value)).toBe(writes.acknowledged.get(newest) ?? "");
+}, 90_000);

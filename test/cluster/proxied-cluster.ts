@@ -1,28 +1,20 @@
 import { join } from "node:path";
 import { Consistency } from "../../src/gen/raftkv/v1/kv_pb.ts";
-import { freePort } from "../support/free-port.ts";
-import { TcpProxy, type CutMode } from "../support/tcp-proxy.ts";
 import { eventually } from "../support/eventually.ts";
+import { freePort } from "../support/free-port.ts";
+import { type CutMode, TcpProxy } from "../support/tcp-proxy.ts";
 import { removeDir, tempDir } from "../support/temp-dir.ts";
 import { ServeProcess } from "./serve-process.ts";
 
 /** Raft timings short enough for tests: an election settles in well under a second. */
-export const fastRaftFlags: readonly string[] = [
-  "--heartbeat-timeout", "200ms",
-  "--election-timeout", "200ms",
-  "--leader-lease-timeout", "100ms",
-];
+export const fastRaftFlags: readonly string[] = ["--heartbeat-timeout", "200ms", "--election-timeout", "200ms", "--leader-lease-timeout", "100ms"];
 
 /**
  * Snapshot checks every 200–400 ms taking one after 40 entries, 5 trailing
  * entries: after a few dozen writes the log is compacted, so a follower that
  * missed them can only catch up by InstallSnapshot.
  */
-export const eagerSnapshotFlags: readonly string[] = [
-  "--snapshot-threshold", "40",
-  "--trailing-logs", "5",
-  "--snapshot-interval", "200ms",
-];
+export const eagerSnapshotFlags: readonly string[] = ["--snapshot-threshold", "40", "--trailing-logs", "5", "--snapshot-interval", "200ms"];
 
 export interface ProxiedClusterOptions {
   readonly size: number;
@@ -73,9 +65,12 @@ export class ProxiedCluster {
           dataDir: join(root, id),
           logLevel: options.logLevel,
           flags: [
-            "--raft-listen", `127.0.0.1:${raftPort}`,
-            "--advertise-raft", proxy.address,
-            "--initial-cluster", initialCluster,
+            "--raft-listen",
+            `127.0.0.1:${raftPort}`,
+            "--advertise-raft",
+            proxy.address,
+            "--initial-cluster",
+            initialCluster,
             ...(options.flags ?? fastRaftFlags),
           ],
         });

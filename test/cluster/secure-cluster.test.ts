@@ -1,15 +1,15 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { Code, ConnectError, createClient, type Client } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { type Client, Code, ConnectError, createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
 import { withBearerToken } from "../../src/client/bearer-transport.ts";
 import { Cluster } from "../../src/gen/raftkv/v1/cluster_pb.ts";
 import { Consistency, KV } from "../../src/gen/raftkv/v1/kv_pb.ts";
-import { freePort } from "../support/free-port.ts";
-import { TestPki, type IssuedCertificate } from "../support/test-pki.ts";
 import { eventually } from "../support/eventually.ts";
+import { freePort } from "../support/free-port.ts";
 import { removeDir, tempDir } from "../support/temp-dir.ts";
+import { type IssuedCertificate, TestPki } from "../support/test-pki.ts";
 import { fastRaftFlags } from "./proxied-cluster.ts";
 import { ServeProcess } from "./serve-process.ts";
 
@@ -32,10 +32,21 @@ function securityFlags(id: string, client: TestPki, peer: TestPki, tokens: strin
   const serving = client.issue(`${id}-client`, { sans: [`DNS:${id}`, "DNS:localhost", "IP:127.0.0.1"] });
   const member = peer.issue(`${id}-peer`, { sans: [`DNS:${id}`] });
   return [
-    "--cert-file", serving.certFile, "--key-file", serving.keyFile,
-    "--trusted-ca-file", client.caFile, "--client-cert-auth",
-    "--peer-cert-file", member.certFile, "--peer-key-file", member.keyFile, "--peer-trusted-ca-file", peer.caFile,
-    "--auth-token-file", tokens,
+    "--cert-file",
+    serving.certFile,
+    "--key-file",
+    serving.keyFile,
+    "--trusted-ca-file",
+    client.caFile,
+    "--client-cert-auth",
+    "--peer-cert-file",
+    member.certFile,
+    "--peer-key-file",
+    member.keyFile,
+    "--peer-trusted-ca-file",
+    peer.caFile,
+    "--auth-token-file",
+    tokens,
   ];
 }
 
@@ -92,7 +103,14 @@ beforeAll(async () => {
       new ServeProcess({
         id,
         dataDir: join(root, id),
-        flags: ["--raft-listen", `127.0.0.1:${raftPorts[i]}`, "--initial-cluster", initialCluster, ...fastRaftFlags, ...securityFlags(id, clientPki, peerPki, tokens)],
+        flags: [
+          "--raft-listen",
+          `127.0.0.1:${raftPorts[i]}`,
+          "--initial-cluster",
+          initialCluster,
+          ...fastRaftFlags,
+          ...securityFlags(id, clientPki, peerPki, tokens),
+        ],
       }),
   );
   await Promise.all(nodes.map((node) => node.start()));
@@ -152,9 +170,12 @@ test("a node whose certificates come from another CA cannot join", async () => {
     id: "n4",
     dataDir: join(root, "n4"),
     flags: [
-      "--raft-listen", "127.0.0.1:0",
-      "--join", (nodes[0] as ServeProcess).endpoint,
-      "--join-timeout", "3s",
+      "--raft-listen",
+      "127.0.0.1:0",
+      "--join",
+      (nodes[0] as ServeProcess).endpoint,
+      "--join-timeout",
+      "3s",
       ...fastRaftFlags,
       ...securityFlags("n4", strangerClients, strangerPeers, tokens),
     ],

@@ -1,6 +1,6 @@
 import { Database } from "bun:sqlite";
 import { join } from "node:path";
-import { createClient, type Client } from "@connectrpc/connect";
+import { type Client, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { Cluster } from "../../src/gen/raftkv/v1/cluster_pb.ts";
 import { KV } from "../../src/gen/raftkv/v1/kv_pb.ts";
@@ -90,12 +90,17 @@ export class ServeProcess {
     const child = await ServeChild.start({
       label: this.id,
       args: [
-        "--id", this.id,
-        "--data-dir", this.dataDir,
+        "--id",
+        this.id,
+        "--data-dir",
+        this.dataDir,
         // Port 0 the first time; the same port on a restart, so the address the cluster recorded stays right.
-        "--listen", `127.0.0.1:${this.clientPort}`,
-        "--log-format", "json",
-        "--log-level", this.options.logLevel ?? "info",
+        "--listen",
+        `127.0.0.1:${this.clientPort}`,
+        "--log-format",
+        "json",
+        "--log-level",
+        this.options.logLevel ?? "info",
         ...this.options.flags,
       ],
       onLine: (text) => this.record(text),
@@ -150,6 +155,9 @@ export class ServeProcess {
   }
 
   private tail(): string {
-    return this.lines.slice(-30).map((line) => JSON.stringify(line)).join("\n");
+    return this.lines
+      .slice(-30)
+      .map((line) => JSON.stringify(line))
+      .join("\n");
   }
 }

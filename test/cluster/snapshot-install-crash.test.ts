@@ -47,12 +47,7 @@ function withFailpoint(c: ProxiedCluster, id: string, failpoint: string): ServeP
  * and the leader probed it forever.
  */
 describe("a crash inside a snapshot install", () => {
-  for (const failpoint of [
-    "snapshot.received",
-    "snapshot.install.before-log-reset",
-    "snapshot.install.after-log-reset",
-    "snapshot.restore.mid",
-  ]) {
+  for (const failpoint of ["snapshot.received", "snapshot.install.before-log-reset", "snapshot.install.after-log-reset", "snapshot.restore.mid"]) {
     test(`at ${failpoint}: the restarted follower recovers and converges`, async () => {
       cluster ??= await ProxiedCluster.start({ size: 3, flags: [...fastRaftFlags, ...eagerSnapshotFlags] });
       const c = cluster;

@@ -72,6 +72,9 @@ test("a write in flight when the leader's log write fails is reported as outcome
   const refused = await failing
     .client()
     .put({ key: utf8.encode("after"), value: utf8.encode("x") }, { timeoutMs: 3000 })
-    .then(() => undefined, (error: unknown) => ConnectError.from(error));
+    .then(
+      () => undefined,
+      (error: unknown) => ConnectError.from(error),
+    );
   expect(refused?.rawMessage).toMatch(/storage failure|engine stopped/);
 }, 90_000);

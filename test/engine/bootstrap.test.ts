@@ -37,7 +37,9 @@ test("every initial member writes the identical first entry and agrees on the cl
   const written = ["n1", "n2", "n3"].map((id) => {
     const store = freshStore(id);
     const clusterId = resolveClusterId(store, initial);
-    expect(bootstrapLog(store, { selfId: id, initialCluster: initial, raftAddress: "ignored", clientAddress: "ignored", incarnation: `inc-${id}` }, clusterId)).toBe(true);
+    expect(
+      bootstrapLog(store, { selfId: id, initialCluster: initial, raftAddress: "ignored", clientAddress: "ignored", incarnation: `inc-${id}` }, clusterId),
+    ).toBe(true);
     return { clusterId, entry: store.entries(1, 2)[0], hardState: store.hardState() };
   });
   const [first] = written;
@@ -48,9 +50,7 @@ test("every initial member writes the identical first entry and agrees on the cl
   }
   const entry = first?.entry;
   if (entry === undefined) throw new Error("no first entry");
-  expect(decodeMembership(entry).members).toEqual(
-    initial.map((m) => ({ id: m.id, suffrage: "voter", raftAddress: m.raftAddress, clientAddress: "" })),
-  );
+  expect(decodeMembership(entry).members).toEqual(initial.map((m) => ({ id: m.id, suffrage: "voter", raftAddress: m.raftAddress, clientAddress: "" })));
 });
 
 test("a node with data ignores --initial-cluster and keeps its cluster id", () => {
@@ -65,19 +65,23 @@ test("a node with data ignores --initial-cluster and keeps its cluster id", () =
   expect(store.entries(1, 2)).toEqual(before);
   const only = before[0];
   if (only === undefined) throw new Error("no entry");
-  expect(decodeMembership(only).members).toEqual([{ id: "solo", suffrage: "voter", raftAddress: "127.0.0.1:1", clientAddress: "127.0.0.1:2", incarnation: "inc-solo" }]);
+  expect(decodeMembership(only).members).toEqual([
+    { id: "solo", suffrage: "voter", raftAddress: "127.0.0.1:1", clientAddress: "127.0.0.1:2", incarnation: "inc-solo" },
+  ]);
 });
 
 test("an initial cluster that does not list this node is refused", () => {
   const store = freshStore("stranger");
-  expect(() => bootstrapLog(store, { selfId: "n9", initialCluster: initial, raftAddress: "", clientAddress: "", incarnation: "inc-n9" }, "c")).toThrow(/does not list this node's id "n9"/);
+  expect(() => bootstrapLog(store, { selfId: "n9", initialCluster: initial, raftAddress: "", clientAddress: "", incarnation: "inc-n9" }, "c")).toThrow(
+    /does not list this node's id "n9"/,
+  );
   expect(store.lastIndex()).toBe(0);
 });
 
 test("a log without a configuration entry (0.1 single-node data) is refused with a clear error", () => {
   const store = freshStore("legacy");
   store.persist({ hardState: { term: 1, vote: "node1", commit: 0 }, entries: [{ index: 1, term: 1, kind: "normal", data: new Uint8Array([1]) }] });
-  expect(() => bootstrapLog(store, { selfId: "node1", raftAddress: "a:1", clientAddress: "b:2", incarnation: "inc-1" }, resolveClusterId(store, undefined))).toThrow(
-    /without a cluster configuration/,
-  );
+  expect(() =>
+    bootstrapLog(store, { selfId: "node1", raftAddress: "a:1", clientAddress: "b:2", incarnation: "inc-1" }, resolveClusterId(store, undefined)),
+  ).toThrow(/without a cluster configuration/);
 });

@@ -1,10 +1,10 @@
 import { expect, test } from "bun:test";
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, createHandlerContext } from "@connectrpc/connect";
+import { WRITE_NOT_PROPOSED_HEADER } from "../../src/client/call-failure.ts";
 import { RaftNotLeaderError } from "../../src/engine/not-leader-error.ts";
 import { DeleteRequestSchema, KV, PutRequestSchema } from "../../src/gen/raftkv/v1/kv_pb.ts";
 import { FORWARDED_HEADER, LeaderForwarder, MAX_FORWARD_HOPS } from "../../src/service/write/leader-forwarder.ts";
-import { WRITE_NOT_PROPOSED_HEADER } from "../../src/client/call-failure.ts";
 import { freePort } from "../support/free-port.ts";
 
 function contextWith(headers: Record<string, string> = {}) {
@@ -32,7 +32,9 @@ async function failure(promise: Promise<unknown>): Promise<ConnectError> {
 
 test("no known leader: UNAVAILABLE saying so", async () => {
   const forwarder = new LeaderForwarder("n2");
-  const error = await failure(forwarder.forward(KV, new RaftNotLeaderError("not leader", "", "", false), contextWith(), (kv, options) => kv.put(request, options)));
+  const error = await failure(
+    forwarder.forward(KV, new RaftNotLeaderError("not leader", "", "", false), contextWith(), (kv, options) => kv.put(request, options)),
+  );
   expect(error.code).toBe(Code.Unavailable);
   expect(error.rawMessage).toContain("no leader is known");
   expect(error.metadata.get(WRITE_NOT_PROPOSED_HEADER)).toBe("true");
@@ -40,7 +42,9 @@ test("no known leader: UNAVAILABLE saying so", async () => {
 
 test("a leader whose client address is not known yet: UNAVAILABLE naming it", async () => {
   const forwarder = new LeaderForwarder("n2");
-  const error = await failure(forwarder.forward(KV, new RaftNotLeaderError("not leader", "n1", "", false), contextWith(), (kv, options) => kv.put(request, options)));
+  const error = await failure(
+    forwarder.forward(KV, new RaftNotLeaderError("not leader", "n1", "", false), contextWith(), (kv, options) => kv.put(request, options)),
+  );
   expect(error.code).toBe(Code.Unavailable);
   expect(error.rawMessage).toContain("client address of leader n1 is not known");
 });
@@ -48,7 +52,9 @@ test("a leader whose client address is not known yet: UNAVAILABLE naming it", as
 test("an unreachable leader: UNAVAILABLE naming the leader and its address", async () => {
   const forwarder = new LeaderForwarder("n2");
   const address = `127.0.0.1:${freePort()}`;
-  const error = await failure(forwarder.forward(KV, new RaftNotLeaderError("not leader", "n1", address, false), contextWith(), (kv, options) => kv.put(request, options)));
+  const error = await failure(
+    forwarder.forward(KV, new RaftNotLeaderError("not leader", "n1", address, false), contextWith(), (kv, options) => kv.put(request, options)),
+  );
   expect(error.code).toBe(Code.Unavailable);
   expect(error.rawMessage).toContain(`leader n1 at ${address}`);
   // Nothing listens there: the connection was refused, so the write certainly did not happen.

@@ -1,11 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import {
-  decodePeerPayload,
-  encodePeerPayload,
-  encodeRaftMessage,
-  PeerMessageDecodeError,
-  type PeerPayload,
-} from "../../src/engine/peer-message-codec.ts";
+import { decodePeerPayload, encodePeerPayload, encodeRaftMessage, PeerMessageDecodeError, type PeerPayload } from "../../src/engine/peer-message-codec.ts";
 import type { Message } from "../../src/raft/message.ts";
 
 const env = { from: "n1", to: "n2-ünïcode", term: 2 ** 40 + 7 };

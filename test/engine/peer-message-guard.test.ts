@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { checkPeerPayload, maxTermStep, type PeerGuardView, type PeerRejectionReason } from "../../src/engine/peer-message-guard.ts";
 import type { PeerPayload } from "../../src/engine/peer-message-codec.ts";
+import { checkPeerPayload, maxTermStep, type PeerGuardView, type PeerRejectionReason } from "../../src/engine/peer-message-guard.ts";
 import type { Entry } from "../../src/raft/entry.ts";
 import type { Membership } from "../../src/raft/membership.ts";
 import type { Message } from "../../src/raft/message.ts";
@@ -55,9 +55,7 @@ describe("terms", () => {
   test("negative and fractional numbers never came from an honest encoder", () => {
     expect(verdict({ kind: "heartbeat", from: "n2", to: "n1", term: -1, commit: 0, round: 1 })).toBe("inconsistent-indexes");
     expect(verdict({ kind: "heartbeat", from: "n2", to: "n1", term: 7, commit: 1.5, round: 1 })).toBe("inconsistent-indexes");
-    expect(verdict({ kind: "append", from: "n2", to: "n1", term: 7, prevIndex: -3, prevTerm: 0, entries: [], commit: 0 })).toBe(
-      "inconsistent-indexes",
-    );
+    expect(verdict({ kind: "append", from: "n2", to: "n1", term: 7, prevIndex: -3, prevTerm: 0, entries: [], commit: 0 })).toBe("inconsistent-indexes");
   });
 });
 
@@ -72,14 +70,21 @@ describe("who may send what", () => {
 
   test("a leader this node's configuration predates is heard (term >= ours), a stale one is not", () => {
     expect(verdict({ kind: "heartbeat", from: "n9", to: "n1", term: 8, commit: 20, round: 1 })).toBe("accepted");
-    expect(verdict({ kind: "append", from: "n9", to: "n1", term: 8, prevIndex: 20, prevTerm: 7, entries: [entry(21, 8)], commit: 21 })).toBe(
-      "accepted",
-    );
+    expect(verdict({ kind: "append", from: "n9", to: "n1", term: 8, prevIndex: 20, prevTerm: 7, entries: [entry(21, 8)], commit: 21 })).toBe("accepted");
     expect(verdict({ kind: "heartbeat", from: "n9", to: "n1", term: 6, commit: 20, round: 1 })).toBe("unknown-sender");
   });
 
   test("a candidate not in our configuration is heard only when its log goes past that configuration", () => {
-    const vote = (lastIndex: number): Message => ({ kind: "requestVote", from: "n9", to: "n1", term: 8, preVote: true, transfer: false, lastIndex, lastTerm: 7 });
+    const vote = (lastIndex: number): Message => ({
+      kind: "requestVote",
+      from: "n9",
+      to: "n1",
+      term: 8,
+      preVote: true,
+      transfer: false,
+      lastIndex,
+      lastTerm: 7,
+    });
     expect(verdict(vote(5))).toBe("accepted");
     expect(verdict(vote(4))).toBe("unknown-sender");
   });
@@ -96,9 +101,7 @@ describe("who may send what", () => {
 
 describe("leadership", () => {
   test("an append or heartbeat at our term from anyone but the leader we follow is dropped", () => {
-    expect(verdict({ kind: "append", from: "n3", to: "n1", term: 7, prevIndex: 20, prevTerm: 7, entries: [entry(21, 7)], commit: 21 })).toBe(
-      "not-the-leader",
-    );
+    expect(verdict({ kind: "append", from: "n3", to: "n1", term: 7, prevIndex: 20, prevTerm: 7, entries: [entry(21, 7)], commit: 21 })).toBe("not-the-leader");
     expect(verdict({ kind: "heartbeat", from: "n3", to: "n1", term: 7, commit: 20, round: 3 })).toBe("not-the-leader");
     expect(verdict({ kind: "heartbeat", from: "n3", to: "n1", term: 7, commit: 20, round: 3 }, asLeader)).toBe("not-the-leader");
   });
@@ -153,7 +156,16 @@ describe("acknowledgements", () => {
 });
 
 describe("indexes of an append", () => {
-  const append = (entries: Entry[], commit: number, prevTerm = 7): Message => ({ kind: "append", from: "n2", to: "n1", term: 7, prevIndex: 20, prevTerm, entries, commit });
+  const append = (entries: Entry[], commit: number, prevTerm = 7): Message => ({
+    kind: "append",
+    from: "n2",
+    to: "n1",
+    term: 7,
+    prevIndex: 20,
+    prevTerm,
+    entries,
+    commit,
+  });
 
   test("entries must follow prevIndex one by one", () => {
     expect(verdict(append([entry(21, 7), entry(23, 7)], 21))).toBe("inconsistent-indexes");

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { launchRaftEngine, type KvRaftEngine } from "../../src/engine/engine-launcher.ts";
 import { EngineError } from "../../src/engine/engine-error.ts";
+import { type KvRaftEngine, launchRaftEngine } from "../../src/engine/engine-launcher.ts";
 import { RaftNotLeaderError } from "../../src/engine/not-leader-error.ts";
 import { KvStateMachine } from "../../src/fsm/kv-state-machine.ts";
 import { RaftLogStore } from "../../src/storage/raft-log-store.ts";
@@ -155,9 +155,7 @@ describe("RaftEngine, three nodes in process", () => {
     for (const s of survivors) expect(s.stateMachine.get(new TextEncoder().encode("before7"))).toBeDefined();
 
     await cluster.restart(oldLeader);
-    await cluster.waitFor("the restarted member catches up", () =>
-      oldLeader.stateMachine.appliedIndex() >= after.index ? true : undefined,
-    );
+    await cluster.waitFor("the restarted member catches up", () => (oldLeader.stateMachine.appliedIndex() >= after.index ? true : undefined));
     expect(utf8.decode(oldLeader.stateMachine.get(new TextEncoder().encode("after"))?.value)).toBe("failover");
     await cluster.waitFor("all hashes equal", () => {
       const applied = new Set(cluster.members.map((m) => m.stateMachine.appliedIndex()));

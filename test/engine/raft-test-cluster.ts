@@ -1,10 +1,10 @@
 import { join } from "node:path";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { bootstrapLog, ensureIncarnation, randomId } from "../../src/engine/bootstrap.ts";
-import { startEngine, type KvRaftEngine } from "../../src/engine/engine-launcher.ts";
+import { type KvRaftEngine, startEngine } from "../../src/engine/engine-launcher.ts";
 import { RaftPeerInbox } from "../../src/engine/peer-inbox.ts";
-import type { RaftSnapshotOptions } from "../../src/engine/snapshotter.ts";
 import { systemScheduler } from "../../src/engine/scheduler.ts";
+import type { RaftSnapshotOptions } from "../../src/engine/snapshotter.ts";
 import { KvStateMachine } from "../../src/fsm/kv-state-machine.ts";
 import { CommandSchema } from "../../src/gen/raftkv/v1/command_pb.ts";
 import type { Logger } from "../../src/log/logger.ts";
@@ -70,9 +70,7 @@ export class RaftTestCluster {
         incarnation: ensureIncarnation(logStore, randomId),
       };
     });
-    const transports = await Promise.all(
-      members.map((m, i) => listen(clusterId, m.id, 0, inboxes[i] as RaftPeerInbox, options, m.incarnation)),
-    );
+    const transports = await Promise.all(members.map((m, i) => listen(clusterId, m.id, 0, inboxes[i] as RaftPeerInbox, options, m.incarnation)));
     const initialCluster = ids.map((id, i) => ({ id, raftAddress: `127.0.0.1:${(transports[i] as PeerTransport).port}` }));
     const cluster = new RaftTestCluster([], clusterId, new Map(ids.map((id, i) => [id, (transports[i] as PeerTransport).port])), options);
     for (const [i, { incarnation, ...files }] of members.entries()) {
@@ -218,14 +216,7 @@ export class RaftTestCluster {
   }
 }
 
-function listen(
-  clusterId: string,
-  id: string,
-  port: number,
-  inbox: RaftPeerInbox,
-  options: TestClusterOptions,
-  incarnation: string,
-): Promise<PeerTransport> {
+function listen(clusterId: string, id: string, port: number, inbox: RaftPeerInbox, options: TestClusterOptions, incarnation: string): Promise<PeerTransport> {
   return PeerTransport.listen({
     clusterId,
     selfId: id,

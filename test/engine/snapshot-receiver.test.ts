@@ -29,7 +29,14 @@ function receiver(): { store: FileSnapshotStore; delivered: InstallSnapshot[]; a
   const store = FileSnapshotStore.open(join(dir, "snapshots"));
   const delivered: InstallSnapshot[] = [];
   const acks: SnapshotAck[] = [];
-  const r = new RaftSnapshotReceiver("n2", store, () => true, (m) => delivered.push(m), (_to, ack) => acks.push(ack), undefined);
+  const r = new RaftSnapshotReceiver(
+    "n2",
+    store,
+    () => true,
+    (m) => delivered.push(m),
+    (_to, ack) => acks.push(ack),
+    undefined,
+  );
   return { store, delivered, acks, receiver: r };
 }
 

@@ -55,9 +55,7 @@ describe("raft engine snapshots", () => {
     await c.stop(follower);
     // Small batches: many more append messages than the stopped member's queue holds.
     const last = await c.write(THRESHOLD * 6, "during", 3);
-    await c.waitFor("the leader compacted past the stopped follower", () =>
-      leader.logStore.compactedIndex() > followerLast ? true : undefined,
-    );
+    await c.waitFor("the leader compacted past the stopped follower", () => (leader.logStore.compactedIndex() > followerLast ? true : undefined));
     const restoredOnStart = await c.restart(follower);
     expect(restoredOnStart).toBe(false);
     const after = await c.write(5, "after");
@@ -118,7 +116,12 @@ describe("raft engine snapshots", () => {
     expect(corrupted.map((m) => m.id)).not.toContain(inUse?.meta.id);
     expect(inUse?.meta.index).toBeGreaterThanOrEqual(applied);
     // Its membership came with the new snapshot: it is still one of the three voters.
-    expect(inUse?.meta.membership.members.filter((m) => m.suffrage === "voter").map((m) => m.id).sort()).toEqual(["n1", "n2", "n3"]);
+    expect(
+      inUse?.meta.membership.members
+        .filter((m) => m.suffrage === "voter")
+        .map((m) => m.id)
+        .sort(),
+    ).toEqual(["n1", "n2", "n3"]);
     await c.waitFor("the member a voter again", () => (member.engine.status().role === "learner" ? undefined : true));
     const more = await c.write(10, "b");
     await c.converged(more);

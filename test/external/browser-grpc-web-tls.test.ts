@@ -2,11 +2,11 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { chromium, type Browser } from "playwright-core";
+import { type Browser, chromium } from "playwright-core";
 import type { RaftkvNode } from "../../src/node/raftkv-node.ts";
+import { removeDir, tempDir } from "../support/temp-dir.ts";
 import { startTestNodeWith } from "../support/test-node.ts";
 import { TestPki } from "../support/test-pki.ts";
-import { removeDir, tempDir } from "../support/temp-dir.ts";
 import { bundlePage } from "./browser/bundle-page.ts";
 import type { PageOutcome } from "./browser/page-entry.ts";
 

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { chromium, type Browser } from "playwright-core";
+import { type Browser, chromium } from "playwright-core";
 import type { RaftkvNode } from "../../src/node/raftkv-node.ts";
-import { startTestNode } from "../support/test-node.ts";
 import { removeDir, tempDir } from "../support/temp-dir.ts";
-import type { PageOutcome } from "./browser/page-entry.ts";
+import { startTestNode } from "../support/test-node.ts";
 import { bundlePage } from "./browser/bundle-page.ts";
+import type { PageOutcome } from "./browser/page-entry.ts";
 
 // Debian's chromium, as CI installs it (apt-get install chromium).
 const chromiumPath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -28,7 +28,6 @@ afterAll(async () => {
   await node?.close();
   removeDir(dataDir);
 });
-
 
 test("a real Chromium page uses the client library over gRPC-Web: put, get, txn (CAS) and a streaming watch", async () => {
   if (browser === undefined) throw new Error("no browser");

@@ -3,9 +3,9 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { RangeRequestSchema } from "../../src/gen/raftkv/v1/kv_pb.ts";
-import { largeRange, startLargeRangeNode, type LargeRangeNode } from "../server/large-range-node.ts";
-import { parseNghttpFrames } from "./nghttp-frames.ts";
+import { type LargeRangeNode, largeRange, startLargeRangeNode } from "../server/large-range-node.ts";
 import { removeDir, tempDir } from "../support/temp-dir.ts";
+import { parseNghttpFrames } from "./nghttp-frames.ts";
 
 /*
  * nghttp2's own clients (Debian's nghttp2-client) against one node: 8, 32 and
@@ -113,7 +113,10 @@ describe.each([8, 32, 100])("%i concurrent Range answers of ~3 MB on one connect
     }, 150_000);
 
     test(`${protocol.name}: h2load completes every answer`, async () => {
-      const output = await run(["h2load", "-n", String(n), "-c", "1", "-m", String(n), ...protocol.args(), `http://${server.endpoint}${protocol.path}`], 120_000);
+      const output = await run(
+        ["h2load", "-n", String(n), "-c", "1", "-m", String(n), ...protocol.args(), `http://${server.endpoint}${protocol.path}`],
+        120_000,
+      );
       expect(output).toContain(`requests: ${n} total, ${n} started, ${n} done, ${n} succeeded, 0 failed, 0 errored, 0 timeout`);
     }, 150_000);
   }

@@ -21,7 +21,11 @@ beforeAll(async () => {
   dir = tempDir("console-binary");
   const binary = join(dir, "raftkv");
   // The build script's command (package.json "build"), with another output file.
-  const build = Bun.spawnSync(["bun", "build", "--compile", "--minify", "src/cli/main.ts", "--outfile", binary], { cwd: repoRoot, stdout: "pipe", stderr: "pipe" });
+  const build = Bun.spawnSync(["bun", "build", "--compile", "--minify", "src/cli/main.ts", "--outfile", binary], {
+    cwd: repoRoot,
+    stdout: "pipe",
+    stderr: "pipe",
+  });
   if (build.exitCode !== 0) throw new Error(`build failed: ${build.stderr.toString()}`);
   const lines: string[] = [];
   child = await ServeChild.start({

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { Browser, Locator, Page } from "playwright-core";
-import { eventually } from "../support/eventually.ts";
-import { fastRaftArgs } from "../support/raft-timings.ts";
 import { ProxiedCluster } from "../cluster/proxied-cluster.ts";
 import type { ServeProcess } from "../cluster/serve-process.ts";
+import { eventually } from "../support/eventually.ts";
+import { fastRaftArgs } from "../support/raft-timings.ts";
 import { launchChromium, WatchedPage } from "./console/browser-session.ts";
 
 // The console served by a follower of a real 3-node cluster (`raftkv serve`
@@ -236,7 +236,9 @@ test("a prefix exports to a JSON file, and such a file imports (after a confirma
   expect(exported.kvs.map((kv) => kv.key)).toEqual(["app/api/image", "app/api/replicas", "app/db/url", "app/feature-flags/dark-mode"]);
 
   const copied = { ...exported, kvs: exported.kvs.map((kv) => ({ ...kv, key: kv.key.replace(/^app\//, "imported/") })) };
-  await page().getByTestId("import-file").setInputFiles({ name: "copy.json", mimeType: "application/json", buffer: Buffer.from(JSON.stringify(copied)) });
+  await page()
+    .getByTestId("import-file")
+    .setInputFiles({ name: "copy.json", mimeType: "application/json", buffer: Buffer.from(JSON.stringify(copied)) });
   await waitForText(page().getByTestId("confirm-dialog"), "Writes 4 keys", "the import confirmation");
   await page().getByTestId("confirm-ok").click();
   await waitForText(page().getByTestId("transfer-outcome"), "imported 4 keys", "the import's outcome");
@@ -342,7 +344,11 @@ test("a banner says when the node loses its quorum or stops answering, and goes 
     await waitForText(banners.page.getByTestId("banner-connection"), "Connection to the node lost", "the connection banner");
     await banners.screenshot("banner-connection");
     await node.start();
-    await eventually("the connection banner gone", async () => ((await banners.page.getByTestId("banner-connection").count()) === 0 ? true : undefined), 30_000);
+    await eventually(
+      "the connection banner gone",
+      async () => ((await banners.page.getByTestId("banner-connection").count()) === 0 ? true : undefined),
+      30_000,
+    );
     await banners.page.getByTestId("member-row").nth(2).waitFor({ timeout: 20_000 });
     expect(banners.errors.filter((e) => !/ERR_CONNECTION_REFUSED|ERR_EMPTY_RESPONSE|Failed to fetch/.test(e))).toEqual([]);
     expect(banners.offLoopback).toEqual([]);

@@ -34,7 +34,10 @@ function serveSite(script: string): Server<undefined> {
     fetch(request) {
       const path = new URL(request.url).pathname;
       if (path === "/page.js") return new Response(script, { headers: { "content-type": "text/javascript" } });
-      if (path === "/") return new Response('<!doctype html><link rel="icon" href="data:,"><script type="module" src="/page.js"></script>', { headers: { "content-type": "text/html" } });
+      if (path === "/")
+        return new Response('<!doctype html><link rel="icon" href="data:,"><script type="module" src="/page.js"></script>', {
+          headers: { "content-type": "text/html" },
+        });
       return new Response("not found", { status: 404 });
     },
   });
@@ -67,7 +70,11 @@ afterAll(async () => {
   removeDir(root);
 });
 
-async function runOn(site: Server<undefined> | undefined, protocol: CrossOriginProtocol, prefix: string): Promise<{ outcome: CrossOriginOutcome; errors: string[] }> {
+async function runOn(
+  site: Server<undefined> | undefined,
+  protocol: CrossOriginProtocol,
+  prefix: string,
+): Promise<{ outcome: CrossOriginOutcome; errors: string[] }> {
   if (browser === undefined || node === undefined) throw new Error("not set up");
   const page = await WatchedPage.open(browser);
   try {

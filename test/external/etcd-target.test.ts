@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, spyOn, test } from "bun:test";
 import { runCommand } from "citty";
-import { benchCommand } from "../../src/cli/bench-command.ts";
 import type { Cluster } from "../../bench/harness/cluster.ts";
 import { startEtcdCluster } from "../../bench/harness/etcd-cluster.ts";
 import { readProcStats } from "../../bench/harness/proc-stats.ts";
-import { openTarget, writeValue, type ClientLibrary } from "../../src/bench/index.ts";
+import { type ClientLibrary, openTarget, writeValue } from "../../src/bench/index.ts";
+import { benchCommand } from "../../src/cli/bench-command.ts";
 import { removeDir, tempDir } from "../support/temp-dir.ts";
 
 const encoder = new TextEncoder();
@@ -57,7 +57,25 @@ describe("etcd target against a real single-node etcd", () => {
     });
     try {
       await runCommand(benchCommand, {
-        rawArgs: ["--target", "etcd", "--endpoints", cluster.endpoint, "--workload", "mixed", "--requests", "300", "--in-flight", "8", "--keyspace", "50", "--key-prefix", "cli/", "--verify", "-w", "json"],
+        rawArgs: [
+          "--target",
+          "etcd",
+          "--endpoints",
+          cluster.endpoint,
+          "--workload",
+          "mixed",
+          "--requests",
+          "300",
+          "--in-flight",
+          "8",
+          "--keyspace",
+          "50",
+          "--key-prefix",
+          "cli/",
+          "--verify",
+          "-w",
+          "json",
+        ],
       });
     } finally {
       log.mockRestore();

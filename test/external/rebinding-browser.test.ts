@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import type { Server } from "bun";
-import { chromium, type Browser } from "playwright-core";
 import { join } from "node:path";
+import type { Server } from "bun";
+import { type Browser, chromium } from "playwright-core";
 import { ServeProcess } from "../cluster/serve-process.ts";
 import { freePort } from "../support/free-port.ts";
 import { removeDir, tempDir } from "../support/test-node.ts";
@@ -36,7 +36,12 @@ fetch("http://${target}/v1/kv/csrf/fetch", { method: "POST", mode: "no-cors", bo
   });
   browser = await chromium.launch({
     executablePath: chromiumPath,
-    args: ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking", "--host-resolver-rules=MAP attacker.test 127.0.0.1",
+    args: [
+      "--no-sandbox",
+      "--headless",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--host-resolver-rules=MAP attacker.test 127.0.0.1",
       // Chromium's own guard (Private/Local Network Access) would stop the rebound page's requests before they leave;
       // other browsers do not have it, so it is off here: the node must refuse them itself.
       "--disable-features=BlockInsecurePrivateNetworkRequests,PrivateNetworkAccessSendPreflights,PrivateNetworkAccessRespectPreflightResults,LocalNetworkAccessChecks",
@@ -62,9 +67,7 @@ test("a rebound name: the attacker's page, now same-origin with the node, can ne
   const page = await browser.newPage();
   try {
     // Before the flip the attacker's server answered this URL with its page; after it, every request reaches the node.
-    await page.route(`http://attacker.test:${port}/`, (route) =>
-      route.fulfill({ contentType: "text/html", body: "<!doctype html><title>attacker</title>" }),
-    );
+    await page.route(`http://attacker.test:${port}/`, (route) => route.fulfill({ contentType: "text/html", body: "<!doctype html><title>attacker</title>" }));
     await page.goto(`http://attacker.test:${port}/`);
     const outcome = await page.evaluate(async () => {
       const put = await fetch("/v1/kv/rebind", { method: "PUT", body: "pwned" });
@@ -92,7 +95,10 @@ test("a page on another site posts a form and a no-cors fetch to the node: both 
     await page.waitForFunction(() => document.title !== "", undefined, { timeout: 10_000 });
     expect(await page.title()).toBe("sent");
     // The form navigates the page to the node's answer.
-    const [response] = await Promise.all([page.waitForEvent("response", (r) => r.url().includes("/v1/kv/csrf/form")), page.evaluate(() => (document.getElementById("f") as HTMLFormElement).submit())]);
+    const [response] = await Promise.all([
+      page.waitForEvent("response", (r) => r.url().includes("/v1/kv/csrf/form")),
+      page.evaluate(() => (document.getElementById("f") as HTMLFormElement).submit()),
+    ]);
     expect(response.status()).toBe(403);
     expect(await stored("csrf/fetch")).toBeUndefined();
     expect(await stored("csrf/form")).toBeUndefined();

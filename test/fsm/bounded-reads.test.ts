@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { create } from "@bufbuild/protobuf";
 import type { ApplyResult, RangeResult, TxnOpResult } from "../../src/fsm/kv-types.ts";
-import { RequestOpSchema, type RequestOp } from "../../src/gen/raftkv/v1/kv_pb.ts";
+import { type RequestOp, RequestOpSchema } from "../../src/gen/raftkv/v1/kv_pb.ts";
 import { bytes, putEntry, text, txnEntry } from "./commands.ts";
 import { TempStateMachine } from "./temp-state-machine.ts";
 

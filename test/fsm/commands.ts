@@ -1,4 +1,4 @@
-import { create, toBinary, type MessageInitShape } from "@bufbuild/protobuf";
+import { create, type MessageInitShape, toBinary } from "@bufbuild/protobuf";
 import { CommandSchema } from "../../src/gen/raftkv/v1/command_pb.ts";
 import { TxnRequestSchema } from "../../src/gen/raftkv/v1/kv_pb.ts";
 import type { Entry } from "../../src/raft/entry.ts";
@@ -34,11 +34,7 @@ export function putEntry(
   return { index, term: opts.term ?? 1, kind: "normal", data: toBinary(CommandSchema, command) };
 }
 
-export function deleteEntry(
-  index: number,
-  key: Uint8Array | string,
-  opts: { term?: number; rangeEnd?: Uint8Array; prevKv?: boolean } = {},
-): Entry {
+export function deleteEntry(index: number, key: Uint8Array | string, opts: { term?: number; rangeEnd?: Uint8Array; prevKv?: boolean } = {}): Entry {
   const command = create(CommandSchema, {
     op: {
       case: "delete",

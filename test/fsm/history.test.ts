@@ -1,23 +1,13 @@
-import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { create } from "@bufbuild/protobuf";
 import { Database } from "bun:sqlite";
+import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { join } from "node:path";
+import { create } from "@bufbuild/protobuf";
 import { prefixEnd } from "../../src/fsm/key-range.ts";
 import type { KvStateMachine } from "../../src/fsm/kv-state-machine.ts";
 import type { ChangeEvent, ChangeNotice, HistoryPage } from "../../src/fsm/kv-types.ts";
 import { RequestOpSchema } from "../../src/gen/raftkv/v1/kv_pb.ts";
 import type { Entry } from "../../src/raft/entry.ts";
-import {
-  bytes,
-  compactEntry,
-  deleteEntry,
-  leaseGrantEntry,
-  leaseRevokeEntry,
-  putEntry,
-  rawEntry,
-  text,
-  txnEntry,
-} from "./commands.ts";
+import { bytes, compactEntry, deleteEntry, leaseGrantEntry, leaseRevokeEntry, putEntry, rawEntry, text, txnEntry } from "./commands.ts";
 import { TempStateMachine } from "./temp-state-machine.ts";
 
 let temp: TempStateMachine;
@@ -34,8 +24,7 @@ afterEach(() => {
 
 const everything = { start: new Uint8Array() };
 
-const txnPut = (key: string, value: string) =>
-  create(RequestOpSchema, { op: { case: "put", value: { key: bytes(key), value: bytes(value) } } });
+const txnPut = (key: string, value: string) => create(RequestOpSchema, { op: { case: "put", value: { key: bytes(key), value: bytes(value) } } });
 const txnDelete = (key: string) => create(RequestOpSchema, { op: { case: "delete", value: { key: bytes(key) } } });
 
 /** A log touching every kind of change: plain puts/deletes, a txn with several writes, a range delete, a lease revoke. */

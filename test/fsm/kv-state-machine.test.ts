@@ -72,11 +72,7 @@ describe("apply", () => {
     expect(overwrite?.kind === "put" && overwrite.prev !== undefined && text(overwrite.prev.value)).toBe("1");
     expect(results[0]?.kind === "put" && results[0].prev).toBeUndefined();
     const del = results[5];
-    expect(del?.kind === "delete" && [del.deleted, text(del.prevs[0]?.value), del.prevs[0]?.version]).toEqual([
-      1,
-      "2",
-      1,
-    ]);
+    expect(del?.kind === "delete" && [del.deleted, text(del.prevs[0]?.value), del.prevs[0]?.version]).toEqual([1, "2", 1]);
     const miss = results[6];
     expect(miss?.kind === "delete" && [miss.deleted, miss.prevs.length]).toEqual([0, 0]);
     expect(fsm.appliedIndex()).toBe(7);
@@ -151,25 +147,17 @@ describe("delete ranges", () => {
   });
 
   function remaining(): string[] {
-    return fsm.range({ start: new Uint8Array(), limit: 0, keysOnly: true, countOnly: false }).kvs.map(
-      (kv) => text(kv.key) ?? "",
-    );
+    return fsm.range({ start: new Uint8Array(), limit: 0, keysOnly: true, countOnly: false }).kvs.map((kv) => text(kv.key) ?? "");
   }
 
   test("[key, rangeEnd) deletes that range and returns sorted prevs when asked", () => {
     const [result] = fsm.applyBatch([deleteEntry(7, "b", { rangeEnd: bytes("c"), prevKv: true })]);
-    expect(result?.kind === "delete" && [result.deleted, result.prevs.map((kv) => text(kv.key))]).toEqual([
-      3,
-      ["b", "b1", "b2"],
-    ]);
+    expect(result?.kind === "delete" && [result.deleted, result.prevs.map((kv) => text(kv.key))]).toEqual([3, ["b", "b1", "b2"]]);
     expect(remaining()).toEqual(["a", "c", "d"]);
   });
 
   test("rangeEnd \\0 deletes everything from key on; an inverted range deletes nothing", () => {
-    const results = fsm.applyBatch([
-      deleteEntry(7, "d", { rangeEnd: bytes("b") }),
-      deleteEntry(8, "c", { rangeEnd: new Uint8Array([0]) }),
-    ]);
+    const results = fsm.applyBatch([deleteEntry(7, "d", { rangeEnd: bytes("b") }), deleteEntry(8, "c", { rangeEnd: new Uint8Array([0]) })]);
     expect(results.map((r) => (r.kind === "delete" ? r.deleted : -1))).toEqual([0, 2]);
     expect(remaining()).toEqual(["a", "b", "b1", "b2"]);
   });
@@ -234,8 +222,7 @@ describe("range", () => {
   });
 
   test("prefix scans via prefixEnd, including 0xff prefixes", () => {
-    const scan = (prefix: Uint8Array) =>
-      keysOf(fsm.range({ start: prefix, end: prefixEnd(prefix), limit: 0, keysOnly: true, countOnly: false }));
+    const scan = (prefix: Uint8Array) => keysOf(fsm.range({ start: prefix, end: prefixEnd(prefix), limit: 0, keysOnly: true, countOnly: false }));
     expect(scan(bytes("ab"))).toEqual([hex("ab"), hex("abc")]);
     expect(scan(bytes("b"))).toEqual([hex("b"), hex("ba")]);
     expect(scan(ff)).toEqual(["ff", "ffff"]);

@@ -87,9 +87,7 @@ test("revoke deletes every attached key at its index, with one delete event each
   const notice = notices[0];
   if (notice?.kind !== "applied") throw new Error("expected an applied notice");
   expect(notice.index).toBe(9);
-  expect(
-    notice.events.map((e) => [e.type, text(e.kv.key), e.kv.modIndex, e.kv.value.length, text(e.prev?.value), e.prev?.lease]),
-  ).toEqual([
+  expect(notice.events.map((e) => [e.type, text(e.kv.key), e.kv.modIndex, e.kv.value.length, text(e.prev?.value), e.prev?.lease])).toEqual([
     ["delete", "x/1", 7, 0, "v1", 7],
     ["delete", "x/2", 7, 0, "v2", 7],
   ]);

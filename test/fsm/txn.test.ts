@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import type { KvStateMachine } from "../../src/fsm/kv-state-machine.ts";
 import type { ApplyResult, TxnOpResult } from "../../src/fsm/kv-types.ts";
-import { CompareOp, CompareSchema, RequestOpSchema, type Compare, type RequestOp } from "../../src/gen/raftkv/v1/kv_pb.ts";
+import { type Compare, CompareOp, CompareSchema, type RequestOp, RequestOpSchema } from "../../src/gen/raftkv/v1/kv_pb.ts";
 import { bytes, leaseGrantEntry, putEntry, text, txnEntry } from "./commands.ts";
 import { TempStateMachine } from "./temp-state-machine.ts";
 
@@ -65,12 +65,7 @@ function errorMessage(result: ApplyResult | undefined): string {
 describe("compare matrix", () => {
   // "k": created at 2, modified at 4 (version 2), value "m", lease 5.
   beforeEach(() => {
-    fsm.applyBatch([
-      putEntry(1, "other", "x"),
-      putEntry(2, "k", "a"),
-      leaseGrantEntry(3, 5n),
-      putEntry(4, "k", "m", { lease: 5n }),
-    ]);
+    fsm.applyBatch([putEntry(1, "other", "x"), putEntry(2, "k", "a"), leaseGrantEntry(3, 5n), putEntry(4, "k", "m", { lease: 5n })]);
   });
 
   // For each target: a value below, equal to and above k's state.
@@ -125,13 +120,8 @@ describe("compare matrix", () => {
       [CompareOp.GREATER, { case: "createIndex", value: 0n }],
       [CompareOp.EQUAL, { case: "exists", value: true }],
     ];
-    const entries = [...holds, ...fails].map(([op, target], i) =>
-      txnEntry(5 + i, { compare: [cmp("missing", op, target)], success: [], failure: [] }),
-    );
-    expect(fsm.applyBatch(entries).map((r) => txnResult(r).succeeded)).toEqual([
-      ...holds.map(() => true),
-      ...fails.map(() => false),
-    ]);
+    const entries = [...holds, ...fails].map(([op, target], i) => txnEntry(5 + i, { compare: [cmp("missing", op, target)], success: [], failure: [] }));
+    expect(fsm.applyBatch(entries).map((r) => txnResult(r).succeeded)).toEqual([...holds.map(() => true), ...fails.map(() => false)]);
   });
 
   test("exists = / != on an existing key; exists with < or > is refused", () => {
@@ -224,10 +214,7 @@ describe("operations", () => {
     const [overwrite, created, deletedRange, deletedNothing] = txn.responses;
     expect(overwrite?.kind === "put" && [text(overwrite.prev?.value), overwrite.prev?.modIndex]).toEqual(["1", 1]);
     expect(created).toEqual({ kind: "put" });
-    expect(deletedRange?.kind === "delete" && [deletedRange.deleted, deletedRange.prevs.map((kv) => text(kv.key))]).toEqual([
-      2,
-      ["p/b", "p/c"],
-    ]);
+    expect(deletedRange?.kind === "delete" && [deletedRange.deleted, deletedRange.prevs.map((kv) => text(kv.key))]).toEqual([2, ["p/b", "p/c"]]);
     expect(deletedNothing).toEqual({ kind: "delete", deleted: 0, prevs: [] });
     expect(fsm.get(bytes("p/a"))).toMatchObject({ createIndex: 1, modIndex: 5, version: 2, lease: 9 });
     expect(fsm.get(bytes("new"))).toMatchObject({ createIndex: 5, modIndex: 5, version: 1, lease: 0 });

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, expect, test } from "bun:test";
-import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { join } from "node:path";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import type { Applied, Engine, EngineRole, EngineStatus } from "../../src/engine/engine.ts";
 import { KvStateMachine } from "../../src/fsm/kv-state-machine.ts";
 import { CommandSchema } from "../../src/gen/raftkv/v1/command_pb.ts";
@@ -44,7 +44,15 @@ class ScriptedEngine implements Engine {
 
   status(): EngineStatus {
     const applied = this.stateMachine.appliedIndex();
-    return { id: "n1", role: this.role, term: this.term, leaderId: this.role === "leader" ? "n1" : "n2", commitIndex: applied, appliedIndex: applied, lastLogIndex: applied };
+    return {
+      id: "n1",
+      role: this.role,
+      term: this.term,
+      leaderId: this.role === "leader" ? "n1" : "n2",
+      commitIndex: applied,
+      appliedIndex: applied,
+      lastLogIndex: applied,
+    };
   }
 
   async close(): Promise<void> {}

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { Code, type Client } from "@connectrpc/connect";
+import { type Client, Code } from "@connectrpc/connect";
 import type { KV } from "../../src/gen/raftkv/v1/kv_pb.ts";
 import type { Lease } from "../../src/gen/raftkv/v1/lease_pb.ts";
 import type { RaftkvNode } from "../../src/node/raftkv-node.ts";
 import { eventually } from "../support/eventually.ts";
-import { startTestNode } from "../support/test-node.ts";
 import { removeDir, tempDir } from "../support/temp-dir.ts";
+import { startTestNode } from "../support/test-node.ts";
 import { expectCode, kvClient, leaseClient, str, text } from "./support.ts";
 
 let node: RaftkvNode;

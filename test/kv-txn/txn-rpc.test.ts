@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { Code, type Client } from "@connectrpc/connect";
-import { CompareOp, type KV, type TxnResponse } from "../../src/gen/raftkv/v1/kv_pb.ts";
 import type { MessageInitShape } from "@bufbuild/protobuf";
+import { type Client, Code } from "@connectrpc/connect";
 import type { CompareSchema, RequestOpSchema } from "../../src/gen/raftkv/v1/kv_pb.ts";
+import { CompareOp, type KV, type TxnResponse } from "../../src/gen/raftkv/v1/kv_pb.ts";
 import type { RaftkvNode } from "../../src/node/raftkv-node.ts";
-import { startTestNode } from "../support/test-node.ts";
 import { removeDir, tempDir } from "../support/temp-dir.ts";
+import { startTestNode } from "../support/test-node.ts";
 import { expectCode, kvClient, str, text } from "./support.ts";
 
 type CompareInit = MessageInitShape<typeof CompareSchema>;
@@ -231,26 +231,96 @@ describe("bad transactions are refused, name the field and the limit, and change
   const longKey = new Uint8Array(4097).fill(107);
   const okPut: OpInit = { op: { case: "put", value: { key: text("k"), value: text("v") } } };
   const cases: [string, () => Promise<unknown>, Code, string[]][] = [
-    ["129 compares", () => kv.txn({ compare: Array.from({ length: 129 }, () => cmp("a", CompareOp.EQUAL, { case: "version", value: 1n })) }), Code.InvalidArgument, ["compare", "129", "128"]],
+    [
+      "129 compares",
+      () => kv.txn({ compare: Array.from({ length: 129 }, () => cmp("a", CompareOp.EQUAL, { case: "version", value: 1n })) }),
+      Code.InvalidArgument,
+      ["compare", "129", "128"],
+    ],
     ["129 success ops", () => kv.txn({ success: Array.from({ length: 129 }, () => okPut) }), Code.InvalidArgument, ["success", "129", "128"]],
     ["129 failure ops", () => kv.txn({ failure: Array.from({ length: 129 }, () => okPut) }), Code.InvalidArgument, ["failure", "129", "128"]],
-    ["empty compare key", () => kv.txn({ compare: [cmp("", CompareOp.EQUAL, { case: "version", value: 1n })] }), Code.InvalidArgument, ["compare[0].key", "empty"]],
-    ["long compare key", () => kv.txn({ compare: [{ key: longKey, op: CompareOp.EQUAL, target: { case: "version", value: 1n } }] }), Code.InvalidArgument, ["compare[0].key", "4097", "4096"]],
-    ["long compare range_end", () => kv.txn({ compare: [{ key: text("a"), rangeEnd: longKey, op: CompareOp.EQUAL, target: { case: "version", value: 1n } }] }), Code.InvalidArgument, ["compare[0].range_end", "4096"]],
+    [
+      "empty compare key",
+      () => kv.txn({ compare: [cmp("", CompareOp.EQUAL, { case: "version", value: 1n })] }),
+      Code.InvalidArgument,
+      ["compare[0].key", "empty"],
+    ],
+    [
+      "long compare key",
+      () => kv.txn({ compare: [{ key: longKey, op: CompareOp.EQUAL, target: { case: "version", value: 1n } }] }),
+      Code.InvalidArgument,
+      ["compare[0].key", "4097", "4096"],
+    ],
+    [
+      "long compare range_end",
+      () => kv.txn({ compare: [{ key: text("a"), rangeEnd: longKey, op: CompareOp.EQUAL, target: { case: "version", value: 1n } }] }),
+      Code.InvalidArgument,
+      ["compare[0].range_end", "4096"],
+    ],
     ["compare op unset", () => kv.txn({ compare: [cmp("a", CompareOp.UNSPECIFIED, { case: "version", value: 1n })] }), Code.InvalidArgument, ["compare[0].op"]],
     ["compare op unknown", () => kv.txn({ compare: [cmp("a", 9 as CompareOp, { case: "version", value: 1n })] }), Code.InvalidArgument, ["compare[0].op", "9"]],
     ["compare target unset", () => kv.txn({ compare: [cmp("a", CompareOp.EQUAL, { case: undefined })] }), Code.InvalidArgument, ["compare[0].target"]],
-    ["exists with LESS", () => kv.txn({ compare: [cmp("a", CompareOp.LESS, { case: "exists", value: true })] }), Code.InvalidArgument, ["compare[0].op", "exists"]],
-    ["compare value over 1 MiB", () => kv.txn({ compare: [cmp("a", CompareOp.EQUAL, { case: "value", value: big })] }), Code.InvalidArgument, ["compare[0].value", "1048577", "1048576"]],
-    ["negative compare lease", () => kv.txn({ compare: [cmp("a", CompareOp.EQUAL, { case: "lease", value: -1n })] }), Code.InvalidArgument, ["compare[0].lease"]],
-    ["put value over 1 MiB at success[3]", () => kv.txn({ success: [okPut, okPut, okPut, { op: { case: "put", value: { key: text("k"), value: big } } }] }), Code.InvalidArgument, ["success[3].put.value", "1048577", "1048576"]],
-    ["empty put key", () => kv.txn({ success: [{ op: { case: "put", value: { key: new Uint8Array(0), value: text("v") } } }] }), Code.InvalidArgument, ["success[0].put.key", "empty"]],
-    ["negative put lease", () => kv.txn({ success: [{ op: { case: "put", value: { key: text("k"), value: text("v"), lease: -5n } } }] }), Code.InvalidArgument, ["success[0].put.lease", "-5"]],
-    ["long delete key in failure", () => kv.txn({ failure: [okPut, { op: { case: "delete", value: { key: longKey } } }] }), Code.InvalidArgument, ["failure[1].delete.key", "4096"]],
-    ["empty delete key", () => kv.txn({ success: [{ op: { case: "delete", value: { key: new Uint8Array(0), rangeEnd: text("z") } } }] }), Code.InvalidArgument, ["success[0].delete.key", "empty"]],
+    [
+      "exists with LESS",
+      () => kv.txn({ compare: [cmp("a", CompareOp.LESS, { case: "exists", value: true })] }),
+      Code.InvalidArgument,
+      ["compare[0].op", "exists"],
+    ],
+    [
+      "compare value over 1 MiB",
+      () => kv.txn({ compare: [cmp("a", CompareOp.EQUAL, { case: "value", value: big })] }),
+      Code.InvalidArgument,
+      ["compare[0].value", "1048577", "1048576"],
+    ],
+    [
+      "negative compare lease",
+      () => kv.txn({ compare: [cmp("a", CompareOp.EQUAL, { case: "lease", value: -1n })] }),
+      Code.InvalidArgument,
+      ["compare[0].lease"],
+    ],
+    [
+      "put value over 1 MiB at success[3]",
+      () => kv.txn({ success: [okPut, okPut, okPut, { op: { case: "put", value: { key: text("k"), value: big } } }] }),
+      Code.InvalidArgument,
+      ["success[3].put.value", "1048577", "1048576"],
+    ],
+    [
+      "empty put key",
+      () => kv.txn({ success: [{ op: { case: "put", value: { key: new Uint8Array(0), value: text("v") } } }] }),
+      Code.InvalidArgument,
+      ["success[0].put.key", "empty"],
+    ],
+    [
+      "negative put lease",
+      () => kv.txn({ success: [{ op: { case: "put", value: { key: text("k"), value: text("v"), lease: -5n } } }] }),
+      Code.InvalidArgument,
+      ["success[0].put.lease", "-5"],
+    ],
+    [
+      "long delete key in failure",
+      () => kv.txn({ failure: [okPut, { op: { case: "delete", value: { key: longKey } } }] }),
+      Code.InvalidArgument,
+      ["failure[1].delete.key", "4096"],
+    ],
+    [
+      "empty delete key",
+      () => kv.txn({ success: [{ op: { case: "delete", value: { key: new Uint8Array(0), rangeEnd: text("z") } } }] }),
+      Code.InvalidArgument,
+      ["success[0].delete.key", "empty"],
+    ],
     ["empty get key", () => kv.txn({ success: [{ op: { case: "get", value: { key: new Uint8Array(0) } } }] }), Code.InvalidArgument, ["success[0].get.key"]],
-    ["range limit over the page size", () => kv.txn({ success: [{ op: { case: "range", value: { prefix: text("a"), limit: 10_001 } } }] }), Code.InvalidArgument, ["success[0].range.limit", "10001", "10000"]],
-    ["long range prefix", () => kv.txn({ success: [{ op: { case: "range", value: { prefix: longKey } } }] }), Code.InvalidArgument, ["success[0].range.prefix", "4096"]],
+    [
+      "range limit over the page size",
+      () => kv.txn({ success: [{ op: { case: "range", value: { prefix: text("a"), limit: 10_001 } } }] }),
+      Code.InvalidArgument,
+      ["success[0].range.limit", "10001", "10000"],
+    ],
+    [
+      "long range prefix",
+      () => kv.txn({ success: [{ op: { case: "range", value: { prefix: longKey } } }] }),
+      Code.InvalidArgument,
+      ["success[0].range.prefix", "4096"],
+    ],
     ["operation unset", () => kv.txn({ success: [okPut, { op: { case: undefined } }] }), Code.InvalidArgument, ["success[1].op"]],
   ];
   for (const [name, call, code, words] of cases) {
@@ -264,10 +334,7 @@ describe("bad transactions are refused, name the field and the limit, and change
   test("a whole request over 2 MiB is refused before decoding", async () => {
     const before = fingerprint();
     const third = new Uint8Array(800 * 1024);
-    await expectCode(
-      kv.txn({ success: [1, 2, 3].map((i) => ({ op: { case: "put", value: { key: text(`k${i}`), value: third } } })) }),
-      Code.ResourceExhausted,
-    );
+    await expectCode(kv.txn({ success: [1, 2, 3].map((i) => ({ op: { case: "put", value: { key: text(`k${i}`), value: third } } })) }), Code.ResourceExhausted);
     expect(fingerprint()).toBe(before);
   });
 

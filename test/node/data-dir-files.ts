@@ -36,6 +36,11 @@ export function fingerprint(dataDir: string): string {
     .sort();
   const hashes = names
     .filter((name) => name.endsWith(".db"))
-    .map((name) => `${name}=${createHash("sha256").update(readFileSync(join(dataDir, name))).digest("hex")}`);
+    .map(
+      (name) =>
+        `${name}=${createHash("sha256")
+          .update(readFileSync(join(dataDir, name)))
+          .digest("hex")}`,
+    );
   return [...names, ...hashes].join("\n");
 }

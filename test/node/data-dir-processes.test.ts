@@ -4,9 +4,9 @@ import { join } from "node:path";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { Cluster } from "../../src/gen/raftkv/v1/cluster_pb.ts";
-import { runCli } from "../support/run-cli.ts";
-import { eventually } from "../support/eventually.ts";
 import { ServeProcess } from "../cluster/serve-process.ts";
+import { eventually } from "../support/eventually.ts";
+import { runCli } from "../support/run-cli.ts";
 import { removeDir, tempDir } from "../support/temp-dir.ts";
 import { fingerprint, raftMeta } from "./data-dir-files.ts";
 

@@ -4,8 +4,8 @@ import { join } from "node:path";
 import { Logger } from "../../src/log/logger.ts";
 import type { NodeConfig } from "../../src/node/node-config.ts";
 import { RaftkvNode } from "../../src/node/raftkv-node.ts";
-import { testConfig } from "../support/test-node.ts";
 import { removeDir, tempDir } from "../support/temp-dir.ts";
+import { testConfig } from "../support/test-node.ts";
 import { deleteRaftMeta, fingerprint, raftMeta } from "./data-dir-files.ts";
 
 const root = tempDir("node-data-dir");
@@ -38,7 +38,17 @@ describe("one process per data dir", () => {
         `data dir ${dataDir} is in use by another raftkv process (pid ${process.pid}): one process per data dir`,
       );
       // The refused start left the running node's files alone and it still serves.
-      expect(readdirSync(dataDir).sort()).toEqual(["LOCK", "LOCK.pid", "kv.db", "kv.db-shm", "kv.db-wal", "raft.db", "raft.db-shm", "raft.db-wal", "snapshots"]);
+      expect(readdirSync(dataDir).sort()).toEqual([
+        "LOCK",
+        "LOCK.pid",
+        "kv.db",
+        "kv.db-shm",
+        "kv.db-wal",
+        "raft.db",
+        "raft.db-shm",
+        "raft.db-wal",
+        "snapshots",
+      ]);
     } finally {
       await first.node.close();
     }

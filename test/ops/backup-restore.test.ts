@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import { Consistency } from "../../src/gen/raftkv/v1/kv_pb.ts";
-import { fastRaftArgs } from "../support/raft-timings.ts";
-import { runCli } from "../support/run-cli.ts";
-import { eventually } from "../support/eventually.ts";
 import { fastRaftFlags, ProxiedCluster } from "../cluster/proxied-cluster.ts";
 import { ServeProcess } from "../cluster/serve-process.ts";
+import { eventually } from "../support/eventually.ts";
 import { freePort } from "../support/free-port.ts";
+import { fastRaftArgs } from "../support/raft-timings.ts";
+import { runCli } from "../support/run-cli.ts";
 
 const utf8 = new TextEncoder();
 const fromUtf8 = new TextDecoder();
@@ -129,10 +129,14 @@ test("a backup taken from a follower under concurrent writes restores to exactly
   });
   restored.push(r2);
   await r2.start();
-  await eventually("r2 to hold the restored keys", async () => {
-    const copy = await r2.client().range({ prefix: utf8.encode("b/"), limit: 0, consistency: Consistency.STALE }, { timeoutMs: 3000 });
-    return copy.kvs.length === header.keys ? true : undefined;
-  }, 30_000);
+  await eventually(
+    "r2 to hold the restored keys",
+    async () => {
+      const copy = await r2.client().range({ prefix: utf8.encode("b/"), limit: 0, consistency: Consistency.STALE }, { timeoutMs: 3000 });
+      return copy.kvs.length === header.keys ? true : undefined;
+    },
+    30_000,
+  );
   const members = await r1.clusterClient().getConfiguration({});
   expect(members.members.map((m) => m.id).sort()).toEqual(["r1", "r2"]);
   // The old cluster is untouched by all this.

@@ -3,8 +3,8 @@ import { join } from "node:path";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { Health, HealthCheckResponse_ServingStatus as ServingStatus } from "../../src/gen/grpc/health/v1/health_pb.ts";
-import { eventually } from "../support/eventually.ts";
 import { ServeProcess } from "../cluster/serve-process.ts";
+import { eventually } from "../support/eventually.ts";
 import { freePort } from "../support/free-port.ts";
 import { removeDir, tempDir } from "../support/temp-dir.ts";
 

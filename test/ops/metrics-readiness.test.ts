@@ -3,10 +3,10 @@ import { createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { Health, HealthCheckResponse_ServingStatus as ServingStatus } from "../../src/gen/grpc/health/v1/health_pb.ts";
 import { KV } from "../../src/gen/raftkv/v1/kv_pb.ts";
-import { fastRaftArgs } from "../support/raft-timings.ts";
-import { eventually } from "../support/eventually.ts";
 import { ProxiedCluster } from "../cluster/proxied-cluster.ts";
 import type { ServeProcess } from "../cluster/serve-process.ts";
+import { eventually } from "../support/eventually.ts";
+import { fastRaftArgs } from "../support/raft-timings.ts";
 import { histogramCount, sampleValue, scrape } from "./scrape.ts";
 
 const utf8 = new TextEncoder();
@@ -36,10 +36,22 @@ test("GET /metrics parses as Prometheus text and carries the Raft, disk, RPC, qu
   const target = cluster.node("n1");
   const base = `http://${target.endpoint}`;
   // One write per protocol: gRPC (the fast path), gRPC-Web, Connect and REST; retried across an election on a loaded box.
-  const put = (what: string, write: () => Promise<unknown>) => eventually(`a ${what} put`, async () => ((await write().then(() => true, () => undefined)) ? true : undefined));
+  const put = (what: string, write: () => Promise<unknown>) =>
+    eventually(`a ${what} put`, async () =>
+      (await write().then(
+        () => true,
+        () => undefined,
+      ))
+        ? true
+        : undefined,
+    );
   await put("gRPC", () => createClient(KV, createGrpcTransport({ baseUrl: base })).put({ key: utf8.encode("m/grpc"), value: utf8.encode("1") }));
-  await put("gRPC-Web", () => createClient(KV, createGrpcWebTransport({ baseUrl: base, httpVersion: "1.1" })).put({ key: utf8.encode("m/web"), value: utf8.encode("1") }));
-  await put("Connect", () => createClient(KV, createConnectTransport({ baseUrl: base, httpVersion: "1.1" })).put({ key: utf8.encode("m/connect"), value: utf8.encode("1") }));
+  await put("gRPC-Web", () =>
+    createClient(KV, createGrpcWebTransport({ baseUrl: base, httpVersion: "1.1" })).put({ key: utf8.encode("m/web"), value: utf8.encode("1") }),
+  );
+  await put("Connect", () =>
+    createClient(KV, createConnectTransport({ baseUrl: base, httpVersion: "1.1" })).put({ key: utf8.encode("m/connect"), value: utf8.encode("1") }),
+  );
   await put("REST", async () => {
     if ((await fetch(`${base}/v1/kv/m%2Frest`, { method: "PUT", body: "1" })).status !== 200) throw new Error("not yet");
   });
@@ -66,7 +78,12 @@ test("GET /metrics parses as Prometheus text and carries the Raft, disk, RPC, qu
   expect(sampleValue(families, "raftkv_raft_applied_index")).toBeGreaterThanOrEqual(5);
   expect(sampleValue(families, "raftkv_raft_commit_index")).toBeGreaterThanOrEqual(sampleValue(families, "raftkv_raft_applied_index") ?? Infinity);
   expect(sampleValue(families, "raftkv_raft_leader_changes_total")).toBeGreaterThanOrEqual(1);
-  expect(families.get("raftkv_raft_proposals_total")?.metrics.map((m) => m.labels?.outcome).sort()).toEqual(["applied", "failed", "not_leader", "timeout", "unknown"]);
+  expect(
+    families
+      .get("raftkv_raft_proposals_total")
+      ?.metrics.map((m) => m.labels?.outcome)
+      .sort(),
+  ).toEqual(["applied", "failed", "not_leader", "timeout", "unknown"]);
   expect(sampleValue(served, "raftkv_raft_proposals_total", { outcome: "applied" })).toBeGreaterThanOrEqual(target.id === leader.id ? 4 : 0);
   expect(histogramCount(families, "raftkv_raft_append_seconds")).toBeGreaterThan(0);
   expect(histogramCount(families, "raftkv_disk_fsync_seconds")).toBeGreaterThan(0);
@@ -98,7 +115,7 @@ test("GET /metrics parses as Prometheus text and carries the Raft, disk, RPC, qu
   expect(sampleValue(seen, "raftkv_raft_term")).toBeGreaterThanOrEqual(term);
 }, 60_000);
 
-test("readiness: /readyz and gRPC health (\"\") flip to not ready when two of three nodes stop and back once they return; /healthz stays up", async () => {
+test('readiness: /readyz and gRPC health ("") flip to not ready when two of three nodes stop and back once they return; /healthz stays up', async () => {
   const leader = await cluster.awaitLeader();
   for (const node of cluster.nodes) {
     await eventually(`${node.id} ready`, async () => ((await readyz(node)).status === 200 ? true : undefined));
@@ -124,5 +141,7 @@ test("readiness: /readyz and gRPC health (\"\") flip to not ready when two of th
   for (const node of cluster.nodes) {
     await eventually(`${node.id} ready again`, async () => ((await readyz(node)).status === 200 ? true : undefined), 20_000);
   }
-  await eventually(`${survivor.id} SERVING again`, async () => ((await health(survivor).check({ service: "" })).status === ServingStatus.SERVING ? true : undefined));
+  await eventually(`${survivor.id} SERVING again`, async () =>
+    (await health(survivor).check({ service: "" })).status === ServingStatus.SERVING ? true : undefined,
+  );
 }, 90_000);

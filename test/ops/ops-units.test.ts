@@ -80,7 +80,12 @@ describe("units and counters", () => {
     const warnings: Record<string, unknown>[] = [];
     const seen: number[] = [];
     let now = 0;
-    const monitor = new FsyncMonitor({ slowMs: 100, logger: { warn: (_m, fields) => warnings.push({ ...fields }) }, onFsync: (ms) => seen.push(ms), now: () => now });
+    const monitor = new FsyncMonitor({
+      slowMs: 100,
+      logger: { warn: (_m, fields) => warnings.push({ ...fields }) },
+      onFsync: (ms) => seen.push(ms),
+      now: () => now,
+    });
     for (const ms of [5, 150, 250, 300, 400, 2]) monitor.observe(ms);
     expect(seen).toEqual([5, 150, 250, 300, 400, 2]);
     expect(warnings.map((w) => w.durationMs)).toEqual([150, 250, 300]);
@@ -136,9 +141,15 @@ describe("space reclaiming on a real state machine", () => {
   test("the quota alarm is state: under it growing commands are refused at apply, deletes are not, and it clears", () => {
     fsm.applyBatch([commandEntry(1, { case: "alarm", value: { active: true, usedBytes: 9000n, quotaBytes: 8000n, memberId: "n1" } })]);
     expect(fsm.quotaAlarm()).toEqual({ active: true, usedBytes: 9000, quotaBytes: 8000, memberId: "n1", index: 1 });
-    const [put, del, grant] = fsm.applyBatch([putEntry(2, "a", "1"), deleteEntry(3, "a"), commandEntry(4, { case: "leaseGrant", value: { id: 7n, ttlMs: 10_000n } })]);
+    const [put, del, grant] = fsm.applyBatch([
+      putEntry(2, "a", "1"),
+      deleteEntry(3, "a"),
+      commandEntry(4, { case: "leaseGrant", value: { id: 7n, ttlMs: 10_000n } }),
+    ]);
     expect(put).toMatchObject({ kind: "error", code: "quota" });
-    expect(put?.kind === "error" ? put.message : "").toContain("the quota is 7.8 KiB (8000 bytes) and the database is 8.8 KiB (9000 bytes) as measured by n1 at index 1");
+    expect(put?.kind === "error" ? put.message : "").toContain(
+      "the quota is 7.8 KiB (8000 bytes) and the database is 8.8 KiB (9000 bytes) as measured by n1 at index 1",
+    );
     expect(del).toMatchObject({ kind: "delete", deleted: 0 });
     expect(grant).toMatchObject({ kind: "error", code: "quota" });
     fsm.applyBatch([commandEntry(5, { case: "alarm", value: { active: false, usedBytes: 100n, quotaBytes: 8000n, memberId: "n1" } })]);

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import { Lease } from "../../src/gen/raftkv/v1/lease_pb.ts";
 import { Consistency } from "../../src/gen/raftkv/v1/kv_pb.ts";
-import { eventually } from "../support/eventually.ts";
-import { fastRaftArgs } from "../support/raft-timings.ts";
+import { Lease } from "../../src/gen/raftkv/v1/lease_pb.ts";
 import { ProxiedCluster } from "../cluster/proxied-cluster.ts";
 import type { ServeProcess } from "../cluster/serve-process.ts";
+import { eventually } from "../support/eventually.ts";
+import { fastRaftArgs } from "../support/raft-timings.ts";
 import { sampleValue, scrape } from "./scrape.ts";
 
 const utf8 = new TextEncoder();
@@ -56,7 +56,10 @@ test("over the quota: growing writes refused everywhere with RESOURCE_EXHAUSTED;
   // The alarm is replicated: every member refuses, whichever is asked.
   for (const node of cluster.nodes) {
     await eventually(`${node.id} to apply the alarm`, async () => ((await alarmOn(node)) ? true : undefined));
-    const error = await node.client().put({ key: utf8.encode("more"), value: utf8.encode("x") }).catch((e: unknown) => e);
+    const error = await node
+      .client()
+      .put({ key: utf8.encode("more"), value: utf8.encode("x") })
+      .catch((e: unknown) => e);
     expect(codeOf(error)).toBe(Code.ResourceExhausted);
   }
   expect(codeOf(await leases.leaseGrant({ ttlSeconds: 60n }).catch((e: unknown) => e))).toBe(Code.ResourceExhausted);

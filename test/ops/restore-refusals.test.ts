@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { encodeBackupHeader, verifyBackupFile, type BackupHeader } from "../../src/backup/backup-format.ts";
+import { type BackupHeader, encodeBackupHeader, verifyBackupFile } from "../../src/backup/backup-format.ts";
 import { restoreDataDir } from "../../src/backup/restore-data-dir.ts";
 import { KvStateMachine } from "../../src/fsm/kv-state-machine.ts";
 import { putEntry } from "../fsm/commands.ts";
@@ -57,7 +57,9 @@ test("a backup's size and sha256 are checked before anything is trusted; a damag
   const damaged = new Uint8Array(readFileSync(file));
   damaged[damaged.length - 100] = (damaged[damaged.length - 100] ?? 0) ^ 0xff;
   writeFileSync(join(dir, "damaged.raftkv"), damaged);
-  await expect(verifyBackupFile(join(dir, "damaged.raftkv"))).rejects.toThrow(/the data's sha256 is [0-9a-f]{64}, its header says [0-9a-f]{64}: the file is damaged/);
+  await expect(verifyBackupFile(join(dir, "damaged.raftkv"))).rejects.toThrow(
+    /the data's sha256 is [0-9a-f]{64}, its header says [0-9a-f]{64}: the file is damaged/,
+  );
   writeFileSync(join(dir, "short.raftkv"), damaged.subarray(0, damaged.length - 10));
   await expect(verifyBackupFile(join(dir, "short.raftkv"))).rejects.toThrow(`its header says ${data.length} (a cut-short file?)`);
   writeFileSync(join(dir, "other.raftkv"), "SQLite format 3\0...");

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { maxTerm } from "../../src/raft/term-limit.ts";
-import { TestCluster, member } from "./test-cluster.ts";
+import { member, TestCluster } from "./test-cluster.ts";
 
 const three = [member("n1"), member("n2"), member("n3")];
 

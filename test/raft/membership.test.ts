@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { voterIds } from "../../src/raft/membership-codec.ts";
-import { TestCluster, member } from "./test-cluster.ts";
+import { member, TestCluster } from "./test-cluster.ts";
 
 const three = [member("n1"), member("n2"), member("n3")];
 const addr = (id: string) => ({ raftAddress: `raft-${id}`, clientAddress: `client-${id}` });
@@ -30,7 +30,12 @@ describe("membership", () => {
     c.isolate("n1");
     const first = c.raw("n1").changeMembership({ kind: "addNonvoter", id: "n4", ...addr("n4") });
     expect(first.ok).toBe(true);
-    expect(c.raw("n1").membership().members.map((m) => m.id)).toContain("n4"); // effective at once
+    expect(
+      c
+        .raw("n1")
+        .membership()
+        .members.map((m) => m.id),
+    ).toContain("n4"); // effective at once
     const second = c.raw("n1").changeMembership({ kind: "removeServer", id: "n3" });
     expect(second.ok).toBe(false);
     if (!second.ok) expect(second.refusal.kind).toBe("configChangePending");
@@ -110,6 +115,12 @@ describe("membership", () => {
     expect(c.node("n2").storage.firstIndex()).toBeGreaterThan(3);
     c.crash("n2");
     c.start("n2");
-    expect(c.raw("n2").membership().members.map((m) => m.id).sort()).toEqual(["n1", "n2", "n3", "n4"]);
+    expect(
+      c
+        .raw("n2")
+        .membership()
+        .members.map((m) => m.id)
+        .sort(),
+    ).toEqual(["n1", "n2", "n3", "n4"]);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { TestCluster, member } from "./test-cluster.ts";
+import { member, TestCluster } from "./test-cluster.ts";
 
 const three = [member("n1"), member("n2"), member("n3")];
 
@@ -30,7 +30,12 @@ describe("linearizable reads", () => {
     expect(c.queue.filter((m) => m.kind === "heartbeat").length).toBe(2);
     c.stabilize();
     expect(c.node("n1").readStates.map((r) => r.requestId)).toEqual(["r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10"]);
-    expect(c.raw("n1").view().peers.find((p) => p.id === "n2")?.ackedRound).toBe(2);
+    expect(
+      c
+        .raw("n1")
+        .view()
+        .peers.find((p) => p.id === "n2")?.ackedRound,
+    ).toBe(2);
   });
 
   test("a new leader waits for its no-op to commit before serving reads", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { TestCluster, member, text } from "./test-cluster.ts";
+import { member, TestCluster, text } from "./test-cluster.ts";
 
 const five = ["n1", "n2", "n3", "n4", "n5"].map((id) => member(id));
 const three = [member("n1"), member("n2"), member("n3")];
@@ -24,7 +24,12 @@ describe("log replication", () => {
     const n3HasX = (): boolean => c.logTerms("n3").length >= x;
     c.deliver((m) => m.kind !== "append" || !n3HasX() || m.entries.every((e) => e.index <= x));
     expect(c.logTerms("n3")[x - 1]).toBe(2);
-    expect(c.raw("n1").view().peers.find((p) => p.id === "n3")?.match).toBe(x);
+    expect(
+      c
+        .raw("n1")
+        .view()
+        .peers.find((p) => p.id === "n3")?.match,
+    ).toBe(x);
     expect(c.commit("n1")).toBe(x - 1); // the Figure 8 rule: not committed by counting
     c.crash("n1");
 
@@ -57,7 +62,12 @@ describe("log replication", () => {
     c.tickAll(2);
     const log2 = c.logTerms("n2");
     expect(log2).toEqual(c.logTerms("n3"));
-    expect(c.node("n2").applied.map(text).filter((t) => t.startsWith("lost"))).toEqual([]);
+    expect(
+      c
+        .node("n2")
+        .applied.map(text)
+        .filter((t) => t.startsWith("lost")),
+    ).toEqual([]);
     expect(c.node("n2").applied.map(text)).toContain("kept-1");
     expect(c.raw("n1").role()).toBe("follower");
   });

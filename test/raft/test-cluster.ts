@@ -1,10 +1,10 @@
-import type { Entry } from "../../src/raft/entry.ts";
-import { MemoryStorage } from "../../src/raft/memory-storage.ts";
-import type { Member, Suffrage } from "../../src/raft/membership.ts";
-import type { Message } from "../../src/raft/message.ts";
 import type { RaftConfig } from "../../src/raft/config.ts";
+import type { Entry } from "../../src/raft/entry.ts";
+import type { Member, Suffrage } from "../../src/raft/membership.ts";
+import { MemoryStorage } from "../../src/raft/memory-storage.ts";
+import type { Message } from "../../src/raft/message.ts";
 import type { RaftEvent } from "../../src/raft/raft-event.ts";
-import { RawNode, bootstrapEntries } from "../../src/raft/raw-node.ts";
+import { bootstrapEntries, RawNode } from "../../src/raft/raw-node.ts";
 import type { ReadState } from "../../src/raft/read-state.ts";
 import type { Ready } from "../../src/raft/ready.ts";
 import { Prng } from "../sim/prng.ts";
@@ -113,7 +113,16 @@ export class TestCluster {
   wipe(id: string): void {
     this.crash(id);
     const old = this.node(id);
-    this.nodes.set(id, { ...old, storage: new MemoryStorage(), raw: undefined, held: undefined, applied: [], readStates: [], events: [], snapshotData: new Map() });
+    this.nodes.set(id, {
+      ...old,
+      storage: new MemoryStorage(),
+      raw: undefined,
+      held: undefined,
+      applied: [],
+      readStates: [],
+      events: [],
+      snapshotData: new Map(),
+    });
   }
 
   cutLink(a: string, b: string): void {

@@ -12,7 +12,9 @@ const dir = join(import.meta.dir, "testdata");
 const rewrite = process.env.REWRITE_TRANSCRIPTS === "1";
 
 describe("Raft core transcripts", () => {
-  for (const file of readdirSync(dir).filter((f) => f.endsWith(".txt")).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith(".txt"))
+    .sort()) {
     test(file, () => {
       const path = join(dir, file);
       const original = readFileSync(path, "utf8");

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { TestCluster, member, text } from "./test-cluster.ts";
+import { member, TestCluster, text } from "./test-cluster.ts";
 
 const three = [member("n1"), member("n2"), member("n3")];
 

@@ -28,7 +28,9 @@ describe("--auth-token-file", () => {
   });
 
   test("a malformed file is refused with the line and the reason, never the token", () => {
-    expect(refusal('{\n  "roles": {},\n  "tokens": [\n    {"name": "a" "token": "x"}\n  ]\n}')).toBe("--auth-token-file tokens.json line 4: not valid JSON (comma expected)");
+    expect(refusal('{\n  "roles": {},\n  "tokens": [\n    {"name": "a" "token": "x"}\n  ]\n}')).toBe(
+      "--auth-token-file tokens.json line 4: not valid JSON (comma expected)",
+    );
     expect(refusal('{"roles": {}, "tokens": []}\n,')).toStartWith("--auth-token-file tokens.json line 2: not valid JSON");
     const badPermission = JSON.stringify({ ...valid, roles: { r: [{ prefix: "a/", permission: "wirte" }] } }, null, 2);
     expect(refusal(badPermission)).toBe('--auth-token-file tokens.json line 6: role "r": "permission" must be one of read, write, admin, got "wirte"');
@@ -40,7 +42,13 @@ describe("--auth-token-file", () => {
     const message = refusal(shortToken);
     expect(message).toContain("the token is 6 characters; it must be 16 to 4096");
     expect(message).not.toContain("secret");
-    const duplicate = JSON.stringify({ roles: {}, tokens: [{ name: "a", token: "0123456789abcdef0123", roles: [] }, { name: "b", token: "0123456789abcdef0123", roles: [] }] });
+    const duplicate = JSON.stringify({
+      roles: {},
+      tokens: [
+        { name: "a", token: "0123456789abcdef0123", roles: [] },
+        { name: "b", token: "0123456789abcdef0123", roles: [] },
+      ],
+    });
     expect(refusal(duplicate)).toContain('token "b": the same token is listed under another name');
     expect(refusal(duplicate)).not.toContain("0123456789abcdef0123");
     const narrowAdmin = JSON.stringify({ roles: { r: [{ prefix: "app/", permission: "admin" }] }, tokens: [] });

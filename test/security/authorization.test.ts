@@ -1,16 +1,16 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { Code, ConnectError, createClient } from "@connectrpc/connect";
-import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { withBearerToken } from "../../src/client/bearer-transport.ts";
+import { Health } from "../../src/gen/grpc/health/v1/health_pb.ts";
 import { Cluster } from "../../src/gen/raftkv/v1/cluster_pb.ts";
 import { KV } from "../../src/gen/raftkv/v1/kv_pb.ts";
 import { Lease } from "../../src/gen/raftkv/v1/lease_pb.ts";
-import { Health } from "../../src/gen/grpc/health/v1/health_pb.ts";
 import type { RaftkvNode } from "../../src/node/raftkv-node.ts";
-import { capturingLogger, startTestNodeWith } from "../support/test-node.ts";
 import { removeDir, tempDir } from "../support/temp-dir.ts";
+import { capturingLogger, startTestNodeWith } from "../support/test-node.ts";
 
 const tokens = {
   ci: "ci-token-0123456789abcdef",
@@ -40,9 +40,17 @@ const bytes = (text: string): Uint8Array => utf8.encode(text);
 
 type Protocol = "grpc" | "connect";
 function clients(token: string | undefined, protocol: Protocol = "grpc") {
-  const base = protocol === "grpc" ? createGrpcTransport({ baseUrl: `http://${endpoint}` }) : createConnectTransport({ baseUrl: `http://${endpoint}`, httpVersion: "1.1" });
+  const base =
+    protocol === "grpc"
+      ? createGrpcTransport({ baseUrl: `http://${endpoint}` })
+      : createConnectTransport({ baseUrl: `http://${endpoint}`, httpVersion: "1.1" });
   const transport = token === undefined ? base : withBearerToken(base, token);
-  return { kv: createClient(KV, transport), lease: createClient(Lease, transport), cluster: createClient(Cluster, transport), health: createClient(Health, transport) };
+  return {
+    kv: createClient(KV, transport),
+    lease: createClient(Lease, transport),
+    cluster: createClient(Cluster, transport),
+    health: createClient(Health, transport),
+  };
 }
 
 async function codeOf(call: () => Promise<unknown>): Promise<Code | "ok"> {

@@ -4,10 +4,10 @@ import { join } from "node:path";
 import { RaftkvClient } from "../../src/client/raftkv-client.ts";
 import { nodeTransportFactory } from "../../src/client/transport-for.ts";
 import type { RaftkvNode } from "../../src/node/raftkv-node.ts";
+import { type CliResult, runCli } from "../support/run-cli.ts";
+import { removeDir, tempDir } from "../support/temp-dir.ts";
 import { startTestNodeWith } from "../support/test-node.ts";
 import { TestPki } from "../support/test-pki.ts";
-import { runCli, type CliResult } from "../support/run-cli.ts";
-import { removeDir, tempDir } from "../support/temp-dir.ts";
 
 const token = "cli-token-0123456789abcdef";
 
@@ -64,5 +64,10 @@ test("the TypeScript client takes a token option and TLS options", async () => {
   const got = await client.get("lib/k");
   expect(new TextDecoder().decode(got.kv?.value)).toBe("from the library");
   const anonymous = new RaftkvClient({ endpoints: [endpoint], transport: nodeTransportFactory("grpc", { ca: pki.caCert }) });
-  expect(await anonymous.get("lib/k").then(() => "ok", (error: unknown) => String(error))).toContain("unauthenticated");
+  expect(
+    await anonymous.get("lib/k").then(
+      () => "ok",
+      (error: unknown) => String(error),
+    ),
+  ).toContain("unauthenticated");
 });

@@ -1,15 +1,15 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { Code, ConnectError, createClient } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
 import { withBearerToken } from "../../src/client/bearer-transport.ts";
 import { KV } from "../../src/gen/raftkv/v1/kv_pb.ts";
 import type { RaftkvNode } from "../../src/node/raftkv-node.ts";
 import { FORWARDED_IDENTITY_HEADER } from "../../src/service/auth/authorizer.ts";
-import { capturingLogger, startTestNodeWith } from "../support/test-node.ts";
-import { TestPki, type IssuedCertificate } from "../support/test-pki.ts";
 import { removeDir, tempDir } from "../support/temp-dir.ts";
+import { capturingLogger, startTestNodeWith } from "../support/test-node.ts";
+import { type IssuedCertificate, TestPki } from "../support/test-pki.ts";
 
 let dir = "";
 let node: RaftkvNode | undefined;
@@ -104,9 +104,7 @@ test("a token on a certified connection wins over the certificate's name", async
 
 test("a client cannot claim to forward on behalf of another identity: only members may", async () => {
   const nobody = kvAs(pki.issue("nobody-2", { commonName: "nobody" }));
-  const forged = await outcome(() =>
-    nobody.put({ key: bytes("app/cache/forged"), value: bytes("1") }, { headers: { [FORWARDED_IDENTITY_HEADER]: "ci" } }),
-  );
+  const forged = await outcome(() => nobody.put({ key: bytes("app/cache/forged"), value: bytes("1") }, { headers: { [FORWARDED_IDENTITY_HEADER]: "ci" } }));
   expect(forged).toBe("PermissionDenied");
   expect(node?.engine.stateMachine.get(bytes("app/cache/forged"))).toBeUndefined();
 });

@@ -1,18 +1,18 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import * as grpc from "@grpc/grpc-js";
-import * as protoLoader from "@grpc/proto-loader";
-import { createClient } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
 import { copyFileSync } from "node:fs";
 import http2 from "node:http2";
 import net from "node:net";
 import { join } from "node:path";
 import tls from "node:tls";
+import { createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import * as grpc from "@grpc/grpc-js";
+import * as protoLoader from "@grpc/proto-loader";
 import { KV } from "../../src/gen/raftkv/v1/kv_pb.ts";
 import type { RaftkvNode } from "../../src/node/raftkv-node.ts";
-import { capturingLogger, startTestNodeWith } from "../support/test-node.ts";
-import { TestPki, type IssuedCertificate } from "../support/test-pki.ts";
 import { removeDir, tempDir } from "../support/temp-dir.ts";
+import { capturingLogger, startTestNodeWith } from "../support/test-node.ts";
+import { type IssuedCertificate, TestPki } from "../support/test-pki.ts";
 
 let dir = "";
 let node: RaftkvNode | undefined;
@@ -30,11 +30,7 @@ beforeAll(async () => {
   served = { ...issued, certFile: join(dir, "serving.crt"), keyFile: join(dir, "serving.key") };
   copyFileSync(issued.certFile, served.certFile);
   copyFileSync(issued.keyFile, served.keyFile);
-  ({ node, endpoint } = await startTestNodeWith(
-    join(dir, "data"),
-    { security: { certFile: served.certFile, keyFile: served.keyFile } },
-    captured.logger,
-  ));
+  ({ node, endpoint } = await startTestNodeWith(join(dir, "data"), { security: { certFile: served.certFile, keyFile: served.keyFile } }, captured.logger));
 });
 
 afterAll(async () => {

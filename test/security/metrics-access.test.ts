@@ -3,9 +3,9 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import type { RaftkvNode } from "../../src/node/raftkv-node.ts";
+import { removeDir, tempDir } from "../support/temp-dir.ts";
 import { capturingLogger, startTestNodeWith } from "../support/test-node.ts";
 import { TestPki } from "../support/test-pki.ts";
-import { removeDir, tempDir } from "../support/temp-dir.ts";
 
 const tokens = { reader: "reader-token-0123456789abcdef", admin: "admin-token-0123456789abcdef" };
 

@@ -6,9 +6,9 @@ import { RaftkvNode } from "../../src/node/raftkv-node.ts";
 import { NodeSecurity } from "../../src/security/node-security.ts";
 import type { SecurityConfig } from "../../src/security/security-config.ts";
 import { TlsFiles } from "../../src/security/tls-files.ts";
-import { capturingLogger, testConfig } from "../support/test-node.ts";
-import { TestPki, type IssuedCertificate } from "../support/test-pki.ts";
 import { removeDir, tempDir } from "../support/temp-dir.ts";
+import { capturingLogger, testConfig } from "../support/test-node.ts";
+import { type IssuedCertificate, TestPki } from "../support/test-pki.ts";
 
 let dir = "";
 let pki: TestPki;
@@ -49,7 +49,10 @@ describe("flags that do not combine are refused at start with one line naming th
   test.each([
     [{ certFile: "a.crt" }, "--cert-file and --key-file go together: TLS on the client port needs both"],
     [{ clientCertAuth: true }, "--client-cert-auth needs TLS on the client port: give --cert-file and --key-file"],
-    [{ peerCertFile: "p.crt", peerKeyFile: "p.key" }, "mutual TLS on the Raft port needs --peer-cert-file, --peer-key-file and --peer-trusted-ca-file; missing --peer-trusted-ca-file"],
+    [
+      { peerCertFile: "p.crt", peerKeyFile: "p.key" },
+      "mutual TLS on the Raft port needs --peer-cert-file, --peer-key-file and --peer-trusted-ca-file; missing --peer-trusted-ca-file",
+    ],
     [{ peerAllowedNames: "n1=a" }, "--peer-allowed-names needs mutual TLS on the Raft port (--peer-cert-file, --peer-key-file, --peer-trusted-ca-file)"],
     [{ joinAs: "admin" }, "--join-as names a token of --auth-token-file: give --auth-token-file too"],
     [{ metricsAuth: true }, "--metrics-auth needs --auth-token-file (the tokens /metrics is checked against)"],
@@ -63,7 +66,9 @@ describe("flags that do not combine are refused at start with one line naming th
     expect(refusal({ certFile: cert.certFile, keyFile: other.keyFile })).toBe(
       `--key-file ${other.keyFile} is not the key of the certificate in --cert-file ${cert.certFile}`,
     );
-    expect(refusal({ certFile: cert.keyFile, keyFile: cert.keyFile })).toBe(`--cert-file ${cert.keyFile}: no PEM certificate (-----BEGIN CERTIFICATE-----) in the file`);
+    expect(refusal({ certFile: cert.keyFile, keyFile: cert.keyFile })).toBe(
+      `--cert-file ${cert.keyFile}: no PEM certificate (-----BEGIN CERTIFICATE-----) in the file`,
+    );
     expect(refusal({ authTokenFile: tokens, joinAs: "nobody" })).toBe(`--join-as "nobody": no token of that name in --auth-token-file ${tokens}`);
   });
 });

@@ -5,8 +5,8 @@ import { createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
-import { KV, type KeyValue } from "../../src/gen/raftkv/v1/kv_pb.ts";
-import { bigKey, largeRange, startLargeRangeNode, type LargeRangeNode } from "./large-range-node.ts";
+import { type KeyValue, KV } from "../../src/gen/raftkv/v1/kv_pb.ts";
+import { bigKey, type LargeRangeNode, largeRange, startLargeRangeNode } from "./large-range-node.ts";
 
 /*
  * Many concurrent Range answers of about 3 MB each on ONE HTTP/2 connection,

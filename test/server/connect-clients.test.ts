@@ -1,11 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
-import {
-  compressionGzip,
-  createConnectTransport,
-  createGrpcTransport,
-  createGrpcWebTransport,
-} from "@connectrpc/connect-node";
+import { compressionGzip, createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { Diagnostics } from "../../src/gen/raftkv/v1/diagnostics_pb.ts";
 import type { ClientServer, ServingPath } from "../../src/server/client-server.ts";
 import { awkwardErrorMessage, internalSecret } from "./echo-test-service.ts";
@@ -28,16 +23,8 @@ const transports: ReadonlyArray<readonly [string, TransportFactory, ServingPath]
   ["gRPC over h2c", (baseUrl) => createGrpcTransport({ baseUrl }), "grpc-fast-path"],
   ["gRPC-Web over HTTP/1.1", (baseUrl) => createGrpcWebTransport({ baseUrl, httpVersion: "1.1" }), "connect"],
   ["gRPC-Web over h2c", (baseUrl) => createGrpcWebTransport({ baseUrl, httpVersion: "2" }), "connect"],
-  [
-    "Connect JSON over HTTP/1.1",
-    (baseUrl) => createConnectTransport({ baseUrl, httpVersion: "1.1", useBinaryFormat: false }),
-    "connect",
-  ],
-  [
-    "Connect binary over HTTP/1.1",
-    (baseUrl) => createConnectTransport({ baseUrl, httpVersion: "1.1", useBinaryFormat: true }),
-    "connect",
-  ],
+  ["Connect JSON over HTTP/1.1", (baseUrl) => createConnectTransport({ baseUrl, httpVersion: "1.1", useBinaryFormat: false }), "connect"],
+  ["Connect binary over HTTP/1.1", (baseUrl) => createConnectTransport({ baseUrl, httpVersion: "1.1", useBinaryFormat: true }), "connect"],
   ["Connect JSON over h2c", (baseUrl) => createConnectTransport({ baseUrl, httpVersion: "2", useBinaryFormat: false }), "connect"],
   ["Connect binary over h2c", (baseUrl) => createConnectTransport({ baseUrl, httpVersion: "2", useBinaryFormat: true }), "connect"],
 ];
@@ -54,7 +41,10 @@ describe.each(transports)("%s", (_name, makeTransport, expectedPath) => {
   test("a ConnectError keeps its code and awkward message", async () => {
     const error = await client()
       .echo({ payload: bytes.encode("fail") })
-      .then(() => undefined, (reason: unknown) => ConnectError.from(reason));
+      .then(
+        () => undefined,
+        (reason: unknown) => ConnectError.from(reason),
+      );
     expect(error?.code).toBe(Code.FailedPrecondition);
     expect(error?.rawMessage).toBe(awkwardErrorMessage);
   });
@@ -62,7 +52,10 @@ describe.each(transports)("%s", (_name, makeTransport, expectedPath) => {
   test("a plain Error becomes INTERNAL without its message", async () => {
     const error = await client()
       .echo({ payload: bytes.encode("crash") })
-      .then(() => undefined, (reason: unknown) => ConnectError.from(reason));
+      .then(
+        () => undefined,
+        (reason: unknown) => ConnectError.from(reason),
+      );
     expect(error?.code).toBe(Code.Internal);
     expect(error?.rawMessage).not.toContain(internalSecret);
   });
@@ -88,14 +81,20 @@ describe.each(transports)("%s", (_name, makeTransport, expectedPath) => {
   test("a deadline shorter than the handler ends in DEADLINE_EXCEEDED", async () => {
     const error = await client()
       .echo({ payload: bytes.encode("sleep") }, { timeoutMs: 100 })
-      .then(() => undefined, (reason: unknown) => ConnectError.from(reason));
+      .then(
+        () => undefined,
+        (reason: unknown) => ConnectError.from(reason),
+      );
     expect(error?.code).toBe(Code.DeadlineExceeded);
   });
 
   test("a message over maxRequestBytes is RESOURCE_EXHAUSTED naming the limit", async () => {
     const error = await client()
       .echo({ payload: new Uint8Array(64 * 1024 + 1) })
-      .then(() => undefined, (reason: unknown) => ConnectError.from(reason));
+      .then(
+        () => undefined,
+        (reason: unknown) => ConnectError.from(reason),
+      );
     expect(error?.code).toBe(Code.ResourceExhausted);
   });
 });

@@ -1,8 +1,8 @@
 import { describe, expect, test } from "bun:test";
+import { DurationSchema } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { codeToHttpStatus, codeToString } from "@connectrpc/connect/protocol-connect";
 import { setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
-import { DurationSchema } from "@bufbuild/protobuf/wkt";
 import { codeName, httpStatusOfCode } from "../../src/server/connect-code-names.ts";
 import { setGrpcStatus } from "../../src/server/grpc-trailer-status.ts";
 
@@ -32,7 +32,10 @@ describe("gRPC status trailers", () => {
     ["success", undefined],
     ["a plain error", new ConnectError("key is empty", Code.InvalidArgument)],
     ["a message that needs percent-encoding", new ConnectError("100% of «quota» used\nnext line", Code.ResourceExhausted)],
-    ["an error with metadata (protocol headers in it are dropped)", new ConnectError("not the leader", Code.Unavailable, { "x-raftkv-not-proposed": "true", "grpc-status": "13", "content-type": "x" })],
+    [
+      "an error with metadata (protocol headers in it are dropped)",
+      new ConnectError("not the leader", Code.Unavailable, { "x-raftkv-not-proposed": "true", "grpc-status": "13", "content-type": "x" }),
+    ],
     ["an error with details", withDetails()],
   ];
   test.each(cases)("%s", (_what, error) => {

@@ -42,7 +42,11 @@ afterAll(async () => {
 });
 
 async function expectBackToZero(counts: ClientConnectionCounts): Promise<void> {
-  await eventually(() => `open connections back to 0 (still ${counts.open})`, () => counts.open === 0, 5000);
+  await eventually(
+    () => `open connections back to 0 (still ${counts.open})`,
+    () => counts.open === 0,
+    5000,
+  );
 }
 
 test("cleartext: HTTP/1.1, HTTP/2, a client that leaves, and one cut for silence all give their slot back", async () => {

@@ -5,7 +5,7 @@ import { ServeProcess } from "../cluster/serve-process.ts";
 import { sampleValue, scrape } from "../ops/scrape.ts";
 import { eventually } from "../support/eventually.ts";
 import { removeDir, tempDir } from "../support/temp-dir.ts";
-import { h2Put, HeldSocket, openSession, within } from "./client-connection-client.ts";
+import { HeldSocket, h2Put, openSession, within } from "./client-connection-client.ts";
 
 // A node (a separate process, so the test's own sockets do not share its event loop) with room for 300
 // connections: the test holds most of them idle, floods it with thousands more, and checks that the node
@@ -42,11 +42,16 @@ beforeAll(async () => {
     dataDir: dir,
     // Long deadlines: this test is about the count; the idle connections must stay for its length.
     flags: [
-      "--raft-listen", "127.0.0.1:0",
-      "--max-client-connections", String(maxConnections),
-      "--client-header-timeout", "2m",
-      "--client-idle-timeout", "2m",
-      "--max-peer-connections", String(maxPeerConnections),
+      "--raft-listen",
+      "127.0.0.1:0",
+      "--max-client-connections",
+      String(maxConnections),
+      "--client-header-timeout",
+      "2m",
+      "--client-idle-timeout",
+      "2m",
+      "--max-peer-connections",
+      String(maxPeerConnections),
     ],
   });
   await node.start();

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { RaftkvNode } from "../../src/node/raftkv-node.ts";
-import { startTestNode } from "../support/test-node.ts";
 import { removeDir, tempDir } from "../support/temp-dir.ts";
+import { startTestNode } from "../support/test-node.ts";
 
 // A node run from source bundles the console itself on the first request
 // (the compiled executable carries it: test/external/console-binary.test.ts).

@@ -5,8 +5,8 @@ import { KV } from "../../src/gen/raftkv/v1/kv_pb.ts";
 import { Logger } from "../../src/log/logger.ts";
 import { RaftkvNode } from "../../src/node/raftkv-node.ts";
 import { parseCorsAllowedOrigins } from "../../src/server/cors-policy.ts";
-import { testConfig } from "../support/test-node.ts";
 import { removeDir, tempDir } from "../support/temp-dir.ts";
+import { testConfig } from "../support/test-node.ts";
 
 // Bun's fetch is no browser: it sends the Origin header it is given and shows every response
 // header, so these tests see exactly what a browser would be told.
@@ -75,7 +75,11 @@ describe("with --cors-allowed-origins listing one origin", () => {
   });
 
   test("the real requests from the listed origin are served and expose gRPC-Web's status and raftkv's headers", async () => {
-    const { base, node } = started ?? (() => { throw new Error("not started"); })();
+    const { base, node } =
+      started ??
+      (() => {
+        throw new Error("not started");
+      })();
     const put = await connectPut(base, listed, "cors/listed", "yes");
     expect(put.status).toBe(200);
     expect(put.headers.get("access-control-allow-origin")).toBe(listed);
@@ -91,7 +95,11 @@ describe("with --cors-allowed-origins listing one origin", () => {
   });
 
   test("another origin gets no CORS headers, and neither its preflight nor its write reaches the store", async () => {
-    const { base, node } = started ?? (() => { throw new Error("not started"); })();
+    const { base, node } =
+      started ??
+      (() => {
+        throw new Error("not started");
+      })();
     const refusedPreflight = await preflight(base, "/raftkv.v1.KV/Put", unlisted);
     expect(refusedPreflight.status).toBe(403);
     expect(refusedPreflight.headers.get("access-control-allow-origin")).toBeNull();
@@ -111,7 +119,11 @@ describe("with --cors-allowed-origins listing one origin", () => {
   });
 
   test("the node's own origin (its console) and clients that send no Origin are untouched", async () => {
-    const { base } = started ?? (() => { throw new Error("not started"); })();
+    const { base } =
+      started ??
+      (() => {
+        throw new Error("not started");
+      })();
     const own = await connectPut(base, base, "cors/own", "ok");
     expect(own.status).toBe(200);
     expect(own.headers.get("access-control-allow-origin")).toBeNull();

@@ -20,10 +20,7 @@ function slowConnectJsonCall(baseUrl: string): Promise<Response> {
 test("close waits for in-flight calls: gRPC fast path, Connect over h2c and over HTTP/1.1", async () => {
   const server = await startTestServer();
   const client = createGrpcJsEchoClient(server.port);
-  const connectH2 = createClient(
-    Diagnostics,
-    createConnectTransport({ baseUrl: baseUrlOf(server), httpVersion: "2", useBinaryFormat: false }),
-  );
+  const connectH2 = createClient(Diagnostics, createConnectTransport({ baseUrl: baseUrlOf(server), httpVersion: "2", useBinaryFormat: false }));
   try {
     // First calls make sure the HTTP/2 connections exist before closing.
     await client.echo(bytes.encode("warm"));

@@ -1,6 +1,6 @@
+import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
-import { fileURLToPath } from "node:url";
 
 const protoRoot = fileURLToPath(new URL("../../proto", import.meta.url));
 

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import * as grpc from "@grpc/grpc-js";
-import * as protoLoader from "@grpc/proto-loader";
 import http from "node:http";
 import { join } from "node:path";
+import * as grpc from "@grpc/grpc-js";
+import * as protoLoader from "@grpc/proto-loader";
 import { Logger } from "../../src/log/logger.ts";
 import { RaftkvNode } from "../../src/node/raftkv-node.ts";
 import { parseAllowedHosts } from "../../src/server/host-policy.ts";
@@ -86,11 +86,15 @@ test("gRPC over HTTP/2 with any :authority is served: browsers never speak clear
   const loaded = grpc.loadPackageDefinition(definition) as unknown as {
     raftkv: { v1: { KV: new (address: string, credentials: grpc.ChannelCredentials, options: object) => grpc.Client } };
   };
-  const stub = new loaded.raftkv.v1.KV(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), { "grpc.default_authority": "some-service.cluster.local" }) as grpc.Client & {
+  const stub = new loaded.raftkv.v1.KV(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), {
+    "grpc.default_authority": "some-service.cluster.local",
+  }) as grpc.Client & {
     Put(request: object, callback: (error: grpc.ServiceError | null) => void): void;
   };
   try {
-    await new Promise<void>((resolve, reject) => stub.Put({ key: Buffer.from("grpc/authority"), value: Buffer.from("fine") }, (error) => (error === null ? resolve() : reject(error))));
+    await new Promise<void>((resolve, reject) =>
+      stub.Put({ key: Buffer.from("grpc/authority"), value: Buffer.from("fine") }, (error) => (error === null ? resolve() : reject(error))),
+    );
   } finally {
     stub.close();
   }

@@ -11,23 +11,26 @@ const sleepEnds: string[] = [];
 
 let server: ClientServer;
 beforeAll(async () => {
-  server = await startTestServer({
-    maxRequestBytes: 1024,
-    logger: {
-      warn() {},
-      error(message) {
-        loggedErrors.push(message);
+  server = await startTestServer(
+    {
+      maxRequestBytes: 1024,
+      logger: {
+        warn() {},
+        error(message) {
+          loggedErrors.push(message);
+        },
+      },
+      httpRoutes: (req, res) => {
+        routedPaths.push(req.url ?? "");
+        if (req.url === "/v1/kv/boom") throw new Error("route bug");
+        if (req.url !== "/v1/kv/hello") return false;
+        res.statusCode = 200;
+        res.end("world");
+        return true;
       },
     },
-    httpRoutes: (req, res) => {
-      routedPaths.push(req.url ?? "");
-      if (req.url === "/v1/kv/boom") throw new Error("route bug");
-      if (req.url !== "/v1/kv/hello") return false;
-      res.statusCode = 200;
-      res.end("world");
-      return true;
-    },
-  }, sleepEnds);
+    sleepEnds,
+  );
 });
 afterAll(async () => {
   await server.close(1_000);

@@ -31,9 +31,13 @@ export async function startLargeRangeNode(): Promise<LargeRangeNode> {
   const kv = createClient(KV, createGrpcTransport({ baseUrl: `http://${node.endpoint}` }));
   const utf8 = new TextEncoder();
   for (let start = 0; start < largeRange.keys; start += 100) {
-    const success = Array.from({ length: 100 }, (_, j) => ({
-      op: { case: "put", value: { key: utf8.encode(bigKey(start + j)), value: bigValue(start + j) } },
-    }) as RequestOp);
+    const success = Array.from(
+      { length: 100 },
+      (_, j) =>
+        ({
+          op: { case: "put", value: { key: utf8.encode(bigKey(start + j)), value: bigValue(start + j) } },
+        }) as RequestOp,
+    );
     await kv.txn({ success }, { timeoutMs: 10_000 });
   }
   return {

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { Consistency } from "../../src/gen/raftkv/v1/kv_pb.ts";
 import { Logger } from "../../src/log/logger.ts";
 import { RaftkvNode } from "../../src/node/raftkv-node.ts";
-import { Consistency } from "../../src/gen/raftkv/v1/kv_pb.ts";
 import { kvClient, text } from "../kv-txn/support.ts";
-import { testConfig } from "../support/test-node.ts";
 import { removeDir, tempDir } from "../support/temp-dir.ts";
+import { testConfig } from "../support/test-node.ts";
 
 const secret = "disk detail: /var/lib/raftkv/kv.db page 7 is corrupt";
 const lines: string[] = [];
@@ -37,9 +37,7 @@ afterAll(async () => {
 
 /** The "rpc handler failed" lines logged so far, parsed. */
 function handlerFailures(): { procedure: string; error: string }[] {
-  return lines
-    .map((line) => JSON.parse(line) as { msg: string; procedure: string; error: string })
-    .filter((entry) => entry.msg === "rpc handler failed");
+  return lines.map((line) => JSON.parse(line) as { msg: string; procedure: string; error: string }).filter((entry) => entry.msg === "rpc handler failed");
 }
 
 function expectLoggedOnceWithStack(): void {
@@ -55,7 +53,10 @@ describe("an internal error in a handler of a production node", () => {
   test("gRPC (the unary fast path): the client gets INTERNAL without the detail, the log gets the stack once", async () => {
     const error = await kvClient(`127.0.0.1:${node.clientPort}`)
       .get({ key: text("boom"), consistency: Consistency.STALE })
-      .then(() => undefined, (reason: unknown) => ConnectError.from(reason));
+      .then(
+        () => undefined,
+        (reason: unknown) => ConnectError.from(reason),
+      );
     expect(error?.code).toBe(Code.Internal);
     expect(error?.rawMessage).toBe("internal error in /raftkv.v1.KV/Get");
     expectLoggedOnceWithStack();

@@ -57,9 +57,7 @@ test("an HTTP/1.1 request whose first byte matches the preface still goes to HTT
   const request = Buffer.from("GET /healthz HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\n\r\n", "latin1");
   // "P" of "PRI" could start a preface; "POST"/"PUT" diverge only later, as does this GET.
   const post = Buffer.from("POST /healthz HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-length: 0\r\nconnection: close\r\n\r\n", "latin1");
-  const answer = await exchangeInParts([post.subarray(0, 1), post.subarray(1)], (bytes) =>
-    bytes.toString("latin1").includes("\r\n\r\n"),
-  );
+  const answer = await exchangeInParts([post.subarray(0, 1), post.subarray(1)], (bytes) => bytes.toString("latin1").includes("\r\n\r\n"));
   expect(answer.toString("latin1")).toStartWith("HTTP/1.1 404");
   const get = await exchangeInParts([request], (bytes) => bytes.toString("latin1").includes("ok\n"));
   expect(get.toString("latin1")).toStartWith("HTTP/1.1 200");

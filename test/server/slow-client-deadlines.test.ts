@@ -5,7 +5,7 @@ import { ServeProcess } from "../cluster/serve-process.ts";
 import { sampleValue, scrape } from "../ops/scrape.ts";
 import { eventually } from "../support/eventually.ts";
 import { removeDir, tempDir } from "../support/temp-dir.ts";
-import { h2Put, HeldSocket, openSession, within } from "./client-connection-client.ts";
+import { HeldSocket, h2Put, openSession, within } from "./client-connection-client.ts";
 
 // Small deadlines so the test runs in seconds; the defaults are 10 s, 30 s and 5 m.
 const headerTimeoutMs = 1_000;
@@ -27,12 +27,18 @@ beforeAll(async () => {
     id: "n1",
     dataDir: dir,
     flags: [
-      "--raft-listen", "127.0.0.1:0",
-      "--client-header-timeout", `${headerTimeoutMs}ms`,
-      "--client-body-timeout", `${bodyTimeoutMs}ms`,
-      "--client-idle-timeout", `${idleTimeoutMs}ms`,
-      "--max-concurrent-streams", String(maxConcurrentStreams),
-      "--max-request-bytes", String(maxRequestBytes),
+      "--raft-listen",
+      "127.0.0.1:0",
+      "--client-header-timeout",
+      `${headerTimeoutMs}ms`,
+      "--client-body-timeout",
+      `${bodyTimeoutMs}ms`,
+      "--client-idle-timeout",
+      `${idleTimeoutMs}ms`,
+      "--max-concurrent-streams",
+      String(maxConcurrentStreams),
+      "--max-request-bytes",
+      String(maxRequestBytes),
     ],
   });
   await node.start();
@@ -72,7 +78,7 @@ test("a connection that sends nothing is closed after the header timeout", async
 test("a slow-loris sending its headers a byte at a time is cut with 408", async () => {
   const loris = await held();
   loris.write("GET /healthz HTTP/1.1\r\n");
-  const header = "X-Slow: " + "a".repeat(10_000);
+  const header = `X-Slow: ${"a".repeat(10_000)}`;
   let at = 0;
   const drip = setInterval(() => loris.write(header[at++ % header.length] ?? "a"), 100);
   try {
@@ -166,10 +172,13 @@ test("a Watch over HTTP/1.1 outlives the body and idle timeouts once its request
   request.copy(envelope, 5);
   let received = "";
   let ended = false;
-  const req = http.request({ host: "127.0.0.1", port, method: "POST", path: "/raftkv.v1.KV/Watch", headers: { "content-type": "application/connect+json" }, agent: false }, (res) => {
-    res.on("data", (chunk: Buffer) => (received += chunk.toString("latin1")));
-    res.on("close", () => (ended = true));
-  });
+  const req = http.request(
+    { host: "127.0.0.1", port, method: "POST", path: "/raftkv.v1.KV/Watch", headers: { "content-type": "application/connect+json" }, agent: false },
+    (res) => {
+      res.on("data", (chunk: Buffer) => (received += chunk.toString("latin1")));
+      res.on("close", () => (ended = true));
+    },
+  );
   req.on("error", () => (ended = true));
   opened.push({ release: () => req.destroy() });
   req.end(envelope);

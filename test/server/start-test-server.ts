@@ -3,10 +3,7 @@ import { ClientServer, type ClientServerOptions } from "../../src/server/client-
 import { createEchoTestService } from "./echo-test-service.ts";
 
 /** A client server on an ephemeral loopback port serving the Echo test double. */
-export function startTestServer(
-  overrides: Partial<ClientServerOptions> = {},
-  sleepEnds: string[] = [],
-): Promise<ClientServer> {
+export function startTestServer(overrides: Partial<ClientServerOptions> = {}, sleepEnds: string[] = []): Promise<ClientServer> {
   return ClientServer.start({
     host: "127.0.0.1",
     port: 0,

@@ -1,6 +1,6 @@
 import type { Entry } from "../../src/raft/entry.ts";
-import { voterIds } from "../../src/raft/membership-codec.ts";
 import type { Membership } from "../../src/raft/membership.ts";
+import { voterIds } from "../../src/raft/membership-codec.ts";
 import type { RaftLogView } from "../../src/raft/raft-log-view.ts";
 import type { RaftView } from "../../src/raft/raft-view.ts";
 import { SimFailure } from "./sim-failure.ts";

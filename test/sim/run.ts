@@ -24,13 +24,26 @@ function parseArgs(argv: readonly string[]): Args {
       return n;
     };
     switch (flag) {
-      case "--seeds": args.seeds = value(); break;
-      case "--seed": args.seed = value(); break;
-      case "--start": args.start = value(); break;
-      case "--nodes": args.nodes = value(); break;
-      case "--duration": args.duration = value(); break;
-      case "--trace": args.trace = true; break;
-      default: throw new Error(`unknown flag ${String(flag)} (known: --seeds --seed --start --nodes --duration --trace)`);
+      case "--seeds":
+        args.seeds = value();
+        break;
+      case "--seed":
+        args.seed = value();
+        break;
+      case "--start":
+        args.start = value();
+        break;
+      case "--nodes":
+        args.nodes = value();
+        break;
+      case "--duration":
+        args.duration = value();
+        break;
+      case "--trace":
+        args.trace = true;
+        break;
+      default:
+        throw new Error(`unknown flag ${String(flag)} (known: --seeds --seed --start --nodes --duration --trace)`);
     }
   }
   return args;
@@ -39,7 +52,9 @@ function parseArgs(argv: readonly string[]): Args {
 const args = parseArgs(process.argv.slice(2));
 if (args.seed !== undefined) {
   const r = runSeed(args.seed, args.nodes ?? 3, args.duration, args.trace ? (line) => console.log(line) : undefined);
-  console.log(`seed ${r.seed} nodes ${r.nodeCount} [${r.profile}]: ${r.ok ? "ok" : `FAILED: ${r.failure}`} (writes ${r.writes}, reads ${r.reads}, leader terms ${r.leaderTerms})`);
+  console.log(
+    `seed ${r.seed} nodes ${r.nodeCount} [${r.profile}]: ${r.ok ? "ok" : `FAILED: ${r.failure}`} (writes ${r.writes}, reads ${r.reads}, leader terms ${r.leaderTerms})`,
+  );
   process.exit(r.ok ? 0 : 1);
 }
 const started = performance.now();

@@ -1,16 +1,16 @@
 import { checkLinearizable } from "../../src/check/linearizability.ts";
 import { registerModel } from "../../src/check/register-model.ts";
 import type { Member } from "../../src/raft/membership.ts";
-import { findMember, voterIds } from "../../src/raft/membership-codec.ts";
 import type { MembershipChange } from "../../src/raft/membership-change.ts";
+import { findMember, voterIds } from "../../src/raft/membership-codec.ts";
 import type { Message } from "../../src/raft/message.ts";
 import { bootstrapEntries } from "../../src/raft/raw-node.ts";
+import { chooseProfile, describeProfile, type FaultProfile } from "./fault-profile.ts";
 import { InvariantChecker } from "./invariants.ts";
 import { Prng } from "./prng.ts";
 import { SimFailure } from "./sim-failure.ts";
-import { chooseProfile, describeProfile, type FaultProfile } from "./fault-profile.ts";
 import { SimNetwork } from "./sim-network.ts";
-import { SimNode, type NodeTimings } from "./sim-node.ts";
+import { type NodeTimings, SimNode } from "./sim-node.ts";
 import { Workload } from "./workload.ts";
 
 export interface SimOptions {
@@ -282,7 +282,9 @@ export class Simulation {
     const change = rng.pick(candidates);
     const prevIndex = rng.chance(0.2) ? Math.max(0, config.index - 1) : rng.chance(0.5) ? config.index : 0;
     const result = raw.changeMembership(change, prevIndex);
-    this.trace(() => `membership ${JSON.stringify(change)} prev=${prevIndex} at ${leader?.id}: ${result.ok ? `index ${result.index}` : result.refusal.message}`);
+    this.trace(
+      () => `membership ${JSON.stringify(change)} prev=${prevIndex} at ${leader?.id}: ${result.ok ? `index ${result.index}` : result.refusal.message}`,
+    );
   }
 
   /**

@@ -93,14 +93,7 @@ export class Workload {
     }
   }
 
-  private startWrite(
-    now: number,
-    clientId: number,
-    node: SimNode,
-    nodes: readonly SimNode[],
-    key: string,
-    reachable: (node: SimNode) => boolean,
-  ): void {
+  private startWrite(now: number, clientId: number, node: SimNode, nodes: readonly SimNode[], key: string, reachable: (node: SimNode) => boolean): void {
     // Followers forward to the leader they know (as the service layer will).
     let target = node;
     const leaderId = node.raw?.leader() ?? "";
@@ -115,7 +108,14 @@ export class Workload {
     if (!result.ok) return;
     this.busy.add(clientId);
     this.writes.set(`${target.id}#${result.index}`, {
-      clientId, key, value, call: now, node: target, incarnation: target.incarnation, index: result.index, term: result.term,
+      clientId,
+      key,
+      value,
+      call: now,
+      node: target,
+      incarnation: target.incarnation,
+      index: result.index,
+      term: result.term,
     });
   }
 
@@ -177,7 +177,13 @@ export class Workload {
   }
 
   private recordAmbiguous(w: InFlightWrite): void {
-    this.history.push({ clientId: w.clientId, input: { kind: "write", key: w.key, value: w.value }, call: w.call, output: undefined, return: Number.POSITIVE_INFINITY });
+    this.history.push({
+      clientId: w.clientId,
+      input: { kind: "write", key: w.key, value: w.value },
+      call: w.call,
+      output: undefined,
+      return: Number.POSITIVE_INFINITY,
+    });
   }
 
   /** Ends the run: every write still open is ambiguous, open reads are dropped. */

@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, expect, test } from "bun:test";
 import { join } from "node:path";
 import { RaftLogStore } from "../../src/storage/raft-log-store.ts";
-import { removeDir, tempDir } from "../support/temp-dir.ts";
 import { runUntilReadyThenKill } from "../support/crash-child.ts";
+import { removeDir, tempDir } from "../support/temp-dir.ts";
 
 let dir: string;
 

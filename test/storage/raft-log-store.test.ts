@@ -92,9 +92,7 @@ describe("append and read", () => {
     expect(() => store.append([entry(4, 3), entry(5, 2)])).toThrow(/decreasing terms/);
     expect(() => store.append([entry(4, 1)])).toThrow(/higher term/);
     expect(() => store.append([entry(4, 0)])).toThrow(/invalid term/);
-    expect(() => store.append([{ index: 4, term: 2, kind: "bogus" as EntryKind, data: new Uint8Array() }])).toThrow(
-      /unknown kind/,
-    );
+    expect(() => store.append([{ index: 4, term: 2, kind: "bogus" as EntryKind, data: new Uint8Array() }])).toThrow(/unknown kind/);
     expectBounds(1, 3);
     expect(store.entries(1, 4).map((e) => e.term)).toEqual([2, 2, 2]);
   });
@@ -248,13 +246,9 @@ describe("hard state, metadata and persist", () => {
   test("a failing persist writes neither the hard state nor the entries", () => {
     store.persist({ hardState: { term: 1, vote: "", commit: 0 }, entries: entries(1, 2, 1) });
     // Valid hard state, invalid entries: the whole batch is rejected.
-    expect(() => store.persist({ hardState: { term: 5, vote: "n2", commit: 2 }, entries: [entry(4, 5)] })).toThrow(
-      /gap/,
-    );
+    expect(() => store.persist({ hardState: { term: 5, vote: "n2", commit: 2 }, entries: [entry(4, 5)] })).toThrow(/gap/);
     // Valid entries, invalid hard state (term going back): rejected inside the transaction.
-    expect(() => store.persist({ hardState: { term: 0, vote: "", commit: 0 }, entries: [entry(3, 1)] })).toThrow(
-      /must not decrease/,
-    );
+    expect(() => store.persist({ hardState: { term: 0, vote: "", commit: 0 }, entries: [entry(3, 1)] })).toThrow(/must not decrease/);
     for (let pass = 0; pass < 2; pass++) {
       expect(store.hardState()).toEqual({ term: 1, vote: "", commit: 0 });
       expect(store.lastIndex()).toBe(2);

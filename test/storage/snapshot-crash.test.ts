@@ -2,8 +2,8 @@ import { afterEach, beforeEach, expect, test } from "bun:test";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { FileSnapshotStore } from "../../src/storage/snapshot-store.ts";
-import { removeDir, tempDir } from "../support/temp-dir.ts";
 import { runUntilReadyThenKill } from "../support/crash-child.ts";
+import { removeDir, tempDir } from "../support/temp-dir.ts";
 
 let dir: string;
 

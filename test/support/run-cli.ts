@@ -1,5 +1,5 @@
-import { spawn } from "bun";
 import { resolve } from "node:path";
+import { spawn } from "bun";
 
 const mainScript = resolve(import.meta.dir, "../../src/cli/main.ts");
 

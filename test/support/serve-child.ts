@@ -1,6 +1,6 @@
 import { closeSync, openSync, readFileSync, statSync } from "node:fs";
 import { resolve } from "node:path";
-import { spawn, type Subprocess } from "bun";
+import { type Subprocess, spawn } from "bun";
 
 const mainScript = resolve(import.meta.dir, "../../src/cli/main.ts");
 
@@ -151,7 +151,10 @@ export class ServeChild {
   /** The client port of the "serving" line this incarnation logged (`--log-format json`); undefined until then. */
   servingPort(): number | undefined {
     if (this.port === undefined && this.logFile !== undefined) {
-      this.port = this.logSince().split("\n").map(servingPort).find((p) => p !== undefined);
+      this.port = this.logSince()
+        .split("\n")
+        .map(servingPort)
+        .find((p) => p !== undefined);
     }
     return this.port;
   }

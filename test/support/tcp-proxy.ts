@@ -95,10 +95,7 @@ export interface PeerHello {
 type ProxyMode = { readonly kind: "open" } | { readonly kind: "cut"; readonly cutMode: CutMode };
 
 /** Who is on the other end of a pair, as far as its first frame tells. */
-type PairIdentity =
-  | { readonly kind: "pending" }
-  | { readonly kind: "peer"; readonly hello: PeerHello }
-  | { readonly kind: "unidentified" };
+type PairIdentity = { readonly kind: "pending" } | { readonly kind: "peer"; readonly hello: PeerHello } | { readonly kind: "unidentified" };
 
 type ClientSocket = Socket<ProxyPair | undefined>;
 type UpstreamSocket = Socket<undefined>;
@@ -463,13 +460,15 @@ class Pipe {
 
   private schedule(waitMs: number): void {
     if (this.timer !== undefined) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.pump();
-    }, Math.max(0, waitMs));
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        this.pump();
+      },
+      Math.max(0, waitMs),
+    );
   }
 }
-
 
 type PairState = "forwarding" | "blackholed" | "draining" | "closed";
 

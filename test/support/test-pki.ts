@@ -37,8 +37,23 @@ export class TestPki {
     mkdirSync(dir, { recursive: true });
     this.caFile = join(dir, `${name}-ca.crt`);
     this.caKeyFile = join(dir, `${name}-ca.key`);
-    openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-      "-keyout", this.caKeyFile, "-out", this.caFile, "-days", "30", "-subj", `/CN=${name} test CA`]);
+    openssl([
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
+      "-nodes",
+      "-keyout",
+      this.caKeyFile,
+      "-out",
+      this.caFile,
+      "-days",
+      "30",
+      "-subj",
+      `/CN=${name} test CA`,
+    ]);
     this.caCert = readFileSync(this.caFile, "utf8");
   }
 
@@ -53,12 +68,28 @@ export class TestPki {
     const certFile = join(this.dir, `${file}.crt`);
     const extFile = join(this.dir, `${file}.ext`);
     const sans = options.sans ?? [];
-    const commonName = options.commonName ?? (sans[0]?.replace(/^[A-Z]+:/, "") ?? file);
+    const commonName = options.commonName ?? sans[0]?.replace(/^[A-Z]+:/, "") ?? file;
     openssl(["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", keyFile, "-out", csrFile, "-subj", `/CN=${commonName}`]);
     const ext = ["extendedKeyUsage=serverAuth,clientAuth", ...(sans.length > 0 ? [`subjectAltName=${sans.join(",")}`] : [])];
     writeFileSync(extFile, `${ext.join("\n")}\n`);
-    openssl(["x509", "-req", "-in", csrFile, "-CA", this.caFile, "-CAkey", this.caKeyFile, "-set_serial", String(this.serial++),
-      "-out", certFile, "-days", String(options.days ?? 10), "-extfile", extFile]);
+    openssl([
+      "x509",
+      "-req",
+      "-in",
+      csrFile,
+      "-CA",
+      this.caFile,
+      "-CAkey",
+      this.caKeyFile,
+      "-set_serial",
+      String(this.serial++),
+      "-out",
+      certFile,
+      "-days",
+      String(options.days ?? 10),
+      "-extfile",
+      extFile,
+    ]);
     return { certFile, keyFile, cert: readFileSync(certFile, "utf8"), key: readFileSync(keyFile, "utf8") };
   }
 }

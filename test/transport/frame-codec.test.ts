@@ -1,5 +1,5 @@
-import { fromBinary, toBinary, create } from "@bufbuild/protobuf";
 import { describe, expect, test } from "bun:test";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { PeerFrameSchema, PeerHelloSchema } from "../../src/gen/raftkv/v1/peer_pb.ts";
 import {
   bytesEqual,

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { encodeEnvelopePrefix, encodeHelloFrame, encodePayloadFrame } from "../../src/transport/frame-codec.ts";
 import { eventually } from "../support/eventually.ts";
-import { RawPeerSocket, startNode, TEST_CLUSTER, text, transportPollMs, type TestNode } from "./transport-harness.ts";
+import { RawPeerSocket, startNode, TEST_CLUSTER, type TestNode, text, transportPollMs } from "./transport-harness.ts";
 
 const KiB = 1024;
 const maxInboundConnections = 8;
@@ -37,7 +37,8 @@ afterAll(async () => {
 });
 
 const helloFrom = (sender: string): Uint8Array => encodeHelloFrame(encodeEnvelopePrefix(TEST_CLUSTER, sender, "target"));
-const frameFrom = (sender: string, bytes: number): Uint8Array => encodePayloadFrame(encodeEnvelopePrefix(TEST_CLUSTER, sender, "target"), new Uint8Array(bytes).fill(7));
+const frameFrom = (sender: string, bytes: number): Uint8Array =>
+  encodePayloadFrame(encodeEnvelopePrefix(TEST_CLUSTER, sender, "target"), new Uint8Array(bytes).fill(7));
 
 async function connect(): Promise<RawPeerSocket> {
   const raw = await RawPeerSocket.connect(target.transport.port);

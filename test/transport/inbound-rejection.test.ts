@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { encodeEnvelopePrefix, encodeHelloFrame, encodePayloadFrame } from "../../src/transport/frame-codec.ts";
 import type { InboundRejectionKind } from "../../src/transport/inbound-rejection.ts";
 import type { TransportLogFields } from "../../src/transport/transport-logger.ts";
-import { garbage, RawPeerSocket, startNode, TEST_CLUSTER, text, type TestNode } from "./transport-harness.ts";
+import { garbage, RawPeerSocket, startNode, TEST_CLUSTER, type TestNode, text } from "./transport-harness.ts";
 
 const warnings: { message: string; fields: TransportLogFields | undefined }[] = [];
 let target: TestNode;
@@ -149,9 +149,7 @@ describe("inbound validation on the Raft port", () => {
     }
     const logged = warnings.slice(before).filter((w) => w.message === "rejected Raft peer connection");
     expect(logged.length).toBeLessThanOrEqual(5);
-    expect(String(warnings.find((w) => String(w.fields?.reason).includes("foreign cluster"))?.fields?.reason)).toContain(
-      "other-cluster",
-    );
+    expect(String(warnings.find((w) => String(w.fields?.reason).includes("foreign cluster"))?.fields?.reason)).toContain("other-cluster");
   });
 
   test("a new connection from the same sender supersedes the old one", async () => {

@@ -1,15 +1,15 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { X509Certificate } from "node:crypto";
 import { copyFileSync } from "node:fs";
 import { join } from "node:path";
-import { X509Certificate } from "node:crypto";
 import { PeerAllowedNames } from "../../src/security/peer-allowed-names.ts";
 import { PeerPortTls } from "../../src/security/peer-port-tls.ts";
 import { TlsFiles } from "../../src/security/tls-files.ts";
 import { encodeEnvelopePrefix, encodeHelloFrame, encodePayloadFrame } from "../../src/transport/frame-codec.ts";
-import { TestPki, type IssuedCertificate } from "../support/test-pki.ts";
 import { eventually } from "../support/eventually.ts";
 import { removeDir, tempDir } from "../support/temp-dir.ts";
-import { meshPeers, startNode, TEST_CLUSTER, text, transportPollMs, type TestNode } from "./transport-harness.ts";
+import { type IssuedCertificate, TestPki } from "../support/test-pki.ts";
+import { meshPeers, startNode, TEST_CLUSTER, type TestNode, text, transportPollMs } from "./transport-harness.ts";
 
 let dir = "";
 let pki: TestPki;
@@ -92,16 +92,28 @@ describe("mutual TLS on the Raft port", () => {
     for (let i = 0; i < 5; i++) stranger.transport.send("n1", text(`forged ${i}`));
     // A raw client too, sending a well-formed hello and payload.
     const prefix = encodeEnvelopePrefix(TEST_CLUSTER, "n2", "n1");
-    const outcome = await rawTlsPeer(target.transport.port, otherPki.issue("s2-raw", { sans: ["DNS:n2"] }), [encodeHelloFrame(prefix), encodePayloadFrame(prefix, text("x"))]);
+    const outcome = await rawTlsPeer(target.transport.port, otherPki.issue("s2-raw", { sans: ["DNS:n2"] }), [
+      encodeHelloFrame(prefix),
+      encodePayloadFrame(prefix, text("x")),
+    ]);
     expect(outcome).toBe("closed");
-    await eventually(() => `tls refusals: ${JSON.stringify(target.transport.stats().inbound)}`, () => target.transport.stats().inbound.tlsRefusedConnections >= 2, 5000, transportPollMs);
+    await eventually(
+      () => `tls refusals: ${JSON.stringify(target.transport.stats().inbound)}`,
+      () => target.transport.stats().inbound.tlsRefusedConnections >= 2,
+      5000,
+      transportPollMs,
+    );
     expect(target.transport.stats().inbound.receivedFrames).toBe(0);
     expect(target.inbox.messages).toEqual([]);
   });
 
   test("an expired member certificate is refused at the handshake, and the log line says why", async () => {
     const warnings: string[] = [];
-    const logger = { debug() {}, info() {}, warn: (message: string, fields?: Readonly<Record<string, unknown>>) => warnings.push(`${message} ${String(fields?.reason)}`) };
+    const logger = {
+      debug() {},
+      info() {},
+      warn: (message: string, fields?: Readonly<Record<string, unknown>>) => warnings.push(`${message} ${String(fields?.reason)}`),
+    };
     const target = await startNode("n1", { tls: peerTls(pki.issue("e1", { sans: ["DNS:n1"] }), pki.caFile), logger });
     started.push(target);
     const expired = pki.issue("expired-n2", { sans: ["DNS:n2"], days: -1 });

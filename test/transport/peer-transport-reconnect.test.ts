@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { eventually } from "../support/eventually.ts";
-import { startNode, text, transportPollMs, type TestNode } from "./transport-harness.ts";
+import { startNode, type TestNode, text, transportPollMs } from "./transport-harness.ts";
 
 const started: TestNode[] = [];
 async function node(id: string, options: Parameters<typeof startNode>[1] = {}): Promise<TestNode> {

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { PeerTransport } from "../../src/transport/peer-transport.ts";
 import { eventually } from "../support/eventually.ts";
-import { meshPeers, startNode, text, transportPollMs, type TestNode } from "./transport-harness.ts";
+import { meshPeers, startNode, type TestNode, text, transportPollMs } from "./transport-harness.ts";
 
 const started: TestNode[] = [];
 async function node(id: string, options: Parameters<typeof startNode>[1] = {}): Promise<TestNode> {

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { TcpProxy } from "../support/tcp-proxy.ts";
 import { eventually } from "../support/eventually.ts";
-import { RawPeerSocket, startNode, TEST_CLUSTER, text, transportPollMs, type TestNode } from "./transport-harness.ts";
+import { TcpProxy } from "../support/tcp-proxy.ts";
+import { RawPeerSocket, startNode, TEST_CLUSTER, type TestNode, text, transportPollMs } from "./transport-harness.ts";
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -14,7 +14,12 @@ async function twoSendersOneProxy(): Promise<{ a: TestNode; b: TestNode; c: Test
   const a = await startNode("a");
   const c = await startNode("c");
   const proxy = await TcpProxy.start({ listenPort: 0, target: b.address });
-  cleanups.push(() => a.transport.close(), () => b.transport.close(), () => c.transport.close(), () => proxy.close());
+  cleanups.push(
+    () => a.transport.close(),
+    () => b.transport.close(),
+    () => c.transport.close(),
+    () => proxy.close(),
+  );
   a.transport.setPeer("b", proxy.address);
   c.transport.setPeer("b", proxy.address);
   return { a, b, c, proxy };

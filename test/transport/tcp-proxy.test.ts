@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { TcpProxy } from "../support/tcp-proxy.ts";
 import { eventually } from "../support/eventually.ts";
-import { startNode, text, transportPollMs, type TestNode } from "./transport-harness.ts";
+import { TcpProxy } from "../support/tcp-proxy.ts";
+import { startNode, type TestNode, text, transportPollMs } from "./transport-harness.ts";
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -13,7 +13,11 @@ async function proxiedLink(): Promise<{ a: TestNode; b: TestNode; proxy: TcpProx
   const a = await startNode("a", { reconnectInitialMs: 10, reconnectMaxMs: 50 });
   const b = await startNode("b");
   const proxy = await TcpProxy.start({ listenPort: 0, target: b.address });
-  cleanups.push(() => a.transport.close(), () => b.transport.close(), () => proxy.close());
+  cleanups.push(
+    () => a.transport.close(),
+    () => b.transport.close(),
+    () => proxy.close(),
+  );
   a.transport.setPeer("b", proxy.address);
   return { a, b, proxy };
 }
@@ -40,7 +44,10 @@ describe("tcp proxy", () => {
       socket: { data: (socket, chunk) => void socket.write(chunk) },
     });
     const proxy = await TcpProxy.start({ listenPort: 0, target: `127.0.0.1:${echo.port}` });
-    cleanups.push(async () => echo.stop(true), () => proxy.close());
+    cleanups.push(
+      async () => echo.stop(true),
+      () => proxy.close(),
+    );
     let received = "";
     const client = await Bun.connect({
       hostname: "127.0.0.1",
@@ -73,7 +80,10 @@ describe("tcp proxy", () => {
       },
     });
     const proxy = await TcpProxy.start({ listenPort: 0, target: `127.0.0.1:${sink.port}` });
-    cleanups.push(async () => sink.stop(true), () => proxy.close());
+    cleanups.push(
+      async () => sink.stop(true),
+      () => proxy.close(),
+    );
     proxy.setDelay(50);
     const client = await Bun.connect({ hostname: "127.0.0.1", port: proxy.port, socket: { data: () => {} } });
     client.write("last words");

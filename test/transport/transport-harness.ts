@@ -21,7 +21,12 @@ export class Inbox {
   }
 
   async waitForCount(count: number, timeoutMs = 5000): Promise<void> {
-    await eventually(() => `inbox has ${this.messages.length} of ${count} messages`, () => this.messages.length >= count, timeoutMs, transportPollMs);
+    await eventually(
+      () => `inbox has ${this.messages.length} of ${count} messages`,
+      () => this.messages.length >= count,
+      timeoutMs,
+      transportPollMs,
+    );
   }
 
   texts(): string[] {
@@ -35,10 +40,7 @@ export interface TestNode {
   readonly address: string;
 }
 
-export async function startNode(
-  selfId: string,
-  overrides: Partial<Omit<PeerTransportOptions, "onMessage" | "selfId">> = {},
-): Promise<TestNode> {
+export async function startNode(selfId: string, overrides: Partial<Omit<PeerTransportOptions, "onMessage" | "selfId">> = {}): Promise<TestNode> {
   const inbox = new Inbox();
   const transport = await PeerTransport.listen({
     clusterId: TEST_CLUSTER,
@@ -76,7 +78,6 @@ export function garbage(length: number, seed: number): Uint8Array {
   }
   return bytes;
 }
-
 
 /** A plain TCP client that writes whatever a test wants and reports when the server closes it. */
 export class RawPeerSocket {

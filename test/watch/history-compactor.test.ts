@@ -1,5 +1,5 @@
-import { fromBinary } from "@bufbuild/protobuf";
 import { expect, test } from "bun:test";
+import { fromBinary } from "@bufbuild/protobuf";
 import type { Applied, EngineRole, EngineStatus } from "../../src/engine/engine.ts";
 import { CommandSchema } from "../../src/gen/raftkv/v1/command_pb.ts";
 import { HistoryCompactor } from "../../src/service/watch/history-compactor.ts";

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { createClient, type Client } from "@connectrpc/connect";
+import { type Client, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { KV, type WatchResponse } from "../../src/gen/raftkv/v1/kv_pb.ts";
 import { Logger } from "../../src/log/logger.ts";
 import { RaftkvNode } from "../../src/node/raftkv-node.ts";
 import { eventually } from "../support/eventually.ts";
-import { testConfig } from "../support/test-node.ts";
 import { removeDir, tempDir } from "../support/temp-dir.ts";
+import { testConfig } from "../support/test-node.ts";
 import { describeEvents, kvClient, WatchReader } from "./watch-reader.ts";
 
 const utf8 = new TextEncoder();

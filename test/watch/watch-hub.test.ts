@@ -1,6 +1,6 @@
 import { expect, test } from "bun:test";
-import type { WatchItem } from "../../src/service/watch/watch-item.ts";
 import { WatchHub } from "../../src/service/watch/watch-hub.ts";
+import type { WatchItem } from "../../src/service/watch/watch-item.ts";
 import type { WatchSelector } from "../../src/service/watch/watch-selector.ts";
 import type { WatchSubscription } from "../../src/service/watch/watch-subscription.ts";
 import { FakeChangeSource } from "./fake-change-source.ts";
@@ -39,8 +39,17 @@ test("each watcher gets exactly the events its key, prefix or range selects, one
   const range = open({ kind: "range", start: bytes("b"), end: bytes("c") });
   const openRange = open({ kind: "range", start: bytes("b/5"), end: undefined });
 
-  source.apply([["a/1", "x"], ["a/2", "y"], ["b/1", "z"], ["c", "w"], ["ab", "v"]]);
-  source.apply([["a/1", null], ["b/9", "q"]]);
+  source.apply([
+    ["a/1", "x"],
+    ["a/2", "y"],
+    ["b/1", "z"],
+    ["c", "w"],
+    ["ab", "v"],
+  ]);
+  source.apply([
+    ["a/1", null],
+    ["b/9", "q"],
+  ]);
 
   expect(keysOf(await drain(exact))).toEqual(["put:a/1@1", "delete:a/1@6"]);
   expect(keysOf(await drain(prefix))).toEqual(["put:a/1@1", "put:a/2@2", "delete:a/1@6"]);
@@ -103,7 +112,10 @@ test("progress is queued behind delivered events, on request and when idle", asy
   const source = new FakeChangeSource();
   const hub = new WatchHub(source);
   const w = hub.open({ kind: "key", key: bytes("a") });
-  source.apply([["a", "1"], ["b", "2"]]);
+  source.apply([
+    ["a", "1"],
+    ["b", "2"],
+  ]);
   expect(hub.requestProgress(w.id)).toBe(true);
   expect(hub.requestProgress("no-such-watch")).toBe(false);
   expect(await drain(w)).toEqual([

@@ -4,8 +4,8 @@ import type { KV } from "../../src/gen/raftkv/v1/kv_pb.ts";
 import { Logger } from "../../src/log/logger.ts";
 import { RaftkvNode } from "../../src/node/raftkv-node.ts";
 import { eventually } from "../support/eventually.ts";
-import { testConfig } from "../support/test-node.ts";
 import { removeDir, tempDir } from "../support/temp-dir.ts";
+import { testConfig } from "../support/test-node.ts";
 import { kvClient, WatchReader } from "./watch-reader.ts";
 
 const utf8 = new TextEncoder();

@@ -1,4 +1,4 @@
-import { createClient, type Client } from "@connectrpc/connect";
+import { type Client, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { KV, type WatchRequest, type WatchResponse } from "../../src/gen/raftkv/v1/kv_pb.ts";
 

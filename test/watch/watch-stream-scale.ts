@@ -16,7 +16,9 @@ const perConnection = Number(process.argv[3] ?? 500);
 const utf8 = new TextEncoder();
 
 function rssKiB(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, "utf8").split("\n").find((l) => l.startsWith("VmRSS:"));
+  const line = readFileSync(`/proc/${pid}/status`, "utf8")
+    .split("\n")
+    .find((l) => l.startsWith("VmRSS:"));
   return Number(line?.split(/\s+/)[1] ?? 0);
 }
 
@@ -48,7 +50,9 @@ try {
   const openMs = performance.now() - started;
   await Bun.sleep(2000);
   const after = rssKiB(pid);
-  console.log(`${streams} watch streams open in ${(openMs / 1000).toFixed(1)} s; server RSS ${before} KiB → ${after} KiB: ${(((after - before) * 1024) / streams).toFixed(0)} B per stream`);
+  console.log(
+    `${streams} watch streams open in ${(openMs / 1000).toFixed(1)} s; server RSS ${before} KiB → ${after} KiB: ${(((after - before) * 1024) / streams).toFixed(0)} B per stream`,
+  );
 
   const sharers = readers.filter((_, i) => i % 2 === 1);
   started = performance.now();
@@ -60,7 +64,9 @@ try {
   const owners = readers.filter((_, i) => i % 2 === 0).slice(0, 200);
   for (let i = 0; i < owners.length; i++) await writer.put({ key: utf8.encode(`own/${i * 2}`), value: utf8.encode("v") });
   const putMs = (performance.now() - started) / owners.length;
-  console.log(`sequential puts, each seen by one watcher: ${putMs.toFixed(2)} ms per put with ${streams} watches open, ${baselinePutMs.toFixed(2)} ms before any`);
+  console.log(
+    `sequential puts, each seen by one watcher: ${putMs.toFixed(2)} ms per put with ${streams} watches open, ${baselinePutMs.toFixed(2)} ms before any`,
+  );
   for (const r of readers) r.cancel();
 } finally {
   await server.kill();

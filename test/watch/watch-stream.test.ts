@@ -1,11 +1,11 @@
-import { create } from "@bufbuild/protobuf";
 import { expect, test } from "bun:test";
-import { ResponseHeaderSchema, type WatchResponse, WatchRequestSchema } from "../../src/gen/raftkv/v1/kv_pb.ts";
-import { keyValueOf } from "../../src/service/response-messages.ts";
+import { create } from "@bufbuild/protobuf";
+import { ResponseHeaderSchema, WatchRequestSchema, type WatchResponse } from "../../src/gen/raftkv/v1/kv_pb.ts";
 import { defaultLimits } from "../../src/service/limits.ts";
+import { keyValueOf } from "../../src/service/response-messages.ts";
 import { WatchHub } from "../../src/service/watch/watch-hub.ts";
 import { WatchResponses } from "../../src/service/watch/watch-response.ts";
-import { watchStream, type WatchStreamOptions } from "../../src/service/watch/watch-stream.ts";
+import { type WatchStreamOptions, watchStream } from "../../src/service/watch/watch-stream.ts";
 import { FakeChangeSource } from "./fake-change-source.ts";
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
@@ -13,7 +13,10 @@ const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
 function optionsFor(hub: WatchHub): WatchStreamOptions {
   return {
     hub,
-    responses: new WatchResponses((index) => create(ResponseHeaderSchema, { index: BigInt(index) }), (kv) => keyValueOf(kv)),
+    responses: new WatchResponses(
+      (index) => create(ResponseHeaderSchema, { index: BigInt(index) }),
+      (kv) => keyValueOf(kv),
+    ),
     limits: defaultLimits,
     defaultProgressIntervalMs: 60_000,
     replayPageSize: 3,
@@ -31,7 +34,10 @@ test("replay from a past index joins the live feed with no gap and no duplicate 
   const write = (n: number): void => {
     // Two keys per batch, one inside the prefix.
     const before = source.appliedIndex();
-    source.apply([[`p/${n}`, String(n)], [`q/${n}`, String(n)]]);
+    source.apply([
+      [`p/${n}`, String(n)],
+      [`q/${n}`, String(n)],
+    ]);
     expected.push(before + 1);
   };
   for (let n = 0; n < 20; n++) write(n);
@@ -60,7 +66,11 @@ test("a start below the compact index gets WatchCompacted naming the oldest inde
   for (let n = 0; n < 10; n++) source.apply([[`k${n}`, "v"]]);
   source.compact(7);
   const messages: WatchResponse[] = [];
-  for await (const m of watchStream(create(WatchRequestSchema, { key: bytes("k"), prefix: true, startIndex: 3n }), new AbortController().signal, optionsFor(hub))) {
+  for await (const m of watchStream(
+    create(WatchRequestSchema, { key: bytes("k"), prefix: true, startIndex: 3n }),
+    new AbortController().signal,
+    optionsFor(hub),
+  )) {
     messages.push(m);
   }
   expect(messages.map((m) => m.kind.case)).toEqual(["created", "compacted"]);

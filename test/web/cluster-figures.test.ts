@@ -1,12 +1,13 @@
 import { expect, test } from "bun:test";
 import { create } from "@bufbuild/protobuf";
+import { Code } from "@connectrpc/connect";
 import { MemberSchema, StatusResponseSchema, Suffrage } from "../../src/gen/raftkv/v1/cluster_pb.ts";
-import { memberRows, type MemberStatus } from "../../web/src/cluster/member-rows.ts";
+import { type MemberStatus, memberRows } from "../../web/src/cluster/member-rows.ts";
 import { RateHistory } from "../../web/src/metrics/rate-history.ts";
 import { codeName } from "../../web/src/ui/error-text.ts";
-import { Code } from "@connectrpc/connect";
 
-const member = (id: string, suffrage = Suffrage.VOTER) => create(MemberSchema, { id, suffrage, clientAddress: `127.0.0.1:4005${id.slice(1)}`, raftAddress: "x:1" });
+const member = (id: string, suffrage = Suffrage.VOTER) =>
+  create(MemberSchema, { id, suffrage, clientAddress: `127.0.0.1:4005${id.slice(1)}`, raftAddress: "x:1" });
 const answered = (id: string, state: string, commit: bigint, applied: bigint): MemberStatus => ({
   kind: "answered",
   status: create(StatusResponseSchema, { id, state, term: 3n, commitIndex: commit, appliedIndex: applied, lastContactMs: state === "leader" ? 0n : 40n }),

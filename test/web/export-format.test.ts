@@ -32,7 +32,9 @@ test("a broken import file is refused whole, naming the entry and field", () => 
   expect(() => parseImport('{"format": "etcd", "kvs": []}')).toThrow('format: expected "raftkv-export/v1", got "etcd"');
   expect(() => parseImport('{"kvs": [{"key": "a", "value": "b"}, {"key": 1, "value": "x"}]}')).toThrow("kvs[1].key: expected a string");
   expect(() => parseImport('{"kvs": [{"key": "", "value": "x"}]}')).toThrow("kvs[0].key: must not be empty");
-  expect(() => parseImport('{"kvs": [{"key": "a", "value": "x", "value_encoding": "hex"}]}')).toThrow('kvs[0].value_encoding: expected "utf8" or "base64", got "hex"');
+  expect(() => parseImport('{"kvs": [{"key": "a", "value": "x", "value_encoding": "hex"}]}')).toThrow(
+    'kvs[0].value_encoding: expected "utf8" or "base64", got "hex"',
+  );
   expect(() => parseImport('{"kvs": [{"key": "a", "value": "%%%", "value_encoding": "base64"}]}')).toThrow("kvs[0].value: not valid base64");
   // Hand-written files may leave the encodings out: text.
   expect(parseImport('{"kvs": [{"key": "a", "value": "b"}]}').entries).toHaveLength(1);

@@ -28,13 +28,7 @@ test("keys group into folders by /, below the listed prefix, folders before keys
 });
 
 test("a key that ends in / is a key beside its folder, and an empty name is named", () => {
-  expect(outline(buildKeyTree(bytes("a/b/", "a/b/c", "p/"), "p/"))).toEqual([
-    "a/ (2)",
-    "  b/ (1)",
-    "    c [a/b/c]",
-    "  b/ [a/b/]",
-    "(empty name) [p/]",
-  ]);
+  expect(outline(buildKeyTree(bytes("a/b/", "a/b/c", "p/"), "p/"))).toEqual(["a/ (2)", "  b/ (1)", "    c [a/b/c]", "  b/ [a/b/]", "(empty name) [p/]"]);
 });
 
 test("binary keys are shown escaped, never as raw control bytes", () => {

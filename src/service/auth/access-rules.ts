@@ -1,17 +1,8 @@
 import { classifyRangeEnd } from "../../fsm/key-range.ts";
 import type { AddNonvoterRequest, AddVoterRequest, DemoteVoterRequest, RemoveServerRequest } from "../../gen/raftkv/v1/cluster_pb.ts";
-import type {
-  Compare,
-  DeleteRequest,
-  GetRequest,
-  PutRequest,
-  RangeRequest,
-  RequestOp,
-  TxnRequest,
-  WatchRequest,
-} from "../../gen/raftkv/v1/kv_pb.ts";
+import type { Compare, DeleteRequest, GetRequest, PutRequest, RangeRequest, RequestOp, TxnRequest, WatchRequest } from "../../gen/raftkv/v1/kv_pb.ts";
 import type { LeaseTimeToLiveRequest } from "../../gen/raftkv/v1/lease_pb.ts";
-import { singleKey, type KeySpan } from "../../security/key-permissions.ts";
+import { type KeySpan, singleKey } from "../../security/key-permissions.ts";
 import { rangeInterval } from "../key-interval.ts";
 
 /** One key interval a call touches and what it does there. */

@@ -1,7 +1,7 @@
 import type { HandlerContext } from "@connectrpc/connect";
 import type { ServiceRegistration } from "../../server/service-registration.ts";
-import type { Authorizer } from "./authorizer.ts";
 import { accessRuleOf } from "./access-rules.ts";
+import type { Authorizer } from "./authorizer.ts";
 
 type MethodImpl = (request: never, context: HandlerContext) => unknown;
 

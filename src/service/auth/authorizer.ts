@@ -1,13 +1,13 @@
-import { Code, ConnectError, createContextKey, type HandlerContext } from "@connectrpc/connect";
 import type { X509Certificate } from "node:crypto";
-import { clientSocketKey } from "../../server/client-socket.ts";
-import { callerCertificateOf, type CallerCertificate } from "../../security/caller-certificate.ts";
-import { principalNameOf, type CertificateIdentity } from "../../security/certificate-identity.ts";
+import { Code, ConnectError, createContextKey, type HandlerContext } from "@connectrpc/connect";
+import { type CallerCertificate, callerCertificateOf } from "../../security/caller-certificate.ts";
+import { type CertificateIdentity, principalNameOf } from "../../security/certificate-identity.ts";
+import { rememberedPrincipal, rememberPrincipal } from "../../security/connection-token-memo.ts";
 import { KeyPermissions, type KeySpan } from "../../security/key-permissions.ts";
 import type { Principal } from "../../security/principal.ts";
 import type { TokenStore } from "../../security/token-store.ts";
-import { rememberedPrincipal, rememberPrincipal } from "../../security/connection-token-memo.ts";
-import { accessRuleOf, type AccessRequirement, type AccessRule, type KeyCheck } from "./access-rules.ts";
+import { clientSocketKey } from "../../server/client-socket.ts";
+import { type AccessRequirement, type AccessRule, accessRuleOf, type KeyCheck } from "./access-rules.ts";
 
 /**
  * Set by a member that forwards a call whose caller proved itself with a
@@ -64,9 +64,7 @@ export class Authorizer {
   authorizeWith(rule: AccessRule, method: string, request: unknown, context: HandlerContext): void {
     const requirement = rule(request);
     if (requirement.kind === "open") return;
-    const certificate = this.options.clientCertAuth
-      ? callerCertificateOf(context.values.get(clientSocketKey), this.options.peerCaCertificates())
-      : undefined;
+    const certificate = this.options.clientCertAuth ? callerCertificateOf(context.values.get(clientSocketKey), this.options.peerCaCertificates()) : undefined;
     const principal = this.principalOf(context, certificate);
     if (principal === undefined && certificate?.fromPeerCa !== true) {
       throw new ConnectError(
@@ -96,7 +94,10 @@ export class Authorizer {
     const forwarded = requestHeaderOf(context, FORWARDED_IDENTITY_HEADER);
     if (forwarded !== null) {
       if (this.memberOf(certificate) === undefined) {
-        throw new ConnectError(`${FORWARDED_IDENTITY_HEADER}: only a member (a certificate from the peer CA naming a current member) may forward on behalf of another`, Code.PermissionDenied);
+        throw new ConnectError(
+          `${FORWARDED_IDENTITY_HEADER}: only a member (a certificate from the peer CA naming a current member) may forward on behalf of another`,
+          Code.PermissionDenied,
+        );
       }
       return this.principalNamed(forwarded);
     }
@@ -132,7 +133,7 @@ export class Authorizer {
       case "membership": {
         if (principal?.permissions.admin === true) return;
         // Joining and leaving: a node may add or remove itself with its own member certificate.
-        const own = certificate !== undefined && certificate.fromPeerCa && this.options.speaksFor(certificate.identity, requirement.memberId);
+        const own = certificate?.fromPeerCa && this.options.speaksFor(certificate.identity, requirement.memberId);
         if (own) return;
         throw new ConnectError(
           `permission denied: ${who} may not call ${method} for member ${JSON.stringify(requirement.memberId)} (it needs an admin role, or that member's own certificate)`,
@@ -147,7 +148,7 @@ export class Authorizer {
   }
 
   private checkKeys(method: string, who: string, principal: Principal | undefined, check: KeyCheck): void {
-    if (principal !== undefined && principal.permissions.allows(check.permission, check.span)) return;
+    if (principal?.permissions.allows(check.permission, check.span)) return;
     throw new ConnectError(
       `permission denied: ${who} has no ${check.permission} permission on ${describeSpan(check.span)} (${method} ${check.field}); nothing was applied`,
       Code.PermissionDenied,
@@ -157,7 +158,12 @@ export class Authorizer {
 
 function describeSpan(span: KeySpan): string {
   const end = span.end;
-  if (end !== undefined && end.length === span.start.length + 1 && end[end.length - 1] === 0 && Buffer.from(end.subarray(0, -1)).equals(Buffer.from(span.start))) {
+  if (
+    end !== undefined &&
+    end.length === span.start.length + 1 &&
+    end[end.length - 1] === 0 &&
+    Buffer.from(end.subarray(0, -1)).equals(Buffer.from(span.start))
+  ) {
     return `key ${showKey(span.start)}`;
   }
   return `keys [${showKey(span.start)}, ${end === undefined ? "end of key space" : showKey(end)})`;

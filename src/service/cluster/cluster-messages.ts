@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
-import { MemberSchema, StatusResponseSchema, Suffrage, type Member, type StatusResponse } from "../../gen/raftkv/v1/cluster_pb.ts";
-import type { ResponseHeader } from "../../gen/raftkv/v1/kv_pb.ts";
 import type { ClusterStatus } from "../../engine/admin-types.ts";
+import { type Member, MemberSchema, type StatusResponse, StatusResponseSchema, Suffrage } from "../../gen/raftkv/v1/cluster_pb.ts";
+import type { ResponseHeader } from "../../gen/raftkv/v1/kv_pb.ts";
 import type { Member as RaftMember } from "../../raft/membership.ts";
 
 export function memberMessage(member: RaftMember, leaderId: string): Member {

@@ -1,5 +1,8 @@
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import type { RaftAdmin } from "../../engine/admin.ts";
+import type { ConfigurationChange } from "../../engine/admin-types.ts";
+import { RaftNotLeaderError } from "../../engine/not-leader-error.ts";
 import {
   AddNonvoterResponseSchema,
   AddVoterResponseSchema,
@@ -9,18 +12,15 @@ import {
   GetConfigurationResponseSchema,
   RemoveServerResponseSchema,
   SnapshotResponseSchema,
+  type StatusResponse,
   TransferLeadershipResponseSchema,
   VerifyLeaderResponseSchema,
-  type StatusResponse,
 } from "../../gen/raftkv/v1/cluster_pb.ts";
-import type { RaftAdmin } from "../../engine/admin.ts";
-import type { ConfigurationChange } from "../../engine/admin-types.ts";
-import { RaftNotLeaderError } from "../../engine/not-leader-error.ts";
-import { memberMessages, statusMessage } from "./cluster-messages.ts";
-import { responseHeader } from "../response-messages.ts";
 import { toConnectError } from "../engine-error-to-connect.ts";
-import { type LeaderForwarder, type LeaderCall, type WriteEngine, WritePath } from "../write/index.ts";
+import { responseHeader } from "../response-messages.ts";
 import { invalidArgument } from "../validation.ts";
+import { type LeaderCall, type LeaderForwarder, type WriteEngine, WritePath } from "../write/index.ts";
+import { memberMessages, statusMessage } from "./cluster-messages.ts";
 
 /** What the Cluster service needs from the engine: its admin calls, and what a write needs (see WritePath). */
 export interface ClusterEngine extends WriteEngine {
@@ -131,10 +131,14 @@ export function createClusterService(
       const clientAddress = validateAddress("client_address", request.clientAddress, false);
       const prevIndex = prevIndexOf(request.prevIndex);
       const incarnation = validateIncarnation(request.incarnation);
-      return writes.runOrForward(context, (c, options) => c.addVoter(request, options), async () => {
-        const done = await admin.addVoter(id, raftAddress, clientAddress, prevIndex, context.signal, incarnation);
-        return create(AddVoterResponseSchema, { ...changeFields(engine, done), promotionPending: done.promotionPending });
-      });
+      return writes.runOrForward(
+        context,
+        (c, options) => c.addVoter(request, options),
+        async () => {
+          const done = await admin.addVoter(id, raftAddress, clientAddress, prevIndex, context.signal, incarnation);
+          return create(AddVoterResponseSchema, { ...changeFields(engine, done), promotionPending: done.promotionPending });
+        },
+      );
     },
 
     async addNonvoter(request, context) {
@@ -143,10 +147,14 @@ export function createClusterService(
       const clientAddress = validateAddress("client_address", request.clientAddress, false);
       const prevIndex = prevIndexOf(request.prevIndex);
       const incarnation = validateIncarnation(request.incarnation);
-      return writes.runOrForward(context, (c, options) => c.addNonvoter(request, options), async () => {
-        const done = await admin.addNonvoter(id, raftAddress, clientAddress, prevIndex, context.signal, incarnation);
-        return create(AddNonvoterResponseSchema, changeFields(engine, done));
-      });
+      return writes.runOrForward(
+        context,
+        (c, options) => c.addNonvoter(request, options),
+        async () => {
+          const done = await admin.addNonvoter(id, raftAddress, clientAddress, prevIndex, context.signal, incarnation);
+          return create(AddNonvoterResponseSchema, changeFields(engine, done));
+        },
+      );
     },
 
     async demoteVoter(request, context) {
@@ -171,18 +179,26 @@ export function createClusterService(
 
     async transferLeadership(request, context) {
       const target = request.id.trim();
-      return writes.runOrForward(context, (c, options) => c.transferLeadership(request, options), async () => {
-        const newLeader = await admin.transferLeadership(target === "" ? undefined : target, context.signal);
-        const status = engine.status();
-        return create(TransferLeadershipResponseSchema, { header: responseHeader(status, status.appliedIndex), newLeaderId: newLeader });
-      });
+      return writes.runOrForward(
+        context,
+        (c, options) => c.transferLeadership(request, options),
+        async () => {
+          const newLeader = await admin.transferLeadership(target === "" ? undefined : target, context.signal);
+          const status = engine.status();
+          return create(TransferLeadershipResponseSchema, { header: responseHeader(status, status.appliedIndex), newLeaderId: newLeader });
+        },
+      );
     },
 
     async barrier(request, context) {
-      return writes.runOrForward(context, (c, options) => c.barrier(request, options), async () => {
-        const index = await admin.barrier(context.signal);
-        return create(BarrierResponseSchema, { header: responseHeader(engine.status(), index), index: BigInt(index) });
-      });
+      return writes.runOrForward(
+        context,
+        (c, options) => c.barrier(request, options),
+        async () => {
+          const index = await admin.barrier(context.signal);
+          return create(BarrierResponseSchema, { header: responseHeader(engine.status(), index), index: BigInt(index) });
+        },
+      );
     },
 
     async snapshot() {

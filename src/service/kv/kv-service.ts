@@ -1,37 +1,26 @@
 import { create } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { Code, ConnectError } from "@connectrpc/connect";
-import {
-  DeleteResponseSchema,
-  GetResponseSchema,
-  PutResponseSchema,
-  RangeResponseSchema,
-  KV,
-} from "../../gen/raftkv/v1/kv_pb.ts";
 import type { Engine } from "../../engine/engine.ts";
-import type { Limits } from "../limits.ts";
-import { type LeaderForwarder, refuseIfOverQuota, WritePath } from "../write/index.ts";
+import { DeleteResponseSchema, GetResponseSchema, KV, PutResponseSchema, RangeResponseSchema } from "../../gen/raftkv/v1/kv_pb.ts";
 import { readConsistencyOf } from "../consistency.ts";
-import { readBarrier } from "../read-barrier.ts";
 import { isEmptyInterval, rangeInterval } from "../key-interval.ts";
-import { validateKey, validateLimit, validateOptionalKey, validateValue } from "../validation.ts";
-import { createTxnHandler } from "./txn-handler.ts";
-import { createCompactHandler } from "./compact-handler.ts";
-import { type WatchHub, createWatchHandlers, type WatchHandlers } from "../watch/index.ts";
 import { validateLeaseId } from "../lease/index.ts";
+import type { Limits } from "../limits.ts";
+import { readBarrier } from "../read-barrier.ts";
 import { headerOf, keyValueOf } from "../response-messages.ts";
+import { validateKey, validateLimit, validateOptionalKey, validateValue } from "../validation.ts";
+import { createWatchHandlers, type WatchHandlers, type WatchHub } from "../watch/index.ts";
+import { type LeaderForwarder, refuseIfOverQuota, WritePath } from "../write/index.ts";
+import { createCompactHandler } from "./compact-handler.ts";
+import { createTxnHandler } from "./txn-handler.ts";
 
 /**
  * The KV service: one implementation behind every protocol (gRPC, gRPC-Web,
  * Connect, the gRPC fast path and REST). Validation happens here, before
  * anything is proposed, so bad input never reaches the log.
  */
-export function createKvService(
-  engine: Engine,
-  limits: Limits,
-  forwarder: LeaderForwarder,
-  watchHub?: WatchHub,
-): ServiceImpl<typeof KV> {
+export function createKvService(engine: Engine, limits: Limits, forwarder: LeaderForwarder, watchHub?: WatchHub): ServiceImpl<typeof KV> {
   const fsm = engine.stateMachine;
   const writes = new WritePath(KV, engine, forwarder);
   const watches = watchHandlersFor(engine, limits, watchHub);

@@ -1,13 +1,13 @@
 import { create } from "@bufbuild/protobuf";
 import type { HandlerContext } from "@connectrpc/connect";
 import type { Engine } from "../../engine/engine.ts";
+import { txnPuts } from "../../fsm/quota-rules.ts";
 import { type KV, type TxnRequest, type TxnResponse, TxnResponseSchema } from "../../gen/raftkv/v1/kv_pb.ts";
 import type { Limits } from "../limits.ts";
 import { headerOf } from "../response-messages.ts";
+import { refuseIfOverQuota, type WritePath } from "../write/index.ts";
 import { responseOpOf } from "./txn-response.ts";
 import { validateTxn } from "./txn-validation.ts";
-import { txnPuts } from "../../fsm/quota-rules.ts";
-import { refuseIfOverQuota, type WritePath } from "../write/index.ts";
 
 export type TxnHandler = (request: TxnRequest, context: HandlerContext) => Promise<TxnResponse>;
 

@@ -25,7 +25,10 @@ function readKeys(ops: readonly RequestOp[]): number {
  * TxnReads.maxBytes): a range page ends early past maxResponseBytes.
  */
 export function checkTxnReadKeys(txn: TxnRequest, limits: Limits): void {
-  for (const [branch, ops] of [["success", txn.success], ["failure", txn.failure]] as const) {
+  for (const [branch, ops] of [
+    ["success", txn.success],
+    ["failure", txn.failure],
+  ] as const) {
     const keys = readKeys(ops);
     if (keys > limits.maxTxnReadKeys) {
       throw new ConnectError(

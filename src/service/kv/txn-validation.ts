@@ -1,9 +1,9 @@
 import { clone } from "@bufbuild/protobuf";
-import { CompareOp, type Compare, type RequestOp, type TxnRequest, TxnRequestSchema } from "../../gen/raftkv/v1/kv_pb.ts";
-import type { Limits } from "../limits.ts";
+import { type Compare, CompareOp, type RequestOp, type TxnRequest, TxnRequestSchema } from "../../gen/raftkv/v1/kv_pb.ts";
 import { validateLeaseId } from "../lease/index.ts";
-import { checkTxnReadKeys } from "./txn-read-keys.ts";
+import type { Limits } from "../limits.ts";
 import { invalidArgument, validateKey, validateLimit, validateOptionalKey, validateValue } from "../validation.ts";
+import { checkTxnReadKeys } from "./txn-read-keys.ts";
 
 /**
  * The most compares, and the most operations per branch, one transaction may

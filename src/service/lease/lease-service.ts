@@ -12,13 +12,13 @@ import {
   LeaseStatusSchema,
   LeaseTimeToLiveResponseSchema,
 } from "../../gen/raftkv/v1/lease_pb.ts";
-import { type LeaderForwarder, leaderRefusal, refuseIfOverQuota, WritePath } from "../write/index.ts";
-import type { LeaseKeeper } from "./lease-keeper.ts";
-import { checkLeaseCount } from "./lease-count.ts";
 import { defaultLimits, type Limits } from "../limits.ts";
-import { validateLeaseId, validateLeaseTtl, validateRequiredLeaseId } from "./lease-validation.ts";
 import { readBarrier } from "../read-barrier.ts";
 import { headerOf } from "../response-messages.ts";
+import { type LeaderForwarder, leaderRefusal, refuseIfOverQuota, WritePath } from "../write/index.ts";
+import { checkLeaseCount } from "./lease-count.ts";
+import type { LeaseKeeper } from "./lease-keeper.ts";
+import { validateLeaseId, validateLeaseTtl, validateRequiredLeaseId } from "./lease-validation.ts";
 
 /**
  * The Lease service. Grant and revoke are writes (a follower forwards them
@@ -79,58 +79,69 @@ export function createLeaseService(
 
     async leaseKeepAlive(request, context) {
       const id = validateRequiredLeaseId("id", request.id);
-      return writes.leaderOnly(context, (lease, options) => lease.leaseKeepAlive(request, options), async () => {
-        await leaderBarrier(context);
-        const timer = keeper.keepAlive(id);
-        switch (timer.kind) {
-          case "live":
-            return create(LeaseKeepAliveResponseSchema, {
-              header: headerOf(engine, fsm.appliedIndex()),
-              id: BigInt(id),
-              ttlSeconds: BigInt(Math.round(timer.ttlMs / 1000)),
-            });
-          case "expired":
-            throw new ConnectError(`lease ${id} has expired; its keys are being deleted; grant a new lease`, Code.NotFound);
-          case "unknown":
-            throw new ConnectError(`lease ${id} not found (never granted, revoked or expired)`, Code.NotFound);
-          default: {
-            const unreachable: never = timer;
-            throw new Error(`unknown lease timer ${JSON.stringify(unreachable)}`);
+      return writes.leaderOnly(
+        context,
+        (lease, options) => lease.leaseKeepAlive(request, options),
+        async () => {
+          await leaderBarrier(context);
+          const timer = keeper.keepAlive(id);
+          switch (timer.kind) {
+            case "live":
+              return create(LeaseKeepAliveResponseSchema, {
+                header: headerOf(engine, fsm.appliedIndex()),
+                id: BigInt(id),
+                ttlSeconds: BigInt(Math.round(timer.ttlMs / 1000)),
+              });
+            case "expired":
+              throw new ConnectError(`lease ${id} has expired; its keys are being deleted; grant a new lease`, Code.NotFound);
+            case "unknown":
+              throw new ConnectError(`lease ${id} not found (never granted, revoked or expired)`, Code.NotFound);
+            default: {
+              const unreachable: never = timer;
+              throw new Error(`unknown lease timer ${JSON.stringify(unreachable)}`);
+            }
           }
-        }
-      });
+        },
+      );
     },
 
     async leaseTimeToLive(request, context) {
       const id = validateRequiredLeaseId("id", request.id);
-      return writes.leaderOnly(context, (lease, options) => lease.leaseTimeToLive(request, options), async () => {
-        await leaderBarrier(context);
-        const timer = keeper.timer(id);
-        const header = headerOf(engine, fsm.appliedIndex());
-        switch (timer.kind) {
-          case "unknown":
-            // etcd's answer for a lease that does not exist: TTL -1.
-            return create(LeaseTimeToLiveResponseSchema, { header, id: BigInt(id), ttlSeconds: -1n });
-          case "expired":
-          case "live":
-            return create(LeaseTimeToLiveResponseSchema, {
-              header,
-              id: BigInt(id),
-              ttlSeconds: BigInt(timer.kind === "live" ? Math.ceil(timer.remainingMs / 1000) : 0),
-              grantedTtlSeconds: BigInt(Math.round(timer.ttlMs / 1000)),
-              keys: request.keys ? [...fsm.leaseKeys(id)] : [],
-            });
-          default: {
-            const unreachable: never = timer;
-            throw new Error(`unknown lease timer ${JSON.stringify(unreachable)}`);
+      return writes.leaderOnly(
+        context,
+        (lease, options) => lease.leaseTimeToLive(request, options),
+        async () => {
+          await leaderBarrier(context);
+          const timer = keeper.timer(id);
+          const header = headerOf(engine, fsm.appliedIndex());
+          switch (timer.kind) {
+            case "unknown":
+              // etcd's answer for a lease that does not exist: TTL -1.
+              return create(LeaseTimeToLiveResponseSchema, { header, id: BigInt(id), ttlSeconds: -1n });
+            case "expired":
+            case "live":
+              return create(LeaseTimeToLiveResponseSchema, {
+                header,
+                id: BigInt(id),
+                ttlSeconds: BigInt(timer.kind === "live" ? Math.ceil(timer.remainingMs / 1000) : 0),
+                grantedTtlSeconds: BigInt(Math.round(timer.ttlMs / 1000)),
+                keys: request.keys ? [...fsm.leaseKeys(id)] : [],
+              });
+            default: {
+              const unreachable: never = timer;
+              throw new Error(`unknown lease timer ${JSON.stringify(unreachable)}`);
+            }
           }
-        }
-      });
+        },
+      );
     },
 
     async leaseLeases(_request, context) {
       await readBarrier(engine, "linearizable", context.signal);
-      const ids = fsm.leases().map((lease) => lease.id).sort((a, b) => a - b);
+      const ids = fsm
+        .leases()
+        .map((lease) => lease.id)
+        .sort((a, b) => a - b);
       return create(LeaseLeasesResponseSchema, {
         header: headerOf(engine, fsm.appliedIndex()),
         leases: ids.map((id) => create(LeaseStatusSchema, { id: BigInt(id) })),

@@ -45,10 +45,7 @@ export function createWatchHandlers(options: WatchHandlerOptions): WatchHandlers
     },
     requestProgress(request) {
       if (!options.hub.requestProgress(request.watchId)) {
-        throw new ConnectError(
-          `watch_id: no open watch ${JSON.stringify(request.watchId)} on this node; ask the node that serves the watch`,
-          Code.NotFound,
-        );
+        throw new ConnectError(`watch_id: no open watch ${JSON.stringify(request.watchId)} on this node; ask the node that serves the watch`, Code.NotFound);
       }
       return create(RequestProgressResponseSchema, { header: options.header(options.hub.appliedIndex()) });
     },

@@ -3,7 +3,7 @@ import type { ChangeEvent, ChangeNotice, HistoryPage, StoredKv } from "../../fsm
 import { WatchIndex } from "./watch-index.ts";
 import { historyRangeOf, type WatchSelector } from "./watch-selector.ts";
 import type { ChangeSource } from "./watch-source.ts";
-import { WatchSubscription, type WatchQueueLimits } from "./watch-subscription.ts";
+import { type WatchQueueLimits, WatchSubscription } from "./watch-subscription.ts";
 
 export const defaultWatchQueueLimits: WatchQueueLimits = {
   maxPendingEvents: 10_000,

@@ -1,13 +1,6 @@
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import type { ChangeEvent, StoredKv } from "../../fsm/kv-types.ts";
-import {
-  EventSchema,
-  EventType,
-  type KeyValue,
-  type ResponseHeader,
-  type WatchResponse,
-  WatchResponseSchema,
-} from "../../gen/raftkv/v1/kv_pb.ts";
+import { EventSchema, EventType, type KeyValue, type ResponseHeader, type WatchResponse, WatchResponseSchema } from "../../gen/raftkv/v1/kv_pb.ts";
 import { eventBytes } from "./watch-item.ts";
 
 /** Events per message are cut at about this many key/value bytes (one event at least), below common 4 MiB client limits. */

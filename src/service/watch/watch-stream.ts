@@ -42,8 +42,7 @@ export async function* watchStream(
 ): AsyncGenerator<WatchResponse> {
   const selector = watchSelectorOf(request, options.limits);
   const startIndex = safeIndex("start_index", request.startIndex);
-  const idleMs =
-    request.progressIntervalMs === 0 ? options.defaultProgressIntervalMs : Math.max(minProgressIntervalMs, request.progressIntervalMs);
+  const idleMs = request.progressIntervalMs === 0 ? options.defaultProgressIntervalMs : Math.max(minProgressIntervalMs, request.progressIntervalMs);
   const { hub, responses } = options;
   const previous = request.prevKv ? (event: ChangeEvent): StoredKv | undefined => hub.previousOf(event) : undefined;
   const subscription = hub.open(selector, {}, connection);
@@ -141,11 +140,7 @@ async function* live(
   }
 }
 
-async function* terminalOnly(
-  subscription: WatchSubscription,
-  signal: AbortSignal,
-  { hub, responses }: WatchStreamOptions,
-): AsyncGenerator<WatchResponse> {
+async function* terminalOnly(subscription: WatchSubscription, signal: AbortSignal, { hub, responses }: WatchStreamOptions): AsyncGenerator<WatchResponse> {
   for (;;) {
     // Events and progress queued before the end are dropped: they would follow a gap.
     const item = await subscription.next(60_000, signal);

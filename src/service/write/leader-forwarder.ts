@@ -1,8 +1,8 @@
 import type { DescService } from "@bufbuild/protobuf";
-import { Code, ConnectError, createClient, type Client, type HandlerContext, type Transport } from "@connectrpc/connect";
+import { type Client, Code, ConnectError, createClient, type HandlerContext, type Transport } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import type { RaftNotLeaderError } from "../../engine/not-leader-error.ts";
 import type { ClientTlsOptions } from "../../client/client-tls.ts";
+import type { RaftNotLeaderError } from "../../engine/not-leader-error.ts";
 import { FORWARDED_IDENTITY_HEADER, principalKey } from "../auth/index.ts";
 import { NOT_PROPOSED_HEADER, notProposedMetadata } from "../not-proposed.ts";
 
@@ -111,7 +111,10 @@ export class LeaderForwarder {
       );
     }
     if (refusal.leaderId === "" || refusal.leaderClientAddress === "") {
-      const why = refusal.leaderId === "" ? "no leader is known (election in progress or no quorum)" : `the client address of leader ${refusal.leaderId} is not known yet`;
+      const why =
+        refusal.leaderId === ""
+          ? "no leader is known (election in progress or no quorum)"
+          : `the client address of leader ${refusal.leaderId} is not known yet`;
       throw new ConnectError(`node ${this.selfId} cannot forward the write: ${why}; retry shortly`, Code.Unavailable, notProposedMetadata());
     }
     const client = this.clientFor(service, refusal.leaderClientAddress);

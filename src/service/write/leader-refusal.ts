@@ -9,10 +9,5 @@ import { RaftNotLeaderError } from "../../engine/not-leader-error.ts";
 export function leaderRefusal(engine: Pick<Engine, "status" | "leaderClientAddress">): RaftNotLeaderError | undefined {
   const status = engine.status();
   if (status.role === "leader") return undefined;
-  return new RaftNotLeaderError(
-    `node ${status.id} is not the leader (it is ${status.role})`,
-    status.leaderId,
-    engine.leaderClientAddress?.() ?? "",
-    false,
-  );
+  return new RaftNotLeaderError(`node ${status.id} is not the leader (it is ${status.role})`, status.leaderId, engine.leaderClientAddress?.() ?? "", false);
 }

@@ -1,11 +1,11 @@
-import { create, toBinary, type DescService, type MessageInitShape } from "@bufbuild/protobuf";
-import { Code, ConnectError, type Client, type HandlerContext } from "@connectrpc/connect";
+import { create, type DescService, type MessageInitShape, toBinary } from "@bufbuild/protobuf";
+import { type Client, Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
 import type { Applied, Engine } from "../../engine/engine.ts";
 import { RaftNotLeaderError } from "../../engine/not-leader-error.ts";
 import type { ApplyResult } from "../../fsm/kv-types.ts";
 import { CommandSchema } from "../../gen/raftkv/v1/command_pb.ts";
-import { applyRefusalError } from "./apply-refusal.ts";
 import { toConnectError } from "../engine-error-to-connect.ts";
+import { applyRefusalError } from "./apply-refusal.ts";
 import type { ForwardOptions, LeaderForwarder } from "./leader-forwarder.ts";
 import { leaderRefusal } from "./leader-refusal.ts";
 

@@ -4,7 +4,7 @@
  * HTTP GET), plus REST with fetch. Every failure is reported, not thrown, so
  * the test sees what the browser allowed and what it blocked.
  */
-import { createClient, ConnectError } from "@connectrpc/connect";
+import { ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-web";
 import { KV } from "../../../src/gen/raftkv/v1/kv_pb.ts";
 
@@ -29,8 +29,7 @@ function describe(error: unknown): string {
 }
 
 async function run(nodeUrl: string, protocol: CrossOriginProtocol, prefix: string): Promise<CrossOriginOutcome> {
-  const transport =
-    protocol === "grpc-web" ? createGrpcWebTransport({ baseUrl: nodeUrl }) : createConnectTransport({ baseUrl: nodeUrl, useHttpGet: true });
+  const transport = protocol === "grpc-web" ? createGrpcWebTransport({ baseUrl: nodeUrl }) : createConnectTransport({ baseUrl: nodeUrl, useHttpGet: true });
   const kv = createClient(KV, transport);
   const errors: string[] = [];
   const watchedKeys: string[] = [];

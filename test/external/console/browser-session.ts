@@ -1,6 +1,6 @@
 import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import { type Browser, chromium, type Page } from "playwright-core";
 
 // Debian's chromium, as CI installs it (apt-get install chromium).
 const chromiumPath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";

@@ -4,8 +4,8 @@
 import { join } from "node:path";
 import { KvStateMachine, type KvStateMachineOptions } from "../../../src/fsm/kv-state-machine.ts";
 import type { Entry } from "../../../src/raft/entry.ts";
-import { putEntry } from "../commands.ts";
 import { removeDir, tempDir } from "../../support/temp-dir.ts";
+import { putEntry } from "../commands.ts";
 
 const batchSize = 100;
 const keySpace = 100_000;
@@ -24,7 +24,15 @@ function makeBatches(seed: number): Entry[][] {
   for (let b = 0; b < batches; b++) {
     const batch: Entry[] = [];
     for (let i = 0; i < batchSize; i++) {
-      batch.push(putEntry(index++, `key-${Math.floor(random() * keySpace).toString().padStart(6, "0")}`, value));
+      batch.push(
+        putEntry(
+          index++,
+          `key-${Math.floor(random() * keySpace)
+            .toString()
+            .padStart(6, "0")}`,
+          value,
+        ),
+      );
     }
     out.push(batch);
   }

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { committedIndex, quorumSize, voteResult, type VoteResult } from "../../../src/raft/quorum.ts";
+import { committedIndex, quorumSize, type VoteResult, voteResult } from "../../../src/raft/quorum.ts";
 
 describe("quorum arithmetic", () => {
   test.each([
@@ -32,13 +32,56 @@ describe("quorum arithmetic", () => {
     [[], [], "lost"],
     [["a"], [["a", true]], "won"],
     [["a", "b", "c"], [["a", true]], "pending"],
-    [["a", "b", "c"], [["a", true], ["b", true]], "won"],
-    [["a", "b", "c"], [["a", false], ["b", false]], "lost"],
-    [["a", "b", "c"], [["a", true], ["b", false]], "pending"],
-    [["a", "b", "c", "d"], [["a", true], ["b", true]], "pending"],
-    [["a", "b", "c", "d"], [["a", true], ["b", false], ["c", false]], "lost"],
+    [
+      ["a", "b", "c"],
+      [
+        ["a", true],
+        ["b", true],
+      ],
+      "won",
+    ],
+    [
+      ["a", "b", "c"],
+      [
+        ["a", false],
+        ["b", false],
+      ],
+      "lost",
+    ],
+    [
+      ["a", "b", "c"],
+      [
+        ["a", true],
+        ["b", false],
+      ],
+      "pending",
+    ],
+    [
+      ["a", "b", "c", "d"],
+      [
+        ["a", true],
+        ["b", true],
+      ],
+      "pending",
+    ],
+    [
+      ["a", "b", "c", "d"],
+      [
+        ["a", true],
+        ["b", false],
+        ["c", false],
+      ],
+      "lost",
+    ],
     // A vote from a non-voter never counts.
-    [["a", "b", "c"], [["a", true], ["x", true]], "pending"],
+    [
+      ["a", "b", "c"],
+      [
+        ["a", true],
+        ["x", true],
+      ],
+      "pending",
+    ],
   ])("voters %j with votes %j: %s", (voters, entries, result) => {
     expect(voteResult(voters, votes(entries))).toBe(result);
   });

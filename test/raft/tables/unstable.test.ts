@@ -4,7 +4,8 @@ import { Unstable } from "../../../src/raft/unstable.ts";
 
 const entry = (index: number, term: number): Entry => ({ index, term, kind: "noop", data: new Uint8Array(0) });
 const entries = (from: number, to: number, term: number): Entry[] => Array.from({ length: to - from + 1 }, (_, i) => entry(from + i, term));
-const shape = (u: Unstable): string => `offset=${u.offset} [${u.entries.map((e) => `${e.index}/${e.term}`).join(" ")}]${u.snapshot === undefined ? "" : ` snap=${u.snapshot.index}`}`;
+const shape = (u: Unstable): string =>
+  `offset=${u.offset} [${u.entries.map((e) => `${e.index}/${e.term}`).join(" ")}]${u.snapshot === undefined ? "" : ` snap=${u.snapshot.index}`}`;
 
 describe("Unstable: entries accepted but not yet durable", () => {
   test.each<[string, number, Entry[], Entry[], string]>([

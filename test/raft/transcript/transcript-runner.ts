@@ -1,7 +1,7 @@
 import type { MembershipChange } from "../../../src/raft/membership-change.ts";
 import type { Message, MessageKind } from "../../../src/raft/message.ts";
 import type { AcceptResult, ProposalResult } from "../../../src/raft/proposal-result.ts";
-import { member, TestCluster, type Options } from "../test-cluster.ts";
+import { member, type Options, TestCluster } from "../test-cluster.ts";
 import { formatMessage, formatReady } from "./transcript-format.ts";
 
 const encoder = new TextEncoder();

@@ -104,7 +104,8 @@ export class MemoryLogStore implements LogStore {
   compactPrefix(throughIndex: number, throughTerm: number): void {
     this.fence.check("compact");
     if (throughIndex <= this.disk.compactedIndex) return;
-    if (this.term(throughIndex) !== throughTerm) throw new Error(`compact through ${throughIndex}: term ${String(this.term(throughIndex))}, not ${throughTerm}`);
+    if (this.term(throughIndex) !== throughTerm)
+      throw new Error(`compact through ${throughIndex}: term ${String(this.term(throughIndex))}, not ${throughTerm}`);
     this.disk.entries = this.disk.entries.slice(throughIndex - this.disk.compactedIndex);
     this.disk.compactedIndex = throughIndex;
     this.disk.compactedTerm = throughTerm;

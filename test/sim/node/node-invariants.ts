@@ -4,7 +4,10 @@ import type { SimHost } from "./sim-host.ts";
 const decoder = new TextDecoder();
 
 export class InvariantViolation extends Error {
-  constructor(message: string, readonly at: number) {
+  constructor(
+    message: string,
+    readonly at: number,
+  ) {
     super(`t=${at}: ${message}`);
     this.name = "InvariantViolation";
   }

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { budget } from "../../support/test-tier.ts";
-import { nodeReplayCommand, runNodeSeed, type NodeSimResult } from "./node-simulation.ts";
+import { type NodeSimResult, nodeReplayCommand, runNodeSeed } from "./node-simulation.ts";
 
 /** The CI budget: about a minute on a 2-core box (10 seeds in the unit tier). `npm run sim:node -- --seeds 100000` is the soak. */
 const seedCount = budget(300, 10);

@@ -9,7 +9,7 @@ import { chooseNodeProfile, describeNodeProfile, type NodeFaultProfile } from ".
 import { InvariantViolation, NodeInvariants } from "./node-invariants.ts";
 import { NodeWorkload } from "./node-workload.ts";
 import { SimForger } from "./sim-forger.ts";
-import { SimHost, type HostContext } from "./sim-host.ts";
+import { type HostContext, SimHost } from "./sim-host.ts";
 import { SimWire } from "./sim-wire.ts";
 import { VirtualTime } from "./virtual-time.ts";
 
@@ -98,7 +98,13 @@ export class NodeSimulation {
       }
       this.hosts.push(host);
     }
-    this.forger = new SimForger(this.wire, this.hosts, this.rng.fork(), (message) => this.fail(message), (line) => this.trace(line));
+    this.forger = new SimForger(
+      this.wire,
+      this.hosts,
+      this.rng.fork(),
+      (message) => this.fail(message),
+      (line) => this.trace(line),
+    );
     this.workload = new NodeWorkload(
       { clients: 4, keys, rate: 0.02, readRatio: 0.5, leaseReads: this.profile.leaseReads, clientTimeoutMs: 1500 },
       this.rng.fork(),
@@ -241,7 +247,10 @@ export class NodeSimulation {
       const leader = this.leader();
       const engine = leader?.engine;
       if (leader !== undefined && engine !== undefined) {
-        const voters = engine.membership().members.filter((m) => m.suffrage === "voter" && m.id !== leader.id).map((m) => m.id);
+        const voters = engine
+          .membership()
+          .members.filter((m) => m.suffrage === "voter" && m.id !== leader.id)
+          .map((m) => m.id);
         const target = voters.length === 0 || rng.chance(0.3) ? undefined : rng.pick(voters);
         this.trace(() => `transfer leadership from ${leader.id} to ${String(target)}`);
         engine.admin.transferLeadership(target).catch(() => {});
@@ -281,7 +290,11 @@ export class NodeSimulation {
     // Nor when any node's newest configuration (committed or not: it takes effect when appended)
     // would be left without a quorum that still holds its data.
     const strandsAConfiguration = this.hosts.some((h) => {
-      const voterIds = h.engine?.membership().members.filter((m) => m.suffrage === "voter").map((m) => m.id) ?? [];
+      const voterIds =
+        h.engine
+          ?.membership()
+          .members.filter((m) => m.suffrage === "voter")
+          .map((m) => m.id) ?? [];
       return voterIds.includes(victim.id) && voterIds.length < 3;
     });
     if (strandsAConfiguration) return;

@@ -1,7 +1,7 @@
-import { EngineError } from "../../../src/engine/engine-error.ts";
-import { RaftNotLeaderError } from "../../../src/engine/not-leader-error.ts";
 import { HistoryRecorder } from "../../../src/check/history-recorder.ts";
 import type { RegisterInput, RegisterOutput } from "../../../src/check/register-model.ts";
+import { EngineError } from "../../../src/engine/engine-error.ts";
+import { RaftNotLeaderError } from "../../../src/engine/not-leader-error.ts";
 import type { Prng } from "../prng.ts";
 import { encodeRegisterWrite } from "./register-machine.ts";
 import type { SimHost } from "./sim-host.ts";
@@ -134,5 +134,4 @@ export class NodeWorkload {
       },
     );
   }
-
 }

@@ -1,7 +1,7 @@
+import type { Scheduler } from "../../../src/engine/scheduler.ts";
 import type { StateMachine, StateMachineCopy } from "../../../src/engine/state-machine.ts";
 import type { Entry } from "../../../src/raft/entry.ts";
-import type { Scheduler } from "../../../src/engine/scheduler.ts";
-import { sha256, type DurableFiles } from "./memory-snapshot-files.ts";
+import { type DurableFiles, sha256 } from "./memory-snapshot-files.ts";
 import type { Fence } from "./sim-crash.ts";
 
 const encoder = new TextEncoder();

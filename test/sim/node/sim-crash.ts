@@ -3,7 +3,10 @@
  * unwinds whatever the dead node was doing. Never a test failure in itself.
  */
 export class SimCrash extends Error {
-  constructor(readonly node: string, readonly where: string) {
+  constructor(
+    readonly node: string,
+    readonly where: string,
+  ) {
     super(`${node} crashed at ${where}`);
     this.name = "SimCrash";
   }

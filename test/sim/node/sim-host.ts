@@ -1,7 +1,7 @@
-import { bootstrapLog, ensureIncarnation, hasData, rememberClusterId, type InitialMember } from "../../../src/engine/bootstrap.ts";
+import { bootstrapLog, ensureIncarnation, hasData, type InitialMember, rememberClusterId } from "../../../src/engine/bootstrap.ts";
 import { startEngine } from "../../../src/engine/engine-launcher.ts";
-import type { RaftEngine } from "../../../src/engine/raft-engine.ts";
 import { RaftPeerInbox } from "../../../src/engine/peer-inbox.ts";
+import type { RaftEngine } from "../../../src/engine/raft-engine.ts";
 import type { RaftTiming } from "../../../src/engine/timing.ts";
 import type { FailpointName } from "../../../src/failpoint/failpoints.ts";
 import { Logger } from "../../../src/log/logger.ts";
@@ -130,7 +130,13 @@ export class SimHost {
         else {
           bootstrapLog(
             logStore,
-            { selfId: this.id, initialCluster: this.ctx.initialCluster, raftAddress: this.raftAddress, clientAddress: this.clientAddress, incarnation: this.incarnation },
+            {
+              selfId: this.id,
+              initialCluster: this.ctx.initialCluster,
+              raftAddress: this.raftAddress,
+              clientAddress: this.clientAddress,
+              incarnation: this.incarnation,
+            },
             this.ctx.clusterId,
           );
         }
@@ -169,9 +175,7 @@ export class SimHost {
         seedPeers: this.joins ? this.ctx.initialCluster.filter((m) => m.id !== this.id) : undefined,
         timing: this.ctx.timing,
         requestTimeoutMs: 600,
-        logger: this.ctx.tracing
-          ? new Logger("debug", "text", { node: this.id }, (line) => this.ctx.trace(() => line.replace(/^\S+ /, "log ")))
-          : undefined,
+        logger: this.ctx.tracing ? new Logger("debug", "text", { node: this.id }, (line) => this.ctx.trace(() => line.replace(/^\S+ /, "log "))) : undefined,
         failpoints: { hit: (point) => this.failpoint(point) },
         snapshots: {
           store: files,

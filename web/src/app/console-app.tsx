@@ -1,6 +1,6 @@
 import { useEffect, useState } from "preact/hooks";
-import { ClusterView } from "../cluster/cluster-view.tsx";
 import type { ClusterPoller } from "../cluster/cluster-poller.ts";
+import { ClusterView } from "../cluster/cluster-view.tsx";
 import type { NodeConnection } from "../connection/node-connection.ts";
 import { KeysView } from "../keys/keys-view.tsx";
 import { useStore } from "../ui/store.ts";

@@ -10,8 +10,7 @@ export function StatusBanner(props: { readonly snapshot: ClusterSnapshot; readon
   if (snapshot.connectionError !== undefined) {
     return (
       <div class="banner error" role="alert" data-testid="banner-connection">
-        <b>Connection to the node lost.</b> {props.nodeUrl} does not answer ({snapshot.connectionError}). Retrying every{" "}
-        {snapshot.intervalMs / 1000} s
+        <b>Connection to the node lost.</b> {props.nodeUrl} does not answer ({snapshot.connectionError}). Retrying every {snapshot.intervalMs / 1000} s
         {snapshot.updatedAt === undefined ? "" : `; figures below are from ${snapshot.updatedAt.toLocaleTimeString()}`}.
       </div>
     );
@@ -20,8 +19,8 @@ export function StatusBanner(props: { readonly snapshot: ClusterSnapshot; readon
   if (self !== undefined && self.leaderId === "") {
     return (
       <div class="banner warn" role="alert" data-testid="banner-quorum">
-        <b>No leader.</b> Node {self.id} ({self.state}, term {String(self.term)}) knows no leader: the cluster has lost its quorum or is electing
-        one. Writes and linearizable reads fail until a leader is elected.
+        <b>No leader.</b> Node {self.id} ({self.state}, term {String(self.term)}) knows no leader: the cluster has lost its quorum or is electing one. Writes
+        and linearizable reads fail until a leader is elected.
       </div>
     );
   }

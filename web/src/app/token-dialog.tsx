@@ -18,29 +18,28 @@ export function TokenDialog(props: { readonly auth: AuthToken; readonly open: bo
   return (
     <div class="modal-backdrop">
       <div class="modal" role="dialog" aria-modal="true" aria-label="Access token" data-testid="token-dialog">
-      <form
-        onSubmit={(e) => {
-          e.preventDefault();
-          props.auth.set(draft);
-          props.onClose();
-        }}
-      >
-        <h2>Access token</h2>
-        {state.tokenRequested ? <p class="outcome error">The node asks for authentication (unauthenticated).</p> : null}
-        <p>
-          Sent as <code>authorization: Bearer …</code> with every call from this tab, and kept only until the tab is closed. Leave it empty to send
-          none.
-        </p>
-        <input data-testid="token-input" type="password" autocomplete="off" value={draft} onInput={(e) => setDraft(e.currentTarget.value)} />
-        <div class="modal-buttons">
-          <button type="button" onClick={close}>
-            Continue without
-          </button>
-          <button type="submit" class="primary" data-testid="token-save">
-            Use token
-          </button>
-        </div>
-      </form>
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            props.auth.set(draft);
+            props.onClose();
+          }}
+        >
+          <h2>Access token</h2>
+          {state.tokenRequested ? <p class="outcome error">The node asks for authentication (unauthenticated).</p> : null}
+          <p>
+            Sent as <code>authorization: Bearer …</code> with every call from this tab, and kept only until the tab is closed. Leave it empty to send none.
+          </p>
+          <input data-testid="token-input" type="password" autocomplete="off" value={draft} onInput={(e) => setDraft(e.currentTarget.value)} />
+          <div class="modal-buttons">
+            <button type="button" onClick={close}>
+              Continue without
+            </button>
+            <button type="submit" class="primary" data-testid="token-save">
+              Use token
+            </button>
+          </div>
+        </form>
       </div>
     </div>
   );

@@ -54,8 +54,8 @@ export function removeRequest(cluster: Client<typeof Cluster>, member: MemberRow
     detail: (
       <p>
         <b>{member.id}</b> ({member.clientAddress || member.raftAddress}) leaves the cluster configuration
-        {member.leader ? "; as the leader, it hands leadership over first" : ""}. Its data dir stays as it is. Refused if the configuration
-        changed since index {String(prevIndex)}.
+        {member.leader ? "; as the leader, it hands leadership over first" : ""}. Its data dir stays as it is. Refused if the configuration changed since index{" "}
+        {String(prevIndex)}.
       </p>
     ),
     confirmLabel: "Remove",
@@ -91,7 +91,9 @@ export function addRequest(cluster: Client<typeof Cluster>, member: NewMember, p
     detail: (
       <p>
         <b>{member.id}</b> (raft {member.raftAddress}
-        {member.clientAddress === "" ? "" : `, client ${member.clientAddress}`}) joins as a {member.voter ? "voter: it enters as a nonvoter and is promoted once it has caught up" : "nonvoter"}. Refused if the configuration changed since index {String(prevIndex)}.
+        {member.clientAddress === "" ? "" : `, client ${member.clientAddress}`}) joins as a{" "}
+        {member.voter ? "voter: it enters as a nonvoter and is promoted once it has caught up" : "nonvoter"}. Refused if the configuration changed since index{" "}
+        {String(prevIndex)}.
       </p>
     ),
     confirmLabel: "Add",

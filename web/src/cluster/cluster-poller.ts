@@ -4,7 +4,7 @@ import { nodeFigures } from "../metrics/node-figures.ts";
 import { RateHistory } from "../metrics/rate-history.ts";
 import { errorText } from "../ui/error-text.ts";
 import { Store } from "../ui/store.ts";
-import { memberRows, type MemberRow, type MemberStatus } from "./member-rows.ts";
+import { type MemberRow, type MemberStatus, memberRows } from "./member-rows.ts";
 
 /** What the console last learned about the cluster. */
 export interface ClusterSnapshot {
@@ -84,10 +84,7 @@ export class ClusterPoller {
     let self: StatusResponse;
     let configuration: GetConfigurationResponse;
     try {
-      [self, configuration] = await Promise.all([
-        client.status({ timeoutMs: statusTimeoutMs }),
-        client.configuration({ timeoutMs: statusTimeoutMs }),
-      ]);
+      [self, configuration] = await Promise.all([client.status({ timeoutMs: statusTimeoutMs }), client.configuration({ timeoutMs: statusTimeoutMs })]);
     } catch (error) {
       this.snapshot.update((s) => ({ ...s, connectionError: errorText(error) }));
       return;

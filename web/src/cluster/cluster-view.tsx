@@ -1,14 +1,14 @@
 import { useState } from "preact/hooks";
 import type { NodeConnection } from "../connection/node-connection.ts";
 import { ActivityChart } from "../metrics/activity-chart.tsx";
-import { ConfirmDialog, OutcomeLine, type ConfirmRequest, type Outcome } from "../ui/confirm-dialog.tsx";
+import { ConfirmDialog, type ConfirmRequest, type Outcome, OutcomeLine } from "../ui/confirm-dialog.tsx";
 import { count } from "../ui/format.ts";
 import { useStore } from "../ui/store.ts";
 import { AddMemberForm } from "./add-member-form.tsx";
 import { addRequest, demoteRequest, removeRequest, snapshotRequest, transferRequest } from "./admin-requests.tsx";
 import type { ClusterPoller } from "./cluster-poller.ts";
 import type { MemberRow } from "./member-rows.ts";
-import { MemberTable, type MemberActions } from "./member-table.tsx";
+import { type MemberActions, MemberTable } from "./member-table.tsx";
 
 const intervals = [1_000, 2_000, 5_000, 10_000];
 
@@ -36,11 +36,7 @@ export function ClusterView(props: { readonly connection: NodeConnection; readon
         <div>configuration index {count(snapshot.configuration?.index)}</div>
         <div class="refresh">
           refreshing every{" "}
-          <select
-            data-testid="poll-interval"
-            value={String(snapshot.intervalMs)}
-            onChange={(e) => props.poller.setInterval(Number(e.currentTarget.value))}
-          >
+          <select data-testid="poll-interval" value={String(snapshot.intervalMs)} onChange={(e) => props.poller.setInterval(Number(e.currentTarget.value))}>
             {intervals.map((ms) => (
               <option key={ms} value={String(ms)}>
                 {ms / 1000} s
@@ -51,7 +47,12 @@ export function ClusterView(props: { readonly connection: NodeConnection; readon
         </div>
       </section>
       <section class="admin">
-        <button type="button" data-testid="transfer-leadership" disabled={pending !== undefined} onClick={() => ask(transferRequest(connection.cluster, undefined))}>
+        <button
+          type="button"
+          data-testid="transfer-leadership"
+          disabled={pending !== undefined}
+          onClick={() => ask(transferRequest(connection.cluster, undefined))}
+        >
           Transfer leadership…
         </button>
         <AddMemberForm busy={pending !== undefined} onSubmit={(member) => ask(addRequest(connection.cluster, member, prevIndex))} />
@@ -81,7 +82,6 @@ export function ClusterView(props: { readonly connection: NodeConnection; readon
     </div>
   );
 }
-
 
 function MemberTableSection(props: { readonly rows: readonly MemberRow[]; readonly actions: MemberActions; readonly busy: boolean }) {
   if (props.rows.length === 0) return <p class="note">Waiting for the node's configuration…</p>;

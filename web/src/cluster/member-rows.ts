@@ -1,5 +1,5 @@
-import { Suffrage, type Member, type StatusResponse } from "../../../src/gen/raftkv/v1/cluster_pb.ts";
-import { nodeFigures, type NodeFigures } from "../metrics/node-figures.ts";
+import { type Member, type StatusResponse, Suffrage } from "../../../src/gen/raftkv/v1/cluster_pb.ts";
+import { type NodeFigures, nodeFigures } from "../metrics/node-figures.ts";
 
 /** What the console knows of one member's own Status: its answer, or why there is none. */
 export type MemberStatus =
@@ -32,12 +32,7 @@ export interface MemberRow {
  * the one the serving node names; a member's own word on its role is shown
  * beside it, so a disagreement (a partitioned old leader) is visible.
  */
-export function memberRows(
-  members: readonly Member[],
-  leaderId: string,
-  servingId: string,
-  statuses: ReadonlyMap<string, MemberStatus>,
-): MemberRow[] {
+export function memberRows(members: readonly Member[], leaderId: string, servingId: string, statuses: ReadonlyMap<string, MemberStatus>): MemberRow[] {
   const answered = [...statuses.values()].flatMap((s) => (s.kind === "answered" ? [s.status] : []));
   const leaderStatus = answered.find((s) => s.id === leaderId && s.state === "leader");
   // biome-ignore lint/complexity/useMathMinMax: commit indexes are bigints, which Math.max does not take

@@ -26,8 +26,8 @@ function unreachableNote(row: MemberRow) {
   if (row.status.kind !== "unreachable") return null;
   return (
     <div class="note" data-testid="member-unreachable">
-      not reachable from this page: {row.status.error}. A member answers a page served by another member only when its
-      --cors-allowed-origins lists this page's origin.
+      not reachable from this page: {row.status.error}. A member answers a page served by another member only when its --cors-allowed-origins lists this page's
+      origin.
     </div>
   );
 }

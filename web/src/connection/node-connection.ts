@@ -1,4 +1,4 @@
-import { createClient, type Client } from "@connectrpc/connect";
+import { type Client, createClient } from "@connectrpc/connect";
 import { RaftkvClient, type TransportFactory } from "../../../src/client/index.ts";
 import { Cluster } from "../../../src/gen/raftkv/v1/cluster_pb.ts";
 import { AuthToken } from "./auth-token.ts";

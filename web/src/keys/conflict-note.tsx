@@ -15,8 +15,7 @@ export function ConflictNote(props: { readonly conflict: Conflict; readonly onRe
   return (
     <div class="conflict" role="alert" data-testid="write-conflict">
       <b>Conflict: nothing was written.</b> The key was expected {expected}, but{" "}
-      {now === undefined ? "it no longer exists" : `it is at mod index ${now.modIndex} (version ${now.version})`}: someone else changed it since it
-      was loaded.
+      {now === undefined ? "it no longer exists" : `it is at mod index ${now.modIndex} (version ${now.version})`}: someone else changed it since it was loaded.
       {preview === undefined ? null : <pre class="preview">{preview.length > 400 ? `${preview.slice(0, 400)}…` : preview}</pre>}
       <button type="button" data-testid="conflict-reload" onClick={props.onReload}>
         Load the current value

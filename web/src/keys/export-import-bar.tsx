@@ -1,6 +1,6 @@
 import { useState } from "preact/hooks";
 import type { RaftkvClient } from "../../../src/client/index.ts";
-import { ConfirmDialog, OutcomeLine, type ConfirmRequest, type Outcome } from "../ui/confirm-dialog.tsx";
+import { ConfirmDialog, type ConfirmRequest, type Outcome, OutcomeLine } from "../ui/confirm-dialog.tsx";
 import { errorText } from "../ui/error-text.ts";
 import { parseImport } from "./export-format.ts";
 import { exportPrefix, importEntries } from "./prefix-transfer.ts";

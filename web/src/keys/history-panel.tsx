@@ -1,13 +1,13 @@
 import { useEffect, useState } from "preact/hooks";
 import type { RaftkvClient } from "../../../src/client/index.ts";
 import type { KeyValue } from "../../../src/gen/raftkv/v1/kv_pb.ts";
-import { ConfirmDialog, OutcomeLine, type ConfirmRequest, type Outcome } from "../ui/confirm-dialog.tsx";
+import { ConfirmDialog, type ConfirmRequest, type Outcome, OutcomeLine } from "../ui/confirm-dialog.tsx";
 import { errorText } from "../ui/error-text.ts";
-import { loadKeyHistory, type KeyHistory, type KeyVersion } from "./key-history.ts";
+import { type KeyHistory, type KeyVersion, loadKeyHistory } from "./key-history.ts";
 import { keyLabel, sameBytes, utf8OrUndefined } from "./key-text.ts";
-import { casPut, type CasOutcome } from "./key-writes.ts";
-import { hexDump } from "./value-format.ts";
+import { type CasOutcome, casPut } from "./key-writes.ts";
 import { ValueDiff } from "./value-diff.tsx";
+import { hexDump } from "./value-format.ts";
 
 function shown(version: KeyVersion): string {
   if (version.deleted) return "(deleted)";
@@ -49,7 +49,12 @@ export function HistoryPanel(props: {
     };
   }, [props.client, props.keyBytes, props.readIndex]);
 
-  if (error !== undefined) return <p class="outcome error" data-testid="history-error">history unavailable: {error}</p>;
+  if (error !== undefined)
+    return (
+      <p class="outcome error" data-testid="history-error">
+        history unavailable: {error}
+      </p>
+    );
   if (history === undefined) return <p class="note">Loading history…</p>;
   const versions = history.versions;
   const chosen = selected === undefined ? undefined : versions[selected];
@@ -85,12 +90,7 @@ export function HistoryPanel(props: {
       {versions.length === 0 ? <p class="note">No history kept for this key.</p> : null}
       <ol class="versions" data-testid="history-list">
         {versions.map((version, i) => (
-          <li
-            key={String(version.index)}
-            class={i === selected ? "selected" : undefined}
-            data-testid="history-version"
-            data-index={String(version.index)}
-          >
+          <li key={String(version.index)} class={i === selected ? "selected" : undefined} data-testid="history-version" data-index={String(version.index)}>
             {/* A button, so a version can be chosen from the keyboard too. */}
             <button type="button" onClick={() => setSelected(i)}>
               <b>index {String(version.index)}</b> {version.deleted ? "deleted" : `version ${version.version}`}

@@ -1,8 +1,8 @@
 import { useEffect, useMemo, useState } from "preact/hooks";
 import type { RaftkvClient } from "../../../src/client/index.ts";
 import { errorText } from "../ui/error-text.ts";
-import { buildKeyTree, type TreeNode } from "./key-tree.ts";
 import { keyLabel, sameBytes, textBytes } from "./key-text.ts";
+import { buildKeyTree, type TreeNode } from "./key-tree.ts";
 
 const pageSize = 100;
 
@@ -94,10 +94,13 @@ export function KeyBrowser(props: {
   return (
     <div class="key-browser" data-testid="key-browser">
       <label class="prefix">
-        prefix{" "}
-        <input data-testid="key-prefix" value={typed} placeholder="(all keys)" onInput={(e) => setTyped(e.currentTarget.value)} />
+        prefix <input data-testid="key-prefix" value={typed} placeholder="(all keys)" onInput={(e) => setTyped(e.currentTarget.value)} />
       </label>
-      {error === undefined ? null : <p class="outcome error" data-testid="keys-error">{error}</p>}
+      {error === undefined ? null : (
+        <p class="outcome error" data-testid="keys-error">
+          {error}
+        </p>
+      )}
       {listing === undefined ? (
         <p class="note">Loading…</p>
       ) : (

@@ -1,12 +1,12 @@
 import { useEffect, useState } from "preact/hooks";
 import type { RaftkvClient } from "../../../src/client/index.ts";
 import type { KeyValue } from "../../../src/gen/raftkv/v1/kv_pb.ts";
-import { ConfirmDialog, OutcomeLine, type ConfirmRequest, type Outcome } from "../ui/confirm-dialog.tsx";
+import { ConfirmDialog, type ConfirmRequest, type Outcome, OutcomeLine } from "../ui/confirm-dialog.tsx";
 import { errorText } from "../ui/error-text.ts";
-import { ConflictNote, type Conflict } from "./conflict-note.tsx";
+import { type Conflict, ConflictNote } from "./conflict-note.tsx";
 import { HistoryPanel } from "./history-panel.tsx";
 import { keyLabel, textBytes, utf8OrUndefined } from "./key-text.ts";
-import { casDelete, casPut, type CasOutcome } from "./key-writes.ts";
+import { type CasOutcome, casDelete, casPut } from "./key-writes.ts";
 import { guessFormat } from "./structured-text.ts";
 import { ValueEditor } from "./value-editor.tsx";
 import { defaultView, renderValue, type ValueView } from "./value-format.ts";
@@ -64,7 +64,12 @@ export function KeyDetail(props: { readonly client: RaftkvClient; readonly keyBy
     props.onChanged(deleted);
   };
 
-  if (loadError !== undefined) return <p class="outcome error" data-testid="key-error">{label}: {loadError}</p>;
+  if (loadError !== undefined)
+    return (
+      <p class="outcome error" data-testid="key-error">
+        {label}: {loadError}
+      </p>
+    );
   if (loaded === undefined) return <p class="note">Loading {label}…</p>;
   const kv = loaded.kv;
   const expected = kv?.modIndex ?? 0n;
@@ -105,12 +110,30 @@ export function KeyDetail(props: { readonly client: RaftkvClient; readonly keyBy
       <OutcomeLine outcome={outcome} testId="key-outcome" />
       <div class="key-actions">
         {(["text", "json", "hex"] as const).map((v) => (
-          <button type="button" key={v} data-testid={`view-${v}`} class={mode === "view" && view === v ? "selected" : undefined} onClick={() => { setView(v); setMode("view"); }}>
+          <button
+            type="button"
+            key={v}
+            data-testid={`view-${v}`}
+            class={mode === "view" && view === v ? "selected" : undefined}
+            onClick={() => {
+              setView(v);
+              setMode("view");
+            }}
+          >
             {v === "json" ? "JSON" : v}
           </button>
         ))}
         <span class="spacer" />
-        <button type="button" data-testid="edit-key" disabled={kv !== undefined && text === undefined} title={text === undefined && kv !== undefined ? "binary values are not edited here" : undefined} onClick={() => { setOutcome(undefined); setMode("edit"); }}>
+        <button
+          type="button"
+          data-testid="edit-key"
+          disabled={kv !== undefined && text === undefined}
+          title={text === undefined && kv !== undefined ? "binary values are not edited here" : undefined}
+          onClick={() => {
+            setOutcome(undefined);
+            setMode("edit");
+          }}
+        >
           {kv === undefined ? "Create…" : "Edit"}
         </button>
         <button type="button" data-testid="show-history" class={mode === "history" ? "selected" : undefined} onClick={() => setMode("history")}>
@@ -141,9 +164,13 @@ export function KeyDetail(props: { readonly client: RaftkvClient; readonly keyBy
       </div>
       {mode === "view" && rendered !== undefined ? (
         "text" in rendered ? (
-          <pre class="value" data-testid="key-value">{rendered.text}</pre>
+          <pre class="value" data-testid="key-value">
+            {rendered.text}
+          </pre>
         ) : (
-          <p class="outcome error" data-testid="key-value-problem">{rendered.problem}</p>
+          <p class="outcome error" data-testid="key-value-problem">
+            {rendered.problem}
+          </p>
         )
       ) : null}
       {mode === "edit" ? (

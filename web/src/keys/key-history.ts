@@ -1,5 +1,5 @@
-import { EventType } from "../../../src/gen/raftkv/v1/kv_pb.ts";
 import type { RaftkvClient } from "../../../src/client/index.ts";
+import { EventType } from "../../../src/gen/raftkv/v1/kv_pb.ts";
 
 /** One write to a key, oldest first: a value it held from `index` on, or its deletion at `index`. */
 export interface KeyVersion {

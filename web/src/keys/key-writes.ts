@@ -1,5 +1,5 @@
-import { CompareOp, type KeyValue } from "../../../src/gen/raftkv/v1/kv_pb.ts";
 import type { RaftkvClient } from "../../../src/client/index.ts";
+import { CompareOp, type KeyValue } from "../../../src/gen/raftkv/v1/kv_pb.ts";
 
 /** A compare-and-swap's outcome: written at an index, or refused because the key moved on. */
 export type CasOutcome =
@@ -21,7 +21,9 @@ export async function casDelete(client: RaftkvClient, key: Uint8Array, expectedM
   return cas(client, key, expectedModIndex, { case: "delete", value: { key } });
 }
 
-type WriteOp = { readonly case: "put"; readonly value: { key: Uint8Array; value: Uint8Array } } | { readonly case: "delete"; readonly value: { key: Uint8Array } };
+type WriteOp =
+  | { readonly case: "put"; readonly value: { key: Uint8Array; value: Uint8Array } }
+  | { readonly case: "delete"; readonly value: { key: Uint8Array } };
 
 async function cas(client: RaftkvClient, key: Uint8Array, expectedModIndex: bigint, op: WriteOp): Promise<CasOutcome> {
   const answer = await client.txn({

@@ -1,13 +1,18 @@
 import { useState } from "preact/hooks";
 import type { RaftkvClient } from "../../../src/client/index.ts";
 import { errorText } from "../ui/error-text.ts";
-import { ConflictNote, type Conflict } from "./conflict-note.tsx";
+import { type Conflict, ConflictNote } from "./conflict-note.tsx";
 import { textBytes } from "./key-text.ts";
 import { casPut } from "./key-writes.ts";
 import { ValueEditor } from "./value-editor.tsx";
 
 /** Creates a key, only if it does not exist yet (a CAS on mod index 0): an existing key is shown, not overwritten. */
-export function NewKeyForm(props: { readonly client: RaftkvClient; readonly prefix: string; readonly onCreated: (key: Uint8Array) => void; readonly onCancel: () => void }) {
+export function NewKeyForm(props: {
+  readonly client: RaftkvClient;
+  readonly prefix: string;
+  readonly onCreated: (key: Uint8Array) => void;
+  readonly onCancel: () => void;
+}) {
   const [name, setName] = useState(props.prefix);
   const [conflict, setConflict] = useState<Conflict | undefined>(undefined);
   const [error, setError] = useState<string | undefined>(undefined);
@@ -18,7 +23,11 @@ export function NewKeyForm(props: { readonly client: RaftkvClient; readonly pref
         key <input data-testid="new-key-name" value={name} onInput={(e) => setName(e.currentTarget.value)} />
       </label>
       {conflict === undefined ? null : <ConflictNote conflict={conflict} onReload={() => props.onCreated(textBytes(name))} />}
-      {error === undefined ? null : <p class="outcome error" data-testid="new-key-error">{error}</p>}
+      {error === undefined ? null : (
+        <p class="outcome error" data-testid="new-key-error">
+          {error}
+        </p>
+      )}
       <ValueEditor
         initialText=""
         initialFormat="text"

@@ -1,5 +1,5 @@
 import type { RaftkvClient } from "../../../src/client/index.ts";
-import { exportDocument, type ExportDocument, type ImportEntry } from "./export-format.ts";
+import { type ExportDocument, exportDocument, type ImportEntry } from "./export-format.ts";
 import { textBytes } from "./key-text.ts";
 
 /** Puts per transaction: under the server's 128 operations per Txn, and small enough to stay under its request size for typical values. */

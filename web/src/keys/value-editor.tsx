@@ -1,5 +1,5 @@
 import { useState } from "preact/hooks";
-import { editorFormatOf, formatText, validate, type EditorFormat } from "./structured-text.ts";
+import { type EditorFormat, editorFormatOf, formatText, validate } from "./structured-text.ts";
 
 /**
  * A textarea that knows JSON and YAML: Validate says what is wrong and

@@ -15,7 +15,10 @@ export function ActivityChart(props: { readonly history: RateHistory; readonly s
   return (
     <section class="activity" data-testid="activity-chart">
       <h2>
-        Activity on this node <small>(last {windowMs / 60_000} minutes, a point every {props.snapshot.intervalMs / 1000} s)</small>
+        Activity on this node{" "}
+        <small>
+          (last {windowMs / 60_000} minutes, a point every {props.snapshot.intervalMs / 1000} s)
+        </small>
       </h2>
       <div class="charts">
         <Sparkline

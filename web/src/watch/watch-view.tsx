@@ -13,7 +13,11 @@ interface ShownEvent {
   readonly at: string;
 }
 
-type WatchState = { readonly kind: "stopped" } | { readonly kind: "watching"; readonly since: bigint } | { readonly kind: "reconnecting"; readonly why: string } | { readonly kind: "ended"; readonly why: string };
+type WatchState =
+  | { readonly kind: "stopped" }
+  | { readonly kind: "watching"; readonly since: bigint }
+  | { readonly kind: "reconnecting"; readonly why: string }
+  | { readonly kind: "ended"; readonly why: string };
 
 /** The newest events kept on screen. */
 const keptEvents = 200;
