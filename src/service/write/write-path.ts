@@ -6,6 +6,7 @@ import type { ApplyResult } from "../../fsm/kv-types.ts";
 import { CommandSchema } from "../../gen/raftkv/v1/command_pb.ts";
 import { toConnectError } from "../engine-error-to-connect.ts";
 import { applyRefusalError } from "./apply-refusal.ts";
+import { withLeaderAddress } from "./leader-address-wait.ts";
 import type { ForwardOptions, LeaderForwarder } from "./leader-forwarder.ts";
 import { leaderRefusal } from "./leader-refusal.ts";
 
@@ -122,13 +123,15 @@ export class WritePath<S extends DescService> {
    */
   async leaderOnly<T>(context: HandlerContext, onLeader: LeaderCall<S, T>, here: () => Promise<T>): Promise<T> {
     const refusal = leaderRefusal(this.engine);
-    if (refusal !== undefined) return this.forwarder.forward(this.service, refusal, context, onLeader);
+    if (refusal !== undefined) return this.forwarder.forward(this.service, await withLeaderAddress(this.engine, refusal, context), context, onLeader);
     return here();
   }
 
-  private forwardOrThrow<T>(error: unknown, context: HandlerContext, onLeader: LeaderCall<S, T>): Promise<T> {
+  private async forwardOrThrow<T>(error: unknown, context: HandlerContext, onLeader: LeaderCall<S, T>): Promise<T> {
     // Refused before it entered any log: safe to send on.
-    if (error instanceof RaftNotLeaderError && !error.proposed) return this.forwarder.forward(this.service, error, context, onLeader);
+    if (error instanceof RaftNotLeaderError && !error.proposed) {
+      return this.forwarder.forward(this.service, await withLeaderAddress(this.engine, error, context), context, onLeader);
+    }
     throw toConnectError(error);
   }
 }
