@@ -2,54 +2,11 @@
  * Runs many simulator seeds: `bun test/sim/run.ts --seeds 100000` (3 and 5
  * nodes alternating), or replays one: `--seed 42 --nodes 5 --trace`.
  */
+
+import { parseSimRunArgs } from "./sim-run-args.ts";
 import { replayCommand, runSeed } from "./simulation.ts";
 
-interface Args {
-  seeds: number;
-  seed: number | undefined;
-  start: number;
-  nodes: number | undefined;
-  duration: number;
-  trace: boolean;
-}
-
-function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { seeds: 100, seed: undefined, start: 1, nodes: undefined, duration: 3000, trace: false };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i];
-    const value = (): number => {
-      const raw = argv[++i];
-      const n = Number(raw);
-      if (raw === undefined || !Number.isInteger(n)) throw new Error(`${flag} needs an integer, got ${String(raw)}`);
-      return n;
-    };
-    switch (flag) {
-      case "--seeds":
-        args.seeds = value();
-        break;
-      case "--seed":
-        args.seed = value();
-        break;
-      case "--start":
-        args.start = value();
-        break;
-      case "--nodes":
-        args.nodes = value();
-        break;
-      case "--duration":
-        args.duration = value();
-        break;
-      case "--trace":
-        args.trace = true;
-        break;
-      default:
-        throw new Error(`unknown flag ${String(flag)} (known: --seeds --seed --start --nodes --duration --trace)`);
-    }
-  }
-  return args;
-}
-
-const args = parseArgs(process.argv.slice(2));
+const args = parseSimRunArgs(process.argv.slice(2), 3000);
 if (args.seed !== undefined) {
   const r = runSeed(args.seed, args.nodes ?? 3, args.duration, args.trace ? (line) => console.log(line) : undefined);
   console.log(

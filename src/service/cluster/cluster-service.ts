@@ -107,6 +107,17 @@ export function createClusterService(
     return writes.runOrForward(context, call, async () => respond(await change(id, prevIndex)));
   }
 
+  /** AddVoter and AddNonvoter carry the same fields and are checked the same way. */
+  function validatedMemberToAdd(request: { id: string; raftAddress: string; clientAddress: string; prevIndex: bigint; incarnation: string }) {
+    return {
+      id: validateId("id", request.id),
+      raftAddress: validateAddress("raft_address", request.raftAddress, true),
+      clientAddress: validateAddress("client_address", request.clientAddress, false),
+      prevIndex: prevIndexOf(request.prevIndex),
+      incarnation: validateIncarnation(request.incarnation),
+    };
+  }
+
   return {
     status() {
       const status = admin.status();
@@ -126,11 +137,7 @@ export function createClusterService(
     },
 
     async addVoter(request, context) {
-      const id = validateId("id", request.id);
-      const raftAddress = validateAddress("raft_address", request.raftAddress, true);
-      const clientAddress = validateAddress("client_address", request.clientAddress, false);
-      const prevIndex = prevIndexOf(request.prevIndex);
-      const incarnation = validateIncarnation(request.incarnation);
+      const { id, raftAddress, clientAddress, prevIndex, incarnation } = validatedMemberToAdd(request);
       return writes.runOrForward(
         context,
         (c, options) => c.addVoter(request, options),
@@ -142,11 +149,7 @@ export function createClusterService(
     },
 
     async addNonvoter(request, context) {
-      const id = validateId("id", request.id);
-      const raftAddress = validateAddress("raft_address", request.raftAddress, true);
-      const clientAddress = validateAddress("client_address", request.clientAddress, false);
-      const prevIndex = prevIndexOf(request.prevIndex);
-      const incarnation = validateIncarnation(request.incarnation);
+      const { id, raftAddress, clientAddress, prevIndex, incarnation } = validatedMemberToAdd(request);
       return writes.runOrForward(
         context,
         (c, options) => c.addNonvoter(request, options),

@@ -2,54 +2,11 @@
  * Runs whole-node simulator seeds: `bun test/sim/node/run.ts --seeds 1000`
  * (3 and 5 nodes alternating), or replays one: `--seed 42 --nodes 3 --trace`.
  */
+
+import { parseSimRunArgs } from "../sim-run-args.ts";
 import { nodeReplayCommand, runNodeSeed } from "./node-simulation.ts";
 
-interface Args {
-  seeds: number;
-  seed: number | undefined;
-  start: number;
-  nodes: number | undefined;
-  duration: number;
-  trace: boolean;
-}
-
-function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { seeds: 100, seed: undefined, start: 1, nodes: undefined, duration: 6000, trace: false };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i];
-    const value = (): number => {
-      const raw = argv[++i];
-      const n = Number(raw);
-      if (raw === undefined || !Number.isInteger(n)) throw new Error(`${flag} needs an integer, got ${String(raw)}`);
-      return n;
-    };
-    switch (flag) {
-      case "--seeds":
-        args.seeds = value();
-        break;
-      case "--seed":
-        args.seed = value();
-        break;
-      case "--start":
-        args.start = value();
-        break;
-      case "--nodes":
-        args.nodes = value();
-        break;
-      case "--duration":
-        args.duration = value();
-        break;
-      case "--trace":
-        args.trace = true;
-        break;
-      default:
-        throw new Error(`unknown flag ${String(flag)} (known: --seeds --seed --start --nodes --duration --trace)`);
-    }
-  }
-  return args;
-}
-
-const args = parseArgs(process.argv.slice(2));
+const args = parseSimRunArgs(process.argv.slice(2), 6000);
 if (args.seed !== undefined) {
   const r = await runNodeSeed(args.seed, args.nodes ?? 3, args.duration, args.trace ? (line) => console.log(line) : undefined);
   console.log(
