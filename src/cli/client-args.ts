@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import type { ArgsDef } from "citty";
 import type { ClientTlsOptions } from "../client/client-tls.ts";
+import { errorMessage } from "../log/error-message.ts";
 import { DEFAULT_CLIENT_ADDRESS } from "./default-addresses.ts";
 import { envName, flagValue } from "./flag-value.ts";
 import { writeOutArgs } from "./output-format.ts";
@@ -54,7 +55,7 @@ function readPem(flag: string, file: string): string {
   try {
     return readFileSync(file, "utf8");
   } catch (error) {
-    throw new Error(`--${flag} ${file}: cannot read (${error instanceof Error ? error.message : String(error)})`);
+    throw new Error(`--${flag} ${file}: cannot read (${errorMessage(error)})`);
   }
 }
 

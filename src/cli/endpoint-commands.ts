@@ -4,6 +4,7 @@ import { type ArgsDef, defineCommand } from "citty";
 import { type ClientProtocol, parseClientProtocol, transportFor } from "../client/transport-for.ts";
 import { Cluster, type StatusResponse, StatusResponseSchema } from "../gen/raftkv/v1/cluster_pb.ts";
 import { Consistency, KV } from "../gen/raftkv/v1/kv_pb.ts";
+import { errorMessage } from "../log/error-message.ts";
 import { formatBytes } from "../units/byte-size.ts";
 import { withCliErrors } from "./cli-error.ts";
 import { clientArgs, endpointsFrom } from "./client-args.ts";
@@ -38,7 +39,7 @@ function clusterClient(endpoint: string, settings: Settings): Client<typeof Clus
 
 function describe(error: unknown): string {
   if (error instanceof ConnectError) return `${Code[error.code] ?? error.code}: ${error.rawMessage}`;
-  return error instanceof Error ? error.message : String(error);
+  return errorMessage(error);
 }
 
 /** --endpoints as given, or with --cluster every member's client address as the first endpoint that answers knows them. */

@@ -1,3 +1,4 @@
+import { errorMessage } from "../log/error-message.ts";
 import { TxnInputError } from "./txn-input-error.ts";
 
 const ESCAPES: Readonly<Record<string, number>> = { "\\": 0x5c, '"': 0x22, n: 0x0a, t: 0x09, r: 0x0d, "0": 0x00 };
@@ -123,7 +124,7 @@ export class TxnLineScanner {
     try {
       return decodeWord(word);
     } catch (error) {
-      throw this.error(error instanceof Error ? error.message : String(error), start);
+      throw this.error(errorMessage(error), start);
     }
   }
 

@@ -1,3 +1,4 @@
+import { errorMessage } from "../log/error-message.ts";
 import { buildConsoleFromSource } from "./console-source-build.ts";
 import type { ConsoleAssets } from "./console-sources.ts";
 import type { HttpRequest, HttpResponse, HttpRoutes } from "./http-request-handler.ts";
@@ -47,7 +48,7 @@ export function createConsoleRoute(load: () => Promise<ConsoleAssets> = loadBund
         loading = undefined;
         res.statusCode = 500;
         res.setHeader("content-type", "text/plain; charset=utf-8");
-        res.end(`the console could not be built: ${error instanceof Error ? error.message : String(error)}\n`);
+        res.end(`the console could not be built: ${errorMessage(error)}\n`);
       },
     );
     return true;

@@ -3,6 +3,7 @@ import { constants as h2constants } from "node:http2";
 import type { DescMessage, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
 import { create, fromBinary, isMessage, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { errorMessage } from "../log/error-message.ts";
 import { codeName } from "./connect-code-names.ts";
 import { FastPathHandlerContext } from "./fast-path-handler-context.ts";
 import { parseGrpcTimeout } from "./grpc-timeout.ts";
@@ -128,7 +129,7 @@ export class GrpcUnaryCall {
     try {
       request = fromBinary(method.input, messageBytes);
     } catch (reason) {
-      const detail = reason instanceof Error ? reason.message : String(reason);
+      const detail = errorMessage(reason);
       this.fail(new ConnectError(`invalid ${method.input.typeName}: ${detail}`, Code.InvalidArgument));
       return;
     }

@@ -1,3 +1,4 @@
+import { errorMessage } from "../log/error-message.ts";
 import type { HttpRequest, HttpResponse, HttpRoutes } from "./http-request-handler.ts";
 import { pathOf } from "./request-path.ts";
 
@@ -65,7 +66,7 @@ function serveMetrics(options: OpsRoutesOptions, req: HttpRequest, res: HttpResp
   metrics.scrape().then(
     (body) => send(req, res, 200, metrics.contentType, body),
     (error: unknown) => {
-      options.logger?.error("collecting metrics failed", { error: error instanceof Error ? error.message : String(error) });
+      options.logger?.error("collecting metrics failed", { error: errorMessage(error) });
       send(req, res, 500, "text/plain; charset=utf-8", "collecting metrics failed (see the node's log)\n");
     },
   );
