@@ -152,6 +152,10 @@ describe("RaftEngine, three nodes in process", () => {
     const newLeader = await cluster.leader(survivors);
     expect(newLeader.id).not.toBe(oldLeader.id);
     const after = await newLeader.engine.propose(putCommand("after", "failover"));
+    // A survivor that is not the leader applies what is committed when the leader next tells it the commit index.
+    await cluster.waitFor("the survivors apply the new leader's write", () =>
+      survivors.every((s) => s.stateMachine.appliedIndex() >= after.index) ? true : undefined,
+    );
     for (const s of survivors) expect(s.stateMachine.get(new TextEncoder().encode("before7"))).toBeDefined();
 
     await cluster.restart(oldLeader);
