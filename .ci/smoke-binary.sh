@@ -27,7 +27,9 @@ start
 curl -fsS -X PUT --data-binary 'from curl' "http://$endpoint/v1/kv/dir%2Fkey" >/dev/null
 [ "$(curl -fsS "http://$endpoint/v1/kv/dir%2Fkey")" = "from curl" ] || { echo "smoke: REST round trip failed" >&2; exit 1; }
 curl -fsS "http://$endpoint/readyz" | grep -q '"ready":true' || { echo "smoke: /readyz not ready" >&2; exit 1; }
-curl -fsS "http://$endpoint/metrics" | grep -q '^raftkv_raft_applied_index ' || { echo "smoke: /metrics lacks raftkv_raft_applied_index" >&2; exit 1; }
+# Read it whole first: grep -q stops at the first match and, with pipefail, curl's failed write would fail the step.
+metrics=$(curl -fsS "http://$endpoint/metrics")
+grep -q '^raftkv_raft_applied_index ' <<<"$metrics" || { echo "smoke: /metrics lacks raftkv_raft_applied_index" >&2; exit 1; }
 "$bin" snapshot save --endpoints "$endpoint" "$dir/backup" >/dev/null || { echo "smoke: snapshot save failed" >&2; exit 1; }
 "$bin" version | grep -q '^git commit: [0-9a-f]' || { echo "smoke: version has no git commit" >&2; exit 1; }
 kill -TERM "$pid"; wait "$pid" || true; pid=""
