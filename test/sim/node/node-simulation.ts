@@ -65,6 +65,8 @@ export class NodeSimulation {
   /** A host whose data dir was lost and has not caught up again yet: one at a time, or data can be lost for real. */
   private recovering: SimHost | undefined;
   private refused: { readonly host: SimHost; readonly since: number } | undefined;
+  /** Membership changes asked of a leader and not settled yet: not in any log yet, so the wipe guard cannot see them. */
+  private changesInFlight = 0;
 
   constructor(private readonly options: NodeSimOptions) {
     this.rng = new Prng(options.seed);
@@ -275,6 +277,8 @@ export class NodeSimulation {
       return;
     }
     if (this.recovering !== undefined || this.refused !== undefined || !rng.chance(0.0004 * p.churn)) return;
+    // A change still on its way into the log (a demotion, say) may leave fewer voters than the guard below counts.
+    if (this.changesInFlight > 0) return;
     const leader = this.leader();
     if (leader?.engine === undefined) return;
     // Only against a committed configuration: an uncommitted one may count a voter that is not one yet.
@@ -381,7 +385,8 @@ export class NodeSimulation {
         }
       }
     })();
-    done.catch(() => {});
+    this.changesInFlight++;
+    done.catch(() => {}).finally(() => this.changesInFlight--);
   }
 
   // ------------------------------------------------------------------- the end
