@@ -1,4 +1,5 @@
 import { create, toBinary } from "@bufbuild/protobuf";
+import { BackgroundInterval } from "../engine/background-interval.ts";
 import type { Engine } from "../engine/engine.ts";
 import type { DbSpace } from "../fsm/db-space.ts";
 import type { QuotaAlarm } from "../fsm/kv-types.ts";
@@ -35,7 +36,7 @@ export type QuotaCheck = "not-leader" | "unchanged" | "raised" | "cleared" | "bu
  * leader's next check clears it.
  */
 export class QuotaGuard {
-  #timer: Timer | undefined;
+  #interval: BackgroundInterval | undefined;
   #inFlight = false;
 
   constructor(
@@ -53,14 +54,12 @@ export class QuotaGuard {
   }
 
   start(): void {
-    if (this.#timer !== undefined) return;
-    this.#timer = setInterval(() => void this.check(), this.options.checkIntervalMs ?? defaultCheckIntervalMs);
-    this.#timer.unref();
+    this.#interval ??= new BackgroundInterval(this.options.checkIntervalMs ?? defaultCheckIntervalMs, () => void this.check());
+    this.#interval.start();
   }
 
   stop(): void {
-    clearInterval(this.#timer);
-    this.#timer = undefined;
+    this.#interval?.stop();
   }
 
   async check(): Promise<QuotaCheck> {

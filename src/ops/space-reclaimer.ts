@@ -1,3 +1,4 @@
+import { BackgroundInterval } from "../engine/background-interval.ts";
 import type { DbSpace } from "../fsm/db-space.ts";
 
 /** What the reclaimer works on (KvStateMachine provides it). */
@@ -38,7 +39,7 @@ const MAX_PAGES = 4096;
  * pause seen is kept for the operator (metrics, cluster status).
  */
 export class SpaceReclaimer {
-  #timer: Timer | undefined;
+  #interval: BackgroundInterval | undefined;
   #pages = 64;
   #longestPauseMs = 0;
   #reclaimedBytes = 0;
@@ -56,15 +57,12 @@ export class SpaceReclaimer {
   }
 
   start(): void {
-    if (this.#timer !== undefined) return;
-    this.#timer = setInterval(() => this.step(), this.#intervalMs);
-    // Never keeps a process alive on its own.
-    this.#timer.unref();
+    this.#interval ??= new BackgroundInterval(this.#intervalMs, () => this.step());
+    this.#interval.start();
   }
 
   stop(): void {
-    clearInterval(this.#timer);
-    this.#timer = undefined;
+    this.#interval?.stop();
   }
 
   /** The longest single step so far, in ms: how long reclaiming space ever paused reads and writes. */

@@ -1,4 +1,5 @@
 import { create, toBinary } from "@bufbuild/protobuf";
+import { BackgroundInterval } from "../../engine/background-interval.ts";
 import type { Engine } from "../../engine/engine.ts";
 import { CommandSchema } from "../../gen/raftkv/v1/command_pb.ts";
 import { RateLimitedLog, type WarningSink } from "../../log/rate-limited-log.ts";
@@ -51,7 +52,7 @@ export class LeaseKeeper {
   #leaderTerm = -1;
   /** The applied index the tracked set was last reconciled with the state machine at. */
   #syncedIndex = -1;
-  #timer: Timer | undefined;
+  #interval: BackgroundInterval | undefined;
   readonly #warnings: RateLimitedLog | undefined;
 
   constructor(engine: Engine, options: LeaseKeeperOptions = {}) {
@@ -63,22 +64,19 @@ export class LeaseKeeper {
   }
 
   start(): void {
-    if (this.#timer !== undefined) return;
-    this.#timer = setInterval(() => {
+    this.#interval ??= new BackgroundInterval(this.#tickMs, () => {
       try {
         this.tick();
       } catch (error) {
         // A failed tick (e.g. the state machine closing under it) is retried by the next one.
         this.#warnings?.warn("tick", "lease keeper tick failed", { error: String(error) });
       }
-    }, this.#tickMs);
-    // The keeper never keeps a process alive on its own.
-    this.#timer.unref();
+    });
+    this.#interval.start();
   }
 
   stop(): void {
-    clearInterval(this.#timer);
-    this.#timer = undefined;
+    this.#interval?.stop();
     this.#forget();
   }
 

@@ -1,4 +1,5 @@
 import { create, toBinary } from "@bufbuild/protobuf";
+import { BackgroundInterval } from "../../engine/background-interval.ts";
 import type { Engine } from "../../engine/engine.ts";
 import { CommandSchema } from "../../gen/raftkv/v1/command_pb.ts";
 import { RateLimitedLog, type WarningSink } from "../../log/rate-limited-log.ts";
@@ -37,7 +38,7 @@ export type CompactionCheck =
  */
 export class HistoryCompactor {
   readonly #warnings: RateLimitedLog | undefined;
-  #timer: Timer | undefined;
+  #interval: BackgroundInterval | undefined;
   #inFlight = false;
 
   constructor(
@@ -52,15 +53,12 @@ export class HistoryCompactor {
   }
 
   start(): void {
-    if (this.#timer !== undefined) return;
-    this.#timer = setInterval(() => void this.check(), this.options.checkIntervalMs ?? defaultCheckIntervalMs);
-    // Never keeps a process alive on its own.
-    this.#timer.unref();
+    this.#interval ??= new BackgroundInterval(this.options.checkIntervalMs ?? defaultCheckIntervalMs, () => void this.check());
+    this.#interval.start();
   }
 
   stop(): void {
-    clearInterval(this.#timer);
-    this.#timer = undefined;
+    this.#interval?.stop();
   }
 
   /** The compact index the window asks for now: everything before the last `retentionEntries` indexes goes. */
