@@ -123,15 +123,18 @@ export class WritePath<S extends DescService> {
    */
   async leaderOnly<T>(context: HandlerContext, onLeader: LeaderCall<S, T>, here: () => Promise<T>): Promise<T> {
     const refusal = leaderRefusal(this.engine);
-    if (refusal !== undefined) return this.forwarder.forward(this.service, await withLeaderAddress(this.engine, refusal, context), context, onLeader);
+    if (refusal !== undefined) return this.toLeader(refusal, context, onLeader);
     return here();
   }
 
   private async forwardOrThrow<T>(error: unknown, context: HandlerContext, onLeader: LeaderCall<S, T>): Promise<T> {
     // Refused before it entered any log: safe to send on.
-    if (error instanceof RaftNotLeaderError && !error.proposed) {
-      return this.forwarder.forward(this.service, await withLeaderAddress(this.engine, error, context), context, onLeader);
-    }
+    if (error instanceof RaftNotLeaderError && !error.proposed) return this.toLeader(error, context, onLeader);
     throw toConnectError(error);
+  }
+
+  /** Every forward goes through here: a leader whose address is not recorded yet is waited for first. */
+  private async toLeader<T>(refusal: RaftNotLeaderError, context: HandlerContext, onLeader: LeaderCall<S, T>): Promise<T> {
+    return this.forwarder.forward(this.service, await withLeaderAddress(this.engine, refusal, context), context, onLeader);
   }
 }
